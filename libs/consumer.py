@@ -1,0 +1,213 @@
+"""The consumer runner every service uses for its Kafka subscriptions.
+
+At-least-once from Kafka, exactly-once in effect: the event id is recorded in the `inbox` table in
+the same transaction as the handler's effects, so a redelivered event changes nothing. A handler
+failure is retried with exponential backoff a bounded number of times, then the record goes to
+the group's dead-letter topic with the reason, and the consumer moves on. Records that cannot be
+read at all (not a CloudEvent, unknown type, data breaking its schema) go there at once. Offsets
+are committed only after a record was handled or dead-lettered. An unreachable database is not
+the event's fault: it is retried without limit and never dead-letters the event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from opentelemetry import propagate, trace
+
+from libs.events.base import Event
+from libs.events.catalogue import all_event_types, dead_letter_topic, event_class
+from libs.events.envelope import Envelope, MalformedMessage, from_kafka
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
+
+Handler = Callable[[asyncpg.Connection, Envelope, Any], Awaitable[None]]
+
+_INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
+    OSError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
+    asyncpg.ConnectionDoesNotExistError, asyncpg.TooManyConnectionsError,
+)
+
+
+class NonRetryable(Exception):
+    """Raised by a handler for an event that can never succeed (sent to the DLQ at once)."""
+
+
+@dataclass
+class ConsumerStats:
+    handled: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+    dead_lettered: int = 0
+    retries: int = 0
+
+
+class EventConsumer:
+    def __init__(
+        self, *, pool: asyncpg.Pool, bootstrap_servers: str, group: str,
+        handlers: Mapping[str, Handler], producer: AIOKafkaProducer, max_attempts: int = 5,
+        retry_base_seconds: float = 0.2, retry_max_seconds: float = 10.0,
+    ) -> None:
+        known = all_event_types()
+        unknown = [t for t in handlers if t not in known]
+        if unknown:
+            raise ValueError(f"handlers for event types not in the catalogue: {unknown}")
+        self.group = group
+        self.topics = sorted({known[t].topic for t in handlers})
+        self.dead_letter_topic = dead_letter_topic(group)
+        self._pool = pool
+        self._bootstrap = bootstrap_servers
+        self._handlers = dict(handlers)
+        self._producer = producer
+        self._max_attempts = max_attempts
+        self._retry_base = retry_base_seconds
+        self._retry_max = retry_max_seconds
+        self._stopping = asyncio.Event()
+        self._consumer: AIOKafkaConsumer | None = None
+        self.stats = ConsumerStats()
+        self.assigned = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def run(self) -> None:
+        self._consumer = AIOKafkaConsumer(
+            *self.topics, bootstrap_servers=self._bootstrap, group_id=self.group,
+            client_id=f"{self.group}-consumer", enable_auto_commit=False,
+            auto_offset_reset="earliest", max_poll_records=200,
+        )
+        await self._consumer.start()
+        try:
+            while not self._stopping.is_set():
+                batches = await self._consumer.getmany(timeout_ms=500, max_records=200)
+                if self._consumer.assignment():
+                    self.assigned.set()
+                for partition, records in batches.items():
+                    await self._handle_partition(partition, records)
+                    if self._stopping.is_set():
+                        break
+        finally:
+            await self._consumer.stop()
+            log.info("consumer %s stopped: %s", self.group, self.stats)
+
+    async def _handle_partition(self, partition: TopicPartition,
+                                records: list[ConsumerRecord[Any, Any]]) -> None:
+        assert self._consumer is not None
+        next_offset = None
+        for record in records:
+            if self._stopping.is_set():
+                break
+            await self._handle_record(record)
+            next_offset = record.offset + 1
+        if next_offset is not None:
+            try:
+                await self._consumer.commit({partition: next_offset})
+            except CommitFailedError as exc:
+                # A rebalance took the partition away; the new owner redelivers and the inbox
+                # makes that harmless.
+                log.warning("consumer %s: commit failed after rebalance: %s", self.group, exc)
+
+    async def _handle_record(self, record: ConsumerRecord[Any, Any]) -> None:
+        try:
+            envelope = from_kafka(record.key, record.value, record.headers)
+        except MalformedMessage as exc:
+            await self._dead_letter(record, str(exc))
+            return
+        handler = self._handlers.get(envelope.type)
+        if handler is None:
+            if event_class(envelope.type) is None:
+                await self._dead_letter(record, f"unknown event type {envelope.type!r}")
+            else:
+                self.stats.ignored += 1  # a catalogued event this group does not handle
+            return
+        try:
+            event = envelope.payload()
+        except MalformedMessage as exc:
+            await self._dead_letter(record, str(exc))
+            return
+        with tracer.start_as_current_span(
+            f"consume {envelope.type}", context=propagate.extract(envelope.trace),
+            kind=trace.SpanKind.CONSUMER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": record.topic,
+                        "messaging.consumer.group.name": self.group,
+                        "messaging.message.id": envelope.id},
+        ) as span:
+            reason = await self._apply_with_retries(envelope, event, record)
+            if reason is not None:
+                span.set_status(trace.StatusCode.ERROR, reason)
+                await self._dead_letter(record, reason)
+
+    async def _apply_with_retries(self, envelope: Envelope, event: Event,
+                                  record: ConsumerRecord[Any, Any]) -> str | None:
+        """Returns None once applied (or found already applied), else the reason it failed."""
+        attempt = 0
+        while True:
+            try:
+                await self._apply_once(envelope, event, record.topic)
+                return None
+            except NonRetryable as exc:
+                return f"rejected by handler: {exc}"
+            except _INFRASTRUCTURE_ERRORS as exc:
+                log.warning("consumer %s: infrastructure error, retrying: %r", self.group, exc)
+                delay = self._retry_max
+            except Exception as exc:
+                attempt += 1
+                if attempt >= self._max_attempts:
+                    log.exception("consumer %s: %s failed %d times", self.group, envelope.id,
+                                  attempt)
+                    return f"handler failed after {attempt} attempts: {exc!r}"
+                delay = min(self._retry_max, self._retry_base * 2 ** (attempt - 1))
+            self.stats.retries += 1
+            if self._stopping.is_set():
+                raise asyncio.CancelledError("stopping before the event was handled")
+            await asyncio.sleep(delay)
+
+    async def _apply_once(self, envelope: Envelope, event: Event, topic: str) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            first_time = await conn.fetchval(
+                """INSERT INTO inbox (consumer_group, event_id, event_type, topic)
+                   VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true""",
+                self.group, envelope.id, envelope.type, topic,
+            )
+            if not first_time:
+                self.stats.duplicates += 1
+                return
+            await self._handlers[envelope.type](conn, envelope, event)
+        self.stats.handled += 1
+
+    async def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str) -> None:
+        log.error("consumer %s: dead-lettering %s[%d]@%d: %s", self.group, record.topic,
+                  record.partition, record.offset, reason)
+        headers = list(record.headers or ()) + [
+            ("dlq_reason", reason[:2000].encode()),
+            ("dlq_consumer_group", self.group.encode()),
+            ("dlq_original_topic", record.topic.encode()),
+            ("dlq_original_partition", str(record.partition).encode()),
+            ("dlq_original_offset", str(record.offset).encode()),
+            ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
+        ]
+        delay = self._retry_base
+        while True:  # never commit past a record that is neither handled nor dead-lettered
+            try:
+                await self._producer.send_and_wait(
+                    self.dead_letter_topic, value=record.value, key=record.key, headers=headers,
+                )
+                self.stats.dead_lettered += 1
+                return
+            except KafkaError as exc:
+                log.warning("consumer %s: DLQ publish failed, retrying: %r", self.group, exc)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), delay)
+                if self._stopping.is_set():
+                    raise asyncio.CancelledError("stopping before the DLQ accepted") from exc
+                delay = min(self._retry_max, delay * 2)

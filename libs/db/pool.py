@@ -1,0 +1,36 @@
+"""asyncpg pools bound to one service's schema."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import asyncpg
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for type_name in ("json", "jsonb"):
+        await conn.set_type_codec(
+            type_name, schema="pg_catalog", encoder=lambda v: json.dumps(v, default=str),
+            decoder=json.loads, format="text",
+        )
+
+
+async def create_pool(
+    database_url: str, schema: str, *, application_name: str, min_size: int = 2,
+    max_size: int = 10, **kwargs: Any,
+) -> asyncpg.Pool:
+    """A pool whose connections see only `schema` (then pg_catalog) on their search path."""
+    return await asyncpg.create_pool(
+        database_url, min_size=min_size, max_size=max_size, init=_init_connection,
+        server_settings={"search_path": schema, "application_name": application_name},
+        **kwargs,
+    )
+
+
+async def connect(database_url: str, schema: str, *, application_name: str) -> asyncpg.Connection:
+    conn = await asyncpg.connect(
+        database_url, server_settings={"search_path": schema, "application_name": application_name}
+    )
+    await _init_connection(conn)
+    return conn

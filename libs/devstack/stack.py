@@ -1,0 +1,192 @@
+"""`make run`: the whole marketplace on this machine, no Docker needed.
+
+Starts Postgres, Redis and a Kafka broker (or uses DATABASE_URL / REDIS_URL /
+KAFKA_BOOTSTRAP_SERVERS), gives each service its schema and role, starts the six services
+(each migrates at start-up), waits until every one is ready, loads the seed marketplace, prints
+the URLs and writes them to `.stack/stack.json`. Ctrl-C stops everything, services first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from libs.db.provision import provision, role_name
+from libs.devstack.infra import Infra, service_database_url, start_infra
+from libs.devstack.servers import REPO_ROOT, port_open
+
+SERVICE_PORTS = {"catalog": 8001, "orders": 8002, "live": 8003, "fulfillment": 8004,
+                 "support": 8005, "webhooks": 8006}
+
+
+def redis_db_url(url: str, db: int) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", parts.query, parts.fragment))
+
+
+class Stack:
+    def __init__(self, workdir: Path, kafka_flavour: str | None) -> None:
+        self.workdir = workdir
+        self.kafka_flavour = kafka_flavour
+        self.infra: Infra | None = None
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.urls: dict[str, str] = {}
+        self.jwt_secret = secrets.token_urlsafe(32)
+
+    def start(self) -> dict[str, Any]:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.infra = start_infra(self.workdir / "servers", kafka_flavour=self.kafka_flavour)
+        passwords = {name: secrets.token_urlsafe(16) for name in SERVICE_PORTS}
+        asyncio.run(provision(self.infra.admin_database_url, passwords))
+        for index, (name, default_port) in enumerate(SERVICE_PORTS.items()):
+            port = default_port if not port_open(default_port) else _free_port()
+            env = {
+                **os.environ,
+                "DATABASE_URL": service_database_url(self.infra.admin_database_url,
+                                                     role_name(name), passwords[name]),
+                "REDIS_URL": redis_db_url(self.infra.redis_url, index),
+                "KAFKA_BOOTSTRAP_SERVERS": self.infra.kafka_bootstrap_servers,
+                "JWT_SECRET": self.jwt_secret,
+                "HTTP_PORT": str(port),
+                "DEV_MODE": "true",
+                "RELAY_POLL_INTERVAL_SECONDS": "0.5",
+            }
+            log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - lives with the process
+            self.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", f"services.{name}"], env=env, cwd=REPO_ROOT,
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            self.urls[name] = f"http://127.0.0.1:{port}"
+        self._wait_ready()
+        return self.describe()
+
+    def describe(self) -> dict[str, Any]:
+        assert self.infra is not None
+        return {
+            "services": self.urls,
+            "kafka_bootstrap": self.infra.kafka_bootstrap_servers,
+            "kafka_flavour": self.infra.kafka_flavour,
+            "database_url": self.infra.admin_database_url,
+            "redis_url": self.infra.redis_url,
+            "jwt_secret": self.jwt_secret,
+            "infra_sources": self.infra.sources,
+            "logs": str(self.workdir),
+        }
+
+    def _wait_ready(self, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        pending = dict(self.urls)
+        while pending and time.monotonic() < deadline:
+            for name, url in list(pending.items()):
+                process = self.processes[name]
+                if process.poll() is not None:
+                    raise RuntimeError(f"{name} exited ({process.returncode}); see "
+                                       f"{self.workdir / (name + '.log')}")
+                try:
+                    with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:  # noqa: S310
+                        if response.status == 200:
+                            del pending[name]
+                except OSError:
+                    pass
+            time.sleep(0.3)
+        if pending:
+            raise TimeoutError(f"not ready after {timeout}s: {', '.join(pending)}; "
+                               f"see the logs in {self.workdir}")
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if self.infra is not None:
+            self.infra.close()
+
+
+def _free_port() -> int:
+    from libs.devstack.servers import free_port
+
+    return free_port()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--workdir", type=Path, default=REPO_ROOT / ".stack")
+    parser.add_argument("--kafka", choices=["tansu", "apache"], default=None,
+                        help="local broker to start when KAFKA_BOOTSTRAP_SERVERS is not set")
+    parser.add_argument("--no-seed", action="store_true", help="do not load the seed data")
+    parser.add_argument("--exit-when-ready", action="store_true",
+                        help="stop everything once it is up (a smoke test of the stack)")
+    args = parser.parse_args()
+
+    stopping = False
+
+    def request_stop(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, request_stop)
+    stack = Stack(args.workdir, args.kafka)
+    began = time.monotonic()
+    try:
+        description = stack.start()
+        seeded = None
+        if not args.no_seed:
+            from seeds.load import load_seed_marketplace
+
+            seeded = asyncio.run(load_seed_marketplace(description))
+        elapsed = time.monotonic() - began
+        description["started_in_seconds"] = round(elapsed, 1)
+        (args.workdir / "stack.json").write_text(json.dumps(description, indent=2))
+        _print_summary(description, seeded, args.workdir / "stack.json")
+        if args.exit_when_ready:
+            return 0
+        while not stopping:
+            time.sleep(1)
+            for name, process in stack.processes.items():
+                if process.poll() is not None:
+                    print(f"{name} exited ({process.returncode}); stopping the stack",
+                          file=sys.stderr)
+                    return 1
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("stopping the stack ...", flush=True)
+        stack.stop()
+        print("stopped.", flush=True)
+    return 0
+
+
+def _print_summary(description: dict[str, Any], seeded: dict[str, int] | None, path: Path) -> None:
+    print(f"\nThe marketplace is up ({description['started_in_seconds']} s).\n")
+    for name, url in description["services"].items():
+        print(f"  {name:<12} {url}   (docs: {url}/docs)")
+    print(f"\n  kafka        {description['kafka_bootstrap']} ({description['kafka_flavour']})")
+    print(f"  postgres     {description['database_url']}")
+    print(f"  redis        {description['redis_url']}")
+    if seeded:
+        print("\n  seeded: " + ", ".join(f"{v} {k}" for k, v in seeded.items()))
+    print(f"\n  written to {path}")
+    print("  a token:   make token ROLE=operator SUBJECT=ops-1")
+    print("\nCtrl-C stops everything.", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""`Idempotency-Key` for creating POSTs.
+
+Same key and same body: the first response is replayed (`Idempotent-Replayed: true`). Same key
+and another body: 422. Same key while the first request is still running: 409. The response is
+stored in the same transaction as the effect, so a crash cannot leave an effect without its
+recorded response. A request that fails releases its key, so the client may retry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+from fastapi.responses import JSONResponse
+
+from libs.errors import Problem
+
+HEADER = "Idempotency-Key"
+IN_FLIGHT_TIMEOUT_SECONDS = 60
+Work = Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]]
+
+
+def request_fingerprint(body: Any) -> str:
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _check_key(key: str) -> None:
+    if not 1 <= len(key) <= 255 or not key.isprintable():
+        raise Problem(422, "Validation failed", "Idempotency-Key must be 1-255 printable chars.",
+                      errors=[{"field": "header.Idempotency-Key", "message": "invalid key",
+                               "code": "idempotency_key_invalid"}])
+
+
+async def run_idempotent(
+    pool: asyncpg.Pool, *, scope: str, key: str | None, body: Any, work: Work,
+) -> JSONResponse:
+    """Run `work(conn)` in a transaction once per (scope, key); `work` returns (status, body)."""
+    if key is None:
+        async with pool.acquire() as conn, conn.transaction():
+            status, content = await work(conn)
+        return JSONResponse(content, status_code=status)
+
+    _check_key(key)
+    fingerprint = request_fingerprint(body)
+    replay = await _claim(pool, scope, key, fingerprint)
+    if replay is not None:
+        return replay
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            status, content = await work(conn)
+            await conn.execute(
+                """UPDATE idempotency_keys SET state = 'completed', status_code = $3,
+                          response_body = $4, completed_at = now()
+                   WHERE scope = $1 AND key = $2""",
+                scope, key, status, content,
+            )
+    except BaseException:
+        async with pool.acquire() as conn:
+            await conn.execute(
+                "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND state = 'in_flight'",
+                scope, key,
+            )
+        raise
+    return JSONResponse(content, status_code=status)
+
+
+async def _claim(pool: asyncpg.Pool, scope: str, key: str, fingerprint: str) -> JSONResponse | None:
+    """Take the key for this request, or return the stored response to replay."""
+    async with pool.acquire() as conn, conn.transaction():
+        claimed = await conn.fetchval(
+            """INSERT INTO idempotency_keys (scope, key, request_hash, state)
+               VALUES ($1, $2, $3, 'in_flight') ON CONFLICT DO NOTHING RETURNING true""",
+            scope, key, fingerprint,
+        )
+        if claimed:
+            return None
+        row = await conn.fetchrow(
+            """SELECT request_hash, state, status_code, response_body,
+                      now() - created_at > make_interval(secs => $3) AS stale
+               FROM idempotency_keys WHERE scope = $1 AND key = $2 FOR UPDATE""",
+            scope, key, IN_FLIGHT_TIMEOUT_SECONDS,
+        )
+        if row is None:  # released between our insert and select: let the client retry
+            raise Problem(409, "Conflict", "The request with this Idempotency-Key just failed; "
+                          "retry.", headers={"Retry-After": "1"})
+        if row["request_hash"] != fingerprint:
+            raise Problem(422, "Idempotency key reused",
+                          "This Idempotency-Key was used with a different request body.",
+                          errors=[{"field": "header.Idempotency-Key",
+                                   "message": "reused with a different body",
+                                   "code": "idempotency_key_reused"}])
+        if row["state"] == "completed":
+            return JSONResponse(row["response_body"], status_code=row["status_code"],
+                                headers={"Idempotent-Replayed": "true"})
+        if not row["stale"]:
+            raise Problem(409, "Request in progress",
+                          "A request with this Idempotency-Key is still being processed.",
+                          headers={"Retry-After": "1"})
+        # The first attempt died mid-way (its transaction rolled back): this one takes over.
+        await conn.execute(
+            "UPDATE idempotency_keys SET created_at = now() WHERE scope = $1 AND key = $2",
+            scope, key,
+        )
+        return None

@@ -1,0 +1,206 @@
+"""Transactional outbox and its relay.
+
+`enqueue` writes events in the caller's transaction, so an event exists exactly when the state
+change that caused it was committed. `OutboxRelay` publishes them: woken by LISTEN/NOTIFY (the
+notification is delivered at commit), polling as a fallback, rows claimed with
+`FOR UPDATE SKIP LOCKED` so any number of relays can run side by side. A record is marked
+published only after Kafka acknowledged it; a failed send is retried with backoff. Events of one
+key are published in the order they were written, even with several relays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from typing import Any
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from opentelemetry import propagate, trace
+
+from libs.events.base import Event
+from libs.events.envelope import Envelope, to_kafka
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer(__name__)
+
+_INSERT = """
+INSERT INTO outbox (event_id, topic, event_key, event_type, dataschema, source, payload, trace)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+"""
+
+
+def notify_channel(schema: str) -> str:
+    return f"outbox_{schema}"
+
+
+async def enqueue(conn: asyncpg.Connection, source: str, *events: Event) -> list[str]:
+    """Record events in the current transaction; returns their event ids."""
+    if not conn.is_in_transaction():
+        raise RuntimeError("enqueue() must run inside the transaction of the state change")
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    ids = []
+    for event in events:
+        envelope = Envelope.wrap(event, source=source, trace=carrier)
+        await conn.execute(
+            _INSERT, envelope.id, event.topic, envelope.key, envelope.type, envelope.dataschema,
+            source, envelope.data, envelope.trace,
+        )
+        ids.append(envelope.id)
+    await conn.execute("SELECT pg_notify('outbox_' || current_schema(), '')")
+    return ids
+
+
+def _publishable(claimed: list[asyncpg.Record], pending: list[asyncpg.Record]) -> list[asyncpg.Record]:
+    """Of the claimed rows, those whose every earlier pending row of the same key is also ours:
+    a key's later event never overtakes an earlier one held by another relay or in backoff."""
+    mine = {row["seq"] for row in claimed}
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for row in pending:
+        by_key[row["event_key"]].append(row["seq"])
+    allowed: set[int] = set()
+    for seqs in by_key.values():
+        for seq in sorted(seqs):
+            if seq not in mine:
+                break
+            allowed.add(seq)
+    return [row for row in claimed if row["seq"] in allowed]
+
+
+def _kafka_auto_instrumented() -> bool:
+    try:
+        from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
+    except ImportError:  # pragma: no cover
+        return False
+    return bool(AIOKafkaInstrumentor().is_instrumented_by_opentelemetry)
+
+
+class OutboxRelay:
+    def __init__(
+        self, pool: asyncpg.Pool, producer: AIOKafkaProducer, *, schema: str,
+        batch_size: int = 500, poll_interval: float = 1.0, max_backoff: float = 60.0,
+    ) -> None:
+        self._pool = pool
+        self._producer = producer
+        self._schema = schema
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._max_backoff = max_backoff
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self.published = 0
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        listener: asyncpg.Connection | None = None
+        try:
+            while not self._stopping.is_set():
+                if listener is None or listener.is_closed():
+                    listener = await self._listen()
+                try:
+                    sent = await self.publish_batch()
+                except (OSError, asyncpg.PostgresError) as exc:
+                    log.warning("outbox relay: database error, retrying: %s", exc)
+                    sent = 0
+                    await asyncio.sleep(self._poll_interval)
+                if sent >= self._batch_size:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
+                self._wake.clear()
+        finally:
+            if listener is not None and not listener.is_closed():
+                await self._pool.release(listener)
+
+    async def _listen(self) -> asyncpg.Connection | None:
+        try:
+            conn: asyncpg.Connection = await self._pool.acquire()
+            await conn.add_listener(notify_channel(self._schema), lambda *_: self._wake.set())
+            return conn
+        except (OSError, asyncpg.PostgresError) as exc:
+            log.warning("outbox relay: cannot LISTEN, polling only for now: %s", exc)
+            return None
+
+    async def publish_batch(self) -> int:
+        """Publish one batch; returns how many records were published."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            claimed = await conn.fetch(
+                """SELECT seq, event_id, topic, event_key, event_type, dataschema, source, payload,
+                          trace, occurred_at, attempts
+                   FROM outbox
+                   WHERE published_at IS NULL AND next_attempt_at <= now()
+                   ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED""",
+                self._batch_size,
+            )
+            if not claimed:
+                return 0
+            pending = await conn.fetch(
+                """SELECT seq, event_key FROM outbox
+                   WHERE published_at IS NULL AND event_key = ANY($1::text[])""",
+                list({row["event_key"] for row in claimed}),
+            )
+            batch = _publishable(claimed, pending)
+            # Enqueue in order (send() returns once the record is in the producer's batch), then
+            # wait for every acknowledgement.
+            deliveries: list[asyncio.Future[Any]] = []
+            for row in batch:
+                try:
+                    deliveries.append(await self._send(row))
+                except Exception as exc:
+                    failed_now: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+                    failed_now.set_exception(exc)
+                    deliveries.append(failed_now)
+            results = await asyncio.gather(*deliveries, return_exceptions=True)
+            done = [row["seq"] for row, res in zip(batch, results, strict=True)
+                    if not isinstance(res, BaseException)]
+            failed = [(row, res) for row, res in zip(batch, results, strict=True)
+                      if isinstance(res, BaseException)]
+            if done:
+                await conn.execute(
+                    "UPDATE outbox SET published_at = now(), attempts = attempts + 1 "
+                    "WHERE seq = ANY($1::bigint[])", done,
+                )
+            for row, exc in failed:
+                backoff = min(self._max_backoff, 0.5 * 2 ** row["attempts"])
+                log.warning("outbox relay: publish of %s failed (attempt %d): %r",
+                            row["event_id"], row["attempts"] + 1, exc)
+                await conn.execute(
+                    """UPDATE outbox SET attempts = attempts + 1, last_error = $2,
+                       next_attempt_at = now() + make_interval(secs => $3) WHERE seq = $1""",
+                    row["seq"], repr(exc)[:1000], backoff,
+                )
+        self.published += len(done)
+        return len(done)
+
+    async def _send(self, row: asyncpg.Record) -> asyncio.Future[Any]:
+        parent = propagate.extract(row["trace"] or {})
+        with tracer.start_as_current_span(
+            f"outbox publish {row['event_type']}", context=parent, kind=trace.SpanKind.PRODUCER,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": row["topic"],
+                        "messaging.message.id": str(row["event_id"])},
+        ):
+            carrier: dict[str, str] = {}
+            if not _kafka_auto_instrumented():
+                propagate.inject(carrier)
+            envelope = Envelope(
+                id=str(row["event_id"]), type=row["event_type"], source=row["source"],
+                key=row["event_key"], data=row["payload"], time=row["occurred_at"],
+                dataschema=row["dataschema"], trace=carrier,
+            )
+            key, value, headers = to_kafka(envelope)
+            return await self._producer.send(row["topic"], value=value, key=key, headers=headers)
+
+    async def prune(self, older_than_seconds: float) -> int:
+        """Delete published rows past the retention window."""
+        async with self._pool.acquire() as conn:
+            result = await conn.execute(
+                "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)",
+                older_than_seconds,
+            )
+        return int(result.split()[-1])

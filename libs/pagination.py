@@ -1,0 +1,53 @@
+"""Cursor pagination: opaque cursors that encode the last row's sort key, stable under inserts."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel, Field
+
+from libs.errors import Problem
+
+T = TypeVar("T")
+MAX_LIMIT = 100
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    next_cursor: str | None = Field(
+        default=None, description="Pass as `cursor` to get the next page; null on the last page."
+    )
+
+
+def encode_cursor(*values: Any) -> str:
+    raw = json.dumps(list(values), default=str, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, arity: int) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        values = None
+    if not isinstance(values, list) or len(values) != arity:
+        raise Problem(422, "Validation failed", "The cursor is not valid for this list.",
+                      errors=[{"field": "query.cursor", "message": "invalid cursor",
+                               "code": "cursor_invalid"}])
+    return values
+
+
+class PageParams(BaseModel):
+    cursor: str | None = None
+    limit: int = 20
+
+
+def page_params(
+    cursor: Annotated[str | None, Query(description="Cursor from a previous page.")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = 20,
+) -> PageParams:
+    return PageParams(cursor=cursor, limit=limit)

@@ -1,0 +1,239 @@
+"""What turns a service's routers and handlers into a deployable: the FastAPI app, its
+connections, migrations at start-up, the outbox relay and the consumer, health and readiness.
+
+Start-up never crash-loops: connections and migrations are retried in the background while
+`/readyz` answers 503 naming what is missing; `/healthz` only says the process is alive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import redis.asyncio as redis
+from aiokafka import AIOKafkaProducer
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+
+from libs.auth.dependencies import ApiKeyResolver, Authenticator
+from libs.auth.tokens import TokenVerifier
+from libs.consumer import EventConsumer, Handler
+from libs.db.migrations import upgrade_to_head
+from libs.db.pool import create_pool
+from libs.errors import install_problem_handlers
+from libs.events.catalogue import TOPICS, all_event_types, dead_letter_topic
+from libs.kafka import create_producer, ensure_topics
+from libs.outbox import OutboxRelay
+from libs.settings import ServiceSettings
+from libs.telemetry import configure_logging, configure_tracing, instrument_app
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ServiceDefinition:
+    name: str
+    description: str
+    settings: ServiceSettings
+    migrations_dir: Path
+    routers: list[APIRouter] = field(default_factory=list)
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
+    api_key_resolver: Callable[[Runtime], ApiKeyResolver] | None = None
+
+
+class Runtime:
+    """The service's live connections; reachable from routes as `request.app.state.runtime`."""
+
+    def __init__(self, definition: ServiceDefinition) -> None:
+        self.definition = definition
+        self.settings = definition.settings
+        self.pool: asyncpg.Pool | None = None
+        self.redis: redis.Redis = redis.from_url(self.settings.redis_url,
+                                                 socket_connect_timeout=2, socket_timeout=2)
+        self.producer: AIOKafkaProducer | None = None
+        self.relay: OutboxRelay | None = None
+        self.consumer: EventConsumer | None = None
+        self.started = asyncio.Event()
+        self.startup_error: str | None = None
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._task_errors: dict[str, str] = {}
+
+    @property
+    def db(self) -> asyncpg.Pool:
+        if self.pool is None:
+            from libs.errors import Problem
+
+            raise Problem(503, "Service unavailable", "The database is not connected yet.",
+                          headers={"Retry-After": "2"})
+        return self.pool
+
+    async def start(self) -> None:
+        """Connect, migrate and start background work, retrying until everything answers."""
+        delay = 0.5
+        while True:
+            try:
+                await self._start_once()
+                self.startup_error = None
+                self.started.set()
+                log.info("%s ready", self.definition.name)
+                return
+            except Exception as exc:
+                self.startup_error = f"{type(exc).__name__}: {exc}"
+                log.warning("%s start-up failed, retrying in %.1fs: %s",
+                            self.definition.name, delay, self.startup_error)
+                await asyncio.sleep(delay)
+                delay = min(10.0, delay * 2)
+
+    async def _start_once(self) -> None:
+        s = self.settings
+        schema = s.schema_name
+        if self.pool is None:
+            self.pool = await create_pool(s.database_url, schema,
+                                          application_name=self.definition.name)
+        await asyncio.to_thread(upgrade_to_head, self.definition.migrations_dir,
+                                s.database_url, schema)
+        if self.producer is None:
+            producer = create_producer(s.kafka_bootstrap_servers, self.definition.name)
+            try:
+                await producer.start()
+            except Exception:
+                await producer.stop()
+                raise
+            self.producer = producer
+        await ensure_topics(s.kafka_bootstrap_servers, self._topics(),
+                            partitions=s.kafka_topic_partitions)
+        if s.run_relay:
+            self.relay = OutboxRelay(self.pool, self.producer, schema=schema,
+                                     poll_interval=s.relay_poll_interval_seconds)
+            self._supervise("outbox-relay", self.relay.run)
+        if s.run_consumers and self.definition.handlers:
+            self.consumer = EventConsumer(
+                pool=self.pool, bootstrap_servers=s.kafka_bootstrap_servers,
+                group=self.definition.name, handlers=self.definition.handlers,
+                producer=self.producer, max_attempts=s.consumer_max_attempts,
+                retry_base_seconds=s.consumer_retry_base_seconds,
+            )
+            self._supervise("consumer", self.consumer.run)
+
+    def _topics(self) -> list[str]:
+        produced = [t.name for t in TOPICS.values() if t.producer == self.definition.name]
+        known = all_event_types()
+        consumed = [known[t].topic for t in self.definition.handlers]
+        dlq = [dead_letter_topic(self.definition.name)] if self.definition.handlers else []
+        return produced + consumed + dlq
+
+    def _supervise(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
+        async def supervised() -> None:
+            delay = 0.5
+            while True:
+                started_at = time.monotonic()
+                try:
+                    await work()
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    self._task_errors[name] = f"{type(exc).__name__}: {exc}"
+                    log.exception("%s crashed; restarting in %.1fs", name, delay)
+                if time.monotonic() - started_at > 60:
+                    delay = 0.5
+                await asyncio.sleep(delay)
+                delay = min(30.0, delay * 2)
+
+        self._tasks[name] = asyncio.create_task(supervised(), name=name)
+
+    async def readiness(self) -> dict[str, Any]:
+        checks: dict[str, Any] = {}
+
+        async def check(name: str, probe: Callable[[], Awaitable[object]]) -> None:
+            try:
+                await asyncio.wait_for(probe(), timeout=2)
+                checks[name] = "ok"
+            except Exception as exc:
+                checks[name] = f"unavailable: {type(exc).__name__}: {exc}"[:300]
+
+        async def postgres() -> None:
+            assert self.pool is not None, "not connected"
+            await self.pool.fetchval("SELECT 1")
+
+        async def kafka() -> None:
+            assert self.producer is not None, "not connected"
+            if not await self.producer.client.fetch_all_metadata():
+                raise RuntimeError("no metadata")
+
+        await asyncio.gather(check("postgres", postgres), check("redis", self.redis.ping),
+                             check("kafka", kafka))
+        if not self.started.is_set():
+            checks["startup"] = self.startup_error or "starting"
+        for name, task in self._tasks.items():
+            if task.done():
+                checks[name] = "stopped"
+        checks.update({f"{name}_last_error": err for name, err in self._task_errors.items()})
+        return checks
+
+    async def stop(self) -> None:
+        if self.consumer is not None:
+            self.consumer.stop()
+        if self.relay is not None:
+            self.relay.stop()
+        for task in self._tasks.values():
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.shield(task), timeout=5)
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.producer is not None:
+            await self.producer.stop()
+        if self.pool is not None:
+            await self.pool.close()
+        await self.redis.aclose()
+
+
+def create_service_app(definition: ServiceDefinition) -> FastAPI:
+    settings = definition.settings
+    configure_logging(definition.name, settings.log_level)
+    configure_tracing(definition.name, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime(definition)
+        app.state.runtime = runtime
+        resolver = definition.api_key_resolver(runtime) if definition.api_key_resolver else None
+        app.state.authenticator = Authenticator(TokenVerifier(settings), resolver)
+        starter = asyncio.create_task(runtime.start(), name="startup")
+        try:
+            yield
+        finally:
+            starter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starter
+            await runtime.stop()
+
+    app = FastAPI(title=f"{definition.name} service", description=definition.description,
+                  version="1.0.0", lifespan=lifespan)
+    install_problem_handlers(app)
+    instrument_app(app)
+
+    @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers.")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": definition.name}
+
+    @app.get("/readyz", tags=["operations"],
+             summary="Readiness: Postgres, Redis and Kafka reachable, start-up finished.")
+    async def readyz() -> JSONResponse:
+        checks = await app.state.runtime.readiness()
+        ready = all(v == "ok" for k, v in checks.items() if not k.endswith("_last_error"))
+        return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
+                            status_code=200 if ready else 503)
+
+    for router in definition.routers:
+        app.include_router(router)
+    return app

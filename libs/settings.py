@@ -1,0 +1,51 @@
+"""Settings every service reads from its environment (pydantic-settings).
+
+Each service subclasses `ServiceSettings` in its own `settings.py`; that subclass is the one place
+where the service's configuration is declared.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    service_name: str = Field(description="Name used in logs, traces and as the CloudEvents source.")
+    database_url: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/socialcommerce",
+        description="Connection URL of this service's own database role.",
+    )
+    db_schema: str = Field(default="", description="Schema this service owns; defaults to its name.")
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_topic_partitions: int = 3
+
+    jwt_secret: SecretStr | None = Field(
+        default=None, description="HS256 shared secret (dev issuer). Either this or jwt_jwks_url."
+    )
+    jwt_jwks_url: str | None = Field(default=None, description="JWKS of the OIDC provider.")
+    jwt_issuer: str = "socialcommerce-dev"
+    jwt_audience: str = "socialcommerce"
+
+    otel_exporter_otlp_endpoint: str | None = None
+    otel_console_exporter: bool = False
+    log_level: str = "INFO"
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+
+    run_relay: bool = True
+    run_consumers: bool = True
+    consumer_max_attempts: int = 5
+    consumer_retry_base_seconds: float = 0.2
+    relay_poll_interval_seconds: float = 1.0
+    dev_mode: bool = Field(
+        default=False, description="Relaxes checks meant for production (e.g. loopback webhooks)."
+    )
+
+    @property
+    def schema_name(self) -> str:
+        return self.db_schema or self.service_name

@@ -1,0 +1,90 @@
+"""OpenTelemetry tracing (FastAPI, asyncpg, aiokafka, Redis) and JSON logs carrying the trace id.
+
+The trace context crosses the asynchronous hops explicitly: `outbox.enqueue` stores the caller's
+`traceparent` in the outbox row, the relay publishes it as a Kafka header, and the consumer
+runner continues the trace, so one trace spans HTTP -> outbox -> Kafka -> consumer.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from fastapi import FastAPI
+from opentelemetry import trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SimpleSpanProcessor,
+    SpanExporter,
+)
+from pythonjsonlogger.json import JsonFormatter
+
+from libs.settings import ServiceSettings
+
+_configured = False
+
+
+def configure_tracing(
+    service_name: str, settings: ServiceSettings, extra_exporter: SpanExporter | None = None,
+) -> None:
+    """Install the process-wide tracer provider and library instrumentations (once)."""
+    global _configured
+    if _configured:
+        return
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    if settings.otel_exporter_otlp_endpoint:
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        endpoint = settings.otel_exporter_otlp_endpoint.rstrip("/") + "/v1/traces"
+        provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=endpoint)))
+    if settings.otel_console_exporter:
+        provider.add_span_processor(BatchSpanProcessor(ConsoleSpanExporter()))
+    if extra_exporter is not None:
+        provider.add_span_processor(SimpleSpanProcessor(extra_exporter))
+    trace.set_tracer_provider(provider)
+
+    from opentelemetry.instrumentation.aiokafka import AIOKafkaInstrumentor
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+    from opentelemetry.instrumentation.redis import RedisInstrumentor
+
+    for instrumentor in (AsyncPGInstrumentor(), AIOKafkaInstrumentor(), RedisInstrumentor()):
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument()
+    _configured = True
+
+
+def instrument_app(app: FastAPI) -> None:
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+
+    FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz")
+
+
+class _TraceContextFilter(logging.Filter):
+    def __init__(self, service_name: str) -> None:
+        super().__init__()
+        self.service_name = service_name
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        context = trace.get_current_span().get_span_context()
+        record.service = self.service_name
+        if context.is_valid:
+            record.trace_id = format(context.trace_id, "032x")
+            record.span_id = format(context.span_id, "016x")
+        return True
+
+
+def configure_logging(service_name: str, level: str = "INFO") -> None:
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter(
+        "{asctime}{levelname}{name}{message}", style="{",
+        rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+    ))
+    handler.addFilter(_TraceContextFilter(service_name))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    for noisy in ("aiokafka", "kafka"):
+        logging.getLogger(noisy).setLevel("WARNING")
