@@ -116,12 +116,16 @@ class OutboxRelay:
                 self._wake.clear()
         finally:
             if listener is not None and not listener.is_closed():
+                await listener.remove_listener(notify_channel(self._schema), self._on_notify)
                 await self._pool.release(listener)
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
 
     async def _listen(self) -> asyncpg.Connection | None:
         try:
             conn: asyncpg.Connection = await self._pool.acquire()
-            await conn.add_listener(notify_channel(self._schema), lambda *_: self._wake.set())
+            await conn.add_listener(notify_channel(self._schema), self._on_notify)
             return conn
         except (OSError, asyncpg.PostgresError) as exc:
             log.warning("outbox relay: cannot LISTEN, polling only for now: %s", exc)

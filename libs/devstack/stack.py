@@ -62,7 +62,7 @@ class Stack:
                 "DEV_MODE": "true",
                 "RELAY_POLL_INTERVAL_SECONDS": "0.5",
             }
-            log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - lives with the process
+            log = open(self.workdir / f"{name}.log", "wb")  # noqa: SIM115 - lives with the process
             self.processes[name] = subprocess.Popen(
                 [sys.executable, "-m", f"services.{name}"], env=env, cwd=REPO_ROOT,
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

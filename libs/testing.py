@@ -1,0 +1,108 @@
+"""Helpers for tests of every service: dev tokens, in-process services, captured spans.
+
+Test support only; imported by tests and the root conftest, never by a service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from fastapi import FastAPI
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from libs.auth.dev_token import mint
+
+TEST_JWT_SECRET = "test-secret-" + secrets.token_hex(8)
+SPANS = InMemorySpanExporter()
+
+
+def token(role: str | list[str], subject: str | None = None, **claims: Any) -> str:
+    roles = [role] if isinstance(role, str) else role
+    return mint(TEST_JWT_SECRET, subject=subject or f"user-{secrets.token_hex(4)}", roles=roles,
+                **claims)
+
+
+def bearer(role: str | list[str], subject: str | None = None, **claims: Any) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(role, subject, **claims)}"}
+
+
+@dataclass
+class Scratch:
+    """A fresh schema with only the platform tables, and a pool on it."""
+
+    pool: Any
+    schema: str
+
+
+@dataclass
+class RunningService:
+    app: FastAPI
+    client: httpx.AsyncClient
+
+    @property
+    def runtime(self) -> Any:
+        return self.app.state.runtime
+
+
+@asynccontextmanager
+async def run_service(app: FastAPI, *, wait_ready: bool = True) -> AsyncIterator[RunningService]:
+    """The app with its lifespan (connections, migrations, relay, consumer), served in-process."""
+    async with app.router.lifespan_context(app):
+        if wait_ready:
+            await asyncio.wait_for(app.state.runtime.started.wait(), timeout=90)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+            yield RunningService(app, client)
+
+
+async def eventually(probe: Any, *, timeout: float = 30, interval: float = 0.1) -> Any:
+    """Polls `probe()` until it returns something truthy; its last value on timeout."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await probe()
+        if value or asyncio.get_running_loop().time() > deadline:
+            return value
+        await asyncio.sleep(interval)
+
+
+async def read_topic(
+    bootstrap: str, topic: str, *, until: Any, timeout: float = 30,
+) -> list[Any]:
+    """Every record on `topic` from the beginning, read until `until(records)` holds or the
+    timeout passes (then what was read). Uses no consumer group: it disturbs nothing."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        partitions: set[int] = set()
+        while not partitions and asyncio.get_running_loop().time() < deadline:
+            partitions = consumer.partitions_for_topic(topic) or set()
+            if not partitions:
+                await consumer._client.force_metadata_update()
+                await asyncio.sleep(0.2)
+        assignment = [TopicPartition(topic, p) for p in partitions]
+        consumer.assign(assignment)
+        await consumer.seek_to_beginning(*assignment)
+        while not until(records) and asyncio.get_running_loop().time() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for recs in batch.values():
+                records.extend(recs)
+    finally:
+        await consumer.stop()
+    return records
+
+
+def header(record: Any, name: str) -> str | None:
+    for key, value in record.headers or ():
+        if key == name:
+            return value.decode() if value is not None else None
+    return None

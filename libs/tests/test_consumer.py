@@ -1,0 +1,143 @@
+"""Consumer runner against real Postgres and Kafka: inbox dedupe, retries, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from libs.consumer import EventConsumer, Handler
+from libs.events.envelope import Envelope, to_kafka
+from libs.events.schemas.catalog import SellerRegistered
+from libs.ids import new_id
+from libs.kafka import create_producer, ensure_topics
+from libs.testing import Scratch, eventually, header, read_topic
+
+pytestmark = pytest.mark.kafka
+TOPIC = SellerRegistered.topic
+
+
+def registered_record() -> tuple[Envelope, tuple[bytes, bytes, list[tuple[str, bytes]]]]:
+    event = SellerRegistered(seller_id=new_id(), shop_id=new_id(), market="GB", currency="GBP",
+                             tier="local", business_type="company",
+                             registered_at=datetime.now(UTC))
+    envelope = Envelope.wrap(event, source="catalog")
+    return envelope, to_kafka(envelope)
+
+
+async def record_effect(conn: asyncpg.Connection, envelope: Envelope, event: Any) -> None:
+    await conn.execute("INSERT INTO effects (event_id, seller_id) VALUES ($1, $2)",
+                       envelope.id, event.seller_id)
+
+
+@asynccontextmanager
+async def consuming(scratch: Scratch, bootstrap: str, handler: Handler,
+                    max_attempts: int = 3) -> AsyncIterator[tuple[EventConsumer, AIOKafkaProducer]]:
+    producer = create_producer(bootstrap, "test-producer")
+    await producer.start()
+    group = f"test-{secrets.token_hex(4)}"
+    consumer = EventConsumer(pool=scratch.pool, bootstrap_servers=bootstrap, group=group,
+                             handlers={"seller.registered": handler}, producer=producer,
+                             max_attempts=max_attempts, retry_base_seconds=0.01)
+    await ensure_topics(bootstrap, [TOPIC, consumer.dead_letter_topic])
+    task = asyncio.create_task(consumer.run())
+    try:
+        yield consumer, producer
+    finally:
+        consumer.stop()
+        await asyncio.wait_for(task, 30)
+        await producer.stop()
+
+
+async def effects_of(scratch: Scratch, *event_ids: str) -> int:
+    return int(await scratch.pool.fetchval(
+        "SELECT count(*) FROM effects WHERE event_id = ANY($1::text[])", list(event_ids)))
+
+
+async def test_redelivered_event_has_its_effect_once(scratch: Scratch,
+                                                     kafka_bootstrap: str) -> None:
+    envelope, (key, value, headers) = registered_record()
+    async with consuming(scratch, kafka_bootstrap, record_effect) as (consumer, producer):
+        for _ in range(3):  # the same record delivered three times, as after a producer retry
+            await producer.send_and_wait(TOPIC, value=value, key=key, headers=headers)
+
+        async def seen_all() -> bool:
+            processed = await scratch.pool.fetchval(
+                "SELECT count(*) FROM inbox WHERE consumer_group = $1 AND event_id = $2",
+                consumer.group, envelope.id)
+            return processed == 1 and consumer.stats.duplicates >= 2
+
+        assert await eventually(seen_all)
+    assert await effects_of(scratch, envelope.id) == 1
+
+
+async def test_poison_goes_to_dead_letter_with_reason_and_next_is_processed(
+    scratch: Scratch, kafka_bootstrap: str,
+) -> None:
+    good, (key, value, headers) = registered_record()
+    unknown = [(n, b"seller.teleported" if n == "ce_type" else v) for n, v in headers]
+    async with consuming(scratch, kafka_bootstrap, record_effect) as (consumer, producer):
+        poison_key = secrets.token_hex(6).encode()
+        await producer.send_and_wait(TOPIC, value=b"\x00garbage", key=poison_key)
+        await producer.send_and_wait(TOPIC, value=b"{broken json", key=poison_key,
+                                     headers=headers[:1] + [("ce_id", b"x1"),
+                                                            ("ce_type", b"seller.registered"),
+                                                            ("ce_source", b"t"),
+                                                            ("ce_specversion", b"1.0")])
+        await producer.send_and_wait(TOPIC, value=value, key=poison_key, headers=unknown)
+        await producer.send_and_wait(TOPIC, value=value, key=key, headers=headers)
+
+        async def good_handled() -> bool:
+            return await effects_of(scratch, good.id) == 1
+
+        assert await eventually(good_handled)
+        dead = await read_topic(
+            kafka_bootstrap, consumer.dead_letter_topic,
+            until=lambda rs: sum(1 for r in rs if r.key == poison_key) >= 3)
+    mine = [r for r in dead if r.key == poison_key]
+    reasons = [header(r, "dlq_reason") or "" for r in mine]
+    assert len(mine) == 3
+    assert "missing header" in reasons[0]
+    assert "unreadable" in reasons[1] or "JSON" in reasons[1]
+    assert "unknown event type 'seller.teleported'" in reasons[2]
+    assert {header(r, "dlq_original_topic") for r in mine} == {TOPIC}
+    assert mine[0].value == b"\x00garbage", "the original bytes are kept for replay"
+
+
+async def test_handler_failing_every_time_is_dead_lettered_after_bounded_retries(
+    scratch: Scratch, kafka_bootstrap: str,
+) -> None:
+    attempts: dict[str, int] = {}
+
+    async def flaky(conn: asyncpg.Connection, envelope: Envelope, event: Any) -> None:
+        attempts[envelope.id] = attempts.get(envelope.id, 0) + 1
+        await record_effect(conn, envelope, event)  # rolled back with the failure
+        if str(event.seller_id) == doomed_seller:
+            raise ValueError("the warehouse for this market is closed")
+
+    doomed, (dkey, dvalue, dheaders) = registered_record()
+    doomed_seller = doomed.data["seller_id"]
+    fine, (fkey, fvalue, fheaders) = registered_record()
+    async with consuming(scratch, kafka_bootstrap, flaky, max_attempts=3) as (consumer, producer):
+        await producer.send_and_wait(TOPIC, value=dvalue, key=dkey, headers=dheaders)
+        await producer.send_and_wait(TOPIC, value=fvalue, key=fkey, headers=fheaders)
+
+        async def fine_handled() -> bool:
+            return await effects_of(scratch, fine.id) == 1
+
+        assert await eventually(fine_handled)
+        dead = await read_topic(kafka_bootstrap, consumer.dead_letter_topic,
+                                until=lambda rs: any(r.key == dkey for r in rs))
+    assert attempts[doomed.id] == 3
+    assert await effects_of(scratch, doomed.id) == 0, "a failed attempt leaves nothing behind"
+    [record] = [r for r in dead if r.key == dkey]
+    assert "failed after 3 attempts" in (header(record, "dlq_reason") or "")
+    assert "warehouse for this market is closed" in (header(record, "dlq_reason") or "")
+    assert header(record, "ce_id") == doomed.id
