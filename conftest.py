@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import secrets
 import tempfile
-from pathlib import Path
 from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import asyncpg

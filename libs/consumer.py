@@ -188,7 +188,8 @@ class EventConsumer:
     async def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str) -> None:
         log.error("consumer %s: dead-lettering %s[%d]@%d: %s", self.group, record.topic,
                   record.partition, record.offset, reason)
-        headers = list(record.headers or ()) + [
+        headers = [
+            *(record.headers or ()),
             ("dlq_reason", reason[:2000].encode()),
             ("dlq_consumer_group", self.group.encode()),
             ("dlq_original_topic", record.topic.encode()),

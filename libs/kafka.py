@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 
@@ -33,13 +34,11 @@ async def ensure_topics(
         missing = [t for t in dict.fromkeys(topics) if t not in existing]
         if not missing:
             return
-        try:
+        with contextlib.suppress(TopicAlreadyExistsError):  # another service was quicker
             await admin.create_topics(
                 [NewTopic(name=t, num_partitions=partitions, replication_factor=replication)
                  for t in missing]
             )
-        except TopicAlreadyExistsError:
-            pass
         log.info("created topics %s", ", ".join(missing))
     finally:
         await admin.close()

@@ -170,14 +170,14 @@ class OutboxRelay:
                     "UPDATE outbox SET published_at = now(), attempts = attempts + 1 "
                     "WHERE seq = ANY($1::bigint[])", done,
                 )
-            for row, exc in failed:
+            for row, error in failed:
                 backoff = min(self._max_backoff, 0.5 * 2 ** row["attempts"])
                 log.warning("outbox relay: publish of %s failed (attempt %d): %r",
-                            row["event_id"], row["attempts"] + 1, exc)
+                            row["event_id"], row["attempts"] + 1, error)
                 await conn.execute(
                     """UPDATE outbox SET attempts = attempts + 1, last_error = $2,
                        next_attempt_at = now() + make_interval(secs => $3) WHERE seq = $1""",
-                    row["seq"], repr(exc)[:1000], backoff,
+                    row["seq"], repr(error)[:1000], backoff,
                 )
         self.published += len(done)
         return len(done)
@@ -198,7 +198,9 @@ class OutboxRelay:
                 dataschema=row["dataschema"], trace=carrier,
             )
             key, value, headers = to_kafka(envelope)
-            return await self._producer.send(row["topic"], value=value, key=key, headers=headers)
+            delivery: asyncio.Future[Any] = await self._producer.send(
+                row["topic"], value=value, key=key, headers=headers)
+            return delivery
 
     async def prune(self, older_than_seconds: float) -> int:
         """Delete published rows past the retention window."""

@@ -56,8 +56,8 @@ class Runtime:
         self.definition = definition
         self.settings = definition.settings
         self.pool: asyncpg.Pool | None = None
-        self.redis: redis.Redis = redis.from_url(self.settings.redis_url,
-                                                 socket_connect_timeout=2, socket_timeout=2)
+        self.redis: redis.Redis = redis.Redis.from_url(
+            self.settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
         self.producer: AIOKafkaProducer | None = None
         self.relay: OutboxRelay | None = None
         self.consumer: EventConsumer | None = None
@@ -169,7 +169,10 @@ class Runtime:
             if not await self.producer.client.fetch_all_metadata():
                 raise RuntimeError("no metadata")
 
-        await asyncio.gather(check("postgres", postgres), check("redis", self.redis.ping),
+        async def redis_ping() -> None:
+            await self.redis.ping()  # type: ignore[misc]
+
+        await asyncio.gather(check("postgres", postgres), check("redis", redis_ping),
                              check("kafka", kafka))
         if not self.started.is_set():
             checks["startup"] = self.startup_error or "starting"
@@ -218,7 +221,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
             await runtime.stop()
 
     app = FastAPI(title=f"{definition.name} service", description=definition.description,
-                  version="1.0.0", lifespan=lifespan)
+                  version="1.0.0", lifespan=lifespan, root_path=settings.root_path)
     install_problem_handlers(app)
     instrument_app(app)
 

@@ -36,6 +36,7 @@ class ServiceSettings(BaseSettings):
 
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    root_path: str = Field(default="", description="Path prefix under the reverse proxy.")
 
     run_relay: bool = True
     run_consumers: bool = True

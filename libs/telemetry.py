@@ -50,7 +50,9 @@ def configure_tracing(
     from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
     from opentelemetry.instrumentation.redis import RedisInstrumentor
 
-    for instrumentor in (AsyncPGInstrumentor(), AIOKafkaInstrumentor(), RedisInstrumentor()):
+    instrumentors = (AsyncPGInstrumentor(), AIOKafkaInstrumentor(),  # type: ignore[no-untyped-call]
+                     RedisInstrumentor())
+    for instrumentor in instrumentors:
         if not instrumentor.is_instrumented_by_opentelemetry:
             instrumentor.instrument()
     _configured = True

@@ -1,5 +1,8 @@
-"""Alembic, driven programmatically (sync, through psycopg; call it in a thread): each service keeps its revisions in `migrations/versions`,
-its version table in its own schema, and applies them at start-up as its own role."""
+"""Alembic, driven programmatically (sync, through psycopg; call it in a thread).
+
+Each service keeps its revisions in `migrations/versions` and its version table in its own
+schema, and applies them at start-up as its own role.
+"""
 
 from __future__ import annotations
 

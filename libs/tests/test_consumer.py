@@ -87,10 +87,10 @@ async def test_poison_goes_to_dead_letter_with_reason_and_next_is_processed(
         poison_key = secrets.token_hex(6).encode()
         await producer.send_and_wait(TOPIC, value=b"\x00garbage", key=poison_key)
         await producer.send_and_wait(TOPIC, value=b"{broken json", key=poison_key,
-                                     headers=headers[:1] + [("ce_id", b"x1"),
-                                                            ("ce_type", b"seller.registered"),
-                                                            ("ce_source", b"t"),
-                                                            ("ce_specversion", b"1.0")])
+                                     headers=[*headers[:1], ("ce_id", b"x1"),
+                                                      ("ce_type", b"seller.registered"),
+                                                      ("ce_source", b"t"),
+                                                      ("ce_specversion", b"1.0")])
         await producer.send_and_wait(TOPIC, value=value, key=poison_key, headers=unknown)
         await producer.send_and_wait(TOPIC, value=value, key=key, headers=headers)
 

@@ -9,8 +9,9 @@ import asyncpg
 
 from services.catalog.domain.sellers import BusinessType, Seller, SellerStatus, Tier
 
-_COLUMNS = """s.id, s.owner_subject, s.legal_name, s.country, s.business_type, s.tier, s.status,
-              s.created_at, sh.id AS shop_id, sh.market, sh.currency"""
+_SELECT = """SELECT s.id, s.owner_subject, s.legal_name, s.country, s.business_type, s.tier,
+                    s.status, s.created_at, sh.id AS shop_id, sh.market, sh.currency
+             FROM sellers s JOIN shops sh ON sh.seller_id = s.id"""
 
 
 class SellerAlreadyRegistered(Exception):
@@ -46,7 +47,7 @@ async def add(conn: asyncpg.Connection, seller: Seller) -> None:
 
 async def get(conn: asyncpg.Connection | asyncpg.Pool, seller_id: UUID) -> Seller | None:
     row = await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM sellers s JOIN shops sh ON sh.seller_id = s.id WHERE s.id = $1",
+        _SELECT + " WHERE s.id = $1",
         seller_id,
     )
     return _to_seller(row) if row else None
@@ -58,7 +59,7 @@ async def list_page(
 ) -> list[Seller]:
     """Newest first; `after` is the (created_at, id) of the last seller of the previous page."""
     rows = await conn.fetch(
-        f"""SELECT {_COLUMNS} FROM sellers s JOIN shops sh ON sh.seller_id = s.id
+        _SELECT + """
             WHERE ($1::text IS NULL OR s.status = $1)
               AND ($2::timestamptz IS NULL OR (s.created_at, s.id) < ($2, $3))
             ORDER BY s.created_at DESC, s.id DESC LIMIT $4""",

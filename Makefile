@@ -1,0 +1,35 @@
+# Two commands: `make run` (the whole marketplace, locally, no Docker) and `make test`.
+SHELL := /bin/bash
+UV_VERSION := 0.13.9
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: install run test test-apache-kafka token lint typecheck events-doc smoke
+
+install:  ## a virtualenv with the pinned dependencies (uv.lock)
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	@$(UV) sync --frozen --quiet
+
+run: install  ## Postgres, Redis, Kafka and the six services, seeded; Ctrl-C stops all
+	$(UV) run python -m libs.devstack.stack
+
+smoke: install  ## bring the stack up, then down again
+	$(UV) run python -m libs.devstack.stack --exit-when-ready
+
+test: install  ## every test, against real Postgres, Redis and Kafka
+	$(UV) run pytest
+
+test-apache-kafka: install  ## the Kafka-facing tests on Apache Kafka (jars from Maven Central)
+	KAFKA_FLAVOUR=apache $(UV) run pytest -m kafka
+
+token: install  ## make token ROLE=seller SUBJECT=u-1 [SELLER_ID=..] [SHOP_ID=..] [CREATOR_ID=..] [BIRTHDATE=..]
+	@$(UV) run python -m libs.auth.dev_token --role "$(ROLE)" --subject "$(SUBJECT)" \
+		$(if $(SELLER_ID),--seller-id "$(SELLER_ID)") $(if $(SHOP_ID),--shop-id "$(SHOP_ID)") \
+		$(if $(CREATOR_ID),--creator-id "$(CREATOR_ID)") $(if $(BIRTHDATE),--birthdate "$(BIRTHDATE)")
+
+lint: install
+	$(UV) run ruff check .
+	$(UV) run mypy libs services seeds tests conftest.py
+
+events-doc: install
+	$(UV) run python -m libs.events.docs > docs/events.md
