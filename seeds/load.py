@@ -1,7 +1,7 @@
 """Fills a fresh stack with a believable small marketplace through the services' own APIs.
 
-Safe to run twice: every create carries an Idempotency-Key derived from the seed row, and an
-already registered seller is counted, not duplicated. Run alone with
+Safe to run twice: every create carries an Idempotency-Key derived from the seed row (so a
+re-run replays the first answer), and onboarding decisions already taken are skipped. Run alone with
 `uv run python -m seeds.load` against the stack described in `.stack/stack.json`.
 """
 
@@ -44,8 +44,13 @@ SELLERS: list[tuple[str, str, str, str]] = [
 ]
 
 
-async def _register_sellers(client: httpx.AsyncClient, catalog: str, secret: str) -> int:
-    registered = 0
+# Seeds left in other onboarding states, by row number: a realistic review queue.
+PENDING = {21, 22}
+SUSPENDED = {7: "Repeated listings of unbranded chargers without safety marks."}
+
+
+async def _register_sellers(client: httpx.AsyncClient, catalog: str, secret: str) -> list[str]:
+    registered = []
     for number, (legal_name, business_type, country, market) in enumerate(SELLERS, start=1):
         subject = f"seed-seller-{number:03d}"
         token = mint(secret, subject=subject, roles=["seller"])
@@ -55,17 +60,33 @@ async def _register_sellers(client: httpx.AsyncClient, catalog: str, secret: str
                   "market": market},
             headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"seed-{subject}"},
         )
-        if response.status_code not in (200, 201, 409):
+        if response.status_code not in (200, 201):
             raise RuntimeError(f"seeding {legal_name}: {response.status_code} {response.text}")
-        registered += 1
+        registered.append(response.json()["id"])
     return registered
+
+
+async def _onboard(client: httpx.AsyncClient, catalog: str, secret: str,
+                   seller_ids: list[str]) -> None:
+    operator = {"Authorization": f"Bearer {mint(secret, subject='seed-operator', roles=['operator'])}"}
+    for number, seller_id in enumerate(seller_ids, start=1):
+        if number in PENDING:
+            continue
+        response = await client.post(f"{catalog}/v1/sellers/{seller_id}/verification",
+                                     headers=operator)
+        if response.status_code not in (200, 409):  # 409: done by an earlier run
+            raise RuntimeError(f"verifying {seller_id}: {response.status_code} {response.text}")
+        if number in SUSPENDED and response.status_code == 200:
+            await client.post(f"{catalog}/v1/sellers/{seller_id}/suspension", headers=operator,
+                              json={"reason": SUSPENDED[number]})
 
 
 async def load_seed_marketplace(stack: dict[str, Any]) -> dict[str, int]:
     services = stack["services"]
     async with httpx.AsyncClient(timeout=30) as client:
-        sellers = await _register_sellers(client, services["catalog"], stack["jwt_secret"])
-    return {"sellers": sellers}
+        seller_ids = await _register_sellers(client, services["catalog"], stack["jwt_secret"])
+        await _onboard(client, services["catalog"], stack["jwt_secret"], seller_ids)
+    return {"sellers": len(seller_ids)}
 
 
 def main() -> None:

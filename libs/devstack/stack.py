@@ -143,6 +143,7 @@ def main() -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)  # explicit: a background start inherits SIG_IGN
     stack = Stack(args.workdir, args.kafka)
     began = time.monotonic()
     try:
@@ -168,6 +169,10 @@ def main() -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        # Ctrl-C in a terminal reaches `uv` and this process alike, so a second interrupt
+        # often follows the first: it must not cut the clean-up short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         print("stopping the stack ...", flush=True)
         stack.stop()
         print("stopped.", flush=True)

@@ -47,6 +47,16 @@ async def test_registered_seller_gets_a_support_account_in_one_trace(
                                                            seller_id="00000000-0000-7000-8000-000000000000"))
         assert stranger.status_code == 404
 
+        suspended = await catalog.client.post(
+            f"/v1/sellers/{seller['id']}/suspension", headers=bearer("operator", "ops-1"),
+            json={"reason": "unsafe electrical goods"})
+        assert suspended.status_code == 200
+
+        async def restricted() -> bool:
+            return bool((await account() or {}).get("standing") == "restricted")
+
+        assert await eventually(restricted, timeout=60), "support never saw the suspension"
+
     spans = SPANS.get_finished_spans()
     handled = [s for s in spans if s.name == "consume seller.registered"
                and (s.attributes or {}).get("messaging.consumer.group.name") == "support"]

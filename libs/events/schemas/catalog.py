@@ -28,3 +28,44 @@ class SellerRegistered(Event):
     tier: Literal["local", "cross_border"]
     business_type: Literal["individual", "company"]
     registered_at: datetime
+
+
+@register
+class SellerVerified(Event):
+    """An operator verified the seller; its live products may be sold."""
+
+    type = "seller.verified"
+    topic = "catalog.seller.v1"
+    key_field = "seller_id"
+    public = True
+
+    seller_id: UUID
+    verified_at: datetime
+
+
+@register
+class SellerSuspended(Event):
+    """An operator suspended the seller: its products leave search and cannot be bought."""
+
+    type = "seller.suspended"
+    topic = "catalog.seller.v1"
+    key_field = "seller_id"
+    public = True
+
+    seller_id: UUID
+    reason: str
+    suspended_at: datetime
+
+
+@register
+class SellerReinstated(Event):
+    """A suspended seller is back in good standing."""
+
+    type = "seller.reinstated"
+    topic = "catalog.seller.v1"
+    key_field = "seller_id"
+    public = True
+
+    seller_id: UUID
+    reason: str
+    reinstated_at: datetime

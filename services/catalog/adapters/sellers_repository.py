@@ -67,3 +67,26 @@ async def list_page(
         after[1] if after else None, limit,
     )
     return [_to_seller(r) for r in rows]
+
+
+async def get_for_update(conn: asyncpg.Connection, seller_id: UUID) -> Seller | None:
+    row = await conn.fetchrow(_SELECT + " WHERE s.id = $1 FOR UPDATE OF s", seller_id)
+    return _to_seller(row) if row else None
+
+
+async def record_status_change(
+    conn: asyncpg.Connection, seller: Seller, *, actor: str, reason: str | None,
+) -> None:
+    await conn.execute("UPDATE sellers SET status = $2 WHERE id = $1", seller.id,
+                       seller.status.value)
+    await conn.execute(
+        """INSERT INTO seller_status_changes (seller_id, status, actor, reason)
+           VALUES ($1, $2, $3, $4)""",
+        seller.id, seller.status.value, actor, reason,
+    )
+
+
+async def status_history(conn: asyncpg.Pool, seller_id: UUID) -> list[asyncpg.Record]:
+    return list(await conn.fetch(
+        """SELECT status, actor, reason, changed_at FROM seller_status_changes
+           WHERE seller_id = $1 ORDER BY id""", seller_id))

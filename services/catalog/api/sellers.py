@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -13,11 +14,13 @@ from libs import idempotency
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.errors import Problem
+from libs.events.base import Event
 from libs.outbox import enqueue
 from libs.pagination import Page, PageParams, decode_cursor, encode_cursor, page_params
 from services.catalog.adapters import sellers_repository
 from services.catalog.domain.sellers import (
     BusinessType,
+    InvalidTransition,
     RegistrationError,
     Seller,
     SellerStatus,
@@ -134,3 +137,79 @@ async def list_sellers(
     sellers = sellers[: page.limit]
     cursor = encode_cursor(sellers[-1].created_at.isoformat(), str(sellers[-1].id)) if more else None
     return Page[SellerView](items=[SellerView.of(s) for s in sellers], next_cursor=cursor)
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "reason": "Listed counterfeit trainers after two warnings (case 4411)."}]})
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class StatusChange(BaseModel):
+    status: SellerStatus
+    actor: str
+    reason: str | None
+    changed_at: datetime
+
+
+async def _decide(
+    request: Request, seller_id: UUID, principal: Principal, reason: str | None,
+    action: Callable[[Seller, datetime], tuple[Seller, Event]],
+) -> SellerView:
+    runtime = _runtime(request)
+    async with runtime.db.acquire() as conn, conn.transaction():
+        seller = await sellers_repository.get_for_update(conn, seller_id)
+        if seller is None:
+            raise Problem(404, "Not found", "No such seller.")
+        try:
+            changed, event = action(seller, datetime.now(UTC))
+        except InvalidTransition as exc:
+            raise Problem(409, "Conflict", str(exc), current_status=seller.status.value) from exc
+        except RegistrationError as exc:
+            raise Problem(422, "Validation failed", str(exc), errors=[
+                {"field": exc.field, "message": str(exc), "code": "invalid"}]) from exc
+        await sellers_repository.record_status_change(conn, changed, actor=principal.subject,
+                                                      reason=reason)
+        await enqueue(conn, runtime.settings.service_name, event)
+    return SellerView.of(changed)
+
+
+@router.post("/{seller_id}/verification", response_model=SellerView,
+             summary="Verify a pending seller (operators).",
+             responses={409: {"description": "The seller is not pending verification."}})
+async def verify_seller(
+    request: Request, seller_id: UUID,
+    principal: Annotated[Principal, Depends(require(Role.OPERATOR))],
+) -> SellerView:
+    return await _decide(request, seller_id, principal, None,
+                         lambda seller, now: seller.verify(now))
+
+
+@router.post("/{seller_id}/suspension", response_model=SellerView,
+             summary="Suspend a seller, with the reason (operators).")
+async def suspend_seller(
+    request: Request, seller_id: UUID, decision: Decision,
+    principal: Annotated[Principal, Depends(require(Role.OPERATOR))],
+) -> SellerView:
+    return await _decide(request, seller_id, principal, decision.reason,
+                         lambda seller, now: seller.suspend(decision.reason, now))
+
+
+@router.post("/{seller_id}/reinstatement", response_model=SellerView,
+             summary="Reinstate a suspended seller, with the reason (operators).")
+async def reinstate_seller(
+    request: Request, seller_id: UUID, decision: Decision,
+    principal: Annotated[Principal, Depends(require(Role.OPERATOR))],
+) -> SellerView:
+    return await _decide(request, seller_id, principal, decision.reason,
+                         lambda seller, now: seller.reinstate(decision.reason, now))
+
+
+@router.get("/{seller_id}/status-history", response_model=list[StatusChange],
+            summary="Onboarding decisions, oldest first (the seller itself or staff).")
+async def status_history(
+    request: Request, seller_id: UUID, principal: Annotated[Principal, Depends(require())],
+) -> list[StatusChange]:
+    await get_seller(request, seller_id, principal)  # same visibility rule as the seller
+    rows = await sellers_repository.status_history(_runtime(request).db, seller_id)
+    return [StatusChange(**dict(r)) for r in rows]

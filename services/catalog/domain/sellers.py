@@ -7,7 +7,13 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
-from libs.events.schemas.catalog import SellerRegistered
+from libs.events.base import Event
+from libs.events.schemas.catalog import (
+    SellerRegistered,
+    SellerReinstated,
+    SellerSuspended,
+    SellerVerified,
+)
 from libs.ids import new_id
 from libs.markets import currency_of
 
@@ -55,8 +61,40 @@ class Seller:
             registered_at=self.created_at,
         )
 
-    def with_status(self, status: SellerStatus) -> Seller:
-        return replace(self, status=status)
+    def verify(self, now: datetime) -> tuple[Seller, Event]:
+        if self.status is not SellerStatus.PENDING_VERIFICATION:
+            raise InvalidTransition(f"a {self.status.value} seller cannot be verified")
+        return replace(self, status=SellerStatus.VERIFIED), SellerVerified(
+            seller_id=self.id, verified_at=now)
+
+    def suspend(self, reason: str, now: datetime) -> tuple[Seller, Event]:
+        if self.status is SellerStatus.SUSPENDED:
+            raise InvalidTransition("the seller is already suspended")
+        return replace(self, status=SellerStatus.SUSPENDED), SellerSuspended(
+            seller_id=self.id, reason=_reason(reason), suspended_at=now)
+
+    def reinstate(self, reason: str, now: datetime) -> tuple[Seller, Event]:
+        """Back to verified: suspension is only ever applied to a seller operators vetted, or
+        to one caught before vetting, who is vetted as part of the appeal."""
+        if self.status is not SellerStatus.SUSPENDED:
+            raise InvalidTransition(f"a {self.status.value} seller cannot be reinstated")
+        return replace(self, status=SellerStatus.VERIFIED), SellerReinstated(
+            seller_id=self.id, reason=_reason(reason), reinstated_at=now)
+
+    @property
+    def can_sell(self) -> bool:
+        return self.status is SellerStatus.VERIFIED
+
+
+class InvalidTransition(Exception):
+    """The action does not apply to the seller's current state."""
+
+
+def _reason(reason: str) -> str:
+    cleaned = reason.strip()
+    if not cleaned:
+        raise RegistrationError("reason", "a reason is required")
+    return cleaned
 
 
 def register_seller(

@@ -53,3 +53,29 @@ def test_unknown_market_is_refused_naming_the_field() -> None:
 def test_registered_event_carries_ids_not_names() -> None:
     event = register().registered_event()  # type: ignore[attr-defined]
     assert "legal_name" not in event.model_dump()
+
+
+def test_onboarding_state_machine() -> None:
+    from services.catalog.domain.sellers import InvalidTransition
+
+    pending = register()
+    verified, event = pending.verify(NOW)  # type: ignore[attr-defined]
+    assert verified.status is SellerStatus.VERIFIED and verified.can_sell
+    assert event.type == "seller.verified"
+    with pytest.raises(InvalidTransition):
+        verified.verify(NOW)
+    with pytest.raises(InvalidTransition):
+        verified.reinstate("why not", NOW)
+    suspended, event = verified.suspend("  counterfeit goods ", NOW)
+    assert not suspended.can_sell and event.reason == "counterfeit goods"
+    with pytest.raises(InvalidTransition):
+        suspended.suspend("again", NOW)
+    with pytest.raises(RegistrationError):
+        suspended.reinstate("   ", NOW)
+    reinstated, event = suspended.reinstate("appeal upheld", NOW)
+    assert reinstated.status is SellerStatus.VERIFIED and event.type == "seller.reinstated"
+
+
+def test_a_pending_seller_can_be_suspended_but_not_reinstated_before_it() -> None:
+    suspended, _ = register().suspend("fraudulent documents", NOW)  # type: ignore[attr-defined]
+    assert suspended.status is SellerStatus.SUSPENDED

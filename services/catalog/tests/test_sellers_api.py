@@ -172,3 +172,49 @@ async def test_openapi_lists_the_routes(catalog: RunningService) -> None:
     spec = (await catalog.client.get("/openapi.json")).json()
     assert "/v1/sellers" in spec["paths"]
     assert "/readyz" in spec["paths"]
+
+
+async def test_operators_verify_suspend_and_reinstate_with_reasons(
+    catalog: RunningService,
+) -> None:
+    subject = f"lifecycle-{secrets.token_hex(4)}"
+    seller = (await catalog.client.post("/v1/sellers", json=REGISTRATION,
+                                        headers=seller_headers(subject))).json()
+    base = f"/v1/sellers/{seller['id']}"
+    operator = bearer("operator", "ops-1")
+    owner = bearer("seller", subject, seller_id=seller["id"])
+
+    assert (await catalog.client.post(f"{base}/verification", headers=owner)).status_code == 403
+    assert (await catalog.client.post(f"{base}/verification",
+                                      headers=bearer("agent"))).status_code == 403
+    verified = await catalog.client.post(f"{base}/verification", headers=operator)
+    assert verified.status_code == 200 and verified.json()["status"] == "verified"
+    again = await catalog.client.post(f"{base}/verification", headers=operator)
+    assert again.status_code == 409 and again.json()["current_status"] == "verified"
+
+    no_reason = await catalog.client.post(f"{base}/suspension", json={}, headers=operator)
+    assert no_reason.status_code == 422 and no_reason.json()["errors"][0]["field"] == "reason"
+    suspended = await catalog.client.post(f"{base}/suspension", headers=operator,
+                                          json={"reason": "counterfeit trainers"})
+    assert suspended.json()["status"] == "suspended"
+    reinstated = await catalog.client.post(f"{base}/reinstatement", headers=operator,
+                                           json={"reason": "appeal upheld"})
+    assert reinstated.json()["status"] == "verified"
+
+    history = (await catalog.client.get(f"{base}/status-history", headers=owner)).json()
+    assert [(h["status"], h["reason"]) for h in history] == [
+        ("verified", None), ("suspended", "counterfeit trainers"), ("verified", "appeal upheld")]
+    assert {h["actor"] for h in history} == {"ops-1"}
+    stranger = await catalog.client.get(f"{base}/status-history", headers=seller_headers())
+    assert stranger.status_code == 404
+    events = await catalog.runtime.db.fetch(
+        "SELECT event_type FROM outbox WHERE event_key = $1 ORDER BY seq", seller["id"])
+    assert [e["event_type"] for e in events] == [
+        "seller.registered", "seller.verified", "seller.suspended", "seller.reinstated"]
+
+
+async def test_unknown_seller_decisions_are_404(catalog: RunningService) -> None:
+    response = await catalog.client.post(
+        "/v1/sellers/01900000-0000-7000-8000-000000000000/verification",
+        headers=bearer("operator"))
+    assert response.status_code == 404

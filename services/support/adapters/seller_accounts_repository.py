@@ -29,3 +29,9 @@ async def get(conn: asyncpg.Connection | asyncpg.Pool, seller_id: UUID) -> Selle
         tier=row["tier"], health_score=row["health_score"], standing=Standing(row["standing"]),
         opened_at=row["opened_at"],
     )
+
+
+async def set_standing(conn: asyncpg.Connection, seller_id: UUID, standing: Standing) -> bool:
+    result = await conn.execute(
+        "UPDATE seller_accounts SET standing = $2 WHERE seller_id = $1", seller_id, standing.value)
+    return str(result) != "UPDATE 0"

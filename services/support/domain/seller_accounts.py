@@ -37,6 +37,14 @@ class SellerAccount:
         return SellerAccountOpened(seller_id=self.seller_id, opened_at=self.opened_at)
 
 
+def standing_after_suspension() -> Standing:
+    return Standing.RESTRICTED
+
+
+def standing_after_reinstatement() -> Standing:
+    return Standing.GOOD
+
+
 def open_account(registered: SellerRegistered) -> SellerAccount:
     return SellerAccount(
         seller_id=registered.seller_id, shop_id=registered.shop_id, market=registered.market,
