@@ -44,6 +44,69 @@ SELLERS: list[tuple[str, str, str, str]] = [
 ]
 
 
+SIZE = {"name": "size", "kind": "choice", "choices": ["XS", "S", "M", "L", "XL", "XXL"]}
+COLOUR = {"name": "colour", "kind": "text"}
+BRAND = {"name": "brand", "kind": "text"}
+# (name, {fields}, children): restricted and prohibited branches included, as markets require.
+CATEGORIES: list[tuple[str, dict[str, Any], list[Any]]] = [
+    ("Fashion", {}, [
+        ("Women's clothing", {"required_attributes": [SIZE, COLOUR]}, []),
+        ("Men's clothing", {"required_attributes": [SIZE, COLOUR]}, []),
+        ("Modest wear", {"required_attributes": [SIZE, COLOUR]}, []),
+        ("Shoes", {"required_attributes": [{"name": "eu_size", "kind": "number"}, COLOUR]}, []),
+    ]),
+    ("Beauty & personal care", {"required_attributes": [BRAND]}, [
+        ("Skincare", {}, []),
+        ("Makeup", {}, []),
+        ("Fragrance", {}, []),
+        ("Skin lightening", {"prohibited_markets": sorted(["GB", "US", "IE", "DE", "FR", "ES",
+                                                             "IT", "ID", "MY", "PH", "SG", "TH",
+                                                             "VN", "MX", "BR", "JP"])}, []),
+    ]),
+    ("Electronics", {"required_attributes": [BRAND]}, [
+        ("Phone accessories", {}, []),
+        ("Chargers & cables", {"required_attributes": [{"name": "safety_mark", "kind": "choice",
+                                                        "choices": ["UKCA", "CE", "FCC", "SNI"]}]},
+         []),
+        ("Audio", {}, []),
+    ]),
+    ("Home & kitchen", {}, [("Candles", {}, []), ("Cookware", {}, [])]),
+    ("Food & drink", {}, [("Coffee & tea", {}, [])]),
+    ("Age-restricted", {"age_restricted": True}, [
+        ("Vapes & e-cigarettes", {"prohibited_markets": ["SG", "TH", "MX", "BR"],
+                                  "required_attributes": [{"name": "nicotine_mg",
+                                                           "kind": "number"}]}, []),
+        ("Alcohol", {"prohibited_markets": ["ID", "MY"]}, []),
+        ("Knives & blades", {}, []),
+    ]),
+    ("Pets", {}, [("Pet food", {}, []), ("Pet toys", {}, [])]),
+    ("Music", {}, [("Vinyl records", {}, [])]),
+]
+
+
+async def _categories(client: httpx.AsyncClient, catalog: str, operator: dict[str, str]) -> int:
+    """Creates what is missing, matching existing categories by name under the same parent."""
+    tree = (await client.get(f"{catalog}/v1/categories")).json()
+    created = 0
+
+    async def ensure(nodes: list[Any], existing: list[dict[str, Any]],
+                     parent_id: str | None) -> None:
+        nonlocal created
+        for name, fields, children in nodes:
+            match = next((n for n in existing if n["name"] == name), None)
+            if match is None:
+                response = await client.post(f"{catalog}/v1/categories", headers=operator,
+                                             json={"name": name, "parent_id": parent_id, **fields})
+                if response.status_code != 201:
+                    raise RuntimeError(f"category {name}: {response.status_code} {response.text}")
+                match = {**response.json(), "children": []}
+                created += 1
+            await ensure(children, match["children"], match["id"])
+
+    await ensure(CATEGORIES, tree, None)
+    return created
+
+
 # Seeds left in other onboarding states, by row number: a realistic review queue.
 PENDING = {21, 22}
 SUSPENDED = {7: "Repeated listings of unbranded chargers without safety marks."}
@@ -66,9 +129,8 @@ async def _register_sellers(client: httpx.AsyncClient, catalog: str, secret: str
     return registered
 
 
-async def _onboard(client: httpx.AsyncClient, catalog: str, secret: str,
+async def _onboard(client: httpx.AsyncClient, catalog: str, operator: dict[str, str],
                    seller_ids: list[str]) -> None:
-    operator = {"Authorization": f"Bearer {mint(secret, subject='seed-operator', roles=['operator'])}"}
     for number, seller_id in enumerate(seller_ids, start=1):
         if number in PENDING:
             continue
@@ -84,9 +146,18 @@ async def _onboard(client: httpx.AsyncClient, catalog: str, secret: str,
 async def load_seed_marketplace(stack: dict[str, Any]) -> dict[str, int]:
     services = stack["services"]
     async with httpx.AsyncClient(timeout=30) as client:
-        seller_ids = await _register_sellers(client, services["catalog"], stack["jwt_secret"])
-        await _onboard(client, services["catalog"], stack["jwt_secret"], seller_ids)
-    return {"sellers": len(seller_ids)}
+        secret = stack["jwt_secret"]
+        operator = {"Authorization":
+                    f"Bearer {mint(secret, subject='seed-operator', roles=['operator'])}"}
+        await _categories(client, services["catalog"], operator)
+        seller_ids = await _register_sellers(client, services["catalog"], secret)
+        await _onboard(client, services["catalog"], operator, seller_ids)
+        tree = (await client.get(f"{services['catalog']}/v1/categories")).json()
+    return {"sellers": len(seller_ids), "categories": _count(tree)}
+
+
+def _count(nodes: list[dict[str, Any]]) -> int:
+    return sum(1 + _count(n["children"]) for n in nodes)
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from libs.service import ServiceDefinition, create_service_app
-from services.catalog.api import api_keys, sellers
+from services.catalog.api import api_keys, categories, sellers
 from services.catalog.handlers import HANDLERS
 from services.catalog.settings import CatalogSettings
 
@@ -18,7 +18,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         description="Sellers and shops, categories, products and SKUs, listing moderation, stock.",
         settings=settings or CatalogSettings(),
         migrations_dir=Path(__file__).parent / "migrations",
-        routers=[sellers.router, api_keys.router],
+        routers=[sellers.router, api_keys.router, categories.router],
         handlers=HANDLERS,
         api_key_resolver=api_keys.api_key_resolver,
     ))

@@ -1,0 +1,142 @@
+"""The category tree: public to browse, managed by operators."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from libs.auth.dependencies import require
+from libs.auth.principal import Principal, Role
+from libs.errors import Problem
+from libs.ids import new_id
+from services.catalog.adapters import categories_repository
+from services.catalog.domain.categories import (
+    AttributeKind,
+    Category,
+    CategoryError,
+    RequiredAttribute,
+    effective_rules,
+    slugify,
+    validate_new_category,
+)
+
+router = APIRouter(prefix="/v1/categories", tags=["categories"])
+
+
+class AttributeSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(examples=["size"])
+    kind: AttributeKind
+    choices: list[str] = Field(default_factory=list, examples=[["S", "M", "L"]])
+
+
+class NewCategory(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "name": "Vapes & e-cigarettes", "parent_id": None, "age_restricted": True,
+        "prohibited_markets": ["SG", "TH"],
+        "required_attributes": [{"name": "nicotine_mg", "kind": "number"}],
+    }]})
+    name: str = Field(min_length=1, max_length=100)
+    parent_id: UUID | None = None
+    required_attributes: list[AttributeSpec] = Field(default_factory=list, max_length=30)
+    age_restricted: bool = False
+    prohibited_markets: list[str] = Field(default_factory=list)
+
+
+class CategoryView(BaseModel):
+    id: UUID
+    parent_id: UUID | None
+    name: str
+    slug: str
+    path: list[str] = Field(description="Names from the root down to this category.")
+    required_attributes: list[AttributeSpec] = Field(
+        description="Including those inherited from ancestors.")
+    age_restricted: bool = Field(description="18+ buyers only (here or inherited).")
+    prohibited_markets: list[str] = Field(description="Here or inherited.")
+
+
+class CategoryNode(BaseModel):
+    id: UUID
+    name: str
+    slug: str
+    age_restricted: bool
+    prohibited_markets: list[str]
+    children: list[CategoryNode] = Field(default_factory=list)
+
+
+def _view(category: Category, ancestors: list[Category]) -> CategoryView:
+    rules = effective_rules(category, ancestors)
+    return CategoryView(
+        id=category.id, parent_id=category.parent_id, name=category.name, slug=category.slug,
+        path=list(rules.path),
+        required_attributes=[AttributeSpec(name=a.name, kind=a.kind, choices=list(a.choices))
+                             for a in rules.required_attributes],
+        age_restricted=rules.age_restricted, prohibited_markets=sorted(rules.prohibited_markets),
+    )
+
+
+@router.post("", status_code=201, response_model=CategoryView,
+             summary="Add a category (operators).")
+async def create_category(
+    request: Request, body: NewCategory,
+    _: Annotated[Principal, Depends(require(Role.OPERATOR))],
+) -> CategoryView:
+    pool = request.app.state.runtime.db
+    attributes = [RequiredAttribute(a.name, a.kind, tuple(a.choices))
+                  for a in body.required_attributes]
+    try:
+        validate_new_category(name=body.name, required_attributes=attributes,
+                              prohibited_markets=set(body.prohibited_markets))
+    except CategoryError as exc:
+        raise Problem(422, "Validation failed", str(exc),
+                      errors=[{"field": exc.field, "message": str(exc), "code": "invalid"}]) from exc
+    parent = None
+    if body.parent_id is not None:
+        parent = await categories_repository.get(pool, body.parent_id)
+        if parent is None:
+            raise Problem(422, "Validation failed", "No such parent category.", errors=[
+                {"field": "parent_id", "message": "unknown category", "code": "not_found"}])
+    category = Category(
+        id=new_id(), parent_id=body.parent_id, name=body.name.strip(), slug=slugify(body.name),
+        required_attributes=tuple(attributes), age_restricted=body.age_restricted,
+        prohibited_markets=frozenset(body.prohibited_markets),
+    )
+    try:
+        await categories_repository.add(pool, category)
+    except categories_repository.DuplicateCategory as exc:
+        raise Problem(409, "Conflict", f"A sibling category is already called {body.name!r}.") \
+            from exc
+    ancestors = [*await categories_repository.ancestors(pool, parent), parent] if parent else []
+    return _view(category, ancestors)
+
+
+@router.get("", response_model=list[CategoryNode], summary="The whole tree (public).")
+async def category_tree(request: Request) -> list[CategoryNode]:
+    categories = await categories_repository.all_categories(request.app.state.runtime.db)
+    children: dict[UUID | None, list[Category]] = {}
+    for category in categories:
+        children.setdefault(category.parent_id, []).append(category)
+
+    def build(node: Category, inherited_age: bool, inherited_markets: frozenset[str]) -> CategoryNode:
+        age = inherited_age or node.age_restricted
+        markets = inherited_markets | node.prohibited_markets
+        return CategoryNode(
+            id=node.id, name=node.name, slug=node.slug, age_restricted=age,
+            prohibited_markets=sorted(markets),
+            children=[build(c, age, markets) for c in children.get(node.id, [])],
+        )
+
+    return [build(root, False, frozenset()) for root in children.get(None, [])]
+
+
+@router.get("/{category_id}", response_model=CategoryView,
+            summary="A category with its inherited rules (public).")
+async def get_category(request: Request, category_id: UUID) -> CategoryView:
+    pool = request.app.state.runtime.db
+    category = await categories_repository.get(pool, category_id)
+    if category is None:
+        raise Problem(404, "Not found", "No such category.")
+    return _view(category, await categories_repository.ancestors(pool, category))
