@@ -201,12 +201,3 @@ class OutboxRelay:
             delivery: asyncio.Future[Any] = await self._producer.send(
                 row["topic"], value=value, key=key, headers=headers)
             return delivery
-
-    async def prune(self, older_than_seconds: float) -> int:
-        """Delete published rows past the retention window."""
-        async with self._pool.acquire() as conn:
-            result = await conn.execute(
-                "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)",
-                older_than_seconds,
-            )
-        return int(result.split()[-1])

@@ -26,9 +26,10 @@ from fastapi.responses import JSONResponse
 from libs.auth.dependencies import ApiKeyResolver, Authenticator
 from libs.auth.tokens import TokenVerifier
 from libs.consumer import EventConsumer, Handler
+from libs.db.housekeeping import Retention, run_periodically
 from libs.db.migrations import upgrade_to_head
 from libs.db.pool import create_pool
-from libs.errors import install_problem_handlers
+from libs.errors import Problem, install_problem_handlers
 from libs.events.catalogue import TOPICS, all_event_types, dead_letter_topic
 from libs.kafka import create_producer, ensure_topics
 from libs.outbox import OutboxRelay
@@ -65,12 +66,11 @@ class Runtime:
         self.startup_error: str | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._task_errors: dict[str, str] = {}
+        self._graceful: set[str] = set()
 
     @property
     def db(self) -> asyncpg.Pool:
         if self.pool is None:
-            from libs.errors import Problem
-
             raise Problem(503, "Service unavailable", "The database is not connected yet.",
                           headers={"Retry-After": "2"})
         return self.pool
@@ -110,10 +110,14 @@ class Runtime:
             self.producer = producer
         await ensure_topics(s.kafka_bootstrap_servers, self._topics(),
                             partitions=s.kafka_topic_partitions)
+        retention = Retention(s.retention_published_outbox_hours, s.retention_inbox_hours,
+                              s.retention_idempotency_key_hours)
+        pool = self.pool
+        self._supervise("housekeeping", lambda: run_periodically(pool, retention))
         if s.run_relay:
             self.relay = OutboxRelay(self.pool, self.producer, schema=schema,
                                      poll_interval=s.relay_poll_interval_seconds)
-            self._supervise("outbox-relay", self.relay.run)
+            self._supervise("outbox-relay", self.relay.run, graceful=True)
         if s.run_consumers and self.definition.handlers:
             self.consumer = EventConsumer(
                 pool=self.pool, bootstrap_servers=s.kafka_bootstrap_servers,
@@ -121,7 +125,7 @@ class Runtime:
                 producer=self.producer, max_attempts=s.consumer_max_attempts,
                 retry_base_seconds=s.consumer_retry_base_seconds,
             )
-            self._supervise("consumer", self.consumer.run)
+            self._supervise("consumer", self.consumer.run, graceful=True)
 
     def _topics(self) -> list[str]:
         produced = [t.name for t in TOPICS.values() if t.producer == self.definition.name]
@@ -130,7 +134,13 @@ class Runtime:
         dlq = [dead_letter_topic(self.definition.name)] if self.definition.handlers else []
         return produced + consumed + dlq
 
-    def _supervise(self, name: str, work: Callable[[], Awaitable[None]]) -> None:
+    def _supervise(self, name: str, work: Callable[[], Awaitable[None]], *,
+                   graceful: bool = False) -> None:
+        """Run `work` until it returns, restarting it with backoff when it crashes. `graceful`
+        tasks have their own stop signal and are given time to finish at shutdown."""
+        if graceful:
+            self._graceful.add(name)
+
         async def supervised() -> None:
             delay = 0.5
             while True:
@@ -187,9 +197,10 @@ class Runtime:
             self.consumer.stop()
         if self.relay is not None:
             self.relay.stop()
-        for task in self._tasks.values():
-            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
-                await asyncio.wait_for(asyncio.shield(task), timeout=5)
+        for name, task in self._tasks.items():
+            if name in self._graceful:  # told to stop above: let it finish what it holds
+                with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                    await asyncio.wait_for(asyncio.shield(task), timeout=5)
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task

@@ -43,6 +43,10 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = 5
     consumer_retry_base_seconds: float = 0.2
     relay_poll_interval_seconds: float = 1.0
+    retention_published_outbox_hours: float = 24 * 7
+    retention_inbox_hours: float = Field(
+        default=24 * 14, description="Must exceed Kafka's retention: older events cannot recur.")
+    retention_idempotency_key_hours: float = 24
     dev_mode: bool = Field(
         default=False, description="Relaxes checks meant for production (e.g. loopback webhooks)."
     )
