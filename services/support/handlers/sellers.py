@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import asyncpg
 
 from libs.consumer import NonRetryable
@@ -10,6 +12,7 @@ from libs.events.schemas.catalog import SellerRegistered, SellerReinstated, Sell
 from libs.outbox import enqueue
 from services.support.adapters import seller_accounts_repository
 from services.support.domain.seller_accounts import (
+    Standing,
     open_account,
     standing_after_reinstatement,
     standing_after_suspension,
@@ -27,15 +30,16 @@ async def on_seller_registered(
 async def on_seller_suspended(
     conn: asyncpg.Connection, envelope: Envelope, event: SellerSuspended
 ) -> None:
-    if not await seller_accounts_repository.set_standing(conn, event.seller_id,
-                                                         standing_after_suspension()):
-        # Per-key ordering means registration always arrives first; a miss is a real fault.
-        raise NonRetryable(f"no account for seller {event.seller_id}")
+    await _change_standing(conn, event.seller_id, standing_after_suspension())
 
 
 async def on_seller_reinstated(
     conn: asyncpg.Connection, envelope: Envelope, event: SellerReinstated
 ) -> None:
-    if not await seller_accounts_repository.set_standing(conn, event.seller_id,
-                                                         standing_after_reinstatement()):
-        raise NonRetryable(f"no account for seller {event.seller_id}")
+    await _change_standing(conn, event.seller_id, standing_after_reinstatement())
+
+
+async def _change_standing(conn: asyncpg.Connection, seller_id: UUID, standing: Standing) -> None:
+    if not await seller_accounts_repository.set_standing(conn, seller_id, standing):
+        # Per-key ordering means the registration always arrives first; a miss is a real fault.
+        raise NonRetryable(f"no account for seller {seller_id}")
