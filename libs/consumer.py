@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import CommitFailedError, KafkaError
 from opentelemetry import propagate, trace
 
+from libs.db.transaction import transaction
 from libs.events.base import Event
 from libs.events.catalogue import all_event_types, dead_letter_topic, event_class
 from libs.events.envelope import Envelope, MalformedMessage, from_kafka
@@ -92,10 +93,9 @@ class EventConsumer:
                 batches = await self._consumer.getmany(timeout_ms=500, max_records=200)
                 if self._consumer.assignment():
                     self.assigned.set()
-                for partition, records in batches.items():
-                    await self._handle_partition(partition, records)
-                    if self._stopping.is_set():
-                        break
+                # Partitions are independent: handle them side by side, each in order.
+                await asyncio.gather(*(self._handle_partition(partition, records)
+                                       for partition, records in batches.items()))
         finally:
             await self._consumer.stop()
             log.info("consumer %s stopped: %s", self.group, self.stats)
@@ -173,7 +173,7 @@ class EventConsumer:
             await asyncio.sleep(delay)
 
     async def _apply_once(self, envelope: Envelope, event: Event, topic: str) -> None:
-        async with self._pool.acquire() as conn, conn.transaction():
+        async with transaction(self._pool) as conn:
             first_time = await conn.fetchval(
                 """INSERT INTO inbox (consumer_group, event_id, event_type, topic)
                    VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true""",

@@ -48,6 +48,10 @@ class ServiceDefinition:
     routers: list[APIRouter] = field(default_factory=list)
     handlers: Mapping[str, Handler] = field(default_factory=dict)
     api_key_resolver: Callable[[Runtime], ApiKeyResolver] | None = None
+    on_start: Callable[[Runtime], None] | None = None
+    """Runs once the connections exist, before any handler or task does."""
+    background: Mapping[str, Callable[[Runtime], Awaitable[None]]] = field(default_factory=dict)
+    """Long-running work of the service (timers, job workers), supervised like the consumer."""
 
 
 class Runtime:
@@ -110,6 +114,10 @@ class Runtime:
             self.producer = producer
         await ensure_topics(s.kafka_bootstrap_servers, self._topics(),
                             partitions=s.kafka_topic_partitions)
+        if self.definition.on_start is not None:
+            self.definition.on_start(self)
+        for name, work in self.definition.background.items():
+            self._supervise(name, lambda work=work: work(self))  # type: ignore[misc]
         retention = Retention(s.retention_published_outbox_hours, s.retention_inbox_hours,
                               s.retention_idempotency_key_hours)
         pool = self.pool

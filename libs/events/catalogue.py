@@ -26,6 +26,7 @@ TOPICS: dict[str, Topic] = {
         Topic("orders.payment.v1", "orders", "payment", "Payment lifecycle."),
         Topic("live.session.v1", "live", "live session", "Live shopping sessions."),
         Topic("fulfillment.shipment.v1", "fulfillment", "shipment", "Shipments and tracking."),
+        Topic("fulfillment.inbound.v1", "fulfillment", "sku", "Goods received into warehouses."),
         Topic("support.ticket.v1", "support", "ticket", "Support tickets and disputes."),
         Topic("support.seller_account.v1", "support", "seller account", "Seller account health."),
         Topic("webhooks.delivery.v1", "webhooks", "endpoint", "Webhook endpoint health."),

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
 from libs.service import ServiceDefinition, create_service_app
-from services.catalog.api import api_keys, categories, sellers
+from services.catalog.adapters import product_cache
+from services.catalog.api import api_keys, categories, moderation, products, sellers, stock
 from services.catalog.handlers import HANDLERS
 from services.catalog.settings import CatalogSettings
+from services.catalog.timers import expire_reservations
+
+
+def _on_start(runtime: Any) -> None:
+    product_cache.bind(runtime.redis)
 
 
 def create_app(settings: CatalogSettings | None = None) -> FastAPI:
@@ -18,7 +25,10 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         description="Sellers and shops, categories, products and SKUs, listing moderation, stock.",
         settings=settings or CatalogSettings(),
         migrations_dir=Path(__file__).parent / "migrations",
-        routers=[sellers.router, api_keys.router, categories.router],
+        routers=[sellers.router, api_keys.router, categories.router, products.router,
+                 moderation.router, stock.router],
         handlers=HANDLERS,
         api_key_resolver=api_keys.api_key_resolver,
+        on_start=_on_start,
+        background={"reservation-expiry": expire_reservations},
     ))

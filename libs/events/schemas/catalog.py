@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from libs.events.base import Event
 from libs.events.catalogue import register
@@ -69,3 +69,201 @@ class SellerReinstated(Event):
     seller_id: UUID
     reason: str
     reinstated_at: datetime
+
+
+class ModerationReason(BaseModel):
+    """A machine-readable reason a listing was held or rejected."""
+
+    code: str = Field(examples=["prohibited_keyword"])
+    field: str | None = Field(default=None, examples=["title"])
+    detail: str
+
+
+@register
+class ProductSubmitted(Event):
+    """A seller submitted a listing; automatic checks ran and sent it to `outcome`."""
+
+    type = "product.submitted"
+    topic = "catalog.product.v1"
+    key_field = "product_id"
+
+    product_id: UUID
+    seller_id: UUID
+    outcome: Literal["auto_approved", "auto_rejected", "review_queue"]
+    reasons: list[ModerationReason] = Field(default_factory=list)
+    submitted_at: datetime
+
+
+class PublishedSku(BaseModel):
+    sku_id: UUID
+    code: str
+    price_minor: int
+    currency: str
+
+
+@register
+class ProductPublished(Event):
+    """A listing went live: buyers can find and buy it. Carries what other services need to
+    sell it (prices, age restriction, commission-relevant ids), not its text."""
+
+    type = "product.published"
+    topic = "catalog.product.v1"
+    key_field = "product_id"
+    public = True
+
+    product_id: UUID
+    seller_id: UUID
+    shop_id: UUID
+    category_id: UUID
+    age_restricted: bool
+    market: str
+    skus: list[PublishedSku]
+    decided_by: str = Field(description="'auto' or the operator's subject.")
+    published_at: datetime
+
+
+@register
+class ProductRejected(Event):
+    """A listing was rejected, automatically or by an operator, with reasons."""
+
+    type = "product.rejected"
+    topic = "catalog.product.v1"
+    key_field = "product_id"
+    public = True
+
+    product_id: UUID
+    seller_id: UUID
+    reasons: list[ModerationReason]
+    decided_by: str
+    rejected_at: datetime
+
+
+@register
+class ProductUpdated(Event):
+    """A live listing's prices changed (edits of its text go back through review instead)."""
+
+    type = "product.updated"
+    topic = "catalog.product.v1"
+    key_field = "product_id"
+    public = True
+
+    product_id: UUID
+    seller_id: UUID
+    skus: list[PublishedSku]
+    updated_at: datetime
+
+
+@register
+class ProductDeactivated(Event):
+    """A listing left the shop: no longer visible or purchasable."""
+
+    type = "product.deactivated"
+    topic = "catalog.product.v1"
+    key_field = "product_id"
+    public = True
+
+    product_id: UUID
+    seller_id: UUID
+    deactivated_at: datetime
+
+
+class StockLevel(BaseModel):
+    sku_id: UUID
+    on_hand: int
+    reserved: int
+    available: int
+
+
+@register
+class InventoryAdjusted(Event):
+    """A SKU's stock changed by a seller's adjustment or goods received into a warehouse."""
+
+    type = "inventory.adjusted"
+    topic = "catalog.inventory.v1"
+    key_field = "sku_id"
+    public = True
+
+    sku_id: UUID
+    seller_id: UUID
+    delta: int
+    reason: str
+    level: StockLevel
+    adjusted_at: datetime
+
+
+class ReservedLine(BaseModel):
+    sku_id: UUID
+    quantity: int
+
+
+@register
+class InventoryReserved(Event):
+    """All lines of an order were reserved, until `expires_at`."""
+
+    type = "inventory.reserved"
+    topic = "catalog.inventory.v1"
+    key_field = "order_id"
+
+    order_id: UUID
+    reservation_id: UUID
+    lines: list[ReservedLine]
+    expires_at: datetime
+
+
+class ShortLine(BaseModel):
+    sku_id: UUID
+    requested: int
+    available: int
+    reason: Literal["insufficient_stock", "not_purchasable", "unknown_sku"]
+
+
+@register
+class InventoryReservationFailed(Event):
+    """Nothing was reserved for the order (all-or-nothing): these lines could not be."""
+
+    type = "inventory.reservation_failed"
+    topic = "catalog.inventory.v1"
+    key_field = "order_id"
+
+    order_id: UUID
+    short_lines: list[ShortLine]
+
+
+@register
+class InventoryReleased(Event):
+    """An order's reservation ended without a sale; its units are available again."""
+
+    type = "inventory.released"
+    topic = "catalog.inventory.v1"
+    key_field = "order_id"
+
+    order_id: UUID
+    reservation_id: UUID
+    reason: Literal["order_cancelled", "payment_failed", "expired"]
+
+
+@register
+class InventoryCommitted(Event):
+    """An order's reserved units left stock for good."""
+
+    type = "inventory.committed"
+    topic = "catalog.inventory.v1"
+    key_field = "order_id"
+
+    order_id: UUID
+    reservation_id: UUID
+
+
+@register
+class InventoryLowStock(Event):
+    """A SKU's available stock fell under the seller's threshold."""
+
+    type = "inventory.low_stock"
+    topic = "catalog.inventory.v1"
+    key_field = "sku_id"
+    public = True
+
+    sku_id: UUID
+    seller_id: UUID
+    available: int
+    threshold: int

@@ -1,5 +1,16 @@
 """Event handlers of the catalog service, by event type."""
 
 from libs.consumer import Handler
+from services.catalog.handlers.inventory import (
+    on_order_cancelled,
+    on_order_confirmed,
+    on_order_placed,
+    on_stock_received,
+)
 
-HANDLERS: dict[str, Handler] = {}
+HANDLERS: dict[str, Handler] = {
+    "order.placed": on_order_placed,
+    "order.confirmed": on_order_confirmed,
+    "order.cancelled": on_order_cancelled,
+    "stock.received": on_stock_received,
+}

@@ -1,0 +1,43 @@
+"""A transaction that runs callbacks once it has committed.
+
+Side effects that must not happen for a rolled-back change, or must not happen *before* the
+commit (evicting a cache entry that a concurrent reader would refill with the old row), are
+registered with `after_commit(...)` from anywhere inside `transaction(pool)`; the consumer
+runner opens handlers' transactions this way too.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
+
+import asyncpg
+
+log = logging.getLogger(__name__)
+Callback = Callable[[], Awaitable[object]]
+_pending: ContextVar[list[Callback] | None] = ContextVar("after_commit", default=None)
+
+
+def after_commit(callback: Callback) -> None:
+    pending = _pending.get()
+    if pending is None:
+        raise RuntimeError("after_commit() outside transaction()")
+    pending.append(callback)
+
+
+@asynccontextmanager
+async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    callbacks: list[Callback] = []
+    token = _pending.set(callbacks)
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            yield conn
+    finally:
+        _pending.reset(token)
+    for callback in callbacks:  # only reached after a commit
+        try:
+            await callback()
+        except Exception:
+            log.exception("after-commit callback failed")

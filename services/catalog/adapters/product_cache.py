@@ -1,0 +1,42 @@
+"""Buyer-facing product detail, cached in Redis as the exact JSON bytes served.
+
+Entries are evicted after every committed change that a buyer would see (text, prices, status,
+stock, the seller's standing) and expire on their own after a while as a safety net.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import UUID
+
+import redis.asyncio as redis
+
+TTL_SECONDS = 300
+_bound: redis.Redis | None = None
+
+
+def bind(client: redis.Redis) -> None:
+    """Called once at start-up, so that handlers can evict without holding a client."""
+    global _bound
+    _bound = client
+
+
+def _key(product_id: UUID) -> str:
+    return f"catalog:product:{product_id}"
+
+
+async def get(client: redis.Redis, product_id: UUID) -> bytes | None:
+    value = await client.get(_key(product_id))
+    return value if isinstance(value, bytes) else None
+
+
+async def put(client: redis.Redis, product_id: UUID, detail: dict[str, Any]) -> bytes:
+    body = json.dumps(detail, default=str, separators=(",", ":")).encode()
+    await client.set(_key(product_id), body, ex=TTL_SECONDS)
+    return body
+
+
+async def evict(*product_ids: UUID) -> None:
+    if product_ids and _bound is not None:
+        await _bound.delete(*(_key(p) for p in product_ids))

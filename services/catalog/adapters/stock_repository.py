@@ -1,0 +1,151 @@
+"""Postgres persistence of stock levels, movements and reservations.
+
+Reservation is one transaction of conditional updates (`reserved + q <= on_hand`), one per
+SKU in a fixed order so concurrent orders never deadlock; a line that does not fit rolls the
+whole transaction back. The table's CHECK constraints are the last guard against overselling.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from services.catalog.domain.stock import StockLevel
+
+
+class ConcurrentUpdate(Exception):
+    """The stock changed since the version the caller read."""
+
+
+class DoesNotFit(Exception):
+    """A line of the reservation does not fit in what is available."""
+
+
+def _level(row: asyncpg.Record) -> StockLevel:
+    return StockLevel(sku_id=row["sku_id"], on_hand=row["on_hand"], reserved=row["reserved"],
+                      low_stock_threshold=row["low_stock_threshold"], version=row["version"])
+
+
+async def get(conn: asyncpg.Connection | asyncpg.Pool, sku_id: UUID, *,
+              for_update: bool = False) -> tuple[StockLevel, UUID] | None:
+    sql = ("SELECT * FROM stock WHERE sku_id = $1 FOR UPDATE" if for_update
+           else "SELECT * FROM stock WHERE sku_id = $1")
+    row = await conn.fetchrow(sql, sku_id)
+    return (_level(row), row["seller_id"]) if row else None
+
+
+async def levels(conn: asyncpg.Connection, sku_ids: list[UUID]) -> dict[UUID, StockLevel]:
+    rows = await conn.fetch("SELECT * FROM stock WHERE sku_id = ANY($1::uuid[])", sku_ids)
+    return {r["sku_id"]: _level(r) for r in rows}
+
+
+async def purchasable(conn: asyncpg.Connection, sku_ids: list[UUID]) -> set[UUID]:
+    """SKUs of live listings whose seller is verified: the only ones an order may hold."""
+    rows = await conn.fetch(
+        """SELECT k.id FROM skus k JOIN products p ON p.id = k.product_id
+           JOIN sellers s ON s.id = p.seller_id
+           WHERE k.id = ANY($1::uuid[]) AND p.status = 'live' AND s.status = 'verified'""",
+        sku_ids)
+    return {r["id"] for r in rows}
+
+
+async def save_level(conn: asyncpg.Connection, level: StockLevel, *, expected_version: int,
+                     reason: str, actor: str, reference: str | None = None) -> None:
+    result = await conn.execute(
+        """UPDATE stock SET on_hand = $2, low_stock_threshold = $3, version = $4,
+                            updated_at = now()
+           WHERE sku_id = $1 AND version = $5""",
+        level.sku_id, level.on_hand, level.low_stock_threshold, level.version, expected_version)
+    if result == "UPDATE 0":
+        raise ConcurrentUpdate(str(level.sku_id))
+    await _movement(conn, level.sku_id, reason, actor, reference)
+
+
+async def _movement(conn: asyncpg.Connection, sku_id: UUID, reason: str, actor: str,
+                    reference: str | None) -> None:
+    await conn.execute(
+        """INSERT INTO stock_movements (sku_id, on_hand, reserved, reason, actor, reference)
+           SELECT sku_id, on_hand, reserved, $2, $3, $4 FROM stock WHERE sku_id = $1""",
+        sku_id, reason, actor, reference)
+
+
+async def receive(conn: asyncpg.Connection, sku_id: UUID, quantity: int,
+                  reference: str) -> tuple[StockLevel, StockLevel, UUID] | None:
+    """Goods arrived in a warehouse; returns (before, after, seller) or None for unknown SKUs."""
+    row = await conn.fetchrow("SELECT * FROM stock WHERE sku_id = $1 FOR UPDATE", sku_id)
+    if row is None:
+        return None
+    after = await conn.fetchrow(
+        """UPDATE stock SET on_hand = on_hand + $2, version = version + 1, updated_at = now()
+           WHERE sku_id = $1 RETURNING *""", sku_id, quantity)
+    await _movement(conn, sku_id, "received into warehouse", "fulfillment", reference)
+    return _level(row), _level(after), row["seller_id"]
+
+
+async def reservation(conn: asyncpg.Connection, order_id: UUID,
+                      *, for_update: bool = False) -> asyncpg.Record | None:
+    sql = ("SELECT * FROM reservations WHERE order_id = $1 FOR UPDATE" if for_update
+           else "SELECT * FROM reservations WHERE order_id = $1")
+    return await conn.fetchrow(sql, order_id)
+
+
+async def hold(conn: asyncpg.Connection, reservation_id: UUID, order_id: UUID,
+               wanted: dict[UUID, int], expires_at: datetime) -> list[tuple[StockLevel, StockLevel]]:
+    """Reserve every line or raise DoesNotFit (the caller's transaction then rolls back).
+    Returns (before, after) levels per SKU for low-stock checks."""
+    changes = []
+    for sku_id in sorted(wanted):
+        quantity = wanted[sku_id]
+        row = await conn.fetchrow(
+            """UPDATE stock SET reserved = reserved + $2, version = version + 1,
+                                updated_at = now()
+               WHERE sku_id = $1 AND on_hand - reserved >= $2 RETURNING *""",
+            sku_id, quantity)
+        if row is None:
+            raise DoesNotFit(str(sku_id))
+        after = _level(row)
+        before = StockLevel(sku_id, after.on_hand, after.reserved - quantity,
+                            after.low_stock_threshold, after.version - 1)
+        changes.append((before, after))
+    await conn.execute(
+        "INSERT INTO reservations (id, order_id, status, expires_at) VALUES ($1, $2, 'active', $3)",
+        reservation_id, order_id, expires_at)
+    await conn.executemany(
+        "INSERT INTO reservation_lines (reservation_id, sku_id, quantity) VALUES ($1, $2, $3)",
+        [(reservation_id, sku_id, q) for sku_id, q in wanted.items()])
+    return changes
+
+
+async def end(conn: asyncpg.Connection, reservation_id: UUID, *, commit: bool,
+              reason: str) -> list[UUID]:
+    """Release (units back to available) or commit (units leave on hand); returns the SKUs."""
+    lines = await conn.fetch(
+        "SELECT sku_id, quantity FROM reservation_lines WHERE reservation_id = $1 ORDER BY sku_id",
+        reservation_id)
+    for line in lines:
+        await conn.execute(
+            f"""UPDATE stock SET reserved = reserved - $2,
+                       {"on_hand = on_hand - $2," if commit else ""}
+                       version = version + 1, updated_at = now()
+                WHERE sku_id = $1""",  # noqa: S608 - a fixed fragment
+            line["sku_id"], line["quantity"])
+        await _movement(conn, line["sku_id"], reason, "orders", str(reservation_id))
+    await conn.execute(
+        """UPDATE reservations SET status = $2, ended_at = now(), end_reason = $3
+           WHERE id = $1""", reservation_id, "committed" if commit else "released", reason)
+    return [line["sku_id"] for line in lines]
+
+
+async def expired(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    return list(await conn.fetch(
+        """SELECT id, order_id FROM reservations
+           WHERE status = 'active' AND expires_at <= now()
+           ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED""", limit))
+
+
+async def product_of_skus(conn: asyncpg.Connection, sku_ids: list[UUID]) -> set[UUID]:
+    rows = await conn.fetch("SELECT DISTINCT product_id FROM skus WHERE id = ANY($1::uuid[])",
+                            sku_ids)
+    return {r["product_id"] for r in rows}

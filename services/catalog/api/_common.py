@@ -1,0 +1,40 @@
+"""Small helpers shared by catalog's routes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from fastapi import Request
+
+from libs.auth.principal import Principal
+from libs.errors import Problem
+from libs.pagination import decode_cursor
+
+
+def runtime(request: Request) -> Any:
+    return request.app.state.runtime
+
+
+def acting_seller(principal: Principal) -> UUID:
+    """The seller a seller-role caller acts for (bearer `seller_id` claim or API key)."""
+    if principal.seller_id is None:
+        raise Problem(403, "Forbidden", "The credentials name no seller; register first, then "
+                      "use a token carrying your seller_id.")
+    return UUID(principal.seller_id)
+
+
+def field_problem(field: str, message: str, code: str = "invalid", status: int = 422) -> Problem:
+    return Problem(status, "Validation failed" if status == 422 else "Conflict", message,
+                   errors=[{"field": field, "message": message, "code": code}])
+
+
+def time_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
+    if not cursor:
+        return None
+    moment, row_id = decode_cursor(cursor, 2)
+    try:
+        return datetime.fromisoformat(moment), UUID(row_id)
+    except (TypeError, ValueError) as exc:
+        raise field_problem("query.cursor", "invalid cursor", "cursor_invalid") from exc

@@ -1,0 +1,386 @@
+"""Products: sellers create, edit, submit and deactivate their listings; buyers read and search
+the live ones."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from libs import idempotency
+from libs.auth.dependencies import require
+from libs.auth.principal import Principal, Role
+from libs.db.transaction import transaction
+from libs.errors import Problem
+from libs.ids import new_id
+from libs.pagination import Page, PageParams, decode_cursor, encode_cursor, page_params
+from services.catalog.adapters import product_cache, products_repository, sellers_repository
+from services.catalog.api._common import acting_seller, field_problem, runtime, time_cursor
+from services.catalog.domain.products import (
+    Dimensions,
+    InvalidTransition,
+    PriceChange,
+    Product,
+    ProductChanges,
+    ProductError,
+    ProductStatus,
+    Sku,
+    new_product,
+)
+from services.catalog.handlers import products as listing
+
+router = APIRouter(tags=["products"])
+
+EXAMPLE: dict[str, Any] = {
+    "title": "Waxed cotton field jacket", "description": "Water-resistant, made in Wales.",
+    "category_id": "01930000-0000-7000-8000-000000000001",
+    "images": ["https://cdn.example/jacket-olive.jpg"],
+    "attributes": {"size": "M", "colour": "olive"},
+    "skus": [{"code": "JKT-OLV-M", "options": {"size": "M", "colour": "olive"},
+              "price_minor": 8900, "compare_at_minor": 12000, "currency": "GBP",
+              "weight_grams": 1200, "dimensions": {"length_mm": 400, "width_mm": 300,
+                                                   "height_mm": 80}, "stock": 25}],
+}
+
+
+class DimensionsIn(BaseModel):
+    length_mm: int = Field(gt=0)
+    width_mm: int = Field(gt=0)
+    height_mm: int = Field(gt=0)
+
+
+class SkuIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=64, description="The seller's own SKU code.")
+    options: dict[str, str] = Field(default_factory=dict, examples=[{"size": "M"}])
+    price_minor: int = Field(description="In the currency's minor unit (pence, cents).")
+    compare_at_minor: int | None = None
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    weight_grams: int | None = Field(default=None, gt=0)
+    dimensions: DimensionsIn | None = None
+    stock: int = Field(default=0, ge=0, description="Units on hand to start with.")
+
+
+class ProductIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE]})
+    title: str = Field(max_length=255)
+    description: str = Field(default="", max_length=20000)
+    category_id: UUID
+    images: list[str] = Field(default_factory=list)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    skus: list[SkuIn] = Field(min_length=1)
+
+
+class PriceIn(BaseModel):
+    code: str
+    price_minor: int
+    compare_at_minor: int | None = None
+
+
+class ProductPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"prices": [{"code": "JKT-OLV-M", "price_minor": 7900}]}]})
+    title: str | None = Field(default=None, max_length=255)
+    description: str | None = Field(default=None, max_length=20000)
+    category_id: UUID | None = None
+    images: list[str] | None = None
+    attributes: dict[str, Any] | None = None
+    prices: list[PriceIn] = Field(default_factory=list)
+
+
+class SkuView(BaseModel):
+    id: UUID
+    code: str
+    options: dict[str, str]
+    price_minor: int
+    compare_at_minor: int | None
+    currency: str
+
+
+class ProductView(BaseModel):
+    id: UUID
+    seller_id: UUID
+    shop_id: UUID
+    category_id: UUID
+    title: str
+    description: str
+    images: list[str]
+    attributes: dict[str, Any]
+    status: ProductStatus
+    rejection_reasons: list[dict[str, Any]]
+    skus: list[SkuView]
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, p: Product) -> ProductView:
+        return cls(
+            id=p.id, seller_id=p.seller_id, shop_id=p.shop_id, category_id=p.category_id,
+            title=p.title, description=p.description, images=list(p.images),
+            attributes=p.attributes, status=p.status, rejection_reasons=list(p.rejection_reasons),
+            skus=[SkuView(id=s.id, code=s.code, options=s.options, price_minor=s.price_minor,
+                          compare_at_minor=s.compare_at_minor, currency=s.currency)
+                  for s in p.skus],
+            created_at=p.created_at, updated_at=p.updated_at)
+
+
+class SubmissionResult(BaseModel):
+    product: ProductView
+    outcome: Literal["auto_approved", "auto_rejected", "review_queue"]
+    reasons: list[dict[str, Any]]
+
+
+class BuyerSku(BaseModel):
+    id: UUID
+    code: str
+    options: dict[str, str]
+    price_minor: int
+    compare_at_minor: int | None
+    currency: str
+    available: int
+    in_stock: bool
+
+
+class BuyerProduct(BaseModel):
+    id: UUID
+    title: str
+    description: str
+    images: list[str]
+    attributes: dict[str, Any]
+    category_id: UUID
+    seller_id: UUID
+    shop_id: UUID
+    currency: str
+    age_restricted: bool
+    published_at: datetime
+    skus: list[BuyerSku]
+
+
+class SearchHit(BaseModel):
+    id: UUID
+    title: str
+    image: str | None
+    min_price_minor: int
+    currency: str
+    seller_id: UUID
+    category_id: UUID
+    published_at: datetime
+
+
+def _problem(exc: ProductError) -> Problem:
+    return field_problem(exc.field, str(exc), exc.code)
+
+
+def _to_skus(skus: list[SkuIn]) -> list[Sku]:
+    return [Sku(id=new_id(), code=s.code, options=s.options, price_minor=s.price_minor,
+                currency=s.currency, compare_at_minor=s.compare_at_minor,
+                weight_grams=s.weight_grams,
+                dimensions=Dimensions(**s.dimensions.model_dump()) if s.dimensions else None)
+            for s in skus]
+
+
+async def own_product(conn: Any, product_id: UUID, seller_id: UUID, *,
+                      for_update: bool = False) -> Product:
+    product = await products_repository.get(conn, product_id, for_update=for_update)
+    if product is None or product.seller_id != seller_id:
+        raise Problem(404, "Not found", "No such product.")
+    return product
+
+
+async def create_product(conn: Any, seller_id: UUID, body: ProductIn,
+                         import_key: str | None = None) -> Product:
+    """Shared by the API and the bulk import."""
+    seller = await sellers_repository.get(conn, seller_id)
+    if seller is None:
+        raise Problem(404, "Not found", "No such seller.")
+    await listing.rules_for(conn, body.category_id)
+    product = new_product(
+        product_id=new_id(), seller_id=seller.id, shop_id=seller.shop_id,
+        shop_currency=seller.currency, category_id=body.category_id, title=body.title,
+        description=body.description, images=body.images, attributes=body.attributes,
+        skus=_to_skus(body.skus), now=datetime.now(UTC))
+    try:
+        await products_repository.add(conn, product, import_key=import_key,
+                                      initial_stock={s.code: s.stock for s in body.skus})
+    except products_repository.DuplicateSkuCode as exc:
+        index = next(i for i, s in enumerate(body.skus) if s.code == exc.code)
+        raise ProductError(f"skus.{index}.code",
+                           f"SKU code {exc.code!r} is already used in this shop",
+                           "duplicate_sku_code") from exc
+    return product
+
+
+@router.post("/v1/products", status_code=201, response_model=ProductView,
+             summary="Create a draft listing with its SKUs.")
+async def create(
+    request: Request, body: ProductIn,
+    principal: Annotated[Principal, Depends(require(Role.SELLER))],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Any:
+    seller_id = acting_seller(principal)
+
+    async def work(conn: Any) -> tuple[int, Any]:
+        try:
+            product = await create_product(conn, seller_id, body)
+        except ProductError as exc:
+            raise _problem(exc) from exc
+        return 201, ProductView.of(product).model_dump(mode="json")
+
+    return await idempotency.run_idempotent(
+        runtime(request).db, scope=f"{principal.subject}:POST /v1/products", key=idempotency_key,
+        body=body.model_dump(mode="json"), work=work)
+
+
+@router.get("/v1/seller/products", response_model=Page[ProductView],
+            summary="The calling seller's listings in every state, newest first.")
+async def my_products(
+    request: Request, principal: Annotated[Principal, Depends(require(Role.SELLER))],
+    page: Annotated[PageParams, Depends(page_params)],
+    status: Annotated[ProductStatus | None, Query()] = None,
+) -> Page[ProductView]:
+    products = await products_repository.list_for_seller(
+        runtime(request).db, acting_seller(principal), status=status.value if status else None,
+        after=time_cursor(page.cursor), limit=page.limit + 1)
+    more = len(products) > page.limit
+    products = products[: page.limit]
+    cursor = (encode_cursor(products[-1].created_at.isoformat(), str(products[-1].id))
+              if more else None)
+    return Page[ProductView](items=[ProductView.of(p) for p in products], next_cursor=cursor)
+
+
+@router.get("/v1/seller/products/{product_id}", response_model=ProductView,
+            summary="One of the calling seller's listings, in any state.")
+async def my_product(
+    request: Request, product_id: UUID,
+    principal: Annotated[Principal, Depends(require(Role.SELLER))],
+) -> ProductView:
+    return ProductView.of(await own_product(runtime(request).db, product_id,
+                                            acting_seller(principal)))
+
+
+@router.patch("/v1/products/{product_id}", response_model=ProductView,
+              summary="Edit a listing. Text, images or category of a live listing go back "
+                      "through review; prices do not.")
+async def edit_product(
+    request: Request, product_id: UUID, patch: ProductPatch,
+    principal: Annotated[Principal, Depends(require(Role.SELLER))],
+) -> ProductView:
+    seller_id = acting_seller(principal)
+    async with transaction(runtime(request).db) as conn:
+        product = await own_product(conn, product_id, seller_id, for_update=True)
+        seller = await sellers_repository.get(conn, seller_id)
+        assert seller is not None
+        changes = ProductChanges(
+            title=patch.title, description=patch.description, images=patch.images,
+            category_id=patch.category_id, attributes=patch.attributes,
+            prices=[PriceChange(p.code, p.price_minor, p.compare_at_minor)
+                    for p in patch.prices])
+        try:
+            edited, _ = await listing.edit(conn, product, changes, seller.currency)
+        except ProductError as exc:
+            raise _problem(exc) from exc
+        except InvalidTransition as exc:
+            raise Problem(409, "Conflict", str(exc)) from exc
+    return ProductView.of(edited)
+
+
+@router.post("/v1/products/{product_id}/submission", response_model=SubmissionResult,
+             summary="Submit a draft (or a rejected listing, edited) for review.")
+async def submit_product(
+    request: Request, product_id: UUID,
+    principal: Annotated[Principal, Depends(require(Role.SELLER))],
+) -> SubmissionResult:
+    seller_id = acting_seller(principal)
+    async with transaction(runtime(request).db) as conn:
+        seller = await sellers_repository.get(conn, seller_id)
+        if seller is not None and not seller.can_sell:
+            raise Problem(403, "Forbidden", f"A {seller.status.value} seller cannot submit "
+                          "listings.")
+        product = await own_product(conn, product_id, seller_id, for_update=True)
+        try:
+            result, outcome, reasons = await listing.submit(conn, product)
+        except InvalidTransition as exc:
+            raise Problem(409, "Conflict", str(exc)) from exc
+    return SubmissionResult(product=ProductView.of(result), outcome=outcome.value,
+                            reasons=[r.as_dict() for r in reasons])
+
+
+@router.post("/v1/products/{product_id}/deactivation", response_model=ProductView,
+             summary="Take a listing down for good.")
+async def deactivate_product(
+    request: Request, product_id: UUID,
+    principal: Annotated[Principal, Depends(require(Role.SELLER))],
+) -> ProductView:
+    async with transaction(runtime(request).db) as conn:
+        product = await own_product(conn, product_id, acting_seller(principal), for_update=True)
+        try:
+            gone = await listing.deactivate(conn, product)
+        except InvalidTransition as exc:
+            raise Problem(409, "Conflict", str(exc)) from exc
+    return ProductView.of(gone)
+
+
+@router.get("/v1/products/{product_id}", response_model=BuyerProduct,
+            summary="A live listing as buyers see it (public; cached).")
+async def product_detail(request: Request, product_id: UUID) -> Response:
+    rt = runtime(request)
+    body = await product_cache.get(rt.redis, product_id)
+    if body is None:
+        detail = await products_repository.public_detail(rt.db, product_id)
+        if detail is None:
+            raise Problem(404, "Not found", "No such product.")
+        body = await product_cache.put(rt.redis, product_id, detail)
+    return Response(content=body, media_type="application/json")
+
+
+SortOrder = Literal["relevance", "price_asc", "price_desc", "newest"]
+
+
+@router.get("/v1/products", response_model=Page[SearchHit],
+            summary="Search live listings (public).")
+async def search_products(
+    request: Request, page: Annotated[PageParams, Depends(page_params)],
+    q: Annotated[str | None, Query(max_length=200, description="Words to look for.")] = None,
+    category_id: Annotated[UUID | None, Query(description="Includes sub-categories.")] = None,
+    min_price: Annotated[int | None, Query(ge=0)] = None,
+    max_price: Annotated[int | None, Query(ge=0)] = None,
+    seller_id: UUID | None = None,
+    in_stock: bool = False,
+    sort: SortOrder | None = None,
+) -> Page[SearchHit]:
+    order = sort or ("relevance" if q else "newest")
+    if order == "relevance" and not q:
+        raise field_problem("query.sort", "relevance needs a query `q`")
+    after = None
+    if page.cursor:
+        after = decode_cursor(page.cursor, 2)
+        try:
+            parse: dict[str, Callable[[Any], Any]] = {
+                "relevance": float, "price_asc": int, "price_desc": int,
+                "newest": datetime.fromisoformat}
+            key = parse[order](after[0])
+            after = [key, UUID(after[1])]
+        except (TypeError, ValueError) as exc:
+            raise field_problem("query.cursor", "invalid cursor", "cursor_invalid") from exc
+    rows = await products_repository.search(
+        runtime(request).db, q=q.strip() if q else None, category_id=category_id,
+        min_price=min_price, max_price=max_price, seller_id=seller_id, in_stock=in_stock,
+        sort=order, after=after, limit=page.limit + 1)
+    more = len(rows) > page.limit
+    rows = rows[: page.limit]
+    cursor = None
+    if more:
+        last = rows[-1]
+        value = {"relevance": last["rank"], "price_asc": last["min_price_minor"],
+                 "price_desc": last["min_price_minor"],
+                 "newest": last["published_at"].isoformat()}[order]
+        cursor = encode_cursor(value, str(last["id"]))
+    return Page[SearchHit](items=[SearchHit(
+        id=r["id"], title=r["title"], image=(r["images"] or [None])[0],
+        min_price_minor=r["min_price_minor"], currency=r["currency"].strip(),
+        seller_id=r["seller_id"], category_id=r["category_id"],
+        published_at=r["published_at"]) for r in rows], next_cursor=cursor)

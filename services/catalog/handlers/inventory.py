@@ -1,0 +1,143 @@
+"""Stock use cases: what orders, fulfillment and sellers ask of catalog's inventory."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+import asyncpg
+
+from libs.consumer import NonRetryable
+from libs.db.transaction import after_commit, transaction
+from libs.events.envelope import Envelope
+from libs.events.schemas import catalog as events
+from libs.events.schemas.fulfillment import StockReceived
+from libs.events.schemas.orders import OrderCancelled, OrderConfirmed, OrderPlaced
+from libs.ids import new_id
+from libs.outbox import enqueue
+from services.catalog.adapters import product_cache, stock_repository
+from services.catalog.domain.stock import StockLevel, merge_lines, shortfalls
+
+SOURCE = "catalog"
+
+
+async def _evict_products_of(conn: asyncpg.Connection, sku_ids: list[UUID]) -> None:
+    products = await stock_repository.product_of_skus(conn, sku_ids)
+    after_commit(lambda: product_cache.evict(*products))
+
+
+def _level_event(level: StockLevel) -> events.StockLevel:
+    return events.StockLevel(sku_id=level.sku_id, on_hand=level.on_hand,
+                             reserved=level.reserved, available=level.available)
+
+
+async def _low_stock_checks(conn: asyncpg.Connection,
+                            changes: list[tuple[StockLevel, StockLevel]]) -> None:
+    for before, after in changes:
+        if after.crossed_below_threshold(before):
+            seller_id = await conn.fetchval("SELECT seller_id FROM stock WHERE sku_id = $1",
+                                            after.sku_id)
+            await enqueue(conn, SOURCE, events.InventoryLowStock(
+                sku_id=after.sku_id, seller_id=seller_id, available=after.available,
+                threshold=after.low_stock_threshold))
+
+
+async def reserve_for_order(conn: asyncpg.Connection, order: OrderPlaced) -> bool:
+    """All lines or none. Returns whether the order's stock is now held."""
+    if await stock_repository.reservation(conn, order.order_id) is not None:
+        return True  # already decided for this order (a replayed command)
+    wanted = merge_lines([(line.sku_id, line.quantity) for line in order.lines])
+    sku_ids = list(wanted)
+    purchasable = await stock_repository.purchasable(conn, sku_ids)
+    reservation_id = new_id()
+    expires_at = datetime.now(UTC) + timedelta(seconds=order.reserve_for_seconds)
+    if purchasable.issuperset(sku_ids):
+        try:
+            async with conn.transaction():  # a savepoint: a line that does not fit undoes all
+                changes = await stock_repository.hold(conn, reservation_id, order.order_id,
+                                                      wanted, expires_at)
+        except stock_repository.DoesNotFit:
+            pass
+        else:
+            await enqueue(conn, SOURCE, events.InventoryReserved(
+                order_id=order.order_id, reservation_id=reservation_id,
+                lines=[events.ReservedLine(sku_id=s, quantity=q) for s, q in wanted.items()],
+                expires_at=expires_at))
+            await _low_stock_checks(conn, changes)
+            await _evict_products_of(conn, sku_ids)
+            return True
+    short = shortfalls(wanted, await stock_repository.levels(conn, sku_ids), purchasable)
+    await enqueue(conn, SOURCE, events.InventoryReservationFailed(
+        order_id=order.order_id,
+        short_lines=[events.ShortLine(sku_id=s.sku_id, requested=s.requested,
+                                      available=s.available, reason=s.reason)  # type: ignore[arg-type]
+                     for s in short]))
+    return False
+
+
+async def end_reservation(conn: asyncpg.Connection, order_id: UUID, *, commit: bool,
+                          reason: str) -> bool:
+    """Commit or release an order's active reservation; False when there is none active."""
+    reservation = await stock_repository.reservation(conn, order_id, for_update=True)
+    if reservation is None or reservation["status"] != "active":
+        return False
+    sku_ids = await stock_repository.end(conn, reservation["id"], commit=commit, reason=reason)
+    if commit:
+        await enqueue(conn, SOURCE, events.InventoryCommitted(
+            order_id=order_id, reservation_id=reservation["id"]))
+    else:
+        await enqueue(conn, SOURCE, events.InventoryReleased(
+            order_id=order_id, reservation_id=reservation["id"], reason=reason))  # type: ignore[arg-type]
+    await _evict_products_of(conn, sku_ids)
+    return True
+
+
+async def release_expired(pool: asyncpg.Pool, batch: int = 100) -> int:
+    """Hands back the stock of reservations whose order never came back in time."""
+    async with transaction(pool) as conn:
+        rows = await stock_repository.expired(conn, batch)
+        for row in rows:
+            await end_reservation(conn, row["order_id"], commit=False, reason="expired")
+    return len(rows)
+
+
+async def adjust(conn: asyncpg.Connection, level: StockLevel, adjusted: StockLevel, *,
+                 seller_id: UUID, reason: str, actor: str) -> None:
+    await stock_repository.save_level(conn, adjusted, expected_version=level.version,
+                                      reason=reason, actor=actor)
+    await enqueue(conn, SOURCE, events.InventoryAdjusted(
+        sku_id=adjusted.sku_id, seller_id=seller_id, delta=adjusted.on_hand - level.on_hand,
+        reason=reason, level=_level_event(adjusted), adjusted_at=datetime.now(UTC)))
+    await _low_stock_checks(conn, [(level, adjusted)])
+    await _evict_products_of(conn, [adjusted.sku_id])
+
+
+# Event handlers -------------------------------------------------------------------------
+
+async def on_order_placed(conn: asyncpg.Connection, envelope: Envelope, event: OrderPlaced) -> None:
+    await reserve_for_order(conn, event)
+
+
+async def on_order_confirmed(conn: asyncpg.Connection, envelope: Envelope,
+                             event: OrderConfirmed) -> None:
+    await end_reservation(conn, event.order_id, commit=True, reason="order confirmed")
+
+
+async def on_order_cancelled(conn: asyncpg.Connection, envelope: Envelope,
+                             event: OrderCancelled) -> None:
+    reason = "payment_failed" if event.reason == "payment_failed" else "order_cancelled"
+    await end_reservation(conn, event.order_id, commit=False, reason=reason)
+
+
+async def on_stock_received(conn: asyncpg.Connection, envelope: Envelope,
+                            event: StockReceived) -> None:
+    received = await stock_repository.receive(conn, event.sku_id, event.quantity,
+                                              reference=str(event.inbound_shipment_id))
+    if received is None:
+        raise NonRetryable(f"unknown SKU {event.sku_id}")
+    _, after, seller_id = received
+    await enqueue(conn, SOURCE, events.InventoryAdjusted(
+        sku_id=after.sku_id, seller_id=seller_id, delta=event.quantity,
+        reason="received into warehouse", level=_level_event(after),
+        adjusted_at=event.received_at))
+    await _evict_products_of(conn, [after.sku_id])

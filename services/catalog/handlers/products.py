@@ -1,0 +1,152 @@
+"""Listing use cases: create, edit, submit (automatic moderation), decide, deactivate.
+
+Each runs in the caller's transaction and records its events in the outbox; the buyer-facing
+cache entry is evicted once the change has committed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from libs.db.transaction import after_commit
+from libs.events.schemas import catalog as events
+from libs.outbox import enqueue
+from services.catalog.adapters import (
+    categories_repository,
+    product_cache,
+    products_repository,
+    sellers_repository,
+)
+from services.catalog.domain.categories import EffectiveRules, effective_rules
+from services.catalog.domain.moderation import Listing, Outcome, Reason, moderate
+from services.catalog.domain.products import Product, ProductChanges, ProductError
+
+SOURCE = "catalog"
+AUTO = "auto"
+
+
+class NotFound(Exception):
+    pass
+
+
+async def rules_for(pool_or_conn: Any, category_id: UUID) -> EffectiveRules:
+    category = await categories_repository.get(pool_or_conn, category_id)
+    if category is None:
+        raise ProductError("category_id", "no such category", "unknown_category")
+    return effective_rules(category, await categories_repository.ancestors(pool_or_conn, category))
+
+
+def _published_skus(product: Product) -> list[events.PublishedSku]:
+    return [events.PublishedSku(sku_id=s.id, code=s.code, price_minor=s.price_minor,
+                                currency=s.currency) for s in product.skus]
+
+
+async def _publish(conn: asyncpg.Connection, product: Product, decided_by: str,
+                   now: datetime) -> Product:
+    live = product.publish(now)
+    await products_repository.save(conn, live, published_now=True)
+    seller = await sellers_repository.get(conn, product.seller_id)
+    assert seller is not None
+    rules = await rules_for(conn, product.category_id)
+    await enqueue(conn, SOURCE, events.ProductPublished(
+        product_id=live.id, seller_id=live.seller_id, shop_id=live.shop_id,
+        category_id=live.category_id, age_restricted=rules.age_restricted, market=seller.market,
+        skus=_published_skus(live), decided_by=decided_by, published_at=now))
+    return live
+
+
+async def _reject(conn: asyncpg.Connection, product: Product, reasons: list[dict[str, Any]],
+                  decided_by: str, now: datetime) -> Product:
+    rejected = product.reject(reasons, now)
+    await products_repository.save(conn, rejected)
+    await enqueue(conn, SOURCE, events.ProductRejected(
+        product_id=rejected.id, seller_id=rejected.seller_id,
+        reasons=[events.ModerationReason(**r) for r in reasons], decided_by=decided_by,
+        rejected_at=now))
+    return rejected
+
+
+async def submit(conn: asyncpg.Connection,
+                 product: Product) -> tuple[Product, Outcome, list[Reason]]:
+    """Sends a draft or rejected listing to review and runs the automatic checks on it."""
+    pending = product.submit(datetime.now(UTC))
+    await products_repository.save(conn, pending)
+    return await _moderate(conn, pending)
+
+
+async def _moderate(conn: asyncpg.Connection,
+                    pending: Product) -> tuple[Product, Outcome, list[Reason]]:
+    """Applies the automatic checks' verdict to a listing pending review."""
+    now = datetime.now(UTC)
+    seller = await sellers_repository.get(conn, pending.seller_id)
+    assert seller is not None
+    verdict = moderate(
+        Listing(title=pending.title, description=pending.description,
+                attributes=pending.attributes, prices_minor=[s.price_minor for s in pending.skus],
+                market=seller.market),
+        await rules_for(conn, pending.category_id),
+        category_median_minor=await products_repository.category_median_price(
+            conn, pending.category_id),
+        sellers_other_titles=await products_repository.sellers_other_titles(
+            conn, pending.seller_id, pending.id),
+    )
+    reasons = [r.as_dict() for r in verdict.reasons]
+    await enqueue(conn, SOURCE, events.ProductSubmitted(
+        product_id=pending.id, seller_id=pending.seller_id, outcome=verdict.outcome.value,
+        reasons=[events.ModerationReason(**r) for r in reasons], submitted_at=now))
+    await products_repository.record_decision(conn, pending.id, verdict.outcome.value, reasons,
+                                              AUTO)
+    result = pending
+    if verdict.outcome is Outcome.AUTO_APPROVED:
+        result = await _publish(conn, pending, AUTO, now)
+    elif verdict.outcome is Outcome.AUTO_REJECTED:
+        result = await _reject(conn, pending, reasons, AUTO, now)
+    after_commit(lambda: product_cache.evict(pending.id))
+    return result, verdict.outcome, verdict.reasons
+
+
+async def operator_decision(conn: asyncpg.Connection, product_id: UUID, *, approve: bool,
+                            reasons: list[dict[str, Any]], operator: str) -> Product:
+    product = await products_repository.get(conn, product_id, for_update=True)
+    if product is None:
+        raise NotFound(str(product_id))
+    now = datetime.now(UTC)
+    if approve:
+        decided = await _publish(conn, product, operator, now)
+    else:
+        decided = await _reject(conn, product, reasons, operator, now)
+    await products_repository.record_decision(
+        conn, product_id, "approved" if approve else "rejected", reasons, operator)
+    after_commit(lambda: product_cache.evict(product_id))
+    return decided
+
+
+async def edit(conn: asyncpg.Connection, product: Product, changes: ProductChanges,
+               shop_currency: str) -> tuple[Product, bool]:
+    if changes.category_id is not None and changes.category_id != product.category_id:
+        await rules_for(conn, changes.category_id)  # must exist
+    edited, back_to_review = product.edit(changes, shop_currency, datetime.now(UTC))
+    await products_repository.save(conn, edited)
+    if back_to_review:
+        # Unreviewed text never reaches buyers: the listing leaves search until re-approved.
+        edited, _, _ = await _moderate(conn, edited)
+    elif product.status.value == "live" and changes.prices:
+        await enqueue(conn, SOURCE, events.ProductUpdated(
+            product_id=edited.id, seller_id=edited.seller_id, skus=_published_skus(edited),
+            updated_at=edited.updated_at))
+    after_commit(lambda: product_cache.evict(product.id))
+    return edited, back_to_review
+
+
+async def deactivate(conn: asyncpg.Connection, product: Product) -> Product:
+    now = datetime.now(UTC)
+    gone = product.deactivate(now)
+    await products_repository.save(conn, gone)
+    await enqueue(conn, SOURCE, events.ProductDeactivated(
+        product_id=gone.id, seller_id=gone.seller_id, deactivated_at=now))
+    after_commit(lambda: product_cache.evict(product.id))
+    return gone
