@@ -3,8 +3,8 @@ the live ones."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
