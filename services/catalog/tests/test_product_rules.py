@@ -84,7 +84,7 @@ def test_editing_live_text_goes_back_to_review_but_prices_do_not() -> None:
     assert repriced.skus[0].price_minor == 800 and repriced.min_price_minor == 800
     retitled, review = live.edit(ProductChanges(title="Waxed cotton jacket, olive"), "GBP", NOW)
     assert review and retitled.status is ProductStatus.PENDING_REVIEW
-    same, review = live.edit(ProductChanges(title=live.title), "GBP", NOW)
+    _, review = live.edit(ProductChanges(title=live.title), "GBP", NOW)
     assert not review, "re-sending the same text is not a change"
 
 

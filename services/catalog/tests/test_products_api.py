@@ -8,7 +8,7 @@ from typing import Any
 
 from libs.testing import RunningService, bearer
 
-from .conftest import Seller, product_body  # type: ignore[import-not-found]
+from .conftest import Seller, product_body
 
 MakeSeller = Callable[..., Awaitable[Seller]]
 MakeCategory = Callable[..., Awaitable[str]]

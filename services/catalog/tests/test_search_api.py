@@ -8,7 +8,7 @@ from typing import Any
 
 from libs.testing import RunningService
 
-from .conftest import Seller  # type: ignore[import-not-found]
+from .conftest import Seller
 
 MakeSeller = Callable[..., Awaitable[Seller]]
 MakeCategory = Callable[..., Awaitable[str]]
@@ -68,10 +68,11 @@ async def test_search_filters_sorts_and_pages(
 
 
 async def test_search_rejects_bad_parameters(catalog: RunningService) -> None:
-    for params, field in [({"sort": "relevance"}, "query.sort"),
+    cases: list[tuple[dict[str, Any], str]] = [({"sort": "relevance"}, "query.sort"),
                           ({"sort": "cheapest"}, "query.sort"),
                           ({"min_price": -1}, "query.min_price"),
-                          ({"q": "a", "cursor": "bm9wZQ"}, "query.cursor")]:
+                          ({"q": "a", "cursor": "bm9wZQ"}, "query.cursor")]
+    for params, field in cases:
         response = await catalog.client.get("/v1/products", params=params)
         assert response.status_code == 422, params
         assert response.json()["errors"][0]["field"] == field

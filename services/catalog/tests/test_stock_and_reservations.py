@@ -19,7 +19,7 @@ from libs.kafka import create_producer
 from libs.testing import RunningService, eventually
 from services.catalog.handlers.inventory import reserve_for_order
 
-from .conftest import Seller  # type: ignore[import-not-found]
+from .conftest import Seller
 
 MakeSeller = Callable[..., Awaitable[Seller]]
 MakeCategory = Callable[..., Awaitable[str]]
