@@ -63,6 +63,9 @@ def settings_for(infra: Infra, service_db_urls: dict[str, str]) -> Callable[...,
             "relay_poll_interval_seconds": 0.2,
             "consumer_retry_base_seconds": 0.05,
             "log_level": os.environ.get("TEST_LOG_LEVEL", "WARNING"),
+            # A group per instance: the quick local broker mishandles a group whose members
+            # come and go in sequence (Apache Kafka does not; production uses the service name).
+            "consumer_group": f"{name}-{secrets.token_hex(3)}",
         }
         values.update(overrides)
         return settings_class(**values)

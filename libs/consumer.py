@@ -90,7 +90,7 @@ class EventConsumer:
         await self._consumer.start()
         try:
             while not self._stopping.is_set():
-                batches = await self._consumer.getmany(timeout_ms=500, max_records=200)
+                batches = await self._poll()
                 if self._consumer.assignment():
                     self.assigned.set()
                 # Partitions are independent: handle them side by side, each in order.
@@ -99,6 +99,24 @@ class EventConsumer:
         finally:
             await self._consumer.stop()
             log.info("consumer %s stopped: %s", self.group, self.stats)
+
+    async def _poll(self) -> dict[TopicPartition, list[ConsumerRecord[Any, Any]]]:
+        """Next records, or none once stop() is called: a poll can block for seconds while the
+        group (re)balances, and no record is in hand then, so it is safe to abandon."""
+        assert self._consumer is not None
+        fetch = asyncio.ensure_future(self._consumer.getmany(timeout_ms=500, max_records=200))
+        stopped = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({fetch, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+        if not fetch.done():
+            fetch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await fetch
+            return {}
+        batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]] = fetch.result()
+        return batches
 
     async def _handle_partition(self, partition: TopicPartition,
                                 records: list[ConsumerRecord[Any, Any]]) -> None:

@@ -73,6 +73,10 @@ class Runtime:
         self._graceful: set[str] = set()
 
     @property
+    def consumer_group(self) -> str:
+        return self.settings.consumer_group or self.definition.name
+
+    @property
     def db(self) -> asyncpg.Pool:
         if self.pool is None:
             raise Problem(503, "Service unavailable", "The database is not connected yet.",
@@ -129,7 +133,7 @@ class Runtime:
         if s.run_consumers and self.definition.handlers:
             self.consumer = EventConsumer(
                 pool=self.pool, bootstrap_servers=s.kafka_bootstrap_servers,
-                group=self.definition.name, handlers=self.definition.handlers,
+                group=self.consumer_group, handlers=self.definition.handlers,
                 producer=self.producer, max_attempts=s.consumer_max_attempts,
                 retry_base_seconds=s.consumer_retry_base_seconds,
             )
@@ -139,7 +143,7 @@ class Runtime:
         produced = [t.name for t in TOPICS.values() if t.producer == self.definition.name]
         known = all_event_types()
         consumed = [known[t].topic for t in self.definition.handlers]
-        dlq = [dead_letter_topic(self.definition.name)] if self.definition.handlers else []
+        dlq = [dead_letter_topic(self.consumer_group)] if self.definition.handlers else []
         return produced + consumed + dlq
 
     def _supervise(self, name: str, work: Callable[[], Awaitable[None]], *,

@@ -38,6 +38,8 @@ class ServiceSettings(BaseSettings):
     http_port: int = 8000
     root_path: str = Field(default="", description="Path prefix under the reverse proxy.")
 
+    consumer_group: str = Field(
+        default="", description="Kafka consumer group; defaults to the service name.")
     run_relay: bool = True
     run_consumers: bool = True
     consumer_max_attempts: int = 5

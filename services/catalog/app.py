@@ -9,8 +9,17 @@ from fastapi import FastAPI
 
 from libs.service import ServiceDefinition, create_service_app
 from services.catalog.adapters import product_cache
-from services.catalog.api import api_keys, categories, moderation, products, sellers, stock
+from services.catalog.api import (
+    api_keys,
+    categories,
+    imports,
+    moderation,
+    products,
+    sellers,
+    stock,
+)
 from services.catalog.handlers import HANDLERS
+from services.catalog.handlers.imports import run_worker
 from services.catalog.settings import CatalogSettings
 from services.catalog.timers import expire_reservations
 
@@ -26,9 +35,9 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         settings=settings or CatalogSettings(),
         migrations_dir=Path(__file__).parent / "migrations",
         routers=[sellers.router, api_keys.router, categories.router, products.router,
-                 moderation.router, stock.router],
+                 moderation.router, stock.router, imports.router],
         handlers=HANDLERS,
         api_key_resolver=api_keys.api_key_resolver,
         on_start=_on_start,
-        background={"reservation-expiry": expire_reservations},
+        background={"reservation-expiry": expire_reservations, "import-worker": run_worker},
     ))

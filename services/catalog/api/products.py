@@ -4,7 +4,7 @@ the live ones."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -16,63 +16,21 @@ from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.db.transaction import transaction
 from libs.errors import Problem
-from libs.ids import new_id
 from libs.pagination import Page, PageParams, decode_cursor, encode_cursor, page_params
 from services.catalog.adapters import product_cache, products_repository, sellers_repository
 from services.catalog.api._common import acting_seller, field_problem, runtime, time_cursor
+from services.catalog.domain.commands import NewProduct as ProductIn
 from services.catalog.domain.products import (
-    Dimensions,
     InvalidTransition,
     PriceChange,
     Product,
     ProductChanges,
     ProductError,
     ProductStatus,
-    Sku,
-    new_product,
 )
 from services.catalog.handlers import products as listing
 
 router = APIRouter(tags=["products"])
-
-EXAMPLE: dict[str, Any] = {
-    "title": "Waxed cotton field jacket", "description": "Water-resistant, made in Wales.",
-    "category_id": "01930000-0000-7000-8000-000000000001",
-    "images": ["https://cdn.example/jacket-olive.jpg"],
-    "attributes": {"size": "M", "colour": "olive"},
-    "skus": [{"code": "JKT-OLV-M", "options": {"size": "M", "colour": "olive"},
-              "price_minor": 8900, "compare_at_minor": 12000, "currency": "GBP",
-              "weight_grams": 1200, "dimensions": {"length_mm": 400, "width_mm": 300,
-                                                   "height_mm": 80}, "stock": 25}],
-}
-
-
-class DimensionsIn(BaseModel):
-    length_mm: int = Field(gt=0)
-    width_mm: int = Field(gt=0)
-    height_mm: int = Field(gt=0)
-
-
-class SkuIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    code: str = Field(min_length=1, max_length=64, description="The seller's own SKU code.")
-    options: dict[str, str] = Field(default_factory=dict, examples=[{"size": "M"}])
-    price_minor: int = Field(description="In the currency's minor unit (pence, cents).")
-    compare_at_minor: int | None = None
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
-    weight_grams: int | None = Field(default=None, gt=0)
-    dimensions: DimensionsIn | None = None
-    stock: int = Field(default=0, ge=0, description="Units on hand to start with.")
-
-
-class ProductIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE]})
-    title: str = Field(max_length=255)
-    description: str = Field(default="", max_length=20000)
-    category_id: UUID
-    images: list[str] = Field(default_factory=list)
-    attributes: dict[str, Any] = Field(default_factory=dict)
-    skus: list[SkuIn] = Field(min_length=1)
 
 
 class PriceIn(BaseModel):
@@ -175,42 +133,11 @@ def _problem(exc: ProductError) -> Problem:
     return field_problem(exc.field, str(exc), exc.code)
 
 
-def _to_skus(skus: list[SkuIn]) -> list[Sku]:
-    return [Sku(id=new_id(), code=s.code, options=s.options, price_minor=s.price_minor,
-                currency=s.currency, compare_at_minor=s.compare_at_minor,
-                weight_grams=s.weight_grams,
-                dimensions=Dimensions(**s.dimensions.model_dump()) if s.dimensions else None)
-            for s in skus]
-
-
 async def own_product(conn: Any, product_id: UUID, seller_id: UUID, *,
                       for_update: bool = False) -> Product:
     product = await products_repository.get(conn, product_id, for_update=for_update)
     if product is None or product.seller_id != seller_id:
         raise Problem(404, "Not found", "No such product.")
-    return product
-
-
-async def create_product(conn: Any, seller_id: UUID, body: ProductIn,
-                         import_key: str | None = None) -> Product:
-    """Shared by the API and the bulk import."""
-    seller = await sellers_repository.get(conn, seller_id)
-    if seller is None:
-        raise Problem(404, "Not found", "No such seller.")
-    await listing.rules_for(conn, body.category_id)
-    product = new_product(
-        product_id=new_id(), seller_id=seller.id, shop_id=seller.shop_id,
-        shop_currency=seller.currency, category_id=body.category_id, title=body.title,
-        description=body.description, images=body.images, attributes=body.attributes,
-        skus=_to_skus(body.skus), now=datetime.now(UTC))
-    try:
-        await products_repository.add(conn, product, import_key=import_key,
-                                      initial_stock={s.code: s.stock for s in body.skus})
-    except products_repository.DuplicateSkuCode as exc:
-        index = next(i for i, s in enumerate(body.skus) if s.code == exc.code)
-        raise ProductError(f"skus.{index}.code",
-                           f"SKU code {exc.code!r} is already used in this shop",
-                           "duplicate_sku_code") from exc
     return product
 
 
@@ -225,7 +152,7 @@ async def create(
 
     async def work(conn: Any) -> tuple[int, Any]:
         try:
-            product = await create_product(conn, seller_id, body)
+            product = await listing.create_product(conn, seller_id, body)
         except ProductError as exc:
             raise _problem(exc) from exc
         return 201, ProductView.of(product).model_dump(mode="json")

@@ -13,7 +13,9 @@ from uuid import UUID
 import asyncpg
 
 from libs.db.transaction import after_commit
+from libs.errors import Problem
 from libs.events.schemas import catalog as events
+from libs.ids import new_id
 from libs.outbox import enqueue
 from services.catalog.adapters import (
     categories_repository,
@@ -22,8 +24,16 @@ from services.catalog.adapters import (
     sellers_repository,
 )
 from services.catalog.domain.categories import EffectiveRules, effective_rules
+from services.catalog.domain.commands import NewProduct, NewSku
 from services.catalog.domain.moderation import Listing, Outcome, Reason, moderate
-from services.catalog.domain.products import Product, ProductChanges, ProductError
+from services.catalog.domain.products import (
+    Dimensions,
+    Product,
+    ProductChanges,
+    ProductError,
+    Sku,
+    new_product,
+)
 
 SOURCE = "catalog"
 AUTO = "auto"
@@ -31,6 +41,39 @@ AUTO = "auto"
 
 class NotFound(Exception):
     pass
+
+
+def _to_skus(skus: list[NewSku]) -> list[Sku]:
+    return [Sku(id=new_id(), code=s.code, options=s.options, price_minor=s.price_minor,
+                currency=s.currency, compare_at_minor=s.compare_at_minor,
+                weight_grams=s.weight_grams,
+                dimensions=Dimensions(**s.dimensions.model_dump()) if s.dimensions else None)
+            for s in skus]
+
+
+async def create_product(conn: Any, seller_id: UUID, body: NewProduct,
+                         import_key: str | None = None) -> Product:
+    """Shared by the API and the bulk import."""
+    seller = await sellers_repository.get(conn, seller_id)
+    if seller is None:
+        raise Problem(404, "Not found", "No such seller.")
+    await rules_for(conn, body.category_id)
+    product = new_product(
+        product_id=new_id(), seller_id=seller.id, shop_id=seller.shop_id,
+        shop_currency=seller.currency, category_id=body.category_id, title=body.title,
+        description=body.description, images=body.images, attributes=body.attributes,
+        skus=_to_skus(body.skus), now=datetime.now(UTC))
+    try:
+        await products_repository.add(conn, product, import_key=import_key,
+                                      initial_stock={s.code: s.stock for s in body.skus})
+    except products_repository.DuplicateSkuCode as exc:
+        index = next(i for i, s in enumerate(body.skus) if s.code == exc.code)
+        raise ProductError(f"skus.{index}.code",
+                           f"SKU code {exc.code!r} is already used in this shop",
+                           "duplicate_sku_code") from exc
+    return product
+
+
 
 
 async def rules_for(pool_or_conn: Any, category_id: UUID) -> EffectiveRules:

@@ -1,0 +1,92 @@
+"""Bulk import: a seller uploads up to 10,000 products as JSON lines or CSV and follows the job."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from libs.auth.dependencies import require
+from libs.auth.principal import Principal, Role
+from libs.errors import Problem
+from libs.ids import new_id
+from services.catalog.adapters import imports_repository
+from services.catalog.api._common import acting_seller, runtime
+from services.catalog.domain.imports import MAX_BYTES, ImportFileError, parse
+
+router = APIRouter(prefix="/v1/product-imports", tags=["bulk import"])
+MEDIA_TYPES = {"application/x-ndjson": "jsonl", "application/jsonl": "jsonl",
+               "application/json-lines": "jsonl", "text/csv": "csv"}
+
+
+class ImportJob(BaseModel):
+    id: UUID
+    status: str
+    format: str
+    total_rows: int
+    processed: int
+    created: int
+    skipped: int
+    failed: int
+    errors: list[dict[str, Any]]
+    created_at: datetime
+    finished_at: datetime | None
+
+
+def _view(row: Any) -> dict[str, Any]:
+    return ImportJob(**{k: row[k] for k in ImportJob.model_fields}).model_dump(mode="json")
+
+
+@router.post("", status_code=202, response_model=ImportJob,
+             summary="Upload a file of products (JSON lines or CSV); it is imported in the "
+                     "background. The same file again returns the same job.",
+             openapi_extra={"requestBody": {"content": {
+                 "application/x-ndjson": {"example": '{"handle": "jacket-olive", "title": ...}'},
+                 "text/csv": {"example": "handle,title,category_id,sku_code,price_minor,"
+                                         "currency,stock,option:size\n"}}}})
+async def upload(
+    request: Request, principal: Annotated[Principal, Depends(require(Role.SELLER))],
+    content_type: Annotated[str, Header()] = "",
+    submit: Annotated[bool, Query(description="Submit each listing for review too.")] = False,
+) -> JSONResponse:
+    seller_id = acting_seller(principal)
+    media_type = content_type.split(";")[0].strip().lower()
+    fmt = MEDIA_TYPES.get(media_type)
+    if fmt is None:
+        raise Problem(415, "Unsupported media type",
+                      f"Send {', '.join(MEDIA_TYPES)}; got {media_type or 'nothing'}.")
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BYTES:
+        raise Problem(413, "Payload too large", f"At most {MAX_BYTES // 1024 // 1024} MiB.")
+    content = await request.body()
+    try:
+        products = parse(content, media_type)
+    except ImportFileError as exc:
+        status = 413 if "MiB" in str(exc) or "at most" in str(exc) else 422
+        raise Problem(status, "Payload too large" if status == 413 else "Validation failed",
+                      str(exc), errors=[{"field": f"row {e.row}" + (f".{e.field}" if e.field
+                                                                    else ""),
+                                         "message": e.message, "code": "invalid_row"}
+                                        for e in exc.errors[:50]]) from exc
+    digest = hashlib.sha256(content + (b"+submit" if submit else b"")).hexdigest()
+    pool = runtime(request).db
+    existing = await imports_repository.find_by_file(pool, seller_id, digest)
+    if existing is not None:
+        return JSONResponse(_view(existing), status_code=200)
+    job = await imports_repository.create(pool, new_id(), seller_id, digest,
+                                          fmt + ("+submit" if submit else ""), products)
+    return JSONResponse(_view(job), status_code=202)
+
+
+@router.get("/{job_id}", response_model=ImportJob, summary="An import's progress and row errors.")
+async def status(request: Request, job_id: UUID,
+                 principal: Annotated[Principal, Depends(require(Role.SELLER))]) -> Any:
+    job = await imports_repository.get(runtime(request).db, job_id)
+    if job is None or job["seller_id"] != acting_seller(principal):
+        raise Problem(404, "Not found", "No such import.")
+    return _view(job)
