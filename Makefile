@@ -4,7 +4,7 @@ UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test test-apache-kafka token lint typecheck events-doc smoke
+.PHONY: install run test test-apache-kafka token lint typecheck events-doc smoke bench
 
 install:  ## a virtualenv with the pinned dependencies (uv.lock)
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
@@ -27,9 +27,12 @@ token: install  ## make token ROLE=seller SUBJECT=u-1 [SELLER_ID=..] [SHOP_ID=..
 		$(if $(SELLER_ID),--seller-id "$(SELLER_ID)") $(if $(SHOP_ID),--shop-id "$(SHOP_ID)") \
 		$(if $(CREATOR_ID),--creator-id "$(CREATOR_ID)") $(if $(BIRTHDATE),--birthdate "$(BIRTHDATE)")
 
+bench: install  ## catalog benchmarks against the running stack (or a fresh seeded one); prints figures
+	$(UV) run python -m benchmarks.catalog
+
 lint: install
 	$(UV) run ruff check .
-	$(UV) run mypy libs services seeds tests conftest.py
+	$(UV) run mypy libs services seeds tests benchmarks conftest.py
 
 events-doc: install
 	$(UV) run python -m libs.events.docs > docs/events.md

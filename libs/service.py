@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -90,6 +91,7 @@ class Runtime:
             try:
                 await self._start_once()
                 self.startup_error = None
+                _tune_garbage_collection()
                 self.started.set()
                 log.info("%s ready", self.definition.name)
                 return
@@ -221,6 +223,16 @@ class Runtime:
         if self.pool is not None:
             await self.pool.close()
         await self.redis.aclose()
+
+
+def _tune_garbage_collection() -> None:
+    """Full collections scan every tracked object, so their pauses grow with the heap (about
+    100 ms at a few hundred thousand objects, seen as p99 latency). Objects alive after
+    start-up (modules, pools, caches) are frozen out of collection, and young collections run
+    less often, as long-running servers commonly do."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 def create_service_app(definition: ServiceDefinition) -> FastAPI:

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 
 from libs.auth.dev_token import mint
+from seeds.catalog_data import listings
 
 # (legal name, business type, based in, sells in)
 SELLERS: list[tuple[str, str, str, str]] = [
@@ -143,17 +144,61 @@ async def _onboard(client: httpx.AsyncClient, catalog: str, operator: dict[str, 
                               json={"reason": SUSPENDED[number]})
 
 
-async def load_seed_marketplace(stack: dict[str, Any]) -> dict[str, int]:
+async def load_seed_marketplace(stack: dict[str, Any], per_seller: int = 120) -> dict[str, int]:
     services = stack["services"]
-    async with httpx.AsyncClient(timeout=30) as client:
+    async with httpx.AsyncClient(timeout=60) as client:
         secret = stack["jwt_secret"]
-        operator = {"Authorization":
-                    f"Bearer {mint(secret, subject='seed-operator', roles=['operator'])}"}
+        operator = _operator(secret)
         await _categories(client, services["catalog"], operator)
         seller_ids = await _register_sellers(client, services["catalog"], secret)
         await _onboard(client, services["catalog"], operator, seller_ids)
         tree = (await client.get(f"{services['catalog']}/v1/categories")).json()
-    return {"sellers": len(seller_ids), "categories": _count(tree)}
+        products = await _products(client, services["catalog"], secret, seller_ids,
+                                   _paths(tree), per_seller)
+    return {"sellers": len(seller_ids), "categories": _count(tree), "products": products}
+
+
+def _paths(nodes: list[dict[str, Any]], prefix: str = "") -> dict[str, str]:
+    found: dict[str, str] = {}
+    for node in nodes:
+        path = f"{prefix}{node['name']}"
+        found[path] = node["id"]
+        found.update(_paths(node["children"], path + "/"))
+    return found
+
+
+async def _products(client: httpx.AsyncClient, catalog: str, secret: str, seller_ids: list[str],
+                    category_ids: dict[str, str], per_seller: int) -> int:
+    """Each verified seller uploads its listings through the bulk import, submitted for review
+    (so moderation runs on them as on any seller's)."""
+    jobs = []
+    for number, seller_id in enumerate(seller_ids, start=1):
+        if number in PENDING or number in SUSPENDED:
+            continue
+        seller = (await client.get(f"{catalog}/v1/sellers/{seller_id}", headers=_operator(secret)))
+        token = mint(secret, subject=f"seed-seller-{number:03d}", roles=["seller"],
+                     seller_id=seller_id)
+        rows = listings(number, seller.json()["currency"], category_ids, per_seller)
+        body = "\n".join(json.dumps(row) for row in rows).encode()
+        headers = {"Authorization": f"Bearer {token}", "content-type": "application/x-ndjson"}
+        response = await client.post(f"{catalog}/v1/product-imports?submit=true", content=body,
+                                     headers=headers)
+        if response.status_code not in (200, 202):
+            raise RuntimeError(f"import for seller {number}: {response.status_code} {response.text}")
+        jobs.append((response.json()["id"], headers))
+    created = 0
+    for job_id, headers in jobs:
+        while True:
+            job = (await client.get(f"{catalog}/v1/product-imports/{job_id}", headers=headers)).json()
+            if job["status"] == "finished":
+                created += job["created"] + job["skipped"]
+                break
+            await asyncio.sleep(0.5)
+    return created
+
+
+def _operator(secret: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint(secret, subject='seed-operator', roles=['operator'])}"}
 
 
 def _count(nodes: list[dict[str, Any]]) -> int:

@@ -133,11 +133,15 @@ async def sellers_other_titles(conn: asyncpg.Connection, seller_id: UUID,
     return [r["title"] for r in rows]
 
 
-async def category_median_price(conn: asyncpg.Connection, category_id: UUID) -> int | None:
+async def category_median_price(conn: asyncpg.Connection, category_id: UUID,
+                                currency: str) -> int | None:
+    """The typical price of live listings in the category, in one currency (prices in rupiah
+    and in pounds say nothing about each other)."""
     row = await conn.fetchrow(
         """SELECT count(*) AS n,
                   percentile_disc(0.5) WITHIN GROUP (ORDER BY min_price_minor) AS median
-           FROM products WHERE category_id = $1 AND status = 'live'""", category_id)
+           FROM products WHERE category_id = $1 AND currency = $2 AND status = 'live'""",
+        category_id, currency)
     # Too few listings say nothing about what is normal.
     return int(row["median"]) if row and row["n"] >= 5 else None
 

@@ -90,3 +90,8 @@ async def status_history(conn: asyncpg.Pool, seller_id: UUID) -> list[asyncpg.Re
     return list(await conn.fetch(
         """SELECT status, actor, reason, changed_at FROM seller_status_changes
            WHERE seller_id = $1 ORDER BY id""", seller_id))
+
+
+async def product_ids(conn: asyncpg.Connection, seller_id: UUID) -> list[UUID]:
+    return [r["id"] for r in await conn.fetch("SELECT id FROM products WHERE seller_id = $1",
+                                              seller_id)]

@@ -13,11 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from libs import idempotency
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
+from libs.db.transaction import after_commit, transaction
 from libs.errors import Problem
 from libs.events.base import Event
 from libs.outbox import enqueue
 from libs.pagination import Page, PageParams, decode_cursor, encode_cursor, page_params
-from services.catalog.adapters import sellers_repository
+from services.catalog.adapters import product_cache, sellers_repository
 from services.catalog.domain.sellers import (
     BusinessType,
     InvalidTransition,
@@ -157,7 +158,7 @@ async def _decide(
     action: Callable[[Seller, datetime], tuple[Seller, Event]],
 ) -> SellerView:
     runtime = _runtime(request)
-    async with runtime.db.acquire() as conn, conn.transaction():
+    async with transaction(runtime.db) as conn:
         seller = await sellers_repository.get_for_update(conn, seller_id)
         if seller is None:
             raise Problem(404, "Not found", "No such seller.")
@@ -171,6 +172,9 @@ async def _decide(
         await sellers_repository.record_status_change(conn, changed, actor=principal.subject,
                                                       reason=reason)
         await enqueue(conn, runtime.settings.service_name, event)
+        if changed.can_sell != seller.can_sell:  # the seller's listings appear or vanish
+            products = await sellers_repository.product_ids(conn, seller_id)
+            after_commit(lambda: product_cache.evict(*products))
     return SellerView.of(changed)
 
 

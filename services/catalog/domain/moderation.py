@@ -21,7 +21,8 @@ from services.catalog.domain.categories import AttributeKind, EffectiveRules
 # whole words or phrases. Markets add to the list that applies everywhere ("*").
 PROHIBITED_KEYWORDS: Mapping[str, tuple[str, ...]] = {
     "*": ("skin bleaching", "skin-bleaching", "skin whitening injection", "hydroquinone",
-          "mercury cream", "counterfeit", "replica", "fake id", "ivory", "rhino horn",
+          "mercury cream", "counterfeit", "replica", "fake id", "elephant ivory",
+          "ivory tusk", "carved ivory", "rhino horn",
           "pangolin", "tear gas", "taser", "brass knuckles", "knuckle duster"),
     "GB": ("zombie knife", "flick knife", "gravity knife"),
     "SG": ("e-cigarette", "vape", "chewing gum"),
@@ -122,9 +123,14 @@ def price_sanity(prices_minor: list[int], category_median_minor: int | None) -> 
 
 
 def near_duplicate(title: str, sellers_other_titles: Iterable[str]) -> list[Reason]:
-    mine = _normalise(title)
+    # One matcher with our title as its cached second sequence; the cheap upper bounds
+    # (length, then character counts) rule most titles out before the full comparison.
+    matcher = SequenceMatcher(None, "", _normalise(title), autojunk=False)
     for other in sellers_other_titles:
-        if SequenceMatcher(None, mine, _normalise(other)).ratio() >= NEAR_DUPLICATE_RATIO:
+        matcher.set_seq1(_normalise(other))
+        if (matcher.real_quick_ratio() >= NEAR_DUPLICATE_RATIO
+                and matcher.quick_ratio() >= NEAR_DUPLICATE_RATIO
+                and matcher.ratio() >= NEAR_DUPLICATE_RATIO):
             return [Reason("near_duplicate", f"very like your listing {other!r}", "title",
                            hard=False)]
     return []

@@ -133,7 +133,7 @@ async def _moderate(conn: asyncpg.Connection,
                 market=seller.market),
         await rules_for(conn, pending.category_id),
         category_median_minor=await products_repository.category_median_price(
-            conn, pending.category_id),
+            conn, pending.category_id, seller.currency),
         sellers_other_titles=await products_repository.sellers_other_titles(
             conn, pending.seller_id, pending.id),
     )

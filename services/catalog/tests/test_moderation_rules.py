@@ -70,3 +70,12 @@ def test_soft_signals_go_to_the_operators() -> None:
     other = moderate(listing(title="Vitamin C serum 30ml"), PLAIN, category_median_minor=None,
                      sellers_other_titles=["Hydrating face cream 50ml"])
     assert other.outcome is Outcome.AUTO_APPROVED
+
+
+def test_a_colour_is_not_contraband() -> None:
+    verdict = moderate(listing(title="Linen shirt in ivory"), PLAIN, category_median_minor=None,
+                       sellers_other_titles=[])
+    assert verdict.outcome is Outcome.AUTO_APPROVED
+    carved = moderate(listing(title="Antique carved ivory figurine"), PLAIN,
+                      category_median_minor=None, sellers_other_titles=[])
+    assert carved.outcome is Outcome.AUTO_REJECTED

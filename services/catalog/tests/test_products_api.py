@@ -184,10 +184,11 @@ async def test_a_suspended_sellers_listings_vanish_and_cannot_be_submitted(
 ) -> None:
     seller = await make_seller()
     product = await make_live_product(seller, await make_category())
+    assert (await catalog.client.get(f"/v1/products/{product['id']}")).status_code == 200
     await catalog.client.post(f"/v1/sellers/{seller.id}/suspension", headers=bearer("operator"),
                               json={"reason": "counterfeits"})
-    await catalog.runtime.redis.flushdb()
-    assert (await catalog.client.get(f"/v1/products/{product['id']}")).status_code == 404
+    assert (await catalog.client.get(f"/v1/products/{product['id']}")).status_code == 404, \
+        "the cached detail was evicted with the suspension"
     hits = (await catalog.client.get("/v1/products", params={"seller_id": seller.id})).json()
     assert hits["items"] == []
     draft = (await catalog.client.post("/v1/products", headers=seller.headers,
@@ -195,6 +196,9 @@ async def test_a_suspended_sellers_listings_vanish_and_cannot_be_submitted(
     refused = await catalog.client.post(f"/v1/products/{draft['id']}/submission",
                                         headers=seller.headers)
     assert refused.status_code == 403
+    await catalog.client.post(f"/v1/sellers/{seller.id}/reinstatement",
+                              headers=bearer("operator"), json={"reason": "appeal upheld"})
+    assert (await catalog.client.get(f"/v1/products/{product['id']}")).status_code == 200
 
 
 async def test_one_seller_cannot_touch_anothers_listings_or_stock(
@@ -224,3 +228,17 @@ async def test_one_seller_cannot_touch_anothers_listings_or_stock(
     unregistered = await catalog.client.post("/v1/products", headers=bearer("seller"),
                                              json=product_body(product["category_id"]))
     assert unregistered.status_code == 403
+
+
+async def test_price_sanity_compares_within_one_currency(
+    catalog: RunningService, make_seller: MakeSeller, make_category: MakeCategory,
+    make_live_product: MakeLive,
+) -> None:
+    category = await make_category()
+    rupiah = await make_seller(market="ID")
+    for _ in range(5):  # a typical rupiah price: about 1.8 million minor units
+        await make_live_product(rupiah, category, skus=[{
+            "code": f"ID-{secrets.token_hex(3)}", "price_minor": 1_800_000, "currency": "IDR"}])
+    pounds = await make_seller()
+    product = await make_live_product(pounds, category)  # 89.00 GBP: not an outlier
+    assert product["status"] == "live"

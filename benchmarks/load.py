@@ -1,0 +1,78 @@
+"""A lean closed-loop HTTP/1.1 load generator (keep-alive, asyncio streams).
+
+Lighter than a general client so that, on a 2-core machine, the load generator takes as little
+CPU from the server under test as possible. Loopback only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+
+@dataclass
+class Result:
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+
+    @property
+    def requests(self) -> int:
+        return len(self.latencies_ms)
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] if ordered else 0.0
+
+    def summary(self) -> str:
+        rate = self.requests / self.elapsed_s if self.elapsed_s else 0
+        return (f"{self.requests} requests in {self.elapsed_s:.1f} s = {rate:,.0f} req/s; "
+                f"p50 {self.percentile(50):.1f} ms, p99 {self.percentile(99):.1f} ms, "
+                f"max {max(self.latencies_ms, default=0):.1f} ms; statuses {self.statuses}")
+
+    @property
+    def mean_ms(self) -> float:
+        return statistics.fmean(self.latencies_ms) if self.latencies_ms else 0.0
+
+
+async def _connection(host: str, port: int, paths: Callable[[], str], result: Result,
+                      deadline: float, headers: str) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        while time.perf_counter() < deadline:
+            request = f"GET {paths()} HTTP/1.1\r\nHost: {host}\r\n{headers}\r\n"
+            started = time.perf_counter()
+            writer.write(request.encode())
+            status_line = await reader.readline()
+            length = 0
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                name, _, value = line.partition(b":")
+                if name.lower() == b"content-length":
+                    length = int(value)
+            await reader.readexactly(length)
+            result.latencies_ms.append((time.perf_counter() - started) * 1000)
+            status = int(status_line.split()[1])
+            result.statuses[status] = result.statuses.get(status, 0) + 1
+    finally:
+        writer.close()
+
+
+async def run(base_url: str, paths: Callable[[], str], *, concurrency: int, seconds: float,
+              headers: dict[str, str] | None = None) -> Result:
+    parts = urlsplit(base_url)
+    assert parts.hostname in ("127.0.0.1", "localhost"), "loopback only"
+    result = Result()
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    started = time.perf_counter()
+    deadline = started + seconds
+    await asyncio.gather(*(_connection(parts.hostname, parts.port or 80, paths, result,
+                                       deadline, extra) for _ in range(concurrency)))
+    result.elapsed_s = time.perf_counter() - started
+    return result
