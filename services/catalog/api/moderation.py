@@ -32,7 +32,9 @@ class RejectionReason(BaseModel):
 
 
 class Rejection(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"reasons": [{
+        "code": "misleading_images", "field": "images.0",
+        "detail": "The photo shows a branded item; the listing is unbranded."}]}]})
     reasons: list[RejectionReason] = Field(min_length=1)
 
 
