@@ -242,3 +242,23 @@ async def test_price_sanity_compares_within_one_currency(
     pounds = await make_seller()
     product = await make_live_product(pounds, category)  # 89.00 GBP: not an outlier
     assert product["status"] == "live"
+
+
+async def test_a_deactivated_listing_leaves_the_shop_for_good(
+    catalog: RunningService, make_seller: MakeSeller, make_category: MakeCategory,
+    make_live_product: MakeLive,
+) -> None:
+    seller = await make_seller()
+    product = await make_live_product(seller, await make_category())
+    url = f"/v1/products/{product['id']}"
+    assert (await catalog.client.get(url)).status_code == 200
+    gone = await catalog.client.post(f"{url}/deactivation", headers=seller.headers)
+    assert gone.json()["status"] == "deactivated"
+    assert (await catalog.client.get(url)).status_code == 404
+    assert (await catalog.client.post(f"{url}/deactivation",
+                                      headers=seller.headers)).status_code == 409
+    assert (await catalog.client.patch(url, headers=seller.headers,
+                                       json={"title": "Back again"})).status_code == 409
+    events = await catalog.runtime.db.fetch(
+        "SELECT event_type FROM outbox WHERE event_key = $1 ORDER BY seq", product["id"])
+    assert events[-1]["event_type"] == "product.deactivated"
