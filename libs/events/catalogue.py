@@ -23,7 +23,7 @@ TOPICS: dict[str, Topic] = {
         Topic("catalog.product.v1", "catalog", "product", "Product listing lifecycle."),
         Topic("catalog.inventory.v1", "catalog", "sku", "Stock levels and reservations."),
         Topic("orders.order.v1", "orders", "order", "Order lifecycle."),
-        Topic("orders.payment.v1", "orders", "payment", "Payment lifecycle."),
+        Topic("orders.payment.v1", "orders", "order", "Payment lifecycle, keyed by order."),
         Topic("live.session.v1", "live", "live session", "Live shopping sessions."),
         Topic("fulfillment.shipment.v1", "fulfillment", "shipment", "Shipments and tracking."),
         Topic("fulfillment.inbound.v1", "fulfillment", "sku", "Goods received into warehouses."),

@@ -1,4 +1,4 @@
-"""The orders service: carts, checkout saga, payments, refunds, vouchers, creator commissions, age rules."""
+"""The orders service: carts, checkout saga, payments, refunds, vouchers, commissions, age rules."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from libs.service import ServiceDefinition, create_service_app
+from services.orders import timers
+from services.orders.api import cart, checkout, orders
 from services.orders.handlers import HANDLERS
 from services.orders.settings import OrdersSettings
 
@@ -14,9 +16,11 @@ from services.orders.settings import OrdersSettings
 def create_app(settings: OrdersSettings | None = None) -> FastAPI:
     return create_service_app(ServiceDefinition(
         name="orders",
-        description="Carts, checkout saga, payments, refunds, vouchers, creator commissions, age rules.",
+        description="Carts, checkout saga, payments, refunds, vouchers, creator commissions, "
+                    "age rules.",
         settings=settings or OrdersSettings(),
         migrations_dir=Path(__file__).parent / "migrations",
-        routers=[],
+        routers=[cart.router, checkout.router, orders.router],
         handlers=HANDLERS,
+        background={"saga-timers": timers.run},
     ))

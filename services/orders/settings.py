@@ -1,8 +1,19 @@
 from __future__ import annotations
 
+from pydantic import Field
+
 from libs.settings import ServiceSettings
 
 
 class OrdersSettings(ServiceSettings):
     service_name: str = "orders"
     http_port: int = 8002
+    hold_window_seconds: float = Field(
+        default=3600, description="After payment, the buyer may cancel freely for this long.")
+    stock_answer_timeout_seconds: float = Field(
+        default=120, description="Cancel an order whose stock catalog has not answered by then.")
+    reserve_for_seconds: int = Field(default=900, description="How long catalog holds stock.")
+    payment_attempts: int = Field(default=5, description="Authorization tries after timeouts.")
+    minor_monthly_cap_minor: dict[str, int] = Field(
+        default_factory=lambda: {"GBP": 10000, "EUR": 12000, "USD": 13000, "IDR": 200_000_000},
+        description="Monthly spending cap of buyers under 18, per currency (minor units).")

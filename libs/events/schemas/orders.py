@@ -64,3 +64,44 @@ class OrderCancelled(Event):
     reason: Literal["buyer_cancelled", "seller_cancelled", "payment_failed", "out_of_stock",
                     "reservation_timeout", "ship_by_missed", "deliver_by_missed", "other"]
     cancelled_at: datetime
+
+
+@register
+class PaymentAuthorized(Event):
+    """The buyer's payment for an order was authorized (funds held, not yet captured)."""
+
+    type = "payment.authorized"
+    topic = "orders.payment.v1"
+    key_field = "order_id"
+
+    order_id: UUID
+    payment_id: UUID
+    amount_minor: int
+    currency: str
+    authorized_at: datetime
+
+
+@register
+class PaymentFailed(Event):
+    """Authorization was refused or never answered; the order is cancelled."""
+
+    type = "payment.failed"
+    topic = "orders.payment.v1"
+    key_field = "order_id"
+
+    order_id: UUID
+    reason: Literal["declined", "insufficient_funds", "timeout", "error"]
+    failed_at: datetime
+
+
+@register
+class PaymentVoided(Event):
+    """An authorization was released without capture (the order was cancelled)."""
+
+    type = "payment.voided"
+    topic = "orders.payment.v1"
+    key_field = "order_id"
+
+    order_id: UUID
+    payment_id: UUID
+    voided_at: datetime

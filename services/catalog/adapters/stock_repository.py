@@ -149,3 +149,29 @@ async def product_of_skus(conn: asyncpg.Connection, sku_ids: list[UUID]) -> set[
     rows = await conn.fetch("SELECT DISTINCT product_id FROM skus WHERE id = ANY($1::uuid[])",
                             sku_ids)
     return {r["product_id"] for r in rows}
+
+
+async def restock_committed(conn: asyncpg.Connection, reservation_id: UUID,
+                            reason: str) -> list[UUID]:
+    """Units of a committed reservation come back on hand (the order was cancelled after its
+    stock was committed, before anything shipped)."""
+    lines = await conn.fetch(
+        "SELECT sku_id, quantity FROM reservation_lines WHERE reservation_id = $1 ORDER BY sku_id",
+        reservation_id)
+    for line in lines:
+        await conn.execute(
+            """UPDATE stock SET on_hand = on_hand + $2, version = version + 1, updated_at = now()
+               WHERE sku_id = $1""", line["sku_id"], line["quantity"])
+        await _movement(conn, line["sku_id"], reason, "orders", str(reservation_id))
+    await conn.execute(
+        """UPDATE reservations SET status = 'released', ended_at = now(), end_reason = $2
+           WHERE id = $1""", reservation_id, reason)
+    return [line["sku_id"] for line in lines]
+
+
+async def tombstone(conn: asyncpg.Connection, reservation_id: UUID, order_id: UUID) -> None:
+    """An order cancelled before its reservation arrived: a later `order.placed` holds nothing."""
+    await conn.execute(
+        """INSERT INTO reservations (id, order_id, status, expires_at, ended_at, end_reason)
+           VALUES ($1, $2, 'released', now(), now(), 'cancelled before reservation')
+           ON CONFLICT (order_id) DO NOTHING""", reservation_id, order_id)

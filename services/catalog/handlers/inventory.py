@@ -126,7 +126,18 @@ async def on_order_confirmed(conn: asyncpg.Connection, envelope: Envelope,
 async def on_order_cancelled(conn: asyncpg.Connection, envelope: Envelope,
                              event: OrderCancelled) -> None:
     reason = "payment_failed" if event.reason == "payment_failed" else "order_cancelled"
-    await end_reservation(conn, event.order_id, commit=False, reason=reason)
+    reservation = await stock_repository.reservation(conn, event.order_id, for_update=True)
+    if reservation is None:
+        await stock_repository.tombstone(conn, new_id(), event.order_id)
+    elif reservation["status"] == "committed":
+        sku_ids = await stock_repository.restock_committed(conn, reservation["id"],
+                                                           "order cancelled before shipping")
+        await enqueue(conn, SOURCE, events.InventoryReleased(
+            order_id=event.order_id, reservation_id=reservation["id"],
+            reason=reason))  # type: ignore[arg-type]
+        await _evict_products_of(conn, sku_ids)
+    else:
+        await end_reservation(conn, event.order_id, commit=False, reason=reason)
 
 
 async def on_stock_received(conn: asyncpg.Connection, envelope: Envelope,

@@ -198,3 +198,34 @@ async def test_orders_and_fulfillment_events_drive_stock_through_kafka(
         "inventory.reserved", "inventory.committed"]
     assert await outbox_types(catalog, str(dropped.order_id)) == [
         "inventory.reserved", "inventory.released"]
+
+
+async def test_cancellations_after_commit_or_before_reservation_lose_nothing(
+    catalog: RunningService, make_seller: MakeSeller, make_category: MakeCategory,
+    make_live_product: MakeLive,
+) -> None:
+    from services.catalog.handlers.inventory import on_order_cancelled, on_order_confirmed
+
+    seller = await make_seller()
+    product = await make_live_product(seller, await make_category())
+    sku = product["skus"][0]["id"]
+    pool = catalog.runtime.db
+    confirmed = placed((sku, 3))
+    envelope = Envelope.wrap(confirmed, source="orders")
+    async with transaction(pool) as conn:
+        await reserve_for_order(conn, confirmed)
+        await on_order_confirmed(conn, envelope, OrderConfirmed(
+            order_id=confirmed.order_id, confirmed_at=datetime.now(UTC)))
+    assert await level(catalog, sku) == {"on_hand": 7, "reserved": 0}
+    async with transaction(pool) as conn:  # cancelled in the hold window, before shipping
+        await on_order_cancelled(conn, envelope, OrderCancelled(
+            order_id=confirmed.order_id, reason="buyer_cancelled",
+            cancelled_at=datetime.now(UTC)))
+    assert await level(catalog, sku) == {"on_hand": 10, "reserved": 0}
+
+    early = placed((sku, 2))  # the cancellation overtakes the placement
+    async with transaction(pool) as conn:
+        await on_order_cancelled(conn, envelope, OrderCancelled(
+            order_id=early.order_id, reason="reservation_timeout", cancelled_at=datetime.now(UTC)))
+        await reserve_for_order(conn, early)
+    assert await level(catalog, sku) == {"on_hand": 10, "reserved": 0}

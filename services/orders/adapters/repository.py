@@ -1,0 +1,248 @@
+"""Postgres persistence of orders' read model, carts, orders, payments and timers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from services.orders.domain.cart import Attribution, CartLine
+from services.orders.domain.catalog_view import SkuView
+from services.orders.domain.order import Order, OrderStatus
+
+# Catalog read model -------------------------------------------------------------------------
+
+
+async def upsert_skus(conn: asyncpg.Connection, rows: list[dict[str, Any]]) -> None:
+    await conn.executemany(
+        """INSERT INTO catalog_skus (sku_id, product_id, seller_id, price_minor, currency, market,
+                                     age_restricted, product_live, seller_active)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, true,
+                   NOT EXISTS (SELECT 1 FROM inactive_sellers WHERE seller_id = $3))
+           ON CONFLICT (sku_id) DO UPDATE SET price_minor = EXCLUDED.price_minor,
+               currency = EXCLUDED.currency, market = EXCLUDED.market,
+               age_restricted = EXCLUDED.age_restricted, product_live = true,
+               updated_at = now()""",
+        [(r["sku_id"], r["product_id"], r["seller_id"], r["price_minor"], r["currency"],
+          r["market"], r["age_restricted"]) for r in rows])
+
+
+async def set_prices(conn: asyncpg.Connection, prices: list[tuple[UUID, int]]) -> None:
+    await conn.executemany(
+        "UPDATE catalog_skus SET price_minor = $2, updated_at = now() WHERE sku_id = $1", prices)
+
+
+async def set_product_live(conn: asyncpg.Connection, product_id: UUID, live: bool) -> None:
+    await conn.execute(
+        "UPDATE catalog_skus SET product_live = $2, updated_at = now() WHERE product_id = $1",
+        product_id, live)
+
+
+async def set_seller_active(conn: asyncpg.Connection, seller_id: UUID, active: bool) -> None:
+    if active:
+        await conn.execute("DELETE FROM inactive_sellers WHERE seller_id = $1", seller_id)
+    else:
+        await conn.execute("INSERT INTO inactive_sellers VALUES ($1) ON CONFLICT DO NOTHING",
+                           seller_id)
+    await conn.execute(
+        "UPDATE catalog_skus SET seller_active = $2, updated_at = now() WHERE seller_id = $1",
+        seller_id, active)
+
+
+def _sku(row: asyncpg.Record) -> SkuView:
+    return SkuView(sku_id=row["sku_id"], product_id=row["product_id"], seller_id=row["seller_id"],
+                   price_minor=row["price_minor"], currency=row["currency"].strip(),
+                   market=row["market"], age_restricted=row["age_restricted"],
+                   product_live=row["product_live"], seller_active=row["seller_active"])
+
+
+async def skus(conn: asyncpg.Connection | asyncpg.Pool, sku_ids: list[UUID]) -> dict[UUID, SkuView]:
+    rows = await conn.fetch("SELECT * FROM catalog_skus WHERE sku_id = ANY($1::uuid[])", sku_ids)
+    return {r["sku_id"]: _sku(r) for r in rows}
+
+
+# Carts --------------------------------------------------------------------------------------
+
+
+def _line(row: asyncpg.Record) -> CartLine:
+    return CartLine(sku_id=row["sku_id"], seller_id=row["seller_id"], quantity=row["quantity"],
+                    unit_price_minor=row["unit_price_minor"], currency=row["currency"].strip(),
+                    source=Attribution(**row["source"]), added_at=row["added_at"])
+
+
+async def cart(conn: asyncpg.Connection | asyncpg.Pool, buyer_id: str, *,
+               for_update: bool = False) -> list[CartLine]:
+    sql = ("SELECT * FROM cart_lines WHERE buyer_id = $1 ORDER BY added_at FOR UPDATE"
+           if for_update else "SELECT * FROM cart_lines WHERE buyer_id = $1 ORDER BY added_at")
+    return [_line(r) for r in await conn.fetch(sql, buyer_id)]
+
+
+async def put_line(conn: asyncpg.Connection | asyncpg.Pool, buyer_id: str, line: CartLine) -> None:
+    await conn.execute(
+        """INSERT INTO cart_lines (buyer_id, sku_id, seller_id, quantity, unit_price_minor,
+                                   currency, source)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (buyer_id, sku_id) DO UPDATE SET quantity = EXCLUDED.quantity,
+               unit_price_minor = EXCLUDED.unit_price_minor, source = EXCLUDED.source""",
+        buyer_id, line.sku_id, line.seller_id, line.quantity, line.unit_price_minor,
+        line.currency, line.source.as_dict())
+
+
+async def remove_line(pool: asyncpg.Pool, buyer_id: str, sku_id: UUID) -> bool:
+    result = await pool.execute("DELETE FROM cart_lines WHERE buyer_id = $1 AND sku_id = $2",
+                                buyer_id, sku_id)
+    return str(result) != "DELETE 0"
+
+
+async def reprice_lines(conn: asyncpg.Connection, buyer_id: str,
+                        prices: list[tuple[UUID, int]]) -> None:
+    await conn.executemany(
+        "UPDATE cart_lines SET unit_price_minor = $3 WHERE buyer_id = $1 AND sku_id = $2",
+        [(buyer_id, sku, price) for sku, price in prices])
+
+
+async def clear_cart(conn: asyncpg.Connection, buyer_id: str) -> None:
+    await conn.execute("DELETE FROM cart_lines WHERE buyer_id = $1", buyer_id)
+
+
+# Orders -------------------------------------------------------------------------------------
+
+
+def _order(row: asyncpg.Record) -> Order:
+    return Order(id=row["id"], checkout_id=row["checkout_id"], buyer_id=row["buyer_id"],
+                 seller_id=row["seller_id"], currency=row["currency"].strip(),
+                 subtotal_minor=row["subtotal_minor"], shipping_minor=row["shipping_minor"],
+                 status=OrderStatus(row["status"]), created_at=row["created_at"],
+                 cancel_reason=row["cancel_reason"])
+
+
+async def add_order(conn: asyncpg.Connection, order: Order, lines: list[CartLine],
+                    address: dict[str, Any], card_last4: str) -> None:
+    await conn.execute(
+        """INSERT INTO orders (id, checkout_id, buyer_id, seller_id, currency, subtotal_minor,
+                               shipping_minor, status, card_last4, shipping_address, created_at,
+                               updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)""",
+        order.id, order.checkout_id, order.buyer_id, order.seller_id, order.currency,
+        order.subtotal_minor, order.shipping_minor, order.status.value, card_last4, address,
+        order.created_at)
+    await conn.executemany(
+        """INSERT INTO order_lines (order_id, sku_id, quantity, unit_price_minor, source)
+           VALUES ($1, $2, $3, $4, $5)""",
+        [(order.id, line.sku_id, line.quantity, line.unit_price_minor, line.source.as_dict())
+         for line in lines])
+    await add_timeline(conn, order.id, order.status.value, "order placed")
+
+
+async def get_order(conn: asyncpg.Connection | asyncpg.Pool, order_id: UUID, *,
+                    for_update: bool = False) -> Order | None:
+    sql = ("SELECT * FROM orders WHERE id = $1 FOR UPDATE" if for_update
+           else "SELECT * FROM orders WHERE id = $1")
+    row = await conn.fetchrow(sql, order_id)
+    return _order(row) if row else None
+
+
+async def save_order(conn: asyncpg.Connection, order: Order, note: str | None = None) -> None:
+    await conn.execute(
+        """UPDATE orders SET status = $2, cancel_reason = $3, updated_at = now()
+           WHERE id = $1""", order.id, order.status.value, order.cancel_reason)
+    await add_timeline(conn, order.id, order.status.value, note)
+
+
+async def add_timeline(conn: asyncpg.Connection, order_id: UUID, status: str,
+                       note: str | None) -> None:
+    await conn.execute("INSERT INTO order_timeline (order_id, status, note) VALUES ($1, $2, $3)",
+                       order_id, status, note)
+
+
+async def order_detail(pool: asyncpg.Pool, order_id: UUID) -> dict[str, Any] | None:
+    row = await pool.fetchrow("SELECT * FROM orders WHERE id = $1", order_id)
+    if row is None:
+        return None
+    lines = await pool.fetch(
+        "SELECT sku_id, quantity, unit_price_minor, source FROM order_lines WHERE order_id = $1",
+        order_id)
+    timeline = await pool.fetch(
+        "SELECT status, note, at FROM order_timeline WHERE order_id = $1 ORDER BY id", order_id)
+    detail = dict(row)
+    detail["currency"] = detail["currency"].strip()
+    detail["total_minor"] = row["subtotal_minor"] + row["shipping_minor"]
+    detail["lines"] = [dict(r) for r in lines]
+    detail["timeline"] = [dict(r) for r in timeline]
+    return detail
+
+
+async def list_orders(pool: asyncpg.Pool, *, buyer_id: str | None = None,
+                      seller_id: UUID | None = None, status: str | None = None,
+                      after: tuple[datetime, UUID] | None, limit: int) -> list[asyncpg.Record]:
+    return list(await pool.fetch(
+        """SELECT id, seller_id, buyer_id, status, currency, subtotal_minor + shipping_minor
+                  AS total_minor, created_at
+           FROM orders
+           WHERE ($1::text IS NULL OR buyer_id = $1) AND ($2::uuid IS NULL OR seller_id = $2)
+             AND ($3::text IS NULL OR status = $3)
+             AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))
+           ORDER BY created_at DESC, id DESC LIMIT $6""",
+        buyer_id, seller_id, status, after[0] if after else None, after[1] if after else None,
+        limit))
+
+
+async def minor_spend_this_month(conn: asyncpg.Connection, buyer_id: str, currency: str) -> int:
+    return int(await conn.fetchval(
+        """SELECT coalesce(sum(subtotal_minor + shipping_minor), 0) FROM orders
+           WHERE buyer_id = $1 AND currency = $2 AND status <> 'cancelled'
+             AND created_at >= date_trunc('month', now())""", buyer_id, currency))
+
+
+# Payments and timers ------------------------------------------------------------------------
+
+
+async def add_payment(conn: asyncpg.Connection, order: Order, card_number: str) -> None:
+    await conn.execute(
+        """INSERT INTO payments (order_id, status, amount_minor, currency, card_number)
+           VALUES ($1, 'pending', $2, $3, $4)""",
+        order.id, order.total_minor, order.currency, card_number)
+
+
+async def payment(conn: asyncpg.Connection | asyncpg.Pool, order_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM payments WHERE order_id = $1", order_id)
+
+
+async def set_payment(conn: asyncpg.Connection, order_id: UUID, status: str,
+                      payment_id: UUID | None = None) -> None:
+    await conn.execute(
+        """UPDATE payments SET status = $2, payment_id = coalesce($3, payment_id),
+               card_number = CASE WHEN $2 IN ('authorized', 'failed') THEN NULL
+                                  ELSE card_number END,
+               attempts = attempts + 1, updated_at = now() WHERE order_id = $1""",
+        order_id, status, payment_id)
+
+
+async def schedule(conn: asyncpg.Connection, order_id: UUID, kind: str, due_at: datetime) -> None:
+    await conn.execute("INSERT INTO timers (order_id, kind, due_at) VALUES ($1, $2, $3)",
+                       order_id, kind, due_at)
+
+
+async def lease_due_timers(pool: asyncpg.Pool, limit: int,
+                           lease_seconds: float) -> list[asyncpg.Record]:
+    """Claims due timers for a while; a worker that dies lets its lease run out."""
+    return list(await pool.fetch(
+        """UPDATE timers SET leased_until = now() + make_interval(secs => $2),
+                             attempts = attempts + 1
+           WHERE id IN (SELECT id FROM timers
+                        WHERE done_at IS NULL AND due_at <= now()
+                          AND (leased_until IS NULL OR leased_until < now())
+                        ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+           RETURNING id, order_id, kind, attempts""", limit, lease_seconds))
+
+
+async def finish_timer(conn: asyncpg.Connection, timer_id: int) -> None:
+    await conn.execute("UPDATE timers SET done_at = now() WHERE id = $1", timer_id)
+
+
+async def retry_timer(conn: asyncpg.Connection, timer_id: int, delay_seconds: float) -> None:
+    await conn.execute(
+        """UPDATE timers SET due_at = now() + make_interval(secs => $2), leased_until = NULL
+           WHERE id = $1""", timer_id, delay_seconds)

@@ -1,0 +1,162 @@
+"""Checkout: the cart becomes one order per seller, each starting its saga."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from libs import idempotency
+from libs.auth.dependencies import require
+from libs.auth.principal import Principal, Role
+from libs.errors import Problem
+from libs.events.schemas.orders import OrderLine, OrderPlaced
+from libs.ids import new_id
+from libs.outbox import enqueue
+from services.orders.adapters import repository
+from services.orders.domain.age_rules import (
+    AgeRuleViolation,
+    LineForAgeCheck,
+    check_minor_spending_cap,
+    check_restricted_products,
+)
+from services.orders.domain.checkout import CheckoutError, revalidate, split_by_seller
+from services.orders.domain.order import Order, OrderStatus
+from services.orders.handlers.saga import STOCK_TIMEOUT
+
+router = APIRouter(tags=["checkout"])
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    line1: str = Field(min_length=1, max_length=200)
+    line2: str | None = Field(default=None, max_length=200)
+    city: str = Field(min_length=1, max_length=100)
+    postcode: str = Field(min_length=1, max_length=20)
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+
+
+class Payment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    card_number: str = Field(pattern=r"^[0-9]{12,19}$",
+                             description="A test card: the built-in simulator decides by number.")
+
+
+class CheckoutIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "shipping_address": {"name": "Ada Lovelace", "line1": "12 St James's Square",
+                             "city": "London", "postcode": "SW1Y 4JH", "country": "GB"},
+        "payment": {"card_number": "4242424242424242"}}]})
+    shipping_address: Address
+    payment: Payment
+
+
+class PlacedOrder(BaseModel):
+    id: UUID
+    seller_id: UUID
+    status: OrderStatus
+    currency: str
+    subtotal_minor: int
+    shipping_minor: int
+    total_minor: int
+
+
+class CheckoutResult(BaseModel):
+    checkout_id: UUID
+    orders: list[PlacedOrder]
+
+
+@router.post("/v1/checkout", status_code=201, response_model=CheckoutResult,
+             summary="Check out the cart: one order per seller. Send an Idempotency-Key.",
+             responses={409: {"description": "Prices changed; the cart now shows the new ones."},
+                        403: {"description": "An age rule refuses the purchase."}})
+async def checkout(
+    request: Request, body: CheckoutIn,
+    principal: Annotated[Principal, Depends(require(Role.BUYER))],
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Any:
+    runtime = request.app.state.runtime
+    settings = runtime.settings
+
+    async def work(conn: Any) -> tuple[int, Any]:
+        lines = await repository.cart(conn, principal.subject, for_update=True)
+        if not lines:
+            raise Problem(422, "Validation failed", "The cart is empty.", errors=[
+                {"field": "cart", "message": "empty", "code": "cart_empty"}])
+        skus = await repository.skus(conn, [line.sku_id for line in lines])
+        try:
+            changes = revalidate(lines, skus)
+        except CheckoutError as exc:
+            raise Problem(422, "Validation failed", str(exc), errors=[
+                {"field": exc.field, "message": str(exc), "code": exc.code}]) from exc
+        if changes:
+            raise _PricesChanged(changes)
+        today = datetime.now(UTC).date()
+        try:
+            check_restricted_products(
+                [LineForAgeCheck(i, skus[line.sku_id].age_restricted)
+                 for i, line in enumerate(lines)], principal.birthdate, today)
+            drafts = split_by_seller(lines)
+            for currency in {d.currency for d in drafts}:
+                check_minor_spending_cap(
+                    principal.birthdate, today, currency=currency,
+                    spent_this_month=await repository.minor_spend_this_month(
+                        conn, principal.subject, currency),
+                    this_order=sum(d.total_minor for d in drafts if d.currency == currency),
+                    cap=settings.minor_monthly_cap_minor.get(currency))
+        except AgeRuleViolation as exc:
+            raise Problem(403, "Forbidden", str(exc), rule=exc.rule,
+                          errors=[{"field": exc.field, "message": str(exc), "code": exc.rule}]
+                          if exc.field else None) from exc
+        checkout_id, placed_at = new_id(), datetime.now(UTC)
+        orders = []
+        for draft in drafts:
+            order = Order(id=new_id(), checkout_id=checkout_id, buyer_id=principal.subject,
+                          seller_id=draft.seller_id, currency=draft.currency,
+                          subtotal_minor=draft.subtotal_minor,
+                          shipping_minor=draft.shipping_minor,
+                          status=OrderStatus.AWAITING_STOCK, created_at=placed_at)
+            await repository.add_order(conn, order, list(draft.lines),
+                                       body.shipping_address.model_dump(),
+                                       body.payment.card_number[-4:])
+            await repository.add_payment(conn, order, body.payment.card_number)
+            await repository.schedule(conn, order.id, STOCK_TIMEOUT, placed_at + timedelta(
+                seconds=settings.stock_answer_timeout_seconds))
+            await enqueue(conn, "orders", OrderPlaced(
+                order_id=order.id, buyer_id=principal.subject, seller_id=order.seller_id,
+                currency=order.currency, reserve_for_seconds=settings.reserve_for_seconds,
+                placed_at=placed_at, lines=[
+                    OrderLine(sku_id=line.sku_id, quantity=line.quantity,
+                              unit_price_minor=line.unit_price_minor) for line in draft.lines]))
+            orders.append(PlacedOrder(id=order.id, seller_id=order.seller_id,
+                                      status=order.status, currency=order.currency,
+                                      subtotal_minor=order.subtotal_minor,
+                                      shipping_minor=order.shipping_minor,
+                                      total_minor=order.total_minor))
+        await repository.clear_cart(conn, principal.subject)
+        return 201, CheckoutResult(checkout_id=checkout_id,
+                                   orders=orders).model_dump(mode="json")
+
+    try:
+        return await idempotency.run_idempotent(
+            runtime.db, scope=f"{principal.subject}:POST /v1/checkout", key=idempotency_key,
+            body=body.model_dump(mode="json"), work=work)
+    except _PricesChanged as changed:
+        # The cart was repriced in a transaction of its own, so the buyer sees the new prices.
+        async with runtime.db.acquire() as conn:
+            await repository.reprice_lines(conn, principal.subject,
+                                           [(c.sku_id, c.now_minor) for c in changed.changes])
+        raise Problem(409, "Prices changed", "Some prices changed since they were added to the "
+                      "cart; review and check out again.",
+                      changes=[{"sku_id": str(c.sku_id), "was_minor": c.was_minor,
+                                "now_minor": c.now_minor} for c in changed.changes]) from None
+
+
+class _PricesChanged(Exception):
+    def __init__(self, changes: list[Any]) -> None:
+        super().__init__("prices changed")
+        self.changes = changes

@@ -1,0 +1,130 @@
+"""Orders as buyers and sellers read them; the buyer's free cancellation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+
+from libs.auth.dependencies import require
+from libs.auth.principal import Principal, Role
+from libs.db.transaction import transaction
+from libs.errors import Problem
+from libs.pagination import Page, PageParams, decode_cursor, encode_cursor, page_params
+from services.orders.adapters import repository
+from services.orders.domain.order import OrderStatus
+from services.orders.handlers.saga import cancel
+
+router = APIRouter(tags=["orders"])
+
+
+class OrderSummary(BaseModel):
+    id: UUID
+    seller_id: UUID
+    status: OrderStatus
+    currency: str
+    total_minor: int
+    created_at: datetime
+
+
+class TimelineEntry(BaseModel):
+    status: str
+    note: str | None
+    at: datetime
+
+
+class OrderDetail(BaseModel):
+    id: UUID
+    checkout_id: UUID
+    buyer_id: str
+    seller_id: UUID
+    status: OrderStatus
+    cancel_reason: str | None
+    currency: str
+    subtotal_minor: int
+    shipping_minor: int
+    total_minor: int
+    card_last4: str | None
+    shipping_address: dict[str, Any]
+    lines: list[dict[str, Any]]
+    timeline: list[TimelineEntry]
+    created_at: datetime
+
+
+def _after(cursor: str | None) -> tuple[datetime, UUID] | None:
+    if not cursor:
+        return None
+    moment, order_id = decode_cursor(cursor, 2)
+    try:
+        return datetime.fromisoformat(moment), UUID(order_id)
+    except (TypeError, ValueError) as exc:
+        raise Problem(422, "Validation failed", "invalid cursor", errors=[
+            {"field": "query.cursor", "message": "invalid cursor", "code": "cursor_invalid"}]) \
+            from exc
+
+
+def _page(rows: list[Any], limit: int) -> Page[OrderSummary]:
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = (encode_cursor(rows[-1]["created_at"].isoformat(), str(rows[-1]["id"]))
+              if more else None)
+    return Page[OrderSummary](items=[OrderSummary(**{**dict(r), "currency": r["currency"].strip()})
+                                     for r in rows], next_cursor=cursor)
+
+
+@router.get("/v1/orders", response_model=Page[OrderSummary], summary="The buyer's orders.")
+async def my_orders(request: Request, principal: Annotated[Principal, Depends(require(Role.BUYER))],
+                    page: Annotated[PageParams, Depends(page_params)],
+                    status: Annotated[OrderStatus | None, Query()] = None) -> Any:
+    rows = await repository.list_orders(
+        request.app.state.runtime.db, buyer_id=principal.subject,
+        status=status.value if status else None, after=_after(page.cursor),
+        limit=page.limit + 1)
+    return _page(rows, page.limit)
+
+
+@router.get("/v1/seller/orders", response_model=Page[OrderSummary],
+            summary="The calling seller's orders.")
+async def seller_orders(request: Request,
+                        principal: Annotated[Principal, Depends(require(Role.SELLER))],
+                        page: Annotated[PageParams, Depends(page_params)],
+                        status: Annotated[OrderStatus | None, Query()] = None) -> Any:
+    if principal.seller_id is None:
+        raise Problem(403, "Forbidden", "The credentials name no seller.")
+    rows = await repository.list_orders(
+        request.app.state.runtime.db, seller_id=UUID(principal.seller_id),
+        status=status.value if status else None, after=_after(page.cursor),
+        limit=page.limit + 1)
+    return _page(rows, page.limit)
+
+
+@router.get("/v1/orders/{order_id}", response_model=OrderDetail,
+            summary="An order with its timeline (its buyer, its seller, or support staff).")
+async def order_detail(request: Request, order_id: UUID,
+                       principal: Annotated[Principal, Depends(require())]) -> Any:
+    detail = await repository.order_detail(request.app.state.runtime.db, order_id)
+    if detail is None or not (
+        principal.is_staff or detail["buyer_id"] == principal.subject
+        or (principal.seller_id is not None and str(detail["seller_id"]) == principal.seller_id)
+    ):
+        raise Problem(404, "Not found", "No such order.")
+    return detail
+
+
+@router.post("/v1/orders/{order_id}/cancellation", response_model=OrderDetail,
+             summary="Cancel before shipping: free during the hold window after payment.")
+async def cancel_order(request: Request, order_id: UUID,
+                       principal: Annotated[Principal, Depends(require(Role.BUYER))]) -> Any:
+    pool = request.app.state.runtime.db
+    async with transaction(pool) as conn:
+        order = await repository.get_order(conn, order_id, for_update=True)
+        if order is None or order.buyer_id != principal.subject:
+            raise Problem(404, "Not found", "No such order.")
+        if not order.buyer_may_cancel:
+            raise Problem(409, "Conflict", f"An order {order.status.value} can no longer be "
+                          "cancelled by the buyer.", current_status=order.status.value)
+        await cancel(conn, order, "buyer_cancelled", "cancelled by the buyer")
+    return await repository.order_detail(pool, order_id)

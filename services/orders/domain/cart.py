@@ -1,0 +1,47 @@
+"""The buyer's cart: lines of SKUs with a price snapshot and where the buyer found them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+MAX_QUANTITY = 99
+MAX_LINES = 50
+
+
+class CartError(ValueError):
+    def __init__(self, field: str, message: str, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.field = field
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """Where the buyer met the product: credits creators and live sessions."""
+
+    creator_id: str | None = None
+    video_id: str | None = None
+    live_session_id: str | None = None
+    claim_token: str | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: v for k, v in self.__dict__.items() if v}
+
+
+@dataclass(frozen=True)
+class CartLine:
+    sku_id: UUID
+    seller_id: UUID
+    quantity: int
+    unit_price_minor: int
+    currency: str
+    source: Attribution = field(default_factory=Attribution)
+    added_at: datetime | None = None
+
+
+def check_quantity(quantity: int) -> None:
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise CartError("quantity", f"a quantity is between 1 and {MAX_QUANTITY}",
+                        "quantity_out_of_range")

@@ -1,0 +1,246 @@
+"""Checkout across catalog and orders through Kafka: the saga to confirmation, and each way it
+can end in cancellation with stock handed back."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from libs.testing import RunningService, bearer, eventually, run_service
+from services.catalog.app import create_app as create_catalog
+from services.catalog.settings import CatalogSettings
+from services.orders.app import create_app as create_orders
+from services.orders.settings import OrdersSettings
+
+pytestmark = pytest.mark.kafka
+ADDRESS = {"name": "Ada Lovelace", "line1": "12 St James's Square", "city": "London",
+           "postcode": "SW1Y 4JH", "country": "GB"}
+GOOD_CARD, DECLINED, TIMEOUT = "4242424242424242", "4000000000000002", "4000000000000119"
+
+
+@dataclass
+class Shop:
+    catalog: RunningService
+    orders: RunningService
+    seller_headers: dict[str, str]
+    category: str
+
+
+@pytest.fixture(scope="module")
+async def shop(settings_for: Callable[..., Any]) -> AsyncIterator[Shop]:
+    async with (
+        run_service(create_catalog(settings_for(CatalogSettings))) as catalog,
+        run_service(create_orders(settings_for(OrdersSettings, hold_window_seconds=10))) as orders,
+    ):
+        subject = f"seller-{secrets.token_hex(3)}"
+        seller = (await catalog.client.post("/v1/sellers", headers=bearer("seller", subject), json={
+            "legal_name": "Tenby Threads Ltd", "country": "GB", "business_type": "company",
+            "market": "GB"})).json()
+        await catalog.client.post(f"/v1/sellers/{seller['id']}/verification",
+                                  headers=bearer("operator"))
+        category = (await catalog.client.post("/v1/categories", headers=bearer("operator"),
+                                              json={"name": f"Tops {subject}"})).json()["id"]
+        yield Shop(catalog, orders, bearer("seller", subject, seller_id=seller["id"]), category)
+
+
+async def live_sku(shop: Shop, stock: int, price: int = 2500, category: str | None = None) -> str:
+    product = (await shop.catalog.client.post("/v1/products", headers=shop.seller_headers, json={
+        "title": f"Breton striped top {secrets.token_hex(3)}", "category_id":
+            category or shop.category,
+        "skus": [{"code": f"BRT-{secrets.token_hex(4)}", "price_minor": price,
+                  "currency": "GBP", "stock": stock}]})).json()
+    submitted = await shop.catalog.client.post(f"/v1/products/{product['id']}/submission",
+                                               headers=shop.seller_headers)
+    assert submitted.json()["outcome"] == "auto_approved"
+    sku: str = product["skus"][0]["id"]
+
+    async def known_to_orders() -> bool:
+        buyer = bearer("buyer", "probe")
+        response = await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer,
+                                                json={"quantity": 1})
+        await shop.orders.client.delete(f"/v1/cart/lines/{sku}", headers=buyer)
+        return response.status_code == 200
+
+    assert await eventually(known_to_orders, timeout=60), "orders never saw product.published"
+    return sku
+
+
+async def stock_of(shop: Shop, sku: str) -> dict[str, int]:
+    body = (await shop.catalog.client.get(f"/v1/skus/{sku}/stock",
+                                          headers=shop.seller_headers)).json()
+    return {k: body[k] for k in ("on_hand", "reserved")}
+
+
+async def checkout(shop: Shop, buyer: dict[str, str], card: str = GOOD_CARD,
+                   key: str | None = None) -> Any:
+    return await shop.orders.client.post(
+        "/v1/checkout", headers={**buyer, "Idempotency-Key": key or secrets.token_hex(6)},
+        json={"shipping_address": ADDRESS, "payment": {"card_number": card}})
+
+
+async def reaches(shop: Shop, buyer: dict[str, str], order_id: str, status: str) -> Any:
+    async def probe() -> Any:
+        order = (await shop.orders.client.get(f"/v1/orders/{order_id}", headers=buyer)).json()
+        return order if order.get("status") == status else None
+
+    return await eventually(probe, timeout=60, interval=0.2)
+
+
+async def test_a_paid_order_is_confirmed_held_then_ready_to_ship(shop: Shop) -> None:
+    sku = await live_sku(shop, stock=5)
+    buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
+    await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer, json={
+        "quantity": 2, "source": {"creator_id": "cr_9", "video_id": "v_1"}})
+    response = await checkout(shop, buyer, key="pay-once")
+    assert response.status_code == 201, response.text
+    [order] = response.json()["orders"]
+    assert order["total_minor"] == 2 * 2500 + 0  # over the free-shipping threshold
+    again = await checkout(shop, buyer, key="pay-once")
+    assert again.json() == response.json(), "a retried checkout returns the same orders"
+
+    held = await reaches(shop, buyer, order["id"], "on_hold")
+    assert held, "the order never reached on_hold"
+    assert held["card_last4"] == "4242" and held["lines"][0]["source"]["creator_id"] == "cr_9"
+    assert await reaches(shop, buyer, order["id"], "awaiting_shipment")
+
+    async def committed() -> bool:
+        return await stock_of(shop, sku) == {"on_hand": 3, "reserved": 0}
+
+    assert await eventually(committed, timeout=60)
+    timeline = (await shop.orders.client.get(f"/v1/orders/{order['id']}",
+                                             headers=buyer)).json()["timeline"]
+    assert [t["status"] for t in timeline] == ["awaiting_stock", "awaiting_payment", "on_hold",
+                                               "awaiting_shipment"]
+    assert (await shop.orders.client.get(f"/v1/orders/{order['id']}",
+                                         headers=bearer("buyer", "someone-else"))).status_code == 404
+    seller_view = await shop.orders.client.get("/v1/seller/orders", headers=shop.seller_headers)
+    assert order["id"] in [o["id"] for o in seller_view.json()["items"]]
+    cart = (await shop.orders.client.get("/v1/cart", headers=buyer)).json()
+    assert cart["lines"] == []
+
+
+async def test_declined_payment_cancels_and_hands_the_stock_back(shop: Shop) -> None:
+    sku = await live_sku(shop, stock=3)
+    buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
+    await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer, json={"quantity": 3})
+    [order] = (await checkout(shop, buyer, card=DECLINED)).json()["orders"]
+    cancelled = await reaches(shop, buyer, order["id"], "cancelled")
+    assert cancelled and cancelled["cancel_reason"] == "payment_failed"
+
+    async def released() -> bool:
+        return await stock_of(shop, sku) == {"on_hand": 3, "reserved": 0}
+
+    assert await eventually(released, timeout=60)
+
+
+async def test_out_of_stock_cancels_with_that_reason(shop: Shop) -> None:
+    sku = await live_sku(shop, stock=1)
+    buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
+    await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer, json={"quantity": 2})
+    [order] = (await checkout(shop, buyer)).json()["orders"]
+    cancelled = await reaches(shop, buyer, order["id"], "cancelled")
+    assert cancelled and cancelled["cancel_reason"] == "out_of_stock"
+
+
+async def test_a_payment_timeout_is_retried_with_the_same_key_and_charges_once(
+    shop: Shop,
+) -> None:
+    sku = await live_sku(shop, stock=2)
+    buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
+    await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer, json={"quantity": 1})
+    [order] = (await checkout(shop, buyer, card=TIMEOUT)).json()["orders"]
+    held = await reaches(shop, buyer, order["id"], "on_hold")
+    assert held, "the retried authorization never went through"
+    assert any("timed out" in (t["note"] or "") for t in held["timeline"])
+    charges = await shop.orders.runtime.db.fetchval(
+        "SELECT count(*) FROM simulated_provider_calls WHERE idempotency_key = $1",
+        f"authorize-{order['id']}")
+    assert charges == 1
+
+
+async def test_the_buyer_cancels_in_the_hold_window_and_gets_everything_back(
+    shop: Shop,
+) -> None:
+    sku = await live_sku(shop, stock=4)
+    buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
+    await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer, json={"quantity": 4})
+    [order] = (await checkout(shop, buyer)).json()["orders"]
+    assert await reaches(shop, buyer, order["id"], "on_hold")
+    cancelled = await shop.orders.client.post(f"/v1/orders/{order['id']}/cancellation",
+                                              headers=buyer)
+    assert cancelled.status_code == 200, cancelled.text
+    assert cancelled.json()["cancel_reason"] == "buyer_cancelled"
+
+    async def restored() -> bool:
+        return await stock_of(shop, sku) == {"on_hand": 4, "reserved": 0}
+
+    assert await eventually(restored, timeout=60)
+
+    async def voided() -> bool:
+        status = await shop.orders.runtime.db.fetchval(
+            "SELECT status FROM payments WHERE order_id = $1::uuid", order["id"])
+        return bool(status == "voided")
+
+    assert await eventually(voided, timeout=30)
+    again = await shop.orders.client.post(f"/v1/orders/{order['id']}/cancellation",
+                                          headers=buyer)
+    assert again.status_code == 409
+
+
+async def test_checkout_refusals(shop: Shop) -> None:
+    buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
+    empty = await checkout(shop, buyer)
+    assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "cart"
+    sku = await live_sku(shop, stock=5, price=1000)
+    await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer, json={"quantity": 1})
+    bad_address = await shop.orders.client.post("/v1/checkout", headers=buyer, json={
+        "shipping_address": {**ADDRESS, "postcode": ""},
+        "payment": {"card_number": GOOD_CARD}})
+    assert bad_address.json()["errors"][0]["field"] == "shipping_address.postcode"
+    too_many = await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer,
+                                            json={"quantity": 1000})
+    assert too_many.json()["errors"][0]["field"] == "quantity"
+
+    seller_products = (await shop.catalog.client.get("/v1/seller/products",
+                                                     headers=shop.seller_headers)).json()
+    mine = next(p for p in seller_products["items"] if p["skus"][0]["id"] == sku)
+    await shop.catalog.client.patch(f"/v1/products/{mine['id']}", headers=shop.seller_headers,
+                                    json={"prices": [{"code": mine["skus"][0]["code"],
+                                                      "price_minor": 1200}]})
+
+    async def orders_knows_the_new_price() -> bool:
+        price = await shop.orders.runtime.db.fetchval(
+            "SELECT price_minor FROM catalog_skus WHERE sku_id = $1::uuid", sku)
+        return bool(price == 1200)
+
+    assert await eventually(orders_knows_the_new_price, timeout=60)
+    changed = await checkout(shop, buyer)
+    assert changed.status_code == 409
+    assert changed.json()["changes"] == [{"sku_id": sku, "was_minor": 1000, "now_minor": 1200}]
+    cart = (await shop.orders.client.get("/v1/cart", headers=buyer)).json()
+    assert cart["lines"][0]["unit_price_minor"] == 1200, "the cart shows the new price"
+
+
+async def test_age_rules(shop: Shop) -> None:
+    knives = (await shop.catalog.client.post("/v1/categories", headers=bearer("operator"), json={
+        "name": f"Knives {secrets.token_hex(3)}", "age_restricted": True})).json()["id"]
+    sku = await live_sku(shop, stock=5, category=knives)
+    for claims, rule in [({}, "age_unverified"), ({"birthdate": "2012-01-01"},
+                                                   "age_restricted_product")]:
+        buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}", **claims)
+        await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer, json={"quantity": 1})
+        refused = await checkout(shop, buyer)
+        assert refused.status_code == 403 and refused.json()["rule"] == rule
+    adult = bearer("buyer", f"buyer-{secrets.token_hex(3)}", birthdate="1990-05-05")
+    await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=adult, json={"quantity": 1})
+    assert (await checkout(shop, adult)).status_code == 201
+
+    teen = bearer("buyer", f"buyer-{secrets.token_hex(3)}", birthdate="2011-02-02")
+    pricey = await live_sku(shop, stock=5, price=6000)
+    await shop.orders.client.put(f"/v1/cart/lines/{pricey}", headers=teen, json={"quantity": 2})
+    capped = await checkout(shop, teen)
+    assert capped.status_code == 403 and capped.json()["rule"] == "minor_monthly_cap"
