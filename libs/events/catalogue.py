@@ -24,6 +24,7 @@ TOPICS: dict[str, Topic] = {
         Topic("catalog.inventory.v1", "catalog", "sku", "Stock levels and reservations."),
         Topic("orders.order.v1", "orders", "order", "Order lifecycle."),
         Topic("orders.payment.v1", "orders", "order", "Payment lifecycle, keyed by order."),
+        Topic("orders.commission.v1", "orders", "order", "Creator commissions, keyed by order."),
         Topic("live.session.v1", "live", "live session", "Live shopping sessions."),
         Topic("fulfillment.shipment.v1", "fulfillment", "shipment", "Shipments and tracking."),
         Topic("fulfillment.inbound.v1", "fulfillment", "sku", "Goods received into warehouses."),

@@ -8,19 +8,21 @@ from fastapi import FastAPI
 
 from libs.service import ServiceDefinition, create_service_app
 from services.orders import timers
-from services.orders.api import cart, checkout, orders
-from services.orders.handlers import HANDLERS
+from services.orders.api import cart, checkout, commissions, orders
+from services.orders.handlers import HANDLERS, saga
 from services.orders.settings import OrdersSettings
 
 
 def create_app(settings: OrdersSettings | None = None) -> FastAPI:
+    settings = settings or OrdersSettings()
+    saga.configure(settings)
     return create_service_app(ServiceDefinition(
         name="orders",
         description="Carts, checkout saga, payments, refunds, vouchers, creator commissions, "
                     "age rules.",
-        settings=settings or OrdersSettings(),
+        settings=settings,
         migrations_dir=Path(__file__).parent / "migrations",
-        routers=[cart.router, checkout.router, orders.router],
+        routers=[cart.router, checkout.router, orders.router, commissions.router],
         handlers=HANDLERS,
         background={"saga-timers": timers.run},
     ))

@@ -13,6 +13,11 @@ class OrdersSettings(ServiceSettings):
     stock_answer_timeout_seconds: float = Field(
         default=120, description="Cancel an order whose stock catalog has not answered by then.")
     reserve_for_seconds: int = Field(default=900, description="How long catalog holds stock.")
+    ship_by_seconds: float = Field(default=3 * 86400, description="Paid orders ship by then.")
+    deliver_by_seconds: float = Field(default=10 * 86400,
+                                      description="Shipped orders arrive by then.")
+    return_window_seconds: float = Field(default=15 * 86400,
+                                         description="After delivery; then the sale is final.")
     payment_attempts: int = Field(default=5, description="Authorization tries after timeouts.")
     minor_monthly_cap_minor: dict[str, int] = Field(
         default_factory=lambda: {"GBP": 10000, "EUR": 12000, "USD": 13000, "IDR": 200_000_000},

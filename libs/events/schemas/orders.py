@@ -105,3 +105,120 @@ class PaymentVoided(Event):
     order_id: UUID
     payment_id: UUID
     voided_at: datetime
+
+
+@register
+class OrderShipped(Event):
+    """The order is on its way; its payment was captured."""
+
+    type = "order.shipped"
+    topic = "orders.order.v1"
+    key_field = "order_id"
+    public = True
+
+    order_id: UUID
+    carrier: str
+    tracking_number: str
+    shipped_at: datetime
+
+
+@register
+class OrderDelivered(Event):
+    """The buyer has the order; the return window runs from now."""
+
+    type = "order.delivered"
+    topic = "orders.order.v1"
+    key_field = "order_id"
+    public = True
+
+    order_id: UUID
+    delivered_at: datetime
+    return_window_ends_at: datetime
+
+
+@register
+class OrderCompleted(Event):
+    """The return window closed: the sale is final."""
+
+    type = "order.completed"
+    topic = "orders.order.v1"
+    key_field = "order_id"
+    public = True
+
+    order_id: UUID
+    completed_at: datetime
+
+
+@register
+class PaymentCaptured(Event):
+    """The authorized funds were taken (at shipment)."""
+
+    type = "payment.captured"
+    topic = "orders.payment.v1"
+    key_field = "order_id"
+
+    order_id: UUID
+    payment_id: UUID
+    amount_minor: int
+    captured_at: datetime
+
+
+@register
+class PaymentRefunded(Event):
+    """Money went back to the buyer, in full or in part."""
+
+    type = "payment.refunded"
+    topic = "orders.payment.v1"
+    key_field = "order_id"
+
+    order_id: UUID
+    payment_id: UUID
+    refund_id: UUID
+    amount_minor: int
+    reason: str
+    refunded_at: datetime
+
+
+@register
+class CommissionAccrued(Event):
+    """A creator earned commission on an attributed order line (not yet payable)."""
+
+    type = "commission.accrued"
+    topic = "orders.commission.v1"
+    key_field = "order_id"
+
+    order_id: UUID
+    creator_id: str
+    seller_id: UUID
+    sku_id: UUID
+    amount_minor: int
+    currency: str
+
+
+@register
+class CommissionReversed(Event):
+    """Commission taken back because the sale was cancelled or refunded."""
+
+    type = "commission.reversed"
+    topic = "orders.commission.v1"
+    key_field = "order_id"
+
+    order_id: UUID
+    creator_id: str
+    amount_minor: int
+    currency: str
+    reason: str
+
+
+@register
+class CommissionPayable(Event):
+    """The return window closed: the creator may be paid this commission."""
+
+    type = "commission.payable"
+    topic = "orders.commission.v1"
+    key_field = "order_id"
+
+    order_id: UUID
+    creator_id: str
+    amount_minor: int
+    currency: str

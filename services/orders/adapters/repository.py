@@ -246,3 +246,138 @@ async def retry_timer(conn: asyncpg.Connection, timer_id: int, delay_seconds: fl
     await conn.execute(
         """UPDATE timers SET due_at = now() + make_interval(secs => $2), leased_until = NULL
            WHERE id = $1""", timer_id, delay_seconds)
+
+
+# After sale ---------------------------------------------------------------------------------
+
+
+async def schedule_with(conn: asyncpg.Connection, order_id: UUID, kind: str, due_at: datetime,
+                        payload: dict[str, Any]) -> None:
+    await conn.execute(
+        "INSERT INTO timers (order_id, kind, due_at, payload) VALUES ($1, $2, $3, $4)",
+        order_id, kind, due_at, payload)
+
+
+async def timer_payload(conn: asyncpg.Connection | asyncpg.Pool, timer_id: int) -> dict[str, Any]:
+    return dict(await conn.fetchval("SELECT payload FROM timers WHERE id = $1", timer_id) or {})
+
+
+async def set_shipping(conn: asyncpg.Connection, order_id: UUID, carrier: str,
+                       tracking: str) -> None:
+    await conn.execute("UPDATE orders SET carrier = $2, tracking_number = $3 WHERE id = $1",
+                       order_id, carrier, tracking)
+
+
+async def record_capture(conn: asyncpg.Connection, order_id: UUID, amount: int) -> None:
+    await conn.execute(
+        """UPDATE payments SET status = 'captured', captured_minor = $2, updated_at = now()
+           WHERE order_id = $1""", order_id, amount)
+
+
+async def order_lines(conn: asyncpg.Connection | asyncpg.Pool,
+                      order_id: UUID) -> list[asyncpg.Record]:
+    return list(await conn.fetch("SELECT * FROM order_lines WHERE order_id = $1", order_id))
+
+
+async def add_refund(conn: asyncpg.Connection, refund_id: UUID, order_id: UUID, amount: int,
+                     reason: str, reference: str, lines: dict[str, int]) -> bool:
+    """False when this reference (a dispute, a return) was already refunded."""
+    inserted = await conn.fetchval(
+        """INSERT INTO refunds (id, order_id, amount_minor, reason, reference, status, lines)
+           VALUES ($1, $2, $3, $4, $5, 'pending', $6)
+           ON CONFLICT (order_id, reference) DO NOTHING RETURNING true""",
+        refund_id, order_id, amount, reason, reference, lines)
+    return bool(inserted)
+
+
+async def refund(conn: asyncpg.Connection | asyncpg.Pool, refund_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM refunds WHERE id = $1", refund_id)
+
+
+async def pending_refunds_total(conn: asyncpg.Connection, order_id: UUID) -> int:
+    return int(await conn.fetchval(
+        "SELECT coalesce(sum(amount_minor), 0) FROM refunds WHERE order_id = $1", order_id))
+
+
+async def complete_refund(conn: asyncpg.Connection, refund_id: UUID, order_id: UUID,
+                          amount: int) -> None:
+    await conn.execute("UPDATE refunds SET status = 'done' WHERE id = $1", refund_id)
+    await conn.execute(
+        """UPDATE payments SET refunded_minor = refunded_minor + $2,
+               status = CASE WHEN refunded_minor + $2 >= captured_minor THEN 'refunded'
+                             ELSE 'partially_refunded' END, updated_at = now()
+           WHERE order_id = $1""", order_id, amount)
+
+
+# Commissions --------------------------------------------------------------------------------
+
+
+async def set_commission_rate(pool: asyncpg.Pool, product_id: UUID, seller_id: UUID,
+                              rate_bps: int) -> None:
+    await pool.execute(
+        """INSERT INTO commission_rates (product_id, seller_id, rate_bps) VALUES ($1, $2, $3)
+           ON CONFLICT (product_id) DO UPDATE SET rate_bps = $3, updated_at = now()""",
+        product_id, seller_id, rate_bps)
+
+
+async def product_seller(pool: asyncpg.Pool, product_id: UUID) -> UUID | None:
+    value = await pool.fetchval(
+        "SELECT seller_id FROM catalog_skus WHERE product_id = $1 LIMIT 1", product_id)
+    return value if isinstance(value, UUID) else None
+
+
+async def attributed_lines(conn: asyncpg.Connection, order_id: UUID) -> list[asyncpg.Record]:
+    """Lines credited to a creator, with the product's commission rate (0 when none is set)."""
+    return list(await conn.fetch(
+        """SELECT l.sku_id, l.quantity, l.unit_price_minor, l.source->>'creator_id' AS creator_id,
+                  coalesce(r.rate_bps, 0) AS rate_bps
+           FROM order_lines l JOIN catalog_skus k ON k.sku_id = l.sku_id
+           LEFT JOIN commission_rates r ON r.product_id = k.product_id
+           WHERE l.order_id = $1 AND l.source ? 'creator_id'""", order_id))
+
+
+async def add_commission(conn: asyncpg.Connection, order_id: UUID, sku_id: UUID, creator_id: str,
+                         seller_id: UUID, amount: int, currency: str) -> None:
+    await conn.execute(
+        """INSERT INTO order_commissions (order_id, sku_id, creator_id, seller_id, amount_minor,
+                                          currency, status)
+           VALUES ($1, $2, $3, $4, $5, $6, 'accrued') ON CONFLICT DO NOTHING""",
+        order_id, sku_id, creator_id, seller_id, amount, currency)
+
+
+async def commissions(conn: asyncpg.Connection, order_id: UUID) -> list[asyncpg.Record]:
+    return list(await conn.fetch(
+        "SELECT * FROM order_commissions WHERE order_id = $1 ORDER BY sku_id FOR UPDATE",
+        order_id))
+
+
+async def update_commission(conn: asyncpg.Connection, order_id: UUID, sku_id: UUID, *,
+                            status: str, reversed_minor: int) -> None:
+    await conn.execute(
+        """UPDATE order_commissions SET status = $3, reversed_minor = $4
+           WHERE order_id = $1 AND sku_id = $2""", order_id, sku_id, status, reversed_minor)
+
+
+async def post_entries(conn: asyncpg.Connection, txn_id: UUID, order_id: UUID, currency: str,
+                       kind: str, entries: list[tuple[str, int]]) -> None:
+    await conn.executemany(
+        """INSERT INTO ledger_entries (txn_id, order_id, account, amount_minor, currency, kind)
+           VALUES ($1, $2, $3, $4, $5, $6)""",
+        [(txn_id, order_id, account, amount, currency, kind) for account, amount in entries])
+
+
+async def balances(pool: asyncpg.Pool, accounts: list[str]) -> list[asyncpg.Record]:
+    return list(await pool.fetch(
+        """SELECT account, currency, sum(amount_minor) AS balance FROM ledger_entries
+           WHERE account = ANY($1::text[]) GROUP BY account, currency ORDER BY account""",
+        accounts))
+
+
+async def commission_lines(pool: asyncpg.Pool, *, creator_id: str | None = None,
+                           seller_id: UUID | None = None) -> list[asyncpg.Record]:
+    return list(await pool.fetch(
+        """SELECT order_id, sku_id, creator_id, seller_id, amount_minor - reversed_minor AS
+                  amount_minor, currency, status
+           FROM order_commissions
+           WHERE ($1::text IS NULL OR creator_id = $1) AND ($2::uuid IS NULL OR seller_id = $2)
+           ORDER BY order_id""", creator_id, seller_id))

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
@@ -48,6 +48,8 @@ class OrderDetail(BaseModel):
     shipping_minor: int
     total_minor: int
     card_last4: str | None
+    carrier: str | None = None
+    tracking_number: str | None = None
     shipping_address: dict[str, Any]
     lines: list[dict[str, Any]]
     timeline: list[TimelineEntry]
@@ -127,4 +129,25 @@ async def cancel_order(request: Request, order_id: UUID,
             raise Problem(409, "Conflict", f"An order {order.status.value} can no longer be "
                           "cancelled by the buyer.", current_status=order.status.value)
         await cancel(conn, order, "buyer_cancelled", "cancelled by the buyer")
+    return await repository.order_detail(pool, order_id)
+
+
+class SellerCancellation(BaseModel):
+    reason: str = Field(min_length=1, max_length=500, examples=["Damaged in our stockroom."])
+
+
+@router.post("/v1/seller/orders/{order_id}/cancellation", response_model=OrderDetail,
+             summary="The seller cancels an order that has not shipped, with a reason.")
+async def seller_cancel(request: Request, order_id: UUID, body: SellerCancellation,
+                        principal: Annotated[Principal, Depends(require(Role.SELLER))]) -> Any:
+    pool = request.app.state.runtime.db
+    async with transaction(pool) as conn:
+        order = await repository.get_order(conn, order_id, for_update=True)
+        if order is None or principal.seller_id is None or \
+                str(order.seller_id) != principal.seller_id:
+            raise Problem(404, "Not found", "No such order.")
+        if not order.seller_may_cancel:
+            raise Problem(409, "Conflict", f"An order {order.status.value} has shipped.",
+                          current_status=order.status.value)
+        await cancel(conn, order, "seller_cancelled", f"cancelled by the seller: {body.reason}")
     return await repository.order_detail(pool, order_id)

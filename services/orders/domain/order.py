@@ -29,11 +29,14 @@ NEXT: dict[OrderStatus, set[OrderStatus]] = {
     OrderStatus.AWAITING_PAYMENT: {OrderStatus.ON_HOLD, OrderStatus.CANCELLED},
     OrderStatus.ON_HOLD: {OrderStatus.AWAITING_SHIPMENT, OrderStatus.CANCELLED},
     OrderStatus.AWAITING_SHIPMENT: {OrderStatus.IN_TRANSIT, OrderStatus.CANCELLED},
-    OrderStatus.IN_TRANSIT: {OrderStatus.DELIVERED},
+    # A parcel lost past its deliver-by date is cancelled and refunded.
+    OrderStatus.IN_TRANSIT: {OrderStatus.DELIVERED, OrderStatus.CANCELLED},
     OrderStatus.DELIVERED: {OrderStatus.COMPLETED},
     OrderStatus.COMPLETED: set(),
     OrderStatus.CANCELLED: set(),
 }
+UNSHIPPED = {OrderStatus.AWAITING_STOCK, OrderStatus.AWAITING_PAYMENT, OrderStatus.ON_HOLD,
+             OrderStatus.AWAITING_SHIPMENT}
 BUYER_MAY_CANCEL = {OrderStatus.AWAITING_STOCK, OrderStatus.AWAITING_PAYMENT, OrderStatus.ON_HOLD}
 
 
@@ -69,3 +72,7 @@ class Order:
     @property
     def buyer_may_cancel(self) -> bool:
         return self.status in BUYER_MAY_CANCEL
+
+    @property
+    def seller_may_cancel(self) -> bool:
+        return self.status in UNSHIPPED

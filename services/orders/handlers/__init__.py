@@ -13,4 +13,8 @@ HANDLERS: dict[str, Handler] = {
     "seller.reinstated": catalog_view.on_seller_reinstated,
     "inventory.reserved": saga.on_inventory_reserved,
     "inventory.reservation_failed": saga.on_reservation_failed,
+    "shipment.shipped": saga.on_shipped,
+    "shipment.delivered": saga.on_delivered,
+    "return.received": saga.on_return_received,
+    "dispute.resolved": saga.on_dispute_resolved,
 }

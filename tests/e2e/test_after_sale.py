@@ -1,0 +1,238 @@
+"""After the sale, through Kafka: shipment captures the payment, delivery starts the return
+window, its end completes the order and makes commission payable; returns and disputes refund
+(in part), deadlines cancel and refund, the seller may cancel before shipping. The commission
+ledger balances throughout."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from libs.events.base import Event
+from libs.events.envelope import Envelope, to_kafka
+from libs.events.schemas.fulfillment import (
+    ReturnedLine,
+    ReturnReceived,
+    ShipmentDelivered,
+    ShipmentShipped,
+)
+from libs.events.schemas.support import DisputeResolved, RefundedLine
+from libs.ids import new_id
+from libs.kafka import create_producer
+from libs.testing import RunningService, bearer, eventually, run_service
+from services.catalog.app import create_app as create_catalog
+from services.catalog.settings import CatalogSettings
+from services.orders.app import create_app as create_orders
+from services.orders.settings import OrdersSettings
+
+pytestmark = pytest.mark.kafka
+ADDRESS = {"name": "Grace Hopper", "line1": "1 Navy Yard", "city": "Arlington",
+           "postcode": "22202", "country": "GB"}
+
+
+@dataclass
+class World:
+    catalog: RunningService
+    orders: RunningService
+    seller_headers: dict[str, str]
+    seller_id: str
+    category: str
+    publish: Callable[[Event], Any]
+
+
+@pytest.fixture(scope="module")
+async def world(settings_for: Callable[..., Any], kafka_bootstrap: str) -> AsyncIterator[World]:
+    orders_settings = settings_for(OrdersSettings, hold_window_seconds=0.5,
+                                   return_window_seconds=3, deliver_by_seconds=6)
+    producer = create_producer(kafka_bootstrap, "test-fulfillment")
+    await producer.start()
+
+    async def publish(event: Event) -> None:
+        key, value, headers = to_kafka(Envelope.wrap(event, source="tests"))
+        await producer.send_and_wait(event.topic, value=value, key=key, headers=headers)
+
+    async with (
+        run_service(create_catalog(settings_for(CatalogSettings))) as catalog,
+        run_service(create_orders(orders_settings)) as orders,
+    ):
+        subject = f"seller-{secrets.token_hex(3)}"
+        seller = (await catalog.client.post("/v1/sellers", headers=bearer("seller", subject), json={
+            "legal_name": "Harbour & Pine Candles", "country": "GB",
+            "business_type": "company", "market": "GB"})).json()
+        await catalog.client.post(f"/v1/sellers/{seller['id']}/verification",
+                                  headers=bearer("operator"))
+        category = (await catalog.client.post("/v1/categories", headers=bearer("operator"),
+                                              json={"name": f"Candles {subject}"})).json()["id"]
+        yield World(catalog, orders, bearer("seller", subject, seller_id=seller["id"]),
+                    seller["id"], category, publish)
+    await producer.stop()
+
+
+async def bought(world: World, *, quantity: int = 2, price: int = 2000,
+                 creator: str | None = None, rate_bps: int | None = None) -> dict[str, Any]:
+    product = (await world.catalog.client.post("/v1/products", headers=world.seller_headers, json={
+        "title": f"Fig and cedar candle {secrets.token_hex(3)}", "category_id": world.category,
+        "skus": [{"code": f"FIG-{secrets.token_hex(4)}", "price_minor": price,
+                  "currency": "GBP", "stock": 10}]})).json()
+    await world.catalog.client.post(f"/v1/products/{product['id']}/submission",
+                                    headers=world.seller_headers)
+    sku = product["skus"][0]["id"]
+    buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
+
+    async def in_cart() -> bool:
+        response = await world.orders.client.put(
+            f"/v1/cart/lines/{sku}", headers=buyer,
+            json={"quantity": quantity, "source": {"creator_id": creator} if creator else {}})
+        return response.status_code == 200
+
+    assert await eventually(in_cart, timeout=60)
+    if rate_bps is not None:
+        rate = await world.orders.client.put(f"/v1/products/{product['id']}/commission-rate",
+                                             headers=world.seller_headers,
+                                             json={"rate_bps": rate_bps})
+        assert rate.status_code == 200, rate.text
+    response = await world.orders.client.post(
+        "/v1/checkout", headers={**buyer, "Idempotency-Key": secrets.token_hex(4)},
+        json={"shipping_address": ADDRESS, "payment": {"card_number": "4242424242424242"}})
+    [order] = response.json()["orders"]
+    assert await status_becomes(world, buyer, order["id"], "awaiting_shipment")
+    return {"order": order, "sku": sku, "buyer": buyer, "product": product}
+
+
+async def status_becomes(world: World, buyer: dict[str, str], order_id: str,
+                         status: str) -> Any:
+    async def probe() -> Any:
+        order = (await world.orders.client.get(f"/v1/orders/{order_id}", headers=buyer)).json()
+        return order if order.get("status") == status else None
+
+    return await eventually(probe, timeout=60, interval=0.2)
+
+
+async def payment(world: World, order_id: str) -> dict[str, Any]:
+    row = await world.orders.runtime.db.fetchrow(
+        "SELECT status, captured_minor, refunded_minor FROM payments WHERE order_id = $1::uuid",
+        order_id)
+    return dict(row)
+
+
+async def ship(world: World, order_id: str) -> None:
+    await world.publish(ShipmentShipped(order_id=UUID(order_id), shipment_id=new_id(),
+                                        carrier="Royal Mail", tracking_number="RM123456785GB",
+                                        shipped_at=datetime.now(UTC)))
+
+
+async def ledger_sum(world: World) -> int:
+    return int(await world.orders.runtime.db.fetchval(
+        "SELECT coalesce(sum(amount_minor), 0) FROM ledger_entries"))
+
+
+async def test_ship_deliver_complete_with_commission(world: World) -> None:
+    sale = await bought(world, quantity=2, price=2000, creator="cr_ada", rate_bps=1000)
+    order_id, buyer = sale["order"]["id"], sale["buyer"]
+    await ship(world, order_id)
+    shipped = await status_becomes(world, buyer, order_id, "in_transit")
+    assert shipped["tracking_number"] == "RM123456785GB"
+
+    async def captured() -> bool:
+        return (await payment(world, order_id))["status"] == "captured"
+
+    assert await eventually(captured, timeout=30)
+    await world.publish(ShipmentDelivered(order_id=UUID(order_id), shipment_id=new_id(),
+                                          delivered_at=datetime.now(UTC)))
+    assert await status_becomes(world, buyer, order_id, "delivered")
+    assert await status_becomes(world, buyer, order_id, "completed"), "return window never closed"
+
+    creator = bearer("creator", "creator-user", creator_id="cr_ada")
+    statement = (await world.orders.client.get("/v1/creator/commissions", headers=creator)).json()
+    mine = [line for line in statement["lines"] if line["order_id"] == order_id]
+    assert [(m["amount_minor"], m["status"]) for m in mine] == [(400, "payable")]
+    owed = (await world.orders.client.get("/v1/seller/commissions",
+                                          headers=world.seller_headers)).json()
+    assert any(line["order_id"] == order_id for line in owed["lines"])
+    assert await ledger_sum(world) == 0, "the ledger balances"
+    stranger = await world.orders.client.put(
+        f"/v1/products/{sale['product']['id']}/commission-rate",
+        headers=bearer("seller", "x", seller_id=str(new_id())), json={"rate_bps": 5})
+    assert stranger.status_code == 404
+
+
+async def test_a_return_refunds_its_lines_and_reverses_their_commission(world: World) -> None:
+    sale = await bought(world, quantity=4, price=1500, creator="cr_bo", rate_bps=2000)
+    order_id, buyer = sale["order"]["id"], sale["buyer"]
+    await ship(world, order_id)
+    assert await status_becomes(world, buyer, order_id, "in_transit")
+    return_id = new_id()
+    returned = ReturnReceived(order_id=UUID(order_id), return_id=return_id,
+                              lines=[ReturnedLine(sku_id=UUID(sale["sku"]), quantity=1)],
+                              received_at=datetime.now(UTC))
+
+    async def captured() -> bool:
+        return (await payment(world, order_id))["captured_minor"] > 0
+
+    assert await eventually(captured, timeout=30)
+    await world.publish(returned)
+    await world.publish(returned)  # redelivered: refunded once
+
+    async def refunded() -> bool:
+        return (await payment(world, order_id))["refunded_minor"] == 1500
+
+    assert await eventually(refunded, timeout=30)
+    commission = await world.orders.runtime.db.fetchrow(
+        "SELECT amount_minor, reversed_minor FROM order_commissions WHERE order_id = $1::uuid",
+        order_id)
+    assert (commission["amount_minor"], commission["reversed_minor"]) == (1200, 300)
+    assert await ledger_sum(world) == 0
+
+    await world.publish(DisputeResolved(
+        dispute_id=new_id(), order_id=UUID(order_id), outcome="refund_buyer",
+        refund_lines=[RefundedLine(sku_id=UUID(sale["sku"]), quantity=1)],
+        refund_shipping=False, resolved_at=datetime.now(UTC)))
+
+    async def refunded_twice() -> bool:
+        return (await payment(world, order_id))["refunded_minor"] == 3000
+
+    assert await eventually(refunded_twice, timeout=30)
+
+
+async def test_a_parcel_past_its_deliver_by_date_is_cancelled_and_refunded(world: World) -> None:
+    sale = await bought(world)
+    order_id, buyer = sale["order"]["id"], sale["buyer"]
+    await ship(world, order_id)
+    cancelled = await status_becomes(world, buyer, order_id, "cancelled")
+    assert cancelled and cancelled["cancel_reason"] == "deliver_by_missed"
+
+    async def refunded() -> bool:
+        paid = await payment(world, order_id)
+        return paid["captured_minor"] > 0 and paid["refunded_minor"] == paid["captured_minor"]
+
+    assert await eventually(refunded, timeout=30)
+
+
+async def test_the_seller_cancels_before_shipping_with_a_reason(world: World) -> None:
+    sale = await bought(world, quantity=3)
+    order_id, buyer = sale["order"]["id"], sale["buyer"]
+    other = bearer("seller", "other", seller_id=str(new_id()))
+    assert (await world.orders.client.post(f"/v1/seller/orders/{order_id}/cancellation",
+                                           headers=other, json={"reason": "x"})).status_code == 404
+    cancelled = await world.orders.client.post(f"/v1/seller/orders/{order_id}/cancellation",
+                                               headers=world.seller_headers,
+                                               json={"reason": "Cracked jar"})
+    assert cancelled.json()["cancel_reason"] == "seller_cancelled"
+    assert "Cracked jar" in cancelled.json()["timeline"][-1]["note"]
+
+    async def voided_and_restocked() -> bool:
+        stock = (await world.catalog.client.get(f"/v1/skus/{sale['sku']}/stock",
+                                                headers=world.seller_headers)).json()
+        return (await payment(world, order_id))["status"] == "voided" and \
+            stock["on_hand"] == 10 and stock["reserved"] == 0
+
+    assert await eventually(voided_and_restocked, timeout=60)
+    await ship(world, order_id)  # too late: nothing changes
+    assert (await world.orders.client.get(f"/v1/orders/{order_id}",
+                                          headers=buyer)).json()["status"] == "cancelled"
