@@ -140,7 +140,7 @@ async def test_ship_deliver_complete_with_commission(world: World) -> None:
     assert shipped["tracking_number"] == "RM123456785GB"
 
     async def captured() -> bool:
-        return (await payment(world, order_id))["status"] == "captured"
+        return bool((await payment(world, order_id))["status"] == "captured")
 
     assert await eventually(captured, timeout=30)
     await world.publish(ShipmentDelivered(order_id=UUID(order_id), shipment_id=new_id(),
@@ -173,14 +173,14 @@ async def test_a_return_refunds_its_lines_and_reverses_their_commission(world: W
                               received_at=datetime.now(UTC))
 
     async def captured() -> bool:
-        return (await payment(world, order_id))["captured_minor"] > 0
+        return bool((await payment(world, order_id))["captured_minor"] > 0)
 
     assert await eventually(captured, timeout=30)
     await world.publish(returned)
     await world.publish(returned)  # redelivered: refunded once
 
     async def refunded() -> bool:
-        return (await payment(world, order_id))["refunded_minor"] == 1500
+        return bool((await payment(world, order_id))["refunded_minor"] == 1500)
 
     assert await eventually(refunded, timeout=30)
     commission = await world.orders.runtime.db.fetchrow(
@@ -195,7 +195,7 @@ async def test_a_return_refunds_its_lines_and_reverses_their_commission(world: W
         refund_shipping=False, resolved_at=datetime.now(UTC)))
 
     async def refunded_twice() -> bool:
-        return (await payment(world, order_id))["refunded_minor"] == 3000
+        return bool((await payment(world, order_id))["refunded_minor"] == 3000)
 
     assert await eventually(refunded_twice, timeout=30)
 
@@ -209,7 +209,8 @@ async def test_a_parcel_past_its_deliver_by_date_is_cancelled_and_refunded(world
 
     async def refunded() -> bool:
         paid = await payment(world, order_id)
-        return paid["captured_minor"] > 0 and paid["refunded_minor"] == paid["captured_minor"]
+        return bool(paid["captured_minor"] > 0
+                    and paid["refunded_minor"] == paid["captured_minor"])
 
     assert await eventually(refunded, timeout=30)
 
@@ -229,8 +230,8 @@ async def test_the_seller_cancels_before_shipping_with_a_reason(world: World) ->
     async def voided_and_restocked() -> bool:
         stock = (await world.catalog.client.get(f"/v1/skus/{sale['sku']}/stock",
                                                 headers=world.seller_headers)).json()
-        return (await payment(world, order_id))["status"] == "voided" and \
-            stock["on_hand"] == 10 and stock["reserved"] == 0
+        return bool((await payment(world, order_id))["status"] == "voided"
+                    and stock["on_hand"] == 10 and stock["reserved"] == 0)
 
     assert await eventually(voided_and_restocked, timeout=60)
     await ship(world, order_id)  # too late: nothing changes
