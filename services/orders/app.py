@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from libs.service import ServiceDefinition, create_service_app
 from services.orders import timers
-from services.orders.api import cart, checkout, commissions, orders
+from services.orders.api import cart, checkout, commissions, orders, vouchers
 from services.orders.handlers import HANDLERS, saga
 from services.orders.settings import OrdersSettings
 
@@ -22,7 +22,8 @@ def create_app(settings: OrdersSettings | None = None) -> FastAPI:
                     "age rules.",
         settings=settings,
         migrations_dir=Path(__file__).parent / "migrations",
-        routers=[cart.router, checkout.router, orders.router, commissions.router],
+        routers=[cart.router, checkout.router, orders.router, commissions.router,
+                 vouchers.router],
         handlers=HANDLERS,
         background={"saga-timers": timers.run},
     ))

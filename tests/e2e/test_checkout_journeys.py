@@ -244,3 +244,59 @@ async def test_age_rules(shop: Shop) -> None:
     await shop.orders.client.put(f"/v1/cart/lines/{pricey}", headers=teen, json={"quantity": 2})
     capped = await checkout(shop, teen)
     assert capped.status_code == 403 and capped.json()["rule"] == "minor_monthly_cap"
+
+
+async def test_vouchers_hold_their_limits_under_concurrency(shop: Shop) -> None:
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    sku = await live_sku(shop, stock=50, price=2000)
+    code = f"FLASH{secrets.token_hex(3)}".upper()
+    window = {"starts_at": (datetime.now(UTC) - timedelta(hours=1)).isoformat(),
+              "ends_at": (datetime.now(UTC) + timedelta(hours=1)).isoformat()}
+    created = await shop.orders.client.post("/v1/vouchers", headers=bearer("operator"), json={
+        "code": code, "kind": "fixed", "value": 500, "currency": "GBP", "min_spend_minor": 1000,
+        "total_limit": 3, "per_buyer_limit": 1, **window})
+    assert created.status_code == 201, created.text
+    buyers = [bearer("buyer", f"buyer-{secrets.token_hex(3)}") for _ in range(8)]
+    for buyer in buyers:
+        await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer, json={"quantity": 1})
+
+    async def attempt(buyer: dict[str, str]) -> Any:
+        return await shop.orders.client.post(
+            "/v1/checkout", headers={**buyer, "Idempotency-Key": secrets.token_hex(4)},
+            json={"shipping_address": ADDRESS, "payment": {"card_number": GOOD_CARD},
+                  "voucher_codes": [code.lower()]})
+
+    results = await asyncio.gather(*(attempt(b) for b in buyers))
+    placed = [r for r in results if r.status_code == 201]
+    assert len(placed) == 3, [r.status_code for r in results]
+    assert all(r.json()["errors"][0]["code"] == "voucher_exhausted"
+               for r in results if r.status_code != 201)
+    assert placed[0].json()["orders"][0]["total_minor"] == 2000 - 500 + 399
+    usage = (await shop.orders.client.get(f"/v1/vouchers/{code}", headers=bearer("buyer"))).json()
+    assert usage["used_count"] == 3
+
+    winner = buyers[results.index(placed[0])]
+    order_id = placed[0].json()["orders"][0]["id"]
+    await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=winner, json={"quantity": 1})
+    twice = await attempt(winner)
+    assert twice.json()["errors"][0]["code"] in ("voucher_buyer_limit", "voucher_exhausted")
+    await shop.orders.client.post(f"/v1/orders/{order_id}/cancellation", headers=winner)
+    again = (await shop.orders.client.get(f"/v1/vouchers/{code}", headers=bearer("buyer"))).json()
+    assert again["used_count"] == 2, "a cancelled order hands its voucher use back"
+
+    expired_code = f"OLD{secrets.token_hex(3)}".upper()
+    await shop.orders.client.post("/v1/vouchers", headers=shop.seller_headers, json={
+        "code": expired_code, "kind": "percent", "value": 1000, "currency": "GBP",
+        "starts_at": "2020-01-01T00:00:00Z", "ends_at": "2020-02-01T00:00:00Z"})
+    late = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
+    await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=late, json={"quantity": 1})
+    refused = await shop.orders.client.post(
+        "/v1/checkout", headers={**late, "Idempotency-Key": secrets.token_hex(4)},
+        json={"shipping_address": ADDRESS, "payment": {"card_number": GOOD_CARD},
+              "voucher_codes": [expired_code]})
+    assert refused.json()["errors"][0] == {"field": "voucher_codes.0", "code": "voucher_expired",
+                                           "message": f"{expired_code} has expired"}
+    assert (await shop.orders.client.get("/v1/cart", headers=late)).json()["lines"], \
+        "a refused checkout leaves the cart as it was"

@@ -115,19 +115,19 @@ def _order(row: asyncpg.Record) -> Order:
                  seller_id=row["seller_id"], currency=row["currency"].strip(),
                  subtotal_minor=row["subtotal_minor"], shipping_minor=row["shipping_minor"],
                  status=OrderStatus(row["status"]), created_at=row["created_at"],
-                 cancel_reason=row["cancel_reason"])
+                 cancel_reason=row["cancel_reason"], discount_minor=row["discount_minor"])
 
 
 async def add_order(conn: asyncpg.Connection, order: Order, lines: list[CartLine],
                     address: dict[str, Any], card_last4: str) -> None:
     await conn.execute(
         """INSERT INTO orders (id, checkout_id, buyer_id, seller_id, currency, subtotal_minor,
-                               shipping_minor, status, card_last4, shipping_address, created_at,
-                               updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)""",
+                               shipping_minor, discount_minor, status, card_last4,
+                               shipping_address, created_at, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)""",
         order.id, order.checkout_id, order.buyer_id, order.seller_id, order.currency,
-        order.subtotal_minor, order.shipping_minor, order.status.value, card_last4, address,
-        order.created_at)
+        order.subtotal_minor, order.shipping_minor, order.discount_minor, order.status.value,
+        card_last4, address, order.created_at)
     await conn.executemany(
         """INSERT INTO order_lines (order_id, sku_id, quantity, unit_price_minor, source)
            VALUES ($1, $2, $3, $4, $5)""",
@@ -168,7 +168,7 @@ async def order_detail(pool: asyncpg.Pool, order_id: UUID) -> dict[str, Any] | N
         "SELECT status, note, at FROM order_timeline WHERE order_id = $1 ORDER BY id", order_id)
     detail = dict(row)
     detail["currency"] = detail["currency"].strip()
-    detail["total_minor"] = row["subtotal_minor"] + row["shipping_minor"]
+    detail["total_minor"] = row["subtotal_minor"] - row["discount_minor"] + row["shipping_minor"]
     detail["lines"] = [dict(r) for r in lines]
     detail["timeline"] = [dict(r) for r in timeline]
     return detail
@@ -178,8 +178,8 @@ async def list_orders(pool: asyncpg.Pool, *, buyer_id: str | None = None,
                       seller_id: UUID | None = None, status: str | None = None,
                       after: tuple[datetime, UUID] | None, limit: int) -> list[asyncpg.Record]:
     return list(await pool.fetch(
-        """SELECT id, seller_id, buyer_id, status, currency, subtotal_minor + shipping_minor
-                  AS total_minor, created_at
+        """SELECT id, seller_id, buyer_id, status, currency,
+                  subtotal_minor - discount_minor + shipping_minor AS total_minor, created_at
            FROM orders
            WHERE ($1::text IS NULL OR buyer_id = $1) AND ($2::uuid IS NULL OR seller_id = $2)
              AND ($3::text IS NULL OR status = $3)
@@ -191,7 +191,7 @@ async def list_orders(pool: asyncpg.Pool, *, buyer_id: str | None = None,
 
 async def minor_spend_this_month(conn: asyncpg.Connection, buyer_id: str, currency: str) -> int:
     return int(await conn.fetchval(
-        """SELECT coalesce(sum(subtotal_minor + shipping_minor), 0) FROM orders
+        """SELECT coalesce(sum(subtotal_minor - discount_minor + shipping_minor), 0) FROM orders
            WHERE buyer_id = $1 AND currency = $2 AND status <> 'cancelled'
              AND created_at >= date_trunc('month', now())""", buyer_id, currency))
 

@@ -16,15 +16,21 @@ from libs.errors import Problem
 from libs.events.schemas.orders import OrderLine, OrderPlaced
 from libs.ids import new_id
 from libs.outbox import enqueue
-from services.orders.adapters import repository
+from services.orders.adapters import repository, vouchers_repository
 from services.orders.domain.age_rules import (
     AgeRuleViolation,
     LineForAgeCheck,
     check_minor_spending_cap,
     check_restricted_products,
 )
-from services.orders.domain.checkout import CheckoutError, revalidate, split_by_seller
+from services.orders.domain.checkout import (
+    CheckoutError,
+    DraftOrder,
+    revalidate,
+    split_by_seller,
+)
 from services.orders.domain.order import Order, OrderStatus
+from services.orders.domain.vouchers import VoucherError, share
 from services.orders.handlers.saga import STOCK_TIMEOUT
 
 router = APIRouter(tags=["checkout"])
@@ -53,6 +59,8 @@ class CheckoutIn(BaseModel):
         "payment": {"card_number": "4242424242424242"}}]})
     shipping_address: Address
     payment: Payment
+    voucher_codes: list[str] = Field(default_factory=list, max_length=5,
+                                     description="At most one platform voucher and one per seller.")
 
 
 class PlacedOrder(BaseModel):
@@ -61,6 +69,7 @@ class PlacedOrder(BaseModel):
     status: OrderStatus
     currency: str
     subtotal_minor: int
+    discount_minor: int
     shipping_minor: int
     total_minor: int
 
@@ -113,12 +122,15 @@ async def checkout(
                           errors=[{"field": exc.field, "message": str(exc), "code": exc.rule}]
                           if exc.field else None) from exc
         checkout_id, placed_at = new_id(), datetime.now(UTC)
+        order_ids = [new_id() for _ in drafts]
+        discounts = await _apply_vouchers(conn, body.voucher_codes, drafts, order_ids,
+                                          principal.subject, checkout_id, placed_at)
         orders = []
-        for draft in drafts:
-            order = Order(id=new_id(), checkout_id=checkout_id, buyer_id=principal.subject,
+        for order_id, draft, discount in zip(order_ids, drafts, discounts, strict=True):
+            order = Order(id=order_id, checkout_id=checkout_id, buyer_id=principal.subject,
                           seller_id=draft.seller_id, currency=draft.currency,
                           subtotal_minor=draft.subtotal_minor,
-                          shipping_minor=draft.shipping_minor,
+                          shipping_minor=draft.shipping_minor, discount_minor=discount,
                           status=OrderStatus.AWAITING_STOCK, created_at=placed_at)
             await repository.add_order(conn, order, list(draft.lines),
                                        body.shipping_address.model_dump(),
@@ -135,6 +147,7 @@ async def checkout(
             orders.append(PlacedOrder(id=order.id, seller_id=order.seller_id,
                                       status=order.status, currency=order.currency,
                                       subtotal_minor=order.subtotal_minor,
+                                      discount_minor=order.discount_minor,
                                       shipping_minor=order.shipping_minor,
                                       total_minor=order.total_minor))
         await repository.clear_cart(conn, principal.subject)
@@ -154,6 +167,55 @@ async def checkout(
                       "cart; review and check out again.",
                       changes=[{"sku_id": str(c.sku_id), "was_minor": c.was_minor,
                                 "now_minor": c.now_minor} for c in changed.changes]) from None
+
+
+async def _apply_vouchers(conn: Any, codes: list[str], drafts: list[DraftOrder],
+                          order_ids: list[UUID], buyer_id: str, checkout_id: UUID,
+                          now: datetime) -> list[int]:
+    """Discount per order. Each voucher's use is taken in this transaction (all or none)."""
+    discounts = [0 for _ in drafts]
+    seen_platform, seen_sellers = False, set()
+    for index, raw in enumerate(dict.fromkeys(c.strip().upper() for c in codes)):
+        field = f"voucher_codes.{index}"
+        voucher = await vouchers_repository.get(conn, raw)
+        if voucher is None:
+            raise _voucher_problem(field, "voucher_unknown", f"No voucher {raw}.")
+        try:
+            if voucher.seller_id is None:
+                if seen_platform:
+                    raise VoucherError("voucher_one_platform", "One platform voucher per checkout.")
+                seen_platform = True
+                eligible = [i for i, d in enumerate(drafts) if d.currency == voucher.currency]
+                subtotal = sum(drafts[i].subtotal_minor - discounts[i] for i in eligible)
+                off = voucher.discount(subtotal, voucher.currency, now)
+                parts = share(off, [drafts[i].subtotal_minor - discounts[i] for i in eligible])
+                allocations = list(zip([order_ids[i] for i in eligible], parts, strict=True))
+                for i, part in zip(eligible, parts, strict=True):
+                    discounts[i] += part
+            else:
+                if voucher.seller_id in seen_sellers:
+                    raise VoucherError("voucher_one_per_seller", "One voucher per seller.")
+                seen_sellers.add(voucher.seller_id)
+                matching = [i for i, d in enumerate(drafts) if d.seller_id == voucher.seller_id]
+                if not matching:
+                    raise VoucherError("voucher_not_applicable",
+                                       f"{raw} is for a shop not in this cart.")
+                i = matching[0]
+                off = voucher.discount(drafts[i].subtotal_minor, drafts[i].currency, now)
+                discounts[i] += off
+                allocations = [(order_ids[i], off)]
+        except VoucherError as exc:
+            raise _voucher_problem(field, exc.code, str(exc)) from exc
+        refusal = await vouchers_repository.redeem(conn, voucher, buyer_id, checkout_id,
+                                                   allocations)
+        if refusal is not None:
+            raise _voucher_problem(field, refusal, f"{raw} cannot be used: {refusal}.")
+    return discounts
+
+
+def _voucher_problem(field: str, code: str, message: str) -> Problem:
+    return Problem(422, "Validation failed", message,
+                   errors=[{"field": field, "message": message, "code": code}])
 
 
 class _PricesChanged(Exception):

@@ -45,6 +45,7 @@ class OrderDetail(BaseModel):
     cancel_reason: str | None
     currency: str
     subtotal_minor: int
+    discount_minor: int
     shipping_minor: int
     total_minor: int
     card_last4: str | None

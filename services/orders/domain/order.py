@@ -56,10 +56,11 @@ class Order:
     status: OrderStatus
     created_at: datetime
     cancel_reason: str | None = None
+    discount_minor: int = 0
 
     @property
     def total_minor(self) -> int:
-        return self.subtotal_minor + self.shipping_minor
+        return self.subtotal_minor - self.discount_minor + self.shipping_minor
 
     def move(self, to: OrderStatus) -> Order:
         if to not in NEXT[self.status]:

@@ -24,7 +24,7 @@ from libs.events.schemas.fulfillment import ReturnReceived, ShipmentDelivered, S
 from libs.events.schemas.support import DisputeResolved
 from libs.ids import new_id
 from libs.outbox import enqueue
-from services.orders.adapters import repository
+from services.orders.adapters import repository, vouchers_repository
 from services.orders.domain.order import Order, OrderStatus
 from services.orders.domain.payments import AuthorizationOutcome, PaymentProvider, ProviderTimeout
 from services.orders.domain.refunds import RefundError, refund_amount
@@ -66,6 +66,7 @@ async def cancel(conn: asyncpg.Connection, order: Order, reason: str, note: str)
         await request_refund(conn, cancelled, {}, include_everything=True,
                              reason=reason, reference="cancellation")
     await commissions.reverse(conn, order.id, reason)
+    await vouchers_repository.give_back(conn, order.id)
     return cancelled
 
 

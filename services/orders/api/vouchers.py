@@ -1,0 +1,87 @@
+"""Vouchers: operators create platform vouchers, sellers their shop's."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from libs.auth.dependencies import require
+from libs.auth.principal import Principal, Role
+from libs.errors import Problem
+from services.orders.adapters import vouchers_repository
+from services.orders.domain.vouchers import Voucher, VoucherError, VoucherKind, check_definition
+
+router = APIRouter(prefix="/v1/vouchers", tags=["vouchers"])
+
+
+class VoucherIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "code": "SPRING10", "kind": "percent", "value": 1000, "currency": "GBP",
+        "min_spend_minor": 2000, "max_discount_minor": 1500,
+        "starts_at": "2026-03-01T00:00:00Z", "ends_at": "2026-03-31T23:59:59Z",
+        "total_limit": 5000, "per_buyer_limit": 1}]})
+    code: str = Field(pattern=r"^[A-Za-z0-9_-]{3,32}$")
+    kind: VoucherKind
+    value: int = Field(description="Minor units off (fixed) or basis points (percent).")
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    min_spend_minor: int = Field(default=0, ge=0)
+    max_discount_minor: int | None = Field(default=None, gt=0)
+    starts_at: datetime
+    ends_at: datetime
+    total_limit: int | None = Field(default=None, gt=0)
+    per_buyer_limit: int | None = Field(default=None, gt=0)
+
+
+class VoucherView(VoucherIn):
+    seller_id: UUID | None
+    used_count: int
+
+
+@router.post("", status_code=201, response_model=VoucherView,
+             summary="Create a voucher: platform-wide (operators) or for the seller's shop.")
+async def create(request: Request, body: VoucherIn,
+                 principal: Annotated[Principal, Depends(require(Role.OPERATOR, Role.SELLER))],
+                 ) -> Any:
+    if principal.has(Role.OPERATOR):
+        seller_id = None
+    elif principal.seller_id is not None:
+        seller_id = UUID(principal.seller_id)
+    else:
+        raise Problem(403, "Forbidden", "The credentials name no seller.")
+    try:
+        check_definition(body.kind, body.value, body.starts_at, body.ends_at)
+    except VoucherError as exc:
+        raise Problem(422, "Validation failed", str(exc), errors=[
+            {"field": exc.code, "message": str(exc), "code": "invalid"}]) from exc
+    voucher = Voucher(code=body.code.upper(), seller_id=seller_id, kind=body.kind,
+                      value=body.value, currency=body.currency,
+                      min_spend_minor=body.min_spend_minor,
+                      max_discount_minor=body.max_discount_minor, starts_at=body.starts_at,
+                      ends_at=body.ends_at, total_limit=body.total_limit,
+                      per_buyer_limit=body.per_buyer_limit)
+    try:
+        await vouchers_repository.add(request.app.state.runtime.db, voucher, principal.subject)
+    except vouchers_repository.DuplicateVoucher as exc:
+        raise Problem(409, "Conflict", f"The code {voucher.code} is taken.") from exc
+    return VoucherView(**{**body.model_dump(), "code": voucher.code}, seller_id=seller_id,
+                       used_count=0)
+
+
+@router.get("/{code}", response_model=VoucherView, summary="A voucher's terms and usage.")
+async def get(request: Request, code: str,
+              _: Annotated[Principal, Depends(require())]) -> Any:
+    pool = request.app.state.runtime.db
+    voucher = await vouchers_repository.get(pool, code.upper())
+    if voucher is None:
+        raise Problem(404, "Not found", "No such voucher.")
+    return VoucherView(code=voucher.code, kind=voucher.kind, value=voucher.value,
+                       currency=voucher.currency, min_spend_minor=voucher.min_spend_minor,
+                       max_discount_minor=voucher.max_discount_minor,
+                       starts_at=voucher.starts_at, ends_at=voucher.ends_at,
+                       total_limit=voucher.total_limit, per_buyer_limit=voucher.per_buyer_limit,
+                       seller_id=voucher.seller_id,
+                       used_count=await vouchers_repository.usage(pool, voucher.code))
