@@ -18,6 +18,8 @@ class OrdersSettings(ServiceSettings):
                                       description="Shipped orders arrive by then.")
     return_window_seconds: float = Field(default=15 * 86400,
                                          description="After delivery; then the sale is final.")
+    timer_lease_seconds: float = Field(
+        default=30, description="A timer claimed by a worker that died is retried after this.")
     payment_attempts: int = Field(default=5, description="Authorization tries after timeouts.")
     minor_monthly_cap_minor: dict[str, int] = Field(
         default_factory=lambda: {"GBP": 10000, "EUR": 12000, "USD": 13000, "IDR": 200_000_000},

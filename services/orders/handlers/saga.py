@@ -119,7 +119,8 @@ async def on_reservation_failed(conn: asyncpg.Connection, envelope: Envelope,
 
 async def run_timers(runtime: Any, provider: PaymentProvider, settings: OrdersSettings,
                      batch: int = 20) -> int:
-    timers = await repository.lease_due_timers(runtime.db, batch, lease_seconds=30)
+    timers = await repository.lease_due_timers(runtime.db, batch,
+                                               lease_seconds=settings.timer_lease_seconds)
     for timer in timers:
         try:
             await _fire(runtime.db, provider, settings, timer)

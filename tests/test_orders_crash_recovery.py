@@ -1,0 +1,119 @@
+"""The orders process is killed (SIGKILL) while a payment authorization is in flight; a new
+process resumes the saga from the database and the buyer is charged exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from libs.devstack.infra import Infra
+from libs.devstack.servers import REPO_ROOT, free_port
+from libs.testing import TEST_JWT_SECRET, bearer, eventually, run_service
+from services.catalog.app import create_app as create_catalog
+from services.catalog.settings import CatalogSettings
+
+pytestmark = pytest.mark.kafka
+SLOW_CARD = "4000000000000077"  # the simulator answers after 2 s
+
+
+def start_orders(infra: Infra, database_url: str, port: int, group: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": infra.redis_url,
+           "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
+           "JWT_SECRET": TEST_JWT_SECRET, "HTTP_PORT": str(port), "CONSUMER_GROUP": group,
+           "TIMER_LEASE_SECONDS": "1", "LOG_LEVEL": "WARNING"}
+    return subprocess.Popen([sys.executable, "-m", "services.orders"], env=env, cwd=REPO_ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+async def ready(client: httpx.AsyncClient) -> bool:
+    try:
+        return (await client.get("/readyz")).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+async def test_a_killed_orders_process_resumes_the_saga_and_charges_once(
+    infra: Infra, service_db_urls: dict[str, str], settings_for: Callable[..., Any],
+) -> None:
+    port, group = free_port(), f"orders-{secrets.token_hex(3)}"
+    first = start_orders(infra, service_db_urls["orders"], port, group)
+    second = None
+    try:
+        async with (
+            run_service(create_catalog(settings_for(CatalogSettings))) as catalog,
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as orders,
+        ):
+            assert await eventually(lambda: ready(orders), timeout=60)
+            subject = f"seller-{secrets.token_hex(3)}"
+            seller = (await catalog.client.post("/v1/sellers", headers=bearer("seller", subject),
+                                                json={"legal_name": "Crash Test Ltd",
+                                                      "country": "GB", "business_type": "company",
+                                                      "market": "GB"})).json()
+            await catalog.client.post(f"/v1/sellers/{seller['id']}/verification",
+                                      headers=bearer("operator"))
+            headers = bearer("seller", subject, seller_id=seller["id"])
+            category = (await catalog.client.post("/v1/categories", headers=bearer("operator"),
+                                                  json={"name": f"C {subject}"})).json()["id"]
+            product = (await catalog.client.post("/v1/products", headers=headers, json={
+                "title": "Stoneware teapot", "category_id": category, "skus": [{
+                    "code": f"TP-{subject}", "price_minor": 3200, "currency": "GBP",
+                    "stock": 5}]})).json()
+            await catalog.client.post(f"/v1/products/{product['id']}/submission", headers=headers)
+            sku = product["skus"][0]["id"]
+            buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
+
+            async def in_cart() -> bool:
+                response = await orders.put(f"/v1/cart/lines/{sku}", headers=buyer,
+                                            json={"quantity": 1})
+                return response.status_code == 200
+
+            assert await eventually(in_cart, timeout=60)
+            placed = await orders.post("/v1/checkout", headers={**buyer, "Idempotency-Key": "k1"},
+                                       json={"shipping_address": {
+                                           "name": "A", "line1": "1 High St", "city": "Bath",
+                                           "postcode": "BA1 1AA", "country": "GB"},
+                                           "payment": {"card_number": SLOW_CARD}})
+            order_id = placed.json()["orders"][0]["id"]
+
+            async def authorizing() -> bool:
+                order = (await orders.get(f"/v1/orders/{order_id}", headers=buyer)).json()
+                return order.get("status") == "awaiting_payment"
+
+            assert await eventually(authorizing, timeout=60, interval=0.05)
+            await asyncio.sleep(0.5)  # inside the provider's 2 s answer
+            first.send_signal(signal.SIGKILL)
+            first.wait(10)
+
+            second = start_orders(infra, service_db_urls["orders"], port, group)
+            assert await eventually(lambda: ready(orders), timeout=60)
+
+            async def held() -> bool:
+                order = (await orders.get(f"/v1/orders/{order_id}", headers=buyer)).json()
+                return order.get("status") == "on_hold"
+
+            assert await eventually(held, timeout=60), "the saga did not resume"
+            import asyncpg
+
+            conn = await asyncpg.connect(service_db_urls["orders"],
+                                         server_settings={"search_path": "orders"})
+            try:
+                charges = await conn.fetchval(
+                    "SELECT count(*) FROM simulated_provider_calls WHERE idempotency_key = $1",
+                    f"authorize-{order_id}")
+            finally:
+                await conn.close()
+            assert charges == 1
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(15)
