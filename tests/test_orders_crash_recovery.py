@@ -86,7 +86,7 @@ async def test_a_killed_orders_process_resumes_the_saga_and_charges_once(
 
             async def authorizing() -> bool:
                 order = (await orders.get(f"/v1/orders/{order_id}", headers=buyer)).json()
-                return order.get("status") == "awaiting_payment"
+                return bool(order.get("status") == "awaiting_payment")
 
             assert await eventually(authorizing, timeout=60, interval=0.05)
             await asyncio.sleep(0.5)  # inside the provider's 2 s answer
@@ -98,7 +98,7 @@ async def test_a_killed_orders_process_resumes_the_saga_and_charges_once(
 
             async def held() -> bool:
                 order = (await orders.get(f"/v1/orders/{order_id}", headers=buyer)).json()
-                return order.get("status") == "on_hold"
+                return bool(order.get("status") == "on_hold")
 
             assert await eventually(held, timeout=60), "the saga did not resume"
             import asyncpg

