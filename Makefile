@@ -4,7 +4,7 @@ UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test test-apache-kafka token lint typecheck events-doc smoke bench
+.PHONY: install run test test-apache-kafka token lint typecheck events-doc smoke bench bench-checkout
 
 install:  ## a virtualenv with the pinned dependencies (uv.lock)
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
@@ -29,6 +29,9 @@ token: install  ## make token ROLE=seller SUBJECT=u-1 [SELLER_ID=..] [SHOP_ID=..
 
 bench: install  ## catalog benchmarks against the running stack (or a fresh seeded one); prints figures
 	$(UV) run python -m benchmarks.catalog
+
+bench-checkout: install  ## checkout end to end against the running stack (RATE=150 SECONDS=300)
+	$(UV) run python -m benchmarks.checkout --rate $(or $(RATE),150) --seconds $(or $(SECONDS),300)
 
 lint: install
 	$(UV) run ruff check .

@@ -1,0 +1,216 @@
+"""Checkout end to end, printed as figures (not asserted): `make bench-checkout`.
+
+Open-loop load at a target rate: each virtual buyer puts a SKU in the cart and checks out (the
+checkout request's own latency is measured); the time to the order's outcome is measured from
+the checkout request to the `order.confirmed` / `order.cancelled` event on Kafka. Afterwards a
+reconciliation: every accepted order confirmed or cancelled for a stated reason, none lost or
+doubled, and catalog's stock consistent with the confirmed orders.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import secrets
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer
+
+from libs.auth.dev_token import mint
+from libs.events.envelope import from_kafka
+
+ADDRESS = {"name": "Bench Buyer", "line1": "1 Test Street", "city": "Leeds",
+           "postcode": "LS1 1AA", "country": "GB"}
+UNITS = 1_000_000
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] if ordered else 0.0
+
+
+async def setup(client: httpx.AsyncClient, stack: dict[str, Any], skus: int) -> list[str]:
+    catalog, secret = stack["services"]["catalog"], stack["jwt_secret"]
+    subject = f"bench-{secrets.token_hex(3)}"
+    operator = {"Authorization": "Bearer " + mint(secret, subject="bench-ops", roles=["operator"])}
+    seller = (await client.post(f"{catalog}/v1/sellers", json={
+        "legal_name": "Bench Checkout Ltd", "country": "GB", "business_type": "company",
+        "market": "GB"}, headers={"Authorization": "Bearer " + mint(
+            secret, subject=subject, roles=["seller"])})).json()
+    await client.post(f"{catalog}/v1/sellers/{seller['id']}/verification", headers=operator)
+    headers = {"Authorization": "Bearer " + mint(secret, subject=subject, roles=["seller"],
+                                                 seller_id=seller["id"])}
+    category = (await client.post(f"{catalog}/v1/categories", headers=operator, json={
+        "name": f"Bench {subject}"})).json()["id"]
+    ids = []
+    for n in range(skus):
+        product = (await client.post(f"{catalog}/v1/products", headers=headers, json={
+            # Distinct titles: near-duplicates would (rightly) wait for an operator.
+            "title": f"{secrets.token_hex(5)} stoneware mug", "category_id": category, "skus": [{
+                "code": f"BM-{subject}-{n}", "price_minor": 1500 + n, "currency": "GBP",
+                "stock": UNITS}]})).json()
+        submitted = (await client.post(f"{catalog}/v1/products/{product['id']}/submission",
+                                       headers=headers)).json()
+        if submitted["outcome"] != "auto_approved":
+            raise RuntimeError(f"bench product not approved: {submitted['reasons']}")
+        ids.append(product["skus"][0]["id"])
+    print(f"  {skus} bench products live; waiting for orders to hear of them", flush=True)
+    probe = {"Authorization": "Bearer " + mint(secret, subject="bench-probe", roles=["buyer"])}
+    deadline = time.perf_counter() + 60
+    for sku in ids:  # wait until orders has heard of every SKU
+        while (await client.put(f"{stack['services']['orders']}/v1/cart/lines/{sku}",
+                                headers=probe, json={"quantity": 1})).status_code != 200:
+            if time.perf_counter() > deadline:
+                raise RuntimeError("orders never heard of the bench products")
+            await asyncio.sleep(0.2)
+        await client.delete(f"{stack['services']['orders']}/v1/cart/lines/{sku}", headers=probe)
+    return ids
+
+
+async def run(stack: dict[str, Any], rate: float, seconds: float, skus: int) -> None:
+    orders_url, secret = stack["services"]["orders"], stack["jwt_secret"]
+    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        print("  setting up a seller and products ...", flush=True)
+        sku_ids = await setup(client, stack, skus)
+        print("  joining the outcome watcher ...", flush=True)
+        outcomes: dict[str, tuple[str, float]] = {}
+        watcher = AIOKafkaConsumer("orders.order.v1", bootstrap_servers=stack["kafka_bootstrap"],
+                                   group_id=f"bench-{secrets.token_hex(3)}",
+                                   auto_offset_reset="latest", enable_auto_commit=False)
+        await watcher.start()
+        while not watcher.assignment():
+            await watcher.getmany(timeout_ms=200)
+        stop_watching = asyncio.Event()
+
+        async def watch() -> None:
+            while not stop_watching.is_set():
+                for records in (await watcher.getmany(timeout_ms=200)).values():
+                    now = time.perf_counter()
+                    for record in records:
+                        event = from_kafka(record.key, record.value, record.headers)
+                        if event.type in ("order.confirmed", "order.cancelled"):
+                            outcomes.setdefault(event.data["order_id"], (event.type, now))
+
+        watching = asyncio.create_task(watch())
+        print(f"  offering {rate} checkouts/s for {seconds:.0f} s ...", flush=True)
+        started_at: dict[str, float] = {}
+        checkout_ms: list[float] = []
+        failures: Counter[str] = Counter()
+        accepted: list[str] = []
+
+        async def one_buyer(n: int) -> None:
+            buyer = {"Authorization": "Bearer " + mint(secret, subject=f"bench-buyer-{run_id}-{n}",
+                                                       roles=["buyer"])}
+            sku = sku_ids[n % len(sku_ids)]
+            try:
+                await client.put(f"{orders_url}/v1/cart/lines/{sku}", headers=buyer,
+                                 json={"quantity": 1})
+                began = time.perf_counter()
+                response = await client.post(
+                    f"{orders_url}/v1/checkout",
+                    headers={**buyer, "Idempotency-Key": f"{run_id}-{n}"},
+                    json={"shipping_address": ADDRESS,
+                          "payment": {"card_number": "4242424242424242"}})
+                checkout_ms.append((time.perf_counter() - began) * 1000)
+                if response.status_code != 201:
+                    failures[str(response.status_code)] += 1
+                    return
+                for order in response.json()["orders"]:
+                    started_at[order["id"]] = began
+                    accepted.append(order["id"])
+            except httpx.HTTPError as exc:
+                failures[type(exc).__name__] += 1
+
+        run_id = secrets.token_hex(3)  # buyers and keys are new on every run
+        tasks = []
+        begin = time.perf_counter()
+        n = 0
+        while time.perf_counter() - begin < seconds:
+            due = begin + n / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one_buyer(n)))
+            n += 1
+        await asyncio.gather(*tasks)
+        offered = time.perf_counter() - begin
+        deadline = time.perf_counter() + 120
+        while len([o for o in accepted if o in outcomes]) < len(accepted) and \
+                time.perf_counter() < deadline:
+            await asyncio.sleep(0.5)
+        stop_watching.set()
+        await watching
+        await watcher.stop()
+
+    e2e = [(outcomes[o][1] - started_at[o]) * 1000 for o in accepted if o in outcomes]
+    kinds = Counter(outcomes[o][0] for o in accepted if o in outcomes)
+    last = max((outcomes[o][1] for o in accepted if o in outcomes), default=begin)
+    print(f"offered {n} checkouts at {rate}/s over {offered:.0f} s; accepted {len(accepted)}; "
+          f"refused {dict(failures)}")
+    print(f"  checkout request: p50 {pct(checkout_ms, 50):.0f} ms, p99 {pct(checkout_ms, 99):.0f} ms")
+    print(f"  checkout -> outcome event: p50 {pct(e2e, 50):.0f} ms, p99 {pct(e2e, 99):.0f} ms; "
+          f"outcomes {dict(kinds)}; {len(e2e) / (last - begin):.1f} orders/s decided")
+    await reconcile(stack, accepted, sku_ids)
+
+
+async def reconcile(stack: dict[str, Any], accepted: list[str], sku_ids: list[str]) -> None:
+    conn = await asyncpg.connect(stack["database_url"])
+    try:
+        for _ in range(120):  # catalog commits confirmed orders' stock by event: let it settle
+            settled = await conn.fetchval(
+                """SELECT count(*) = 0 FROM catalog.reservations
+                   WHERE order_id = ANY($1::uuid[]) AND status = 'active'""", accepted)
+            if settled:
+                break
+            await asyncio.sleep(1)
+        rows = await conn.fetch(
+            """SELECT o.status, o.cancel_reason, count(*) AS n FROM orders.orders o
+               WHERE o.id = ANY($1::uuid[]) GROUP BY 1, 2""", accepted)
+        stored = await conn.fetchval("SELECT count(*) FROM orders.orders WHERE id = ANY($1::uuid[])",
+                                     accepted)
+        doubled = await conn.fetchval(
+            """SELECT count(*) FROM (SELECT checkout_id FROM orders.orders
+               WHERE buyer_id LIKE 'bench-buyer-%' GROUP BY buyer_id, checkout_id
+               HAVING count(*) > 1) d""")
+        confirmed_units = await conn.fetchval(
+            """SELECT coalesce(sum(l.quantity), 0) FROM orders.order_lines l
+               JOIN orders.orders o ON o.id = l.order_id
+               WHERE o.id = ANY($1::uuid[]) AND o.status <> 'cancelled'""", accepted)
+        stock = await conn.fetchrow(
+            """SELECT sum(on_hand) AS on_hand, sum(reserved) AS reserved FROM catalog.stock
+               WHERE sku_id = ANY($1::uuid[])""", sku_ids)
+    finally:
+        await conn.close()
+    by_status = {f"{r['status']}{'/' + r['cancel_reason'] if r['cancel_reason'] else ''}": r["n"]
+                 for r in rows}
+    print(f"  reconciliation: {stored} of {len(accepted)} accepted orders stored, "
+          f"{doubled} doubled; by status {by_status}")
+    print(f"  stock: units confirmed {confirmed_units}; catalog on hand "
+          f"{UNITS * len(sku_ids) - stock['on_hand']} fewer, reserved {stock['reserved']} "
+          f"(consistent: {UNITS * len(sku_ids) - stock['on_hand'] == confirmed_units})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stack", default=".stack/stack.json")
+    parser.add_argument("--rate", type=float, default=150, help="checkouts per second offered")
+    parser.add_argument("--seconds", type=float, default=300)
+    parser.add_argument("--skus", type=int, default=20)
+    args = parser.parse_args()
+    stack = json.loads(Path(args.stack).read_text())
+    print(f"machine: {platform.machine()}, Python {platform.python_version()}, Kafka "
+          f"{stack.get('kafka_flavour')}; the load generator shares the machine", flush=True)
+    asyncio.run(run(stack, args.rate, args.seconds, args.skus))
+
+
+if __name__ == "__main__":
+    main()
