@@ -144,7 +144,7 @@ async def run(stack: dict[str, Any], rate: float, seconds: float, skus: int) -> 
         offered = time.perf_counter() - begin
         deadline = time.perf_counter() + 120
         while len([o for o in accepted if o in outcomes]) < len(accepted) and \
-                time.perf_counter() < deadline:
+                time.perf_counter() < deadline:  # noqa: ASYNC110 - progress is a shared dict
             await asyncio.sleep(0.5)
         stop_watching.set()
         await watching
