@@ -92,13 +92,7 @@ class SubmissionResult(BaseModel):
     reasons: list[dict[str, Any]]
 
 
-class BuyerSku(BaseModel):
-    id: UUID
-    code: str
-    options: dict[str, str]
-    price_minor: int
-    compare_at_minor: int | None
-    currency: str
+class BuyerSku(SkuView):
     available: int
     in_stock: bool
 
