@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from libs.field_error import FieldError
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://docs.socialcommerce.dev/problems/"
 
@@ -78,6 +80,10 @@ def validation_problem(exc: RequestValidationError) -> Problem:
     return Problem(422, "Validation failed", f"Invalid field(s): {fields}", errors=errors)
 
 
+def field_problem(exc: FieldError) -> Problem:
+    return Problem(422, "Validation failed", str(exc), errors=[exc.as_error()])
+
+
 _STATUS_TITLES = {
     400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found",
     405: "Method not allowed", 409: "Conflict", 413: "Payload too large",
@@ -90,6 +96,10 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(exc, request)
+
+    @app.exception_handler(FieldError)
+    async def _field(request: Request, exc: FieldError) -> JSONResponse:
+        return problem_response(field_problem(exc), request)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

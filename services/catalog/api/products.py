@@ -25,7 +25,6 @@ from services.catalog.domain.products import (
     PriceChange,
     Product,
     ProductChanges,
-    ProductError,
     ProductStatus,
 )
 from services.catalog.handlers import products as listing
@@ -123,10 +122,6 @@ class SearchHit(BaseModel):
     published_at: datetime
 
 
-def _problem(exc: ProductError) -> Problem:
-    return field_problem(exc.field, str(exc), exc.code)
-
-
 async def own_product(conn: Any, product_id: UUID, seller_id: UUID, *,
                       for_update: bool = False) -> Product:
     product = await products_repository.get(conn, product_id, for_update=for_update)
@@ -145,10 +140,7 @@ async def create(
     seller_id = acting_seller(principal)
 
     async def work(conn: Any) -> tuple[int, Any]:
-        try:
-            product = await listing.create_product(conn, seller_id, body)
-        except ProductError as exc:
-            raise _problem(exc) from exc
+        product = await listing.create_product(conn, seller_id, body)
         return 201, ProductView.of(product).model_dump(mode="json")
 
     return await idempotency.run_idempotent(
@@ -202,8 +194,6 @@ async def edit_product(
                     for p in patch.prices])
         try:
             edited, _ = await listing.edit(conn, product, changes, seller.currency)
-        except ProductError as exc:
-            raise _problem(exc) from exc
         except InvalidTransition as exc:
             raise Problem(409, "Conflict", str(exc)) from exc
     return ProductView.of(edited)

@@ -22,7 +22,6 @@ from services.catalog.adapters import product_cache, sellers_repository
 from services.catalog.domain.sellers import (
     BusinessType,
     InvalidTransition,
-    RegistrationError,
     Seller,
     SellerStatus,
     Tier,
@@ -76,15 +75,11 @@ async def register(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> Any:
     runtime = _runtime(request)
-    try:
-        seller = register_seller(
-            owner_subject=principal.subject, legal_name=registration.legal_name,
-            country=registration.country, business_type=registration.business_type,
-            market=registration.market, tier=registration.tier, now=datetime.now(UTC),
-        )
-    except RegistrationError as exc:
-        raise Problem(422, "Validation failed", str(exc),
-                      errors=[{"field": exc.field, "message": str(exc), "code": "invalid"}]) from exc
+    seller = register_seller(
+        owner_subject=principal.subject, legal_name=registration.legal_name,
+        country=registration.country, business_type=registration.business_type,
+        market=registration.market, tier=registration.tier, now=datetime.now(UTC),
+    )
 
     async def work(conn: Any) -> tuple[int, Any]:
         try:
@@ -166,9 +161,6 @@ async def _decide(
             changed, event = action(seller, datetime.now(UTC))
         except InvalidTransition as exc:
             raise Problem(409, "Conflict", str(exc), current_status=seller.status.value) from exc
-        except RegistrationError as exc:
-            raise Problem(422, "Validation failed", str(exc), errors=[
-                {"field": exc.field, "message": str(exc), "code": "invalid"}]) from exc
         await sellers_repository.record_status_change(conn, changed, actor=principal.subject,
                                                       reason=reason)
         await enqueue(conn, runtime.settings.service_name, event)

@@ -13,8 +13,8 @@ from libs.auth.principal import Principal, Role
 from libs.db.transaction import transaction
 from libs.errors import Problem
 from services.catalog.adapters import stock_repository
-from services.catalog.api._common import acting_seller, field_problem, runtime
-from services.catalog.domain.stock import StockError, StockLevel
+from services.catalog.api._common import acting_seller, runtime
+from services.catalog.domain.stock import StockLevel
 from services.catalog.handlers import inventory
 
 router = APIRouter(prefix="/v1/skus/{sku_id}/stock", tags=["stock"])
@@ -78,12 +78,9 @@ async def adjust_stock(
         if body.expected_version is not None and body.expected_version != level.version:
             raise Problem(409, "Conflict", "The stock changed since you read it.",
                           current_version=level.version)
-        try:
-            adjusted = level
-            if body.delta is not None or body.set_to is not None:
-                adjusted = level.adjusted(delta=body.delta, set_to=body.set_to)
-        except StockError as exc:
-            raise field_problem(exc.field, str(exc), exc.code) from exc
+        adjusted = level
+        if body.delta is not None or body.set_to is not None:
+            adjusted = level.adjusted(delta=body.delta, set_to=body.set_to)
         if body.low_stock_threshold is not None:
             from dataclasses import replace
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from uuid import UUID
 
+from libs.field_error import FieldError
 from libs.markets import MARKET_CURRENCIES
 
 _ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -50,10 +51,8 @@ class EffectiveRules:
     prohibited_markets: frozenset[str]
 
 
-class CategoryError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+class CategoryError(FieldError):
+    """A category definition that cannot be."""
 
 
 def validate_new_category(

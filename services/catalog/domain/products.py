@@ -14,6 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
+from libs.field_error import FieldError
+
 MAX_SKUS = 100
 MAX_IMAGES = 20
 
@@ -26,11 +28,8 @@ class ProductStatus(StrEnum):
     DEACTIVATED = "deactivated"
 
 
-class ProductError(ValueError):
-    def __init__(self, field: str, message: str, code: str = "invalid") -> None:
-        super().__init__(message)
-        self.field = field
-        self.code = code
+class ProductError(FieldError):
+    """A listing or SKU that breaks the rules."""
 
 
 class InvalidTransition(Exception):

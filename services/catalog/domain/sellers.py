@@ -14,6 +14,7 @@ from libs.events.schemas.catalog import (
     SellerSuspended,
     SellerVerified,
 )
+from libs.field_error import FieldError
 from libs.ids import new_id
 from libs.markets import currency_of
 
@@ -34,10 +35,8 @@ class Tier(StrEnum):
     CROSS_BORDER = "cross_border"
 
 
-class RegistrationError(ValueError):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+class RegistrationError(FieldError):
+    """A registration or onboarding decision that cannot be."""
 
 
 @dataclass(frozen=True)

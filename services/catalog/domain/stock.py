@@ -8,15 +8,13 @@ units leave stock) or released (they become available again).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from enum import StrEnum
 from uuid import UUID
 
+from libs.field_error import FieldError
 
-class StockError(ValueError):
-    def __init__(self, field: str, message: str, code: str = "invalid") -> None:
-        super().__init__(message)
-        self.field = field
-        self.code = code
+
+class StockError(FieldError):
+    """A stock change that would break the stock rules."""
 
 
 @dataclass(frozen=True)
@@ -50,12 +48,6 @@ class StockLevel:
         """True once, at the change that takes available under the threshold."""
         return (self.low_stock_threshold > 0 and self.available < self.low_stock_threshold
                 <= before.available)
-
-
-class ReservationStatus(StrEnum):
-    ACTIVE = "active"
-    COMMITTED = "committed"
-    RELEASED = "released"
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from services.orders.domain.age_rules import (
     check_restricted_products,
 )
 from services.orders.domain.checkout import (
-    CheckoutError,
     DraftOrder,
     revalidate,
     split_by_seller,
@@ -97,11 +96,7 @@ async def checkout(
             raise Problem(422, "Validation failed", "The cart is empty.", errors=[
                 {"field": "cart", "message": "empty", "code": "cart_empty"}])
         skus = await repository.skus(conn, [line.sku_id for line in lines])
-        try:
-            changes = revalidate(lines, skus)
-        except CheckoutError as exc:
-            raise Problem(422, "Validation failed", str(exc), errors=[
-                {"field": exc.field, "message": str(exc), "code": exc.code}]) from exc
+        changes = revalidate(lines, skus)
         if changes:
             raise _PricesChanged(changes)
         today = datetime.now(UTC).date()

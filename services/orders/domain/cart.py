@@ -10,13 +10,6 @@ MAX_QUANTITY = 99
 MAX_LINES = 50
 
 
-class CartError(ValueError):
-    def __init__(self, field: str, message: str, code: str = "invalid") -> None:
-        super().__init__(message)
-        self.field = field
-        self.code = code
-
-
 @dataclass(frozen=True)
 class Attribution:
     """Where the buyer met the product: credits creators and live sessions."""
@@ -40,8 +33,3 @@ class CartLine:
     source: Attribution = field(default_factory=Attribution)
     added_at: datetime | None = None
 
-
-def check_quantity(quantity: int) -> None:
-    if not 1 <= quantity <= MAX_QUANTITY:
-        raise CartError("quantity", f"a quantity is between 1 and {MAX_QUANTITY}",
-                        "quantity_out_of_range")

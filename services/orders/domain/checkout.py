@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
+from libs.field_error import FieldError
 from services.orders.domain.cart import CartLine
 from services.orders.domain.catalog_view import SkuView
 
@@ -28,11 +29,8 @@ DEFAULT_RATES: Mapping[str, ShippingRate] = {
 }
 
 
-class CheckoutError(ValueError):
-    def __init__(self, field: str, message: str, code: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.code = code
+class CheckoutError(FieldError):
+    """A cart that cannot be checked out as it is."""
 
 
 @dataclass(frozen=True)
