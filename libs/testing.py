@@ -32,6 +32,15 @@ def bearer(role: str | list[str], subject: str | None = None, **claims: Any) -> 
     return {"Authorization": f"Bearer {token(role, subject, **claims)}"}
 
 
+def distinct_title(base: str) -> str:
+    """A title moderation will not take for a near-duplicate of the seller's other listings.
+
+    A short random suffix is not enough: two titles that share a long stem and differ in a
+    few hex characters can cross the similarity threshold by chance.
+    """
+    return f"{base} {secrets.token_hex(16)}"
+
+
 @dataclass
 class Scratch:
     """A fresh schema with only the platform tables, and a pool on it."""

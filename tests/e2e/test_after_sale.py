@@ -25,7 +25,7 @@ from libs.events.schemas.fulfillment import (
 from libs.events.schemas.support import DisputeResolved, RefundedLine
 from libs.ids import new_id
 from libs.kafka import create_producer
-from libs.testing import RunningService, bearer, eventually, run_service
+from libs.testing import RunningService, bearer, distinct_title, eventually, run_service
 from services.catalog.app import create_app as create_catalog
 from services.catalog.settings import CatalogSettings
 from services.orders.app import create_app as create_orders
@@ -77,7 +77,7 @@ async def world(settings_for: Callable[..., Any], kafka_bootstrap: str) -> Async
 async def bought(world: World, *, quantity: int = 2, price: int = 2000,
                  creator: str | None = None, rate_bps: int | None = None) -> dict[str, Any]:
     product = (await world.catalog.client.post("/v1/products", headers=world.seller_headers, json={
-        "title": f"Fig and cedar candle {secrets.token_hex(3)}", "category_id": world.category,
+        "title": distinct_title("Fig and cedar candle"), "category_id": world.category,
         "skus": [{"code": f"FIG-{secrets.token_hex(4)}", "price_minor": price,
                   "currency": "GBP", "stock": 10}]})).json()
     await world.catalog.client.post(f"/v1/products/{product['id']}/submission",

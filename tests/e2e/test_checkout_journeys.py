@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from libs.testing import RunningService, bearer, eventually, run_service
+from libs.testing import RunningService, bearer, distinct_title, eventually, run_service
 from services.catalog.app import create_app as create_catalog
 from services.catalog.settings import CatalogSettings
 from services.orders.app import create_app as create_orders
@@ -49,7 +49,7 @@ async def shop(settings_for: Callable[..., Any]) -> AsyncIterator[Shop]:
 
 async def live_sku(shop: Shop, stock: int, price: int = 2500, category: str | None = None) -> str:
     product = (await shop.catalog.client.post("/v1/products", headers=shop.seller_headers, json={
-        "title": f"Breton striped top {secrets.token_hex(3)}", "category_id":
+        "title": distinct_title("Breton striped top"), "category_id":
             category or shop.category,
         "skus": [{"code": f"BRT-{secrets.token_hex(4)}", "price_minor": price,
                   "currency": "GBP", "stock": stock}]})).json()

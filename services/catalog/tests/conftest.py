@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from libs.testing import RunningService, bearer, run_service
+from libs.testing import RunningService, bearer, distinct_title, run_service
 from services.catalog.app import create_app
 from services.catalog.settings import CatalogSettings
 
@@ -65,7 +65,7 @@ def product_body(category_id: str, currency: str = "GBP", *, title: str | None =
                  skus: list[dict[str, Any]] | None = None, **fields: Any) -> dict[str, Any]:
     code = secrets.token_hex(4)
     return {
-        "title": title or f"Waxed cotton field jacket {code}",
+        "title": title or distinct_title("Waxed cotton field jacket"),
         "description": "Water-resistant, made in Wales.",
         "category_id": category_id, "images": ["https://cdn.example/jacket.jpg"],
         "attributes": {}, **fields,
