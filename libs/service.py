@@ -51,6 +51,8 @@ class ServiceDefinition:
     api_key_resolver: Callable[[Runtime], ApiKeyResolver] | None = None
     on_start: Callable[[Runtime], None] | None = None
     """Runs once the connections exist, before any handler or task does."""
+    on_stop: Callable[[Runtime], Awaitable[None]] | None = None
+    """Runs first when the service stops (close what `on_start` opened)."""
     background: Mapping[str, Callable[[Runtime], Awaitable[None]]] = field(default_factory=dict)
     """Long-running work of the service (timers, job workers), supervised like the consumer."""
 
@@ -72,6 +74,9 @@ class Runtime:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._task_errors: dict[str, str] = {}
         self._graceful: set[str] = set()
+        self.components: dict[str, Any] = {}
+        """Service-specific collaborators built in `on_start` (a service's own Redis scripts,
+        its real-time hub), for its routes to reach through the runtime."""
 
     @property
     def consumer_group(self) -> str:
@@ -207,6 +212,9 @@ class Runtime:
         return checks
 
     async def stop(self) -> None:
+        if self.definition.on_stop is not None and self.started.is_set():
+            with contextlib.suppress(Exception):
+                await self.definition.on_stop(self)
         if self.consumer is not None:
             self.consumer.stop()
         if self.relay is not None:

@@ -43,6 +43,7 @@ class Stack:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.urls: dict[str, str] = {}
         self.jwt_secret = secrets.token_urlsafe(32)
+        self.claim_token_secret = secrets.token_urlsafe(32)
 
     def start(self) -> dict[str, Any]:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -58,6 +59,7 @@ class Stack:
                 "REDIS_URL": redis_db_url(self.infra.redis_url, index),
                 "KAFKA_BOOTSTRAP_SERVERS": self.infra.kafka_bootstrap_servers,
                 "JWT_SECRET": self.jwt_secret,
+                "CLAIM_TOKEN_SECRET": self.claim_token_secret,
                 "HTTP_PORT": str(port),
                 "DEV_MODE": "true",
                 "RELAY_POLL_INTERVAL_SECONDS": "0.5",

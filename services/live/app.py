@@ -1,4 +1,5 @@
-"""The live service: live shopping sessions, pinned products, flash deals, real-time fan-out, chat, gifts."""
+"""The live service: live shopping sessions, pinned products, flash deals, real-time fan-out,
+chat, gifts, analytics and replay."""
 
 from __future__ import annotations
 
@@ -7,16 +8,23 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from libs.service import ServiceDefinition, create_service_app
-from services.live.handlers import HANDLERS
+from services.live import components
+from services.live.api import analytics, chat, deals, gifts, realtime, sessions, showcase
+from services.live.handlers import HANDLERS, deal_clock
 from services.live.settings import LiveSettings
 
 
 def create_app(settings: LiveSettings | None = None) -> FastAPI:
     return create_service_app(ServiceDefinition(
         name="live",
-        description="Live shopping sessions, pinned products, flash deals, real-time fan-out, chat, gifts.",
+        description="Live shopping sessions, pinned products, flash deals, real-time fan-out, "
+                    "chat, gifts, analytics and replay.",
         settings=settings or LiveSettings(),
         migrations_dir=Path(__file__).parent / "migrations",
-        routers=[],
+        routers=[sessions.router, showcase.router, deals.router, realtime.router, chat.router,
+                 gifts.router, analytics.router],
         handlers=HANDLERS,
+        on_start=components.build,
+        on_stop=components.close,
+        background={"deal-clock": deal_clock.run},
     ))

@@ -1,8 +1,33 @@
 from __future__ import annotations
 
+from pydantic import Field, SecretStr
+
 from libs.settings import ServiceSettings
 
 
 class LiveSettings(ServiceSettings):
     service_name: str = "live"
     http_port: int = 8003
+    claim_token_secret: SecretStr = Field(
+        default=SecretStr("dev-only-claims-change-me"),
+        description="Signs flash-deal claim tokens; live and orders must share it.")
+    payment_window_seconds: int = Field(
+        default=300, ge=30, le=3600, description="How long a claim token can be checked out.")
+    claim_grace_seconds: int = Field(
+        default=30, ge=0, le=600,
+        description="A claim expires this long after its token does, so a checkout made at the "
+                    "last second reaches live (by event) before the unit is handed back.")
+    replay_window_events: int = Field(
+        default=2000, ge=100, description="Real-time events kept per session for reconnection.")
+    connection_queue_size: int = Field(
+        default=256, ge=8, description="Events buffered per connection before a slow client "
+                                       "is disconnected (it reconnects with its last event id).")
+    chat_messages_per_window: int = Field(default=5, ge=1, description="Per user and session.")
+    chat_window_seconds: float = Field(default=10, gt=0)
+    chat_max_length: int = Field(default=300, ge=1, le=2000)
+    host_share_percent: int = Field(default=70, ge=0, le=100,
+                                    description="The host's share of a gift's tokens.")
+    units_left_interval_seconds: float = Field(
+        default=0.25, gt=0, description="At most one 'units left' update per deal this often.")
+    viewers_interval_seconds: float = Field(
+        default=1.0, gt=0, description="At most one viewer-count update per session this often.")

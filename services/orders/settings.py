@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from libs.settings import ServiceSettings
 
@@ -24,3 +24,9 @@ class OrdersSettings(ServiceSettings):
     minor_monthly_cap_minor: dict[str, int] = Field(
         default_factory=lambda: {"GBP": 10000, "EUR": 12000, "USD": 13000, "IDR": 200_000_000},
         description="Monthly spending cap of buyers under 18, per currency (minor units).")
+    claim_token_secret: SecretStr = Field(
+        default=SecretStr("dev-only-claims-change-me"),
+        description="Verifies flash-deal claim tokens; live signs them with the same secret.")
+    token_price_minor: dict[str, int] = Field(
+        default_factory=lambda: {"GBP": 1, "EUR": 1, "USD": 1, "IDR": 150},
+        description="What one gift token costs, per currency (minor units).")

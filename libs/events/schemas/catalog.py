@@ -198,7 +198,8 @@ class ReservedLine(BaseModel):
 
 @register
 class InventoryReserved(Event):
-    """All lines of an order were reserved, until `expires_at`."""
+    """All lines of an order were reserved, until `expires_at`. A flash deal's units are set
+    aside the same way: `order_id` is then the deal's id."""
 
     type = "inventory.reserved"
     topic = "catalog.inventory.v1"
@@ -219,7 +220,8 @@ class ShortLine(BaseModel):
 
 @register
 class InventoryReservationFailed(Event):
-    """Nothing was reserved for the order (all-or-nothing): these lines could not be."""
+    """Nothing was reserved for the order (all-or-nothing): these lines could not be. For a
+    flash deal, `order_id` is the deal's id."""
 
     type = "inventory.reservation_failed"
     topic = "catalog.inventory.v1"

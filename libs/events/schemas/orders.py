@@ -17,6 +17,12 @@ class OrderLine(BaseModel):
     sku_id: UUID
     quantity: int = Field(gt=0)
     unit_price_minor: int = Field(ge=0)
+    live_session_id: UUID | None = Field(
+        default=None, description="The live session the buyer found it in (attribution).")
+    deal_id: UUID | None = Field(
+        default=None, description="A flash deal's line: catalog takes its units from the "
+                                  "deal's set-aside stock.")
+    claim_id: UUID | None = Field(default=None, description="The flash-deal claim it redeems.")
 
 
 @register
@@ -222,3 +228,19 @@ class CommissionPayable(Event):
     creator_id: str
     amount_minor: int
     currency: str
+
+
+@register
+class WalletToppedUp(Event):
+    """A buyer paid for gift tokens; live credits the buyer's wallet."""
+
+    type = "wallet.topped_up"
+    topic = "orders.wallet.v1"
+    key_field = "topup_id"
+
+    topup_id: UUID
+    buyer_id: str
+    tokens: int = Field(gt=0)
+    amount_minor: int = Field(gt=0)
+    currency: str
+    paid_at: datetime

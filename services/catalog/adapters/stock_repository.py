@@ -92,12 +92,16 @@ async def reservation(conn: asyncpg.Connection, order_id: UUID,
 
 
 async def hold(conn: asyncpg.Connection, reservation_id: UUID, order_id: UUID,
-               wanted: dict[UUID, int], expires_at: datetime) -> list[tuple[StockLevel, StockLevel]]:
+               wanted: dict[UUID, int], expires_at: datetime,
+               already_reserved: dict[UUID, int] | None = None,
+               ) -> list[tuple[StockLevel, StockLevel]]:
     """Reserve every line or raise DoesNotFit (the caller's transaction then rolls back).
-    Returns (before, after) levels per SKU for low-stock checks."""
+    `already_reserved` units (moved over from a flash deal's set-aside) count towards the
+    lines without being reserved again. Returns (before, after) levels per SKU for low-stock
+    checks."""
     changes = []
     for sku_id in sorted(wanted):
-        quantity = wanted[sku_id]
+        quantity = wanted[sku_id] - (already_reserved or {}).get(sku_id, 0)
         row = await conn.fetchrow(
             """UPDATE stock SET reserved = reserved + $2, version = version + 1,
                                 updated_at = now()
@@ -175,3 +179,38 @@ async def tombstone(conn: asyncpg.Connection, reservation_id: UUID, order_id: UU
         """INSERT INTO reservations (id, order_id, status, expires_at, ended_at, end_reason)
            VALUES ($1, $2, 'released', now(), now(), 'cancelled before reservation')
            ON CONFLICT (order_id) DO NOTHING""", reservation_id, order_id)
+
+
+async def take_from_set_aside(conn: asyncpg.Connection, owner_id: UUID, sku_id: UUID,
+                              quantity: int) -> bool:
+    """Moves units out of an active set-aside (a flash deal's reservation), still reserved;
+    False when it holds fewer than `quantity`."""
+    status: str = await conn.execute(
+        """UPDATE reservation_lines l SET quantity = l.quantity - $3
+           FROM reservations r
+           WHERE r.id = l.reservation_id AND r.order_id = $1 AND r.status = 'active'
+             AND l.sku_id = $2 AND l.quantity >= $3""", owner_id, sku_id, quantity)
+    return status != "UPDATE 0"
+
+
+async def release_from_set_aside(conn: asyncpg.Connection, owner_id: UUID, sku_id: UUID,
+                                 quantity: int, reason: str) -> int:
+    """Hands up to `quantity` units of an active set-aside back to available; returns how many."""
+    line = await conn.fetchrow(
+        """SELECT l.reservation_id, l.quantity FROM reservation_lines l
+           JOIN reservations r ON r.id = l.reservation_id
+           WHERE r.order_id = $1 AND r.status = 'active' AND l.sku_id = $2
+           FOR UPDATE OF l""", owner_id, sku_id)
+    if line is None:
+        return 0
+    released = min(int(line["quantity"]), quantity)
+    if released == 0:
+        return 0
+    await conn.execute(
+        "UPDATE reservation_lines SET quantity = quantity - $3 "
+        "WHERE reservation_id = $1 AND sku_id = $2", line["reservation_id"], sku_id, released)
+    await conn.execute(
+        """UPDATE stock SET reserved = reserved - $2, version = version + 1, updated_at = now()
+           WHERE sku_id = $1""", sku_id, released)
+    await _movement(conn, sku_id, reason, "live", str(owner_id))
+    return released

@@ -2,6 +2,9 @@
 
 from libs.consumer import Handler
 from services.catalog.handlers.inventory import (
+    on_claim_expired,
+    on_deal_created,
+    on_deal_ended,
     on_order_cancelled,
     on_order_confirmed,
     on_order_placed,
@@ -13,4 +16,7 @@ HANDLERS: dict[str, Handler] = {
     "order.confirmed": on_order_confirmed,
     "order.cancelled": on_order_cancelled,
     "stock.received": on_stock_received,
+    "live.deal.created": on_deal_created,
+    "live.deal.ended": on_deal_ended,
+    "live.claim.expired": on_claim_expired,
 }

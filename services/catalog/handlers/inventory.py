@@ -12,6 +12,7 @@ from libs.db.transaction import after_commit, transaction
 from libs.events.envelope import Envelope
 from libs.events.schemas import catalog as events
 from libs.events.schemas.fulfillment import StockReceived
+from libs.events.schemas.live import LiveClaimExpired, LiveDealCreated, LiveDealEnded
 from libs.events.schemas.orders import OrderCancelled, OrderConfirmed, OrderPlaced
 from libs.ids import new_id
 from libs.outbox import enqueue
@@ -19,6 +20,7 @@ from services.catalog.adapters import product_cache, stock_repository
 from services.catalog.domain.stock import StockLevel, merge_lines, shortfalls
 
 SOURCE = "catalog"
+DEAL_HOLD_MARGIN = timedelta(minutes=10)
 
 
 async def _evict_products_of(conn: asyncpg.Connection, sku_ids: list[UUID]) -> None:
@@ -43,24 +45,40 @@ async def _low_stock_checks(conn: asyncpg.Connection,
 
 
 async def reserve_for_order(conn: asyncpg.Connection, order: OrderPlaced) -> bool:
-    """All lines or none. Returns whether the order's stock is now held."""
-    if await stock_repository.reservation(conn, order.order_id) is not None:
-        return True  # already decided for this order (a replayed command)
-    wanted = merge_lines([(line.sku_id, line.quantity) for line in order.lines])
+    """All lines or none. A flash-deal line takes its units from the deal's set-aside.
+    Returns whether the order's stock is now held."""
+    return await reserve(
+        conn, order.order_id, [(line.sku_id, line.quantity) for line in order.lines],
+        datetime.now(UTC) + timedelta(seconds=order.reserve_for_seconds),
+        from_deals=[(line.deal_id, line.sku_id, line.quantity) for line in order.lines
+                    if line.deal_id is not None])
+
+
+async def reserve(conn: asyncpg.Connection, owner_id: UUID, lines: list[tuple[UUID, int]],
+                  expires_at: datetime,
+                  from_deals: list[tuple[UUID, UUID, int]] | None = None) -> bool:
+    """Holds stock for an order or a flash deal (`owner_id`), all lines or none."""
+    if await stock_repository.reservation(conn, owner_id) is not None:
+        return True  # already decided for this owner (a replayed command)
+    wanted = merge_lines(lines)
     sku_ids = list(wanted)
     purchasable = await stock_repository.purchasable(conn, sku_ids)
     reservation_id = new_id()
-    expires_at = datetime.now(UTC) + timedelta(seconds=order.reserve_for_seconds)
     if purchasable.issuperset(sku_ids):
         try:
             async with conn.transaction():  # a savepoint: a line that does not fit undoes all
-                changes = await stock_repository.hold(conn, reservation_id, order.order_id,
-                                                      wanted, expires_at)
+                moved: dict[UUID, int] = {}
+                for deal_id, sku_id, quantity in from_deals or []:
+                    if await stock_repository.take_from_set_aside(conn, deal_id, sku_id,
+                                                                  quantity):
+                        moved[sku_id] = moved.get(sku_id, 0) + quantity
+                changes = await stock_repository.hold(conn, reservation_id, owner_id,
+                                                      wanted, expires_at, moved)
         except stock_repository.DoesNotFit:
             pass
         else:
             await enqueue(conn, SOURCE, events.InventoryReserved(
-                order_id=order.order_id, reservation_id=reservation_id,
+                order_id=owner_id, reservation_id=reservation_id,
                 lines=[events.ReservedLine(sku_id=s, quantity=q) for s, q in wanted.items()],
                 expires_at=expires_at))
             await _low_stock_checks(conn, changes)
@@ -68,11 +86,18 @@ async def reserve_for_order(conn: asyncpg.Connection, order: OrderPlaced) -> boo
             return True
     short = shortfalls(wanted, await stock_repository.levels(conn, sku_ids), purchasable)
     await enqueue(conn, SOURCE, events.InventoryReservationFailed(
-        order_id=order.order_id,
+        order_id=owner_id,
         short_lines=[events.ShortLine(sku_id=s.sku_id, requested=s.requested,
                                       available=s.available, reason=s.reason)  # type: ignore[arg-type]
                      for s in short]))
     return False
+
+
+async def release_deal_units(conn: asyncpg.Connection, deal_id: UUID, sku_id: UUID,
+                             quantity: int, reason: str) -> None:
+    if quantity > 0 and await stock_repository.release_from_set_aside(conn, deal_id, sku_id,
+                                                                      quantity, reason):
+        await _evict_products_of(conn, [sku_id])
 
 
 async def end_reservation(conn: asyncpg.Connection, order_id: UUID, *, commit: bool,
@@ -138,6 +163,27 @@ async def on_order_cancelled(conn: asyncpg.Connection, envelope: Envelope,
         await _evict_products_of(conn, sku_ids)
     else:
         await end_reservation(conn, event.order_id, commit=False, reason=reason)
+
+
+async def on_deal_created(conn: asyncpg.Connection, envelope: Envelope,
+                          event: LiveDealCreated) -> None:
+    """A flash deal's units are set aside until the last claim could be paid for (a margin
+    later, the sweeper hands back whatever live never accounted for)."""
+    await reserve(conn, event.deal_id, [(event.sku_id, event.quantity)],
+                  event.hold_until + DEAL_HOLD_MARGIN)
+
+
+async def on_deal_ended(conn: asyncpg.Connection, envelope: Envelope,
+                        event: LiveDealEnded) -> None:
+    await release_deal_units(conn, event.deal_id, event.sku_id, event.unclaimed_units,
+                             "flash deal ended: unclaimed units")
+
+
+async def on_claim_expired(conn: asyncpg.Connection, envelope: Envelope,
+                           event: LiveClaimExpired) -> None:
+    if event.returned_to == "stock":
+        await release_deal_units(conn, event.deal_id, event.sku_id, event.quantity,
+                                 "flash deal claim expired after the deal")
 
 
 async def on_stock_received(conn: asyncpg.Connection, envelope: Envelope,

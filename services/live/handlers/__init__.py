@@ -1,5 +1,21 @@
 """Event handlers of the live service, by event type."""
 
 from libs.consumer import Handler
+from services.live.handlers import catalog_view, orders_view
 
-HANDLERS: dict[str, Handler] = {}
+HANDLERS: dict[str, Handler] = {
+    "product.published": catalog_view.on_product_published,
+    "product.updated": catalog_view.on_product_updated,
+    "product.submitted": catalog_view.on_product_withdrawn,
+    "product.rejected": catalog_view.on_product_withdrawn,
+    "product.deactivated": catalog_view.on_product_withdrawn,
+    "seller.suspended": catalog_view.on_seller_suspended,
+    "seller.reinstated": catalog_view.on_seller_reinstated,
+    "inventory.adjusted": catalog_view.on_inventory_adjusted,
+    "inventory.reserved": catalog_view.on_stock_set_aside,
+    "inventory.reservation_failed": catalog_view.on_stock_refused,
+    "order.placed": orders_view.on_order_placed,
+    "order.confirmed": orders_view.on_order_confirmed,
+    "order.cancelled": orders_view.on_order_cancelled,
+    "wallet.topped_up": orders_view.on_wallet_topped_up,
+}

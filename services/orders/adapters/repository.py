@@ -90,6 +90,15 @@ async def put_line(conn: asyncpg.Connection | asyncpg.Pool, buyer_id: str, line:
         line.currency, line.source.as_dict())
 
 
+async def redeem_claim(conn: asyncpg.Connection, claim_id: UUID, buyer_id: str,
+                       checkout_id: UUID) -> bool:
+    """Records a flash-deal claim as used; False when it already was (a token buys once)."""
+    status: str = await conn.execute(
+        "INSERT INTO redeemed_claims (claim_id, buyer_id, checkout_id) VALUES ($1, $2, $3) "
+        "ON CONFLICT (claim_id) DO NOTHING", claim_id, buyer_id, checkout_id)
+    return status == "INSERT 0 1"
+
+
 async def remove_line(pool: asyncpg.Pool, buyer_id: str, sku_id: UUID) -> bool:
     result = await pool.execute("DELETE FROM cart_lines WHERE buyer_id = $1 AND sku_id = $2",
                                 buyer_id, sku_id)

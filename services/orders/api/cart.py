@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from libs import claim_tokens
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.errors import Problem
 from services.orders.adapters import repository
 from services.orders.domain.cart import MAX_LINES, MAX_QUANTITY, Attribution, CartLine
+from services.orders.domain.claims import check_claim
 
 router = APIRouter(prefix="/v1/cart", tags=["cart"])
 buyers = require(Role.BUYER)
@@ -23,7 +27,9 @@ class Source(BaseModel):
     creator_id: str | None = Field(default=None, max_length=64)
     video_id: str | None = Field(default=None, max_length=64)
     live_session_id: str | None = Field(default=None, max_length=64)
-    claim_token: str | None = Field(default=None, max_length=200)
+    claim_token: str | None = Field(default=None, max_length=1000,
+                                    description="A flash-deal claim from the live service: "
+                                                "the line is then priced by the claim.")
 
 
 class LineIn(BaseModel):
@@ -72,11 +78,28 @@ async def put_line(request: Request, sku_id: UUID, body: LineIn,
     if len(lines) >= MAX_LINES and all(line.sku_id != sku_id for line in lines):
         raise Problem(422, "Validation failed", f"A cart holds at most {MAX_LINES} lines.",
                       errors=[{"field": "sku_id", "message": "cart full", "code": "cart_full"}])
+    source = Attribution(**body.source.model_dump())
+    price = sku.price_minor
+    if source.claim_token is not None:
+        grant = _verified_claim(request, source.claim_token)
+        check_claim(grant, buyer_id=principal.subject, sku_id=sku_id, quantity=body.quantity,
+                    now=datetime.now(UTC))
+        price = grant.unit_price_minor
+        source = replace(source, live_session_id=str(grant.session_id))
     await repository.put_line(pool, principal.subject, CartLine(
         sku_id=sku_id, seller_id=sku.seller_id, quantity=body.quantity,
-        unit_price_minor=sku.price_minor, currency=sku.currency,
-        source=Attribution(**body.source.model_dump())))
+        unit_price_minor=price, currency=sku.currency, source=source))
     return _view(await repository.cart(pool, principal.subject))
+
+
+def _verified_claim(request: Request, token: str) -> claim_tokens.ClaimGrant:
+    secret = request.app.state.runtime.settings.claim_token_secret.get_secret_value()
+    try:
+        return claim_tokens.verify(secret, token)
+    except claim_tokens.InvalidClaimToken as exc:
+        raise Problem(422, "Validation failed", str(exc).capitalize() + ".", errors=[
+            {"field": "source.claim_token", "message": str(exc), "code": "claim_invalid"}],
+        ) from exc
 
 
 @router.delete("/lines/{sku_id}", status_code=204, summary="Remove a line.")

@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from libs import idempotency
+from libs import claim_tokens, idempotency
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.errors import Problem
@@ -23,11 +23,13 @@ from services.orders.domain.age_rules import (
     check_minor_spending_cap,
     check_restricted_products,
 )
+from services.orders.domain.cart import CartLine
 from services.orders.domain.checkout import (
     DraftOrder,
     revalidate,
     split_by_seller,
 )
+from services.orders.domain.claims import ClaimError, check_claim
 from services.orders.domain.order import Order, OrderStatus
 from services.orders.domain.vouchers import VoucherError, share
 from services.orders.handlers.saga import STOCK_TIMEOUT
@@ -99,6 +101,7 @@ async def checkout(
         changes = revalidate(lines, skus)
         if changes:
             raise _PricesChanged(changes)
+        grants = _claims_of(lines, principal.subject, settings)
         today = datetime.now(UTC).date()
         try:
             check_restricted_products(
@@ -120,6 +123,14 @@ async def checkout(
         order_ids = [new_id() for _ in drafts]
         discounts = await _apply_vouchers(conn, body.voucher_codes, drafts, order_ids,
                                           principal.subject, checkout_id, placed_at)
+        for index, grant in grants.items():
+            if not await repository.redeem_claim(conn, grant.claim_id, principal.subject,
+                                                 checkout_id):
+                raise Problem(409, "Claim already used", "This flash-deal claim was already "
+                              "checked out.", errors=[{
+                                  "field": f"lines.{index}.source.claim_token",
+                                  "message": "already used", "code": "claim_used"}])
+        grant_of_sku = {lines[i].sku_id: g for i, g in grants.items()}
         orders = []
         for order_id, draft, discount in zip(order_ids, drafts, discounts, strict=True):
             order = Order(id=order_id, checkout_id=checkout_id, buyer_id=principal.subject,
@@ -137,8 +148,8 @@ async def checkout(
                 order_id=order.id, buyer_id=principal.subject, seller_id=order.seller_id,
                 currency=order.currency, reserve_for_seconds=settings.reserve_for_seconds,
                 placed_at=placed_at, lines=[
-                    OrderLine(sku_id=line.sku_id, quantity=line.quantity,
-                              unit_price_minor=line.unit_price_minor) for line in draft.lines]))
+                    _order_line(line, grant_of_sku.get(line.sku_id))
+                    for line in draft.lines]))
             orders.append(PlacedOrder(id=order.id, seller_id=order.seller_id,
                                       status=order.status, currency=order.currency,
                                       subtotal_minor=order.subtotal_minor,
@@ -162,6 +173,42 @@ async def checkout(
                       "cart; review and check out again.",
                       changes=[{"sku_id": str(c.sku_id), "was_minor": c.was_minor,
                                 "now_minor": c.now_minor} for c in changed.changes]) from None
+
+
+def _claims_of(lines: list[CartLine], buyer_id: str,
+               settings: Any) -> dict[int, claim_tokens.ClaimGrant]:
+    """The claim behind each flash-deal line, checked again: it may have expired since."""
+    grants = {}
+    now = datetime.now(UTC)
+    secret = settings.claim_token_secret.get_secret_value()
+    for index, line in enumerate(lines):
+        if line.source.claim_token is None:
+            continue
+        field = f"lines.{index}.source.claim_token"
+        try:
+            grant = claim_tokens.verify(secret, line.source.claim_token)
+        except claim_tokens.InvalidClaimToken as exc:
+            raise ClaimError(field, str(exc), "claim_invalid") from exc
+        check_claim(grant, buyer_id=buyer_id, sku_id=line.sku_id, quantity=line.quantity,
+                    now=now, field=field)
+        grants[index] = grant
+    return grants
+
+
+def _order_line(line: CartLine, grant: claim_tokens.ClaimGrant | None) -> OrderLine:
+    return OrderLine(sku_id=line.sku_id, quantity=line.quantity,
+                     unit_price_minor=line.unit_price_minor,
+                     live_session_id=_uuid_or_none(line.source.live_session_id),
+                     deal_id=grant.deal_id if grant else None,
+                     claim_id=grant.claim_id if grant else None)
+
+
+def _uuid_or_none(value: str | None) -> UUID | None:
+    """Attribution ids come from clients; only a live session's own id is passed on."""
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
 
 
 async def _apply_vouchers(conn: Any, codes: list[str], drafts: list[DraftOrder],

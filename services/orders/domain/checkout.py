@@ -54,14 +54,15 @@ class DraftOrder:
 
 
 def revalidate(lines: list[CartLine], skus: Mapping[UUID, SkuView]) -> list[PriceChange]:
-    """Lines whose price moved since they were added; unsellable lines raise."""
+    """Lines whose price moved since they were added; unsellable lines raise. A flash-deal
+    line keeps its claim's price (the claim itself is checked at checkout)."""
     changes = []
     for index, line in enumerate(lines):
         sku = skus.get(line.sku_id)
         if sku is None or not sku.purchasable:
             raise CheckoutError(f"lines.{index}.sku_id", "this item is no longer for sale",
                                 "not_purchasable")
-        if sku.price_minor != line.unit_price_minor:
+        if line.source.claim_token is None and sku.price_minor != line.unit_price_minor:
             changes.append(PriceChange(line.sku_id, line.unit_price_minor, sku.price_minor))
     return changes
 

@@ -1,0 +1,181 @@
+"""A session's real-time feed: one Redis stream per session, fanned out by every instance.
+
+Every instance appends to the same stream, so the stream's ids give one order per session
+across instances, double as the SSE/WebSocket event ids, and let a client that reconnects
+with its last id receive what it missed (the stream keeps a bounded window).
+
+Each instance runs one reader per session that has local viewers and copies each new entry
+into every local viewer's bounded queue. A viewer whose queue is full is dropped rather than
+allowed to slow the others; it reconnects with its last id and catches up from the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+from uuid import UUID
+
+import redis.asyncio as redis
+
+log = logging.getLogger(__name__)
+READ_BLOCK_MS = 1000
+
+
+@dataclass(frozen=True)
+class FeedEvent:
+    id: str
+    kind: str
+    data: dict[str, Any]
+
+    @cached_property
+    def frame(self) -> str:
+        """The JSON a WebSocket client receives; built once however many viewers get it."""
+        return json.dumps({"id": self.id, "type": self.kind, "data": self.data},
+                          separators=(",", ":"), default=str)
+
+
+def stream_key(session_id: UUID | str) -> str:
+    return f"live:{{{session_id}}}:feed"
+
+
+def _id_tuple(entry_id: str) -> tuple[int, int]:
+    ms, _, seq = entry_id.partition("-")
+    return int(ms), int(seq or 0)
+
+
+def newer(entry_id: str, than: str | None) -> bool:
+    return than is None or _id_tuple(entry_id) > _id_tuple(than)
+
+
+def valid_id(entry_id: str) -> bool:
+    try:
+        _id_tuple(entry_id)
+    except ValueError:
+        return False
+    return True
+
+
+def _decode(entry_id: bytes | str, fields: dict[Any, Any]) -> FeedEvent:
+    text = {k.decode() if isinstance(k, bytes) else k: v.decode() if isinstance(v, bytes) else v
+            for k, v in fields.items()}
+    return FeedEvent(entry_id.decode() if isinstance(entry_id, bytes) else entry_id,
+                     text["k"], json.loads(text["d"]))
+
+
+class Feed:
+    """Appends to and reads from sessions' streams."""
+
+    def __init__(self, client: redis.Redis, window: int) -> None:
+        self.client = client
+        self.window = window
+
+    async def publish(self, session_id: UUID | str, kind: str, data: dict[str, Any]) -> str:
+        entry_id = await self.client.xadd(
+            stream_key(session_id),
+            {"k": kind, "d": json.dumps(data, separators=(",", ":"), default=str)},
+            maxlen=self.window, approximate=True)
+        return entry_id.decode() if isinstance(entry_id, bytes) else str(entry_id)
+
+    async def since(self, session_id: UUID | str, last_id: str) -> tuple[list[FeedEvent], bool]:
+        """What came after `last_id`, and whether the stream may have trimmed some of it away
+        (the oldest kept entry is newer than the client's last one)."""
+        key = stream_key(session_id)
+        oldest = await self.client.xrange(key, "-", "+", count=1)
+        entries = await self.client.xrange(key, f"({last_id}", "+", count=self.window)
+        gap = bool(oldest) and last_id != "0-0" and newer(_decode(*oldest[0]).id, last_id)
+        return [_decode(entry_id, fields) for entry_id, fields in entries], gap
+
+    async def history(self, session_id: UUID | str, count: int) -> list[FeedEvent]:
+        entries = await self.client.xrevrange(stream_key(session_id), "+", "-", count=count)
+        return [_decode(entry_id, fields) for entry_id, fields in reversed(entries)]
+
+    async def read_after(self, session_id: UUID | str, last_id: str) -> list[FeedEvent]:
+        reply = await self.client.xread({stream_key(session_id): last_id}, block=READ_BLOCK_MS,
+                                        count=500)
+        return [_decode(entry_id, fields) for _, entries in reply for entry_id, fields in entries]
+
+    async def last_id(self, session_id: UUID | str) -> str:
+        entries = await self.client.xrevrange(stream_key(session_id), "+", "-", count=1)
+        return _decode(*entries[0]).id if entries else "0-0"
+
+
+@dataclass(eq=False)
+class Viewer:
+    """One connection's bounded queue of events still to send."""
+
+    queue: asyncio.Queue[FeedEvent]
+    dropped: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def offer(self, event: FeedEvent) -> None:
+        if self.dropped.is_set():
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.dropped.set()  # too slow: the connection closes, the client resumes by id
+
+
+class Room:
+    def __init__(self, feed: Feed, session_id: str, start_after: str) -> None:
+        self.feed = feed
+        self.session_id = session_id
+        self.viewers: set[Viewer] = set()
+        self.last_id = start_after
+        self.task = asyncio.create_task(self._pump(), name=f"feed-{session_id}")
+
+    async def _pump(self) -> None:
+        while True:
+            try:
+                events = await self.feed.read_after(self.session_id, self.last_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("feed %s: read failed, retrying: %s", self.session_id, exc)
+                await asyncio.sleep(0.5)
+                continue
+            for event in events:
+                self.last_id = event.id
+                for viewer in list(self.viewers):
+                    viewer.offer(event)
+
+
+class Hub:
+    """This instance's rooms: one stream reader per session that has viewers here."""
+
+    def __init__(self, feed: Feed, queue_size: int) -> None:
+        self.feed = feed
+        self.queue_size = queue_size
+        self.rooms: dict[str, Room] = {}
+
+    async def join(self, session_id: str) -> tuple[Viewer, str]:
+        """A new viewer, and the id of the last event it will *not* receive from the room."""
+        room = self.rooms.get(session_id)
+        if room is None:
+            room = Room(self.feed, session_id, await self.feed.last_id(session_id))
+            room = self.rooms.setdefault(session_id, room)
+        viewer = Viewer(asyncio.Queue(self.queue_size))
+        room.viewers.add(viewer)
+        return viewer, room.last_id
+
+    async def leave(self, session_id: str, viewer: Viewer) -> None:
+        room = self.rooms.get(session_id)
+        if room is None:
+            return
+        room.viewers.discard(viewer)
+        if not room.viewers:
+            del self.rooms[session_id]
+            room.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await room.task
+
+    async def close(self) -> None:
+        for session_id in list(self.rooms):
+            room = self.rooms.pop(session_id)
+            room.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await room.task

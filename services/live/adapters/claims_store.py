@@ -1,0 +1,143 @@
+"""Flash-deal claims in Redis: one Lua script decides each claim atomically, across every
+instance of the service, against Redis's own clock (so instances' clocks do not matter).
+
+Keys share the `{deal_id}` hash tag so a deal's keys live on one node of a cluster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import redis.asyncio as redis
+
+from services.live.domain.deals import ClaimRefusal
+
+_CLOCK = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"""
+
+# KEYS: deal, buyers   ARGV: buyer, quantity
+_CLAIM = _CLOCK + """
+local f = redis.call('HMGET', KEYS[1], 'remaining', 'limit', 'starts_ms', 'ends_ms')
+if not f[1] then return {'not_ready', -1} end
+local remaining = tonumber(f[1])
+if now < tonumber(f[3]) then return {'not_started', remaining} end
+if now >= tonumber(f[4]) then return {'ended', remaining} end
+local quantity = tonumber(ARGV[2])
+if remaining < quantity then return {'sold_out', remaining} end
+local taken = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if taken + quantity > tonumber(f[2]) then return {'limit_reached', remaining} end
+redis.call('HINCRBY', KEYS[1], 'remaining', -quantity)
+redis.call('HINCRBY', KEYS[2], ARGV[1], quantity)
+return {'ok', remaining - quantity}
+"""
+
+# KEYS: deal, buyers, returned   ARGV: claim id, buyer, quantity
+# Idempotent per claim: a retried expiry never hands the same units back twice.
+_GIVE_BACK = _CLOCK + """
+local before = redis.call('HGET', KEYS[3], ARGV[1])
+if before then return before end
+local ends = tonumber(redis.call('HGET', KEYS[1], 'ends_ms') or '0')
+local destination = 'stock'
+if now < ends then
+  redis.call('HINCRBY', KEYS[1], 'remaining', tonumber(ARGV[3]))
+  redis.call('HINCRBY', KEYS[2], ARGV[2], -tonumber(ARGV[3]))
+  destination = 'deal'
+end
+redis.call('HSET', KEYS[3], ARGV[1], destination)
+redis.call('PEXPIREAT', KEYS[3], ends + 86400000)
+return destination
+"""
+
+# KEYS: deal   ARGV: quantity, limit, starts_ms, ends_ms
+# `remaining` is only ever set once, so arming twice (a replayed event) cannot refill a deal.
+_ARM = """
+redis.call('HSETNX', KEYS[1], 'remaining', ARGV[1])
+redis.call('HSET', KEYS[1], 'limit', ARGV[2], 'starts_ms', ARGV[3], 'ends_ms', ARGV[4])
+redis.call('PEXPIREAT', KEYS[1], tonumber(ARGV[4]) + 86400000)
+redis.call('PEXPIREAT', KEYS[2], tonumber(ARGV[4]) + 86400000)
+return 1
+"""
+
+# KEYS: deal   ARGV: 1 to close it now even if its time is not up
+# -> the units never claimed once the deal is closed; -1 while it still runs; -2 never armed
+_CLOSE = _CLOCK + """
+local f = redis.call('HMGET', KEYS[1], 'remaining', 'ends_ms')
+if not f[1] then return -2 end
+if now < tonumber(f[2]) then
+  if ARGV[1] ~= '1' then return -1 end
+  redis.call('HSET', KEYS[1], 'ends_ms', now)
+end
+return tonumber(f[1])
+"""
+
+
+NEVER_ARMED = -2
+
+
+@dataclass(frozen=True)
+class ClaimDecision:
+    refusal: ClaimRefusal | None
+    remaining: int
+
+    @property
+    def granted(self) -> bool:
+        return self.refusal is None
+
+
+def _keys(deal_id: UUID) -> tuple[str, str, str]:
+    tag = f"{{{deal_id}}}"
+    return f"deal:{tag}", f"deal:{tag}:buyers", f"deal:{tag}:returned"
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+class ClaimsStore:
+    def __init__(self, client: redis.Redis) -> None:
+        self._claim: Any = client.register_script(_CLAIM)
+        self._give_back: Any = client.register_script(_GIVE_BACK)
+        self._arm: Any = client.register_script(_ARM)
+        self._close: Any = client.register_script(_CLOSE)
+        self._client = client
+
+    async def arm(self, deal_id: UUID, *, quantity: int, per_buyer_limit: int,
+                  starts_at: datetime, ends_at: datetime) -> None:
+        deal, buyers, _ = _keys(deal_id)
+        await self._arm(keys=[deal, buyers],
+                        args=[quantity, per_buyer_limit, _ms(starts_at), _ms(ends_at)])
+
+    async def claim(self, deal_id: UUID, buyer_id: str, quantity: int) -> ClaimDecision:
+        deal, buyers, _ = _keys(deal_id)
+        outcome, remaining = await self._claim(keys=[deal, buyers], args=[buyer_id, quantity])
+        outcome = outcome.decode() if isinstance(outcome, bytes) else outcome
+        refusal = None if outcome == "ok" else ClaimRefusal(outcome)
+        return ClaimDecision(refusal, int(remaining))
+
+    async def give_back(self, deal_id: UUID, claim_id: UUID, buyer_id: str,
+                        quantity: int) -> str:
+        """Hands an unpaid claim's units back: to the deal while it runs ('deal'), else to
+        the SKU's stock ('stock', which catalog does on the claim's expiry event)."""
+        keys = _keys(deal_id)
+        destination = await self._give_back(keys=list(keys),
+                                            args=[str(claim_id), buyer_id, quantity])
+        return str(destination.decode() if isinstance(destination, bytes) else destination)
+
+    async def close(self, deal_id: UUID, *, cut_short: bool) -> int | None:
+        """Closes the deal to claims and returns the units never claimed: None while it still
+        runs by Redis's clock (unless `cut_short`), NEVER_ARMED when nothing could be claimed."""
+        deal, _, _ = _keys(deal_id)
+        left = int(await self._close(keys=[deal], args=["1" if cut_short else "0"]))
+        if left == -1:
+            return None
+        return left
+
+    async def remaining(self, deal_id: UUID) -> int | None:
+        deal, _, _ = _keys(deal_id)
+        value = await self._client.hget(deal, "remaining")  # type: ignore[misc]
+        return int(value) if value is not None else None

@@ -1,0 +1,130 @@
+"""Postgres persistence of flash deals and claims (Redis decides claims; this is the record)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TypeAlias
+from uuid import UUID
+
+import asyncpg
+
+from services.live.domain.deals import DealTally
+
+Conn: TypeAlias = asyncpg.Connection | asyncpg.Pool
+
+
+async def add(conn: Conn, *, deal_id: UUID, session_id: UUID, seller_id: UUID, product_id: UUID,
+              sku_id: UUID, deal_price_minor: int, currency: str, quantity: int,
+              per_buyer_limit: int, starts_at: datetime, ends_at: datetime) -> None:
+    await conn.execute(
+        """INSERT INTO deals (id, session_id, seller_id, product_id, sku_id, deal_price_minor,
+                              currency, quantity, per_buyer_limit, starts_at, ends_at, status)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'awaiting_stock')""",
+        deal_id, session_id, seller_id, product_id, sku_id, deal_price_minor, currency,
+        quantity, per_buyer_limit, starts_at, ends_at)
+
+
+async def get(conn: Conn, deal_id: UUID, *, for_update: bool = False) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM deals WHERE id = $1 FOR UPDATE" if for_update
+        else "SELECT * FROM deals WHERE id = $1", deal_id)
+
+
+async def of_session(conn: Conn, session_id: UUID) -> list[asyncpg.Record]:
+    return list(await conn.fetch("SELECT * FROM deals WHERE session_id = $1 ORDER BY created_at",
+                                 session_id))
+
+
+async def running_on_sku(conn: Conn, sku_id: UUID) -> bool:
+    return bool(await conn.fetchval(
+        "SELECT true FROM deals WHERE sku_id = $1 "
+        "AND status IN ('awaiting_stock', 'ready', 'live') LIMIT 1", sku_id))
+
+
+async def set_status(conn: Conn, deal_id: UUID, status: str, *, expected: tuple[str, ...],
+                     unclaimed_at_end: int | None = None) -> bool:
+    return _changed(await conn.execute(
+        """UPDATE deals SET status = $2, unclaimed_at_end = coalesce($4, unclaimed_at_end)
+           WHERE id = $1 AND status = ANY($3::text[])""",
+        deal_id, status, list(expected), unclaimed_at_end))
+
+
+async def due_to_start(conn: asyncpg.Connection, now: datetime) -> list[asyncpg.Record]:
+    return list(await conn.fetch(
+        "SELECT * FROM deals WHERE status = 'ready' AND starts_at <= $1 "
+        "ORDER BY starts_at LIMIT 100 FOR UPDATE SKIP LOCKED", now))
+
+
+async def due_to_end(conn: asyncpg.Connection, now: datetime) -> list[asyncpg.Record]:
+    return list(await conn.fetch(
+        "SELECT * FROM deals WHERE status IN ('live', 'ready', 'awaiting_stock') "
+        "AND ends_at <= $1 ORDER BY ends_at LIMIT 100 FOR UPDATE SKIP LOCKED", now))
+
+
+async def live_in_session(conn: Conn, session_id: UUID) -> list[asyncpg.Record]:
+    return list(await conn.fetch(
+        "SELECT * FROM deals WHERE session_id = $1 "
+        "AND status IN ('awaiting_stock', 'ready', 'live') FOR UPDATE", session_id))
+
+
+# Claims -------------------------------------------------------------------------------------
+
+async def add_claim(conn: Conn, *, claim_id: UUID, deal_id: UUID, session_id: UUID,
+                    buyer_id: str, sku_id: UUID, quantity: int, expires_at: datetime) -> None:
+    await conn.execute(
+        """INSERT INTO claims (id, deal_id, session_id, buyer_id, sku_id, quantity, status,
+                               expires_at)
+           VALUES ($1, $2, $3, $4, $5, $6, 'active', $7)""",
+        claim_id, deal_id, session_id, buyer_id, sku_id, quantity, expires_at)
+
+
+async def get_claim(conn: Conn, claim_id: UUID, *,
+                    for_update: bool = False) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM claims WHERE id = $1 FOR UPDATE" if for_update
+        else "SELECT * FROM claims WHERE id = $1", claim_id)
+
+
+async def buyer_claims(conn: Conn, deal_id: UUID, buyer_id: str) -> list[asyncpg.Record]:
+    return list(await conn.fetch(
+        "SELECT * FROM claims WHERE deal_id = $1 AND buyer_id = $2 ORDER BY created_at",
+        deal_id, buyer_id))
+
+
+async def consume(conn: Conn, claim_id: UUID, order_id: UUID) -> asyncpg.Record | None:
+    """Active (or, late, already expired) claims become consumed; returns the claim as it was."""
+    return await conn.fetchrow(
+        """UPDATE claims c SET status = 'consumed', order_id = $2, settled_at = now()
+           FROM claims old WHERE c.id = old.id AND c.id = $1 AND c.status <> 'consumed'
+           RETURNING old.*""", claim_id, order_id)
+
+
+async def to_expire(conn: asyncpg.Connection, before: datetime,
+                    limit: int = 100) -> list[asyncpg.Record]:
+    return list(await conn.fetch(
+        "SELECT * FROM claims WHERE status = 'active' AND expires_at <= $1 "
+        "ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED", before, limit))
+
+
+async def expire(conn: Conn, claim_id: UUID, returned_to: str) -> None:
+    await conn.execute(
+        "UPDATE claims SET status = 'expired', returned_to = $2, settled_at = now() "
+        "WHERE id = $1", claim_id, returned_to)
+
+
+async def tally(conn: Conn, deal_id: UUID) -> DealTally:
+    row = await conn.fetchrow(
+        """SELECT d.quantity, d.unclaimed_at_end,
+                  coalesce(sum(c.quantity) FILTER (WHERE c.status = 'consumed'), 0) AS sold,
+                  coalesce(sum(c.quantity) FILTER (WHERE c.status = 'active'), 0) AS held,
+                  coalesce(sum(c.quantity) FILTER (WHERE c.status = 'expired'
+                                                   AND c.returned_to = 'stock'), 0) AS returned
+           FROM deals d LEFT JOIN claims c ON c.deal_id = d.id
+           WHERE d.id = $1 GROUP BY d.id""", deal_id)
+    return DealTally(quantity=row["quantity"], sold=row["sold"], held=row["held"],
+                     returned_to_stock=row["returned"], unclaimed_at_end=row["unclaimed_at_end"])
+
+
+def _changed(status: str) -> bool:
+    """Whether a DELETE or UPDATE touched any row."""
+    return not status.endswith(" 0")

@@ -1,0 +1,53 @@
+"""Small helpers shared by live's routes: loading a session and checking who may run it."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+from fastapi import Request
+
+from libs.auth.principal import Principal
+from libs.errors import Problem
+from services.live.adapters import sessions_repository
+from services.live.domain.sessions import LiveSession
+
+
+def runtime(request: Request) -> Any:
+    return request.app.state.runtime
+
+
+def acting_seller(principal: Principal) -> UUID:
+    if principal.seller_id is None:
+        raise Problem(403, "Forbidden", "The credentials name no seller.")
+    return UUID(principal.seller_id)
+
+
+async def find_session(conn: asyncpg.Connection | asyncpg.Pool, session_id: UUID, *,
+                       for_update: bool = False) -> LiveSession:
+    session = await sessions_repository.get(conn, session_id, for_update=for_update)
+    if session is None:
+        raise Problem(404, "Not found", "No such live session.")
+    return session
+
+
+def require_control(session: LiveSession, principal: Principal) -> None:
+    """The shop's seller or the hosting creator; a 404 for anyone else's session would hide
+    that it exists, but sessions are public, so this is a plain 403."""
+    if not session.controlled_by(seller_id=principal.seller_id,
+                                 creator_id=principal.creator_id):
+        raise Problem(403, "Forbidden", "Only the session's host or its shop's seller can do "
+                                        "that.")
+
+
+async def controlled_session(conn: asyncpg.Connection | asyncpg.Pool, session_id: UUID,
+                             principal: Principal, *, for_update: bool = False) -> LiveSession:
+    session = await find_session(conn, session_id, for_update=for_update)
+    require_control(session, principal)
+    return session
+
+
+def field_problem(field: str, message: str, code: str, status: int = 422) -> Problem:
+    return Problem(status, "Validation failed" if status == 422 else "Conflict", message,
+                   errors=[{"field": field, "message": message, "code": code}])

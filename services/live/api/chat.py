@@ -1,0 +1,216 @@
+"""A session's chat and its moderation: messages, mutes, bans, the pinned message, and the
+shop's moderators and blocked words."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from libs.auth.dependencies import require
+from libs.auth.principal import Principal, Role
+from libs.errors import Problem
+from libs.pagination import Page, PageParams, decode_cursor, encode_cursor, page_params
+from services.live import components
+from services.live.adapters import chat_repository, sessions_repository
+from services.live.api._common import acting_seller, find_session, runtime
+from services.live.domain.sessions import LiveSession
+from services.live.handlers.chat import post_message
+
+router = APIRouter(prefix="/v1/live", tags=["chat"])
+anyone_signed_in = require()
+sellers = require(Role.SELLER)
+
+
+class MessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=2000)
+
+
+class MessageView(BaseModel):
+    id: UUID
+    user_id: str
+    text: str
+    created_at: datetime
+
+
+class MuteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_id: str = Field(min_length=1, max_length=128)
+    minutes: int = Field(default=10, ge=1, le=7 * 24 * 60)
+
+
+class BanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_id: str = Field(min_length=1, max_length=128)
+    reason: str = Field(min_length=1, max_length=300)
+
+
+class PinnedMessageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=300)
+
+
+class WordsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    words: list[str] = Field(max_length=500)
+
+
+async def _moderated_session(request: Request, session_id: UUID,
+                             principal: Principal) -> LiveSession:
+    """The host, the shop's seller, and the shop's moderators moderate its sessions."""
+    pool = runtime(request).db
+    session = await find_session(pool, session_id)
+    if session.controlled_by(seller_id=principal.seller_id, creator_id=principal.creator_id):
+        return session
+    if await chat_repository.is_moderator(pool, session.seller_id, principal.subject):
+        return session
+    raise Problem(403, "Forbidden", "Only the host, the shop's seller or its moderators can "
+                                    "moderate this chat.")
+
+
+@router.post("/sessions/{session_id}/chat", status_code=201, response_model=MessageView,
+             summary="Post to the chat (signed in; rate limited; the shop's filter applies).",
+             responses={429: {"description": "Too fast: see Retry-After."}})
+async def post(request: Request, session_id: UUID, body: MessageIn,
+               principal: Annotated[Principal, Depends(anyone_signed_in)]) -> Any:
+    posted = await post_message(components.of(request), runtime(request).db, session_id,
+                                principal, body.text)
+    return MessageView(id=posted.id, user_id=posted.user_id, text=posted.text,
+                       created_at=posted.created_at)
+
+
+@router.get("/sessions/{session_id}/chat", response_model=Page[MessageView],
+            summary="Chat history, oldest first (the replay); public.")
+async def history(request: Request, session_id: UUID,
+                  page: Annotated[PageParams, Depends(page_params)]) -> Any:
+    after = None
+    if page.cursor:
+        moment, row_id = decode_cursor(page.cursor, 2)
+        after = (datetime.fromisoformat(moment), UUID(row_id))
+    rows = await chat_repository.messages(runtime(request).db, session_id, after=after,
+                                          limit=page.limit + 1)
+    items = [MessageView(**dict(r)) for r in rows[:page.limit]]
+    cursor = (encode_cursor(items[-1].created_at.isoformat(), str(items[-1].id))
+              if len(rows) > page.limit else None)
+    return Page[MessageView](items=items, next_cursor=cursor)
+
+
+@router.delete("/sessions/{session_id}/chat/{message_id}", status_code=204,
+               summary="Remove a message (moderators).")
+async def remove(request: Request, session_id: UUID, message_id: UUID,
+                 principal: Annotated[Principal, Depends(anyone_signed_in)]) -> Response:
+    await _moderated_session(request, session_id, principal)
+    if not await chat_repository.remove_message(runtime(request).db, session_id, message_id):
+        raise Problem(404, "Not found", "No such message.")
+    await components.of(request).feed.publish(session_id, "chat.removed",
+                                              {"message_id": str(message_id)})
+    return Response(status_code=204)
+
+
+@router.put("/sessions/{session_id}/pinned-message", status_code=204,
+            summary="Pin a message above the chat (moderators).")
+async def pin_message(request: Request, session_id: UUID, body: PinnedMessageIn,
+                      principal: Annotated[Principal, Depends(anyone_signed_in)]) -> Response:
+    await _moderated_session(request, session_id, principal)
+    message = {"text": body.text, "by": principal.subject,
+               "at": datetime.now(UTC).isoformat()}
+    await sessions_repository.set_pinned_message(runtime(request).db, session_id, message)
+    await components.of(request).feed.publish(session_id, "chat.pinned", message)
+    return Response(status_code=204)
+
+
+@router.delete("/sessions/{session_id}/pinned-message", status_code=204,
+               summary="Unpin the chat message (moderators).")
+async def unpin_message(request: Request, session_id: UUID,
+                        principal: Annotated[Principal, Depends(anyone_signed_in)]) -> Response:
+    await _moderated_session(request, session_id, principal)
+    await sessions_repository.set_pinned_message(runtime(request).db, session_id, None)
+    await components.of(request).feed.publish(session_id, "chat.unpinned", {})
+    return Response(status_code=204)
+
+
+@router.post("/sessions/{session_id}/mutes", status_code=204,
+             summary="Mute a viewer in this session (moderators).")
+async def mute(request: Request, session_id: UUID, body: MuteIn,
+               principal: Annotated[Principal, Depends(anyone_signed_in)]) -> Response:
+    await _moderated_session(request, session_id, principal)
+    until = datetime.now(UTC) + timedelta(minutes=body.minutes)
+    await chat_repository.mute(runtime(request).db, session_id, body.user_id, until,
+                               principal.subject)
+    return Response(status_code=204)
+
+
+@router.delete("/sessions/{session_id}/mutes/{user_id}", status_code=204,
+               summary="Unmute (moderators).")
+async def unmute(request: Request, session_id: UUID, user_id: str,
+                 principal: Annotated[Principal, Depends(anyone_signed_in)]) -> Response:
+    await _moderated_session(request, session_id, principal)
+    if not await chat_repository.unmute(runtime(request).db, session_id, user_id):
+        raise Problem(404, "Not found", "That viewer is not muted.")
+    return Response(status_code=204)
+
+
+@router.post("/sessions/{session_id}/bans", status_code=204,
+             summary="Ban a viewer from the shop's chats (moderators).")
+async def ban(request: Request, session_id: UUID, body: BanIn,
+              principal: Annotated[Principal, Depends(anyone_signed_in)]) -> Response:
+    session = await _moderated_session(request, session_id, principal)
+    await chat_repository.ban(runtime(request).db, session.seller_id, body.user_id,
+                              body.reason, principal.subject)
+    return Response(status_code=204)
+
+
+@router.delete("/shop/bans/{user_id}", status_code=204, summary="Lift a ban (the seller).")
+async def unban(request: Request, user_id: str,
+                principal: Annotated[Principal, Depends(sellers)]) -> Response:
+    if not await chat_repository.unban(runtime(request).db, acting_seller(principal), user_id):
+        raise Problem(404, "Not found", "That viewer is not banned.")
+    return Response(status_code=204)
+
+
+@router.put("/shop/moderators/{user_id}", status_code=204,
+            summary="Make a user a moderator of the shop's chats.")
+async def add_moderator(request: Request, user_id: str,
+                        principal: Annotated[Principal, Depends(sellers)]) -> Response:
+    await chat_repository.add_moderator(runtime(request).db, acting_seller(principal), user_id)
+    return Response(status_code=204)
+
+
+@router.delete("/shop/moderators/{user_id}", status_code=204, summary="Remove a moderator.")
+async def remove_moderator(request: Request, user_id: str,
+                           principal: Annotated[Principal, Depends(sellers)]) -> Response:
+    if not await chat_repository.remove_moderator(runtime(request).db,
+                                                  acting_seller(principal), user_id):
+        raise Problem(404, "Not found", "Not a moderator.")
+    return Response(status_code=204)
+
+
+@router.get("/shop/moderators", response_model=list[str], summary="The shop's moderators.")
+async def list_moderators(request: Request,
+                          principal: Annotated[Principal, Depends(sellers)]) -> Any:
+    return await chat_repository.moderators(runtime(request).db, acting_seller(principal))
+
+
+@router.put("/shop/blocked-words", response_model=list[str],
+            summary="Replace the shop's blocked words (whole words, any case).")
+async def set_blocked_words(request: Request, body: WordsIn,
+                            principal: Annotated[Principal, Depends(sellers)]) -> Any:
+    words = sorted({w.strip().casefold() for w in body.words if w.strip()})
+    if any(len(w) > 60 for w in words):
+        raise Problem(422, "Validation failed", "A blocked word is at most 60 characters.",
+                      errors=[{"field": "words", "message": "too long", "code": "too_long"}])
+    pool = runtime(request).db
+    seller_id = acting_seller(principal)
+    async with pool.acquire() as conn, conn.transaction():
+        await chat_repository.set_blocked_words(conn, seller_id, words)
+    return words
+
+
+@router.get("/shop/blocked-words", response_model=list[str], summary="The shop's blocked words.")
+async def get_blocked_words(request: Request,
+                            principal: Annotated[Principal, Depends(sellers)]) -> Any:
+    return await chat_repository.blocked_words(runtime(request).db, acting_seller(principal))

@@ -1,0 +1,133 @@
+"""Gifts and tips: the gift catalogue, a buyer's token wallet, gifts to a session's host, and
+hosts' earnings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from libs import idempotency
+from libs.auth.dependencies import require
+from libs.auth.principal import Principal, Role
+from libs.errors import Problem
+from libs.events.schemas import live as events
+from libs.ids import new_id
+from libs.outbox import enqueue
+from services.live import components
+from services.live.adapters import sessions_repository, wallet_repository
+from services.live.api._common import runtime
+from services.live.domain.wallet import WalletError, gift_entries, host_account
+
+router = APIRouter(prefix="/v1/live", tags=["gifts"])
+buyers = require(Role.BUYER)
+hosts = require(Role.SELLER, Role.CREATOR)
+
+
+class GiftView(BaseModel):
+    code: str
+    name: str
+    tokens: int
+
+
+class WalletView(BaseModel):
+    balance_tokens: int
+    top_up: str = Field(default="POST /v1/wallet/top-ups on the orders service",
+                        description="Tokens are bought through orders' payment flow.")
+
+
+class GiftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    gift_code: str = Field(min_length=1, max_length=40)
+    quantity: int = Field(default=1, ge=1, le=999)
+
+
+class SentGift(BaseModel):
+    gift_id: UUID
+    tokens: int
+    balance_tokens: int
+
+
+class EarningsView(BaseModel):
+    host_id: str
+    tokens: int
+
+
+@router.get("/gifts", response_model=list[GiftView], summary="The gift catalogue; public.")
+async def catalogue(request: Request) -> Any:
+    return [GiftView(**dict(r)) for r in await wallet_repository.gift_catalogue(
+        runtime(request).db)]
+
+
+@router.get("/wallet", response_model=WalletView, summary="The caller's token balance.")
+async def wallet(request: Request, principal: Annotated[Principal, Depends(buyers)]) -> Any:
+    return WalletView(balance_tokens=await wallet_repository.balance(runtime(request).db,
+                                                                     principal.subject))
+
+
+@router.post("/sessions/{session_id}/gifts", status_code=201, response_model=SentGift,
+             summary="Send a gift to the host of a live session; paid from the wallet.",
+             responses={409: {"description": "The wallet holds too few tokens."}})
+async def send_gift(request: Request, session_id: UUID, body: GiftIn,
+                    principal: Annotated[Principal, Depends(buyers)],
+                    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+                    ) -> Any:
+    live = components.of(request)
+    published: list[dict[str, Any]] = []
+
+    async def work(conn: Any) -> tuple[int, Any]:
+        session = await sessions_repository.get(conn, session_id)
+        if session is None:
+            raise Problem(404, "Not found", "No such live session.")
+        session.require_live("sending a gift")
+        gift = await wallet_repository.gift(conn, body.gift_code)
+        if gift is None:
+            raise WalletError("gift_code", "no such gift", "unknown_gift")
+        tokens = gift["tokens"] * body.quantity
+        balance = await wallet_repository.debit(conn, principal.subject, tokens)
+        if balance is None:
+            have = await wallet_repository.balance(conn, principal.subject)
+            raise Problem(409, "Not enough tokens", f"This gift costs {tokens} tokens; the "
+                          f"wallet holds {have}.", errors=[{
+                              "field": "quantity", "message": "wallet balance too low",
+                              "code": "insufficient_tokens"}], balance_tokens=have)
+        gift_id = new_id()
+        entries = gift_entries(principal.subject, session.host_id, tokens,
+                               live.settings.host_share_percent)
+        await wallet_repository.post(conn, gift_id, entries)
+        await wallet_repository.add_gift(conn, gift_id=gift_id, session_id=session_id,
+                                         buyer_id=principal.subject, host_id=session.host_id,
+                                         gift_code=body.gift_code, quantity=body.quantity,
+                                         tokens=tokens)
+        await enqueue(conn, "live", events.LiveGiftSent(
+            session_id=session_id, gift_id=gift_id, buyer_id=principal.subject,
+            host_id=session.host_id, gift_code=body.gift_code, quantity=body.quantity,
+            tokens=tokens, host_share_tokens=entries[1].tokens, sent_at=datetime.now(UTC)))
+        published.append({"gift_code": body.gift_code, "quantity": body.quantity,
+                          "from": principal.subject, "tokens": tokens})
+        return 201, SentGift(gift_id=gift_id, tokens=tokens,
+                             balance_tokens=balance).model_dump(mode="json")
+
+    response = await idempotency.run_idempotent(
+        runtime(request).db, scope=f"{principal.subject}:POST /v1/live/gifts",
+        key=idempotency_key, body={"session_id": str(session_id), **body.model_dump()},
+        work=work)
+    for data in published:  # empty on a replay: the gift was announced the first time
+        await live.feed.publish(session_id, "gift", data)
+    return response
+
+
+@router.get("/earnings", response_model=EarningsView,
+            summary="The caller's gift earnings as a host, in tokens.")
+async def earnings(request: Request, principal: Annotated[Principal, Depends(hosts)]) -> Any:
+    host_id = (principal.creator_id if principal.has(Role.CREATOR) and principal.creator_id
+               else principal.seller_id)
+    if host_id is None:
+        raise Problem(403, "Forbidden", "The credentials name no seller or creator.")
+    return EarningsView(host_id=host_id, tokens=await wallet_repository.account_total(
+        runtime(request).db, host_account(host_id)))
+
+

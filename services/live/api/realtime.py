@@ -1,0 +1,255 @@
+"""The real-time channel of a session, over WebSocket or Server-Sent Events.
+
+Both carry the same events with the same ids (the session feed's), in order per session
+whichever instance produced them. A client that reconnects with its last id first receives
+what it missed (within the feed's window; a `gap` event says when that is not enough and the
+client should reload the session's state), then live events. A client too slow to keep up is
+disconnected rather than allowed to hold the others back.
+
+WebSocket clients may also send frames: `{"type": "chat", "text": "...", "ref": "..."}` and
+`{"type": "ping"}`. Browsers cannot set headers on a WebSocket, so the access token may come
+as the `access_token` query parameter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import secrets
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
+from sse_starlette import EventSourceResponse
+
+from libs.auth.principal import Principal
+from libs.errors import Problem
+from services.live import components
+from services.live.adapters import sessions_repository
+from services.live.adapters.channel import FeedEvent, Viewer, newer, valid_id
+from services.live.components import LiveComponents
+from services.live.domain.sessions import SessionStatus
+from services.live.handlers.chat import post_message
+
+router = APIRouter(prefix="/v1/live/sessions/{session_id}", tags=["real-time"])
+MAX_FRAME_CHARS = 4096
+CLOSE_TOO_SLOW = 4008
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_NOT_FOUND = 4404
+
+
+async def _principal(request_app: Any, token: str | None) -> Principal | None:
+    if not token:
+        return None
+    principal: Principal = await request_app.state.authenticator.verifier.verify(token)
+    return principal
+
+
+async def _watchable(live: LiveComponents, pool: Any, session_id: UUID) -> None:
+    session = await sessions_repository.get(pool, session_id)
+    if session is None or session.status in (SessionStatus.CANCELLED, SessionStatus.ENDED):
+        raise Problem(404, "Not found", "No live or upcoming session with that id.")
+
+
+class Watch:
+    """One viewer's subscription: catch-up from the feed, then the room's live events,
+    with nothing sent twice."""
+
+    def __init__(self, live: LiveComponents, session_id: UUID, viewer_id: str) -> None:
+        self.live = live
+        self.session_id = session_id
+        self.key = str(session_id)
+        self.viewer_id = viewer_id
+        self.viewer: Viewer | None = None
+        self.sent_upto: str | None = None
+
+    async def __aenter__(self) -> Watch:
+        self.viewer, room_position = await self.live.hub.join(self.key)
+        self.sent_upto = room_position
+        await self.live.presence.join(self.session_id, self.viewer_id)
+        await self._announce_audience()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self.viewer is not None:
+            await self.live.hub.leave(self.key, self.viewer)
+        with contextlib.suppress(Exception):
+            await self.live.presence.leave(self.session_id)
+            await self._announce_audience()
+
+    async def _announce_audience(self) -> None:
+        if await self.live.throttle.allow(f"viewers:{self.session_id}",
+                                          self.live.settings.viewers_interval_seconds):
+            audience = await self.live.presence.audience(self.session_id)
+            await self.live.feed.publish(self.session_id, "viewers", {
+                "watching": audience.watching, "peak": audience.peak})
+
+    async def catch_up(self, last_event_id: str | None) -> tuple[list[FeedEvent], bool]:
+        if not last_event_id:
+            return [], False
+        missed, gap = await self.live.feed.since(self.session_id, last_event_id)
+        self.sent_upto = missed[-1].id if missed else last_event_id
+        return missed, gap
+
+    async def next(self) -> FeedEvent | None:
+        """The next live event; None once this viewer has fallen too far behind. (A viewer
+        is only dropped when its queue is full, so this never waits on an empty queue then.)"""
+        assert self.viewer is not None
+        while not self.viewer.dropped.is_set():
+            event = await self.viewer.queue.get()
+            if newer(event.id, self.sent_upto):
+                self.sent_upto = event.id
+                return event
+        return None
+
+
+@router.websocket("/ws")
+async def websocket(websocket: WebSocket, session_id: UUID,
+                    access_token: Annotated[str | None, Query()] = None,
+                    last_event_id: Annotated[str | None, Query()] = None) -> None:
+    runtime = websocket.app.state.runtime
+    try:
+        live = runtime.components["live"]
+        await _watchable(live, runtime.db, session_id)
+        principal = await _principal(websocket.app, access_token)
+    except Problem as problem:
+        await websocket.close(code=CLOSE_NOT_FOUND if problem.status == 404 else
+                              CLOSE_UNAUTHORIZED if problem.status == 401 else 1011,
+                              reason=problem.detail or problem.title)
+        return
+    except KeyError:
+        await websocket.close(code=1013, reason="starting")
+        return
+    if last_event_id is not None and not valid_id(last_event_id):
+        last_event_id = None
+    await websocket.accept()
+    viewer_id = principal.subject if principal else f"anon:{secrets.token_hex(8)}"
+    async with Watch(live, session_id, viewer_id) as watch:
+        missed, gap = await watch.catch_up(last_event_id)
+        await websocket.send_text(json.dumps({"type": "hello", "data": {
+            "session_id": str(session_id), "signed_in": principal is not None}}))
+        if gap:
+            await websocket.send_text(json.dumps({"type": "gap", "data": {}}))
+        for event in missed:
+            await websocket.send_text(event.frame)
+        receiver = asyncio.create_task(_receive(websocket, live, runtime.db, session_id,
+                                                principal))
+        sender = asyncio.create_task(_send(websocket, watch))
+        try:
+            await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (sender, receiver):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+
+
+async def _send(websocket: WebSocket, watch: Watch) -> None:
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        while True:
+            event = await watch.next()
+            if event is None:
+                await websocket.close(code=CLOSE_TOO_SLOW,
+                                      reason="too slow: reconnect with last_event_id")
+                return
+            await websocket.send_text(event.frame)
+
+
+async def _receive(websocket: WebSocket, live: LiveComponents, pool: Any, session_id: UUID,
+                   principal: Principal | None) -> None:
+    """Client frames; a bad frame gets an error frame and the connection stays open."""
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        text = message.get("text")
+        if text is None:
+            await _error(websocket, "binary_not_supported", "send JSON text frames")
+            continue
+        if len(text) > MAX_FRAME_CHARS:
+            await _error(websocket, "frame_too_large", f"at most {MAX_FRAME_CHARS} characters")
+            continue
+        try:
+            frame = json.loads(text)
+        except ValueError:
+            await _error(websocket, "malformed", "not JSON")
+            continue
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await _error(websocket, "malformed", "a JSON object with a 'type'")
+            continue
+        ref = frame.get("ref") if isinstance(frame.get("ref"), str | int) else None
+        if frame["type"] == "ping":
+            await websocket.send_text(json.dumps({"type": "pong", "ref": ref}))
+        elif frame["type"] == "chat":
+            await _chat(websocket, live, pool, session_id, principal, frame.get("text"), ref)
+        else:
+            await _error(websocket, "unknown_type", f"unknown frame type {frame['type']!r}", ref)
+
+
+async def _chat(websocket: WebSocket, live: LiveComponents, pool: Any, session_id: UUID,
+                principal: Principal | None, text: object, ref: object) -> None:
+    if principal is None:
+        await _error(websocket, "unauthorized", "sign in to chat", ref)
+        return
+    if not isinstance(text, str):
+        await _error(websocket, "malformed", "'text' must be a string", ref, field="text")
+        return
+    try:
+        posted = await post_message(live, pool, session_id, principal, text)
+    except Problem as problem:
+        field = (problem.errors or [{}])[0].get("field")
+        code = (problem.errors or [{}])[0].get("code", "refused")
+        await _error(websocket, code, problem.detail or problem.title, ref, field=field,
+                     retry_after=(problem.headers or {}).get("Retry-After"))
+        return
+    except ValueError as exc:  # a FieldError from the chat rules
+        await _error(websocket, getattr(exc, "code", "invalid"), str(exc), ref,
+                     field=getattr(exc, "field", None))
+        return
+    await websocket.send_text(json.dumps({"type": "ack", "ref": ref, "data": {
+        "message_id": str(posted.id), "event_id": posted.event_id}}))
+
+
+async def _error(websocket: WebSocket, code: str, message: str, ref: object = None,
+                 **extra: object) -> None:
+    body = {"code": code, "message": message, **{k: v for k, v in extra.items() if v}}
+    await websocket.send_text(json.dumps({"type": "error", "ref": ref, "data": body}))
+
+
+@router.get("/events", summary="The session's real-time events as Server-Sent Events.",
+            response_class=EventSourceResponse)
+async def server_sent_events(
+    request: Request, session_id: UUID,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    authorization: Annotated[str | None, Header()] = None,
+) -> EventSourceResponse:
+    runtime = request.app.state.runtime
+    live = components.of(request)
+    await _watchable(live, runtime.db, session_id)
+    token = authorization.removeprefix("Bearer ").strip() if authorization else None
+    principal = await _principal(request.app, token)
+    if last_event_id is not None and not valid_id(last_event_id):
+        last_event_id = None
+    viewer_id = principal.subject if principal else f"anon:{secrets.token_hex(8)}"
+
+    async def stream() -> AsyncIterator[dict[str, Any]]:
+        async with Watch(live, session_id, viewer_id) as watch:
+            missed, gap = await watch.catch_up(last_event_id)
+            if gap:
+                yield {"event": "gap", "data": "{}"}
+            for event in missed:
+                yield _sse(event)
+            while True:
+                latest = await watch.next()
+                if latest is None:
+                    return  # too slow: the browser reconnects with Last-Event-ID
+                yield _sse(latest)
+
+    return EventSourceResponse(stream(), ping=15, send_timeout=10)
+
+
+def _sse(event: FeedEvent) -> dict[str, Any]:
+    return {"id": event.id, "event": event.kind,
+            "data": json.dumps(event.data, separators=(",", ":"), default=str)}

@@ -1,0 +1,218 @@
+"""Live sessions: scheduling, going live, ending; and the creators a shop works with."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from libs import idempotency
+from libs.auth.dependencies import require
+from libs.auth.principal import Principal, Role
+from libs.db.transaction import after_commit, transaction
+from libs.errors import Problem
+from libs.events.schemas import live as events
+from libs.ids import new_id
+from libs.outbox import enqueue
+from libs.pagination import Page, PageParams, decode_cursor, encode_cursor, page_params
+from services.live import components
+from services.live.adapters import deals_repository, sessions_repository
+from services.live.api._common import acting_seller, controlled_session, field_problem, runtime
+from services.live.domain.sessions import (
+    HostKind,
+    LiveSession,
+    SessionStatus,
+    check_schedule,
+)
+from services.live.handlers.deal_clock import end_deal
+
+router = APIRouter(prefix="/v1/live", tags=["sessions"])
+sellers = require(Role.SELLER)
+hosts = require(Role.SELLER, Role.CREATOR)
+
+
+class HostIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    kind: HostKind = HostKind.SELLER
+    creator_id: str | None = Field(default=None, max_length=64,
+                                   description="Required when a creator hosts.")
+
+
+class SessionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "title": "Friday night denim drop", "scheduled_for": "2026-11-27T19:00:00Z",
+        "host": {"kind": "creator", "creator_id": "cr_81"}}]})
+    title: str = Field(min_length=1, max_length=120)
+    scheduled_for: datetime
+    host: HostIn = Field(default_factory=HostIn)
+
+
+class SessionView(BaseModel):
+    id: UUID
+    seller_id: UUID
+    host_kind: HostKind
+    host_id: str
+    title: str
+    scheduled_for: datetime
+    status: SessionStatus
+    started_at: datetime | None
+    ended_at: datetime | None
+
+
+class AudienceView(BaseModel):
+    watching: int
+    peak: int
+    unique: int
+
+
+class SessionDetail(SessionView):
+    pinned_product_id: UUID | None
+    pinned_message: dict[str, Any] | None
+    audience: AudienceView
+
+
+def _view(session: LiveSession) -> SessionView:
+    return SessionView(id=session.id, seller_id=session.seller_id, host_kind=session.host_kind,
+                       host_id=session.host_id, title=session.title,
+                       scheduled_for=session.scheduled_for, status=session.status,
+                       started_at=session.started_at, ended_at=session.ended_at)
+
+
+@router.post("/sessions", status_code=201, response_model=SessionView,
+             summary="Schedule a live session, hosted by the seller or a partner creator.")
+async def schedule(request: Request, body: SessionIn,
+                   principal: Annotated[Principal, Depends(sellers)],
+                   idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+                   ) -> Any:
+    seller_id = acting_seller(principal)
+    now = datetime.now(UTC)
+    check_schedule(body.scheduled_for, now)
+
+    async def work(conn: Any) -> tuple[int, Any]:
+        if body.host.kind is HostKind.CREATOR:
+            if not body.host.creator_id:
+                raise field_problem("host.creator_id", "name the creator who hosts", "required")
+            if not await sessions_repository.are_partners(conn, seller_id, body.host.creator_id):
+                raise field_problem("host.creator_id", "this creator has not agreed to work "
+                                    "with your shop", "not_a_partner")
+            host_id = body.host.creator_id
+        else:
+            host_id = str(seller_id)
+        session = LiveSession(id=new_id(), seller_id=seller_id, host_kind=body.host.kind,
+                              host_id=host_id, title=body.title.strip(),
+                              scheduled_for=body.scheduled_for, status=SessionStatus.SCHEDULED)
+        await sessions_repository.add(conn, session)
+        await enqueue(conn, "live", events.LiveSessionScheduled(
+            session_id=session.id, seller_id=seller_id, host_kind=session.host_kind.value,
+            host_id=host_id, title=session.title, scheduled_for=session.scheduled_for))
+        return 201, _view(session).model_dump(mode="json")
+
+    return await idempotency.run_idempotent(
+        runtime(request).db, scope=f"{principal.subject}:POST /v1/live/sessions",
+        key=idempotency_key, body=body.model_dump(mode="json"), work=work)
+
+
+@router.get("/sessions", response_model=Page[SessionView],
+            summary="Sessions, newest schedule first; public, filter by status or seller.")
+async def list_sessions(
+    request: Request, page: Annotated[PageParams, Depends(page_params)],
+    status: Annotated[SessionStatus | None, Query()] = None,
+    seller_id: Annotated[UUID | None, Query()] = None,
+) -> Any:
+    after = None
+    if page.cursor:
+        moment, row_id = decode_cursor(page.cursor, 2)
+        after = (datetime.fromisoformat(moment), UUID(row_id))
+    rows = await sessions_repository.listing(
+        runtime(request).db, seller_id=seller_id, status=status.value if status else None,
+        after=after, limit=page.limit + 1)
+    items = [_view(sessions_repository.to_session(r)) for r in rows[:page.limit]]
+    cursor = (encode_cursor(items[-1].scheduled_for.isoformat(), str(items[-1].id))
+              if len(rows) > page.limit else None)
+    return Page[SessionView](items=items, next_cursor=cursor)
+
+
+@router.get("/sessions/{session_id}", response_model=SessionDetail,
+            summary="A session with its pinned card and audience; public.")
+async def get_session(request: Request, session_id: UUID) -> Any:
+    pool = runtime(request).db
+    row = await sessions_repository.row(pool, session_id)
+    if row is None:
+        raise Problem(404, "Not found", "No such live session.")
+    session = sessions_repository.to_session(row)
+    pins = await sessions_repository.pins(pool, session_id)
+    pinned = next((p["product_id"] for p in pins if p["unpinned_at"] is None), None)
+    audience = await components.of(request).presence.audience(session_id)
+    return SessionDetail(**_view(session).model_dump(), pinned_product_id=pinned,
+                         pinned_message=row["pinned_message"],
+                         audience=AudienceView(watching=audience.watching, peak=audience.peak,
+                                               unique=audience.unique))
+
+
+@router.post("/sessions/{session_id}/{action}", response_model=SessionView,
+             summary="Go live, end, or cancel a scheduled session (host or shop's seller).")
+async def change_state(request: Request, session_id: UUID,
+                       action: Literal["start", "end", "cancel"],
+                       principal: Annotated[Principal, Depends(hosts)]) -> Any:
+    live = components.of(request)
+    now = datetime.now(UTC)
+    async with transaction(runtime(request).db) as conn:
+        session = await controlled_session(conn, session_id, principal, for_update=True)
+        if action == "start":
+            session = session.start(now)
+            await enqueue(conn, "live", events.LiveSessionStarted(
+                session_id=session.id, seller_id=session.seller_id, started_at=now))
+        elif action == "cancel":
+            session = session.cancel(now)
+            await enqueue(conn, "live", events.LiveSessionCancelled(
+                session_id=session.id, seller_id=session.seller_id, cancelled_at=now))
+        else:
+            session = session.end(now)
+            for deal in await deals_repository.live_in_session(conn, session.id):
+                await end_deal(conn, deal, reason="session_ended", now=now)
+            await sessions_repository.unpin(conn, session.id, now)
+            audience = await live.presence.audience(session.id)
+            await sessions_repository.save_audience(conn, session.id, audience.peak,
+                                                    audience.unique)
+            await enqueue(conn, "live", events.LiveSessionEnded(
+                session_id=session.id, seller_id=session.seller_id, ended_at=now,
+                peak_viewers=audience.peak, unique_viewers=audience.unique))
+        await sessions_repository.save_state(conn, session)
+        status = session.status.value
+        after_commit(lambda: live.feed.publish(session_id, "session", {"status": status}))
+    return _view(session)
+
+
+# Partner creators -------------------------------------------------------------------------
+
+class PartnerView(BaseModel):
+    creator_id: str
+    agreed_at: datetime
+
+
+@router.put("/partners/{creator_id}", status_code=204,
+            summary="Agree to work with a creator: they may then host the shop's sessions.")
+async def add_partner(request: Request, creator_id: Annotated[str, Field(max_length=64)],
+                      principal: Annotated[Principal, Depends(sellers)]) -> Response:
+    await sessions_repository.agree(runtime(request).db, acting_seller(principal), creator_id)
+    return Response(status_code=204)
+
+
+@router.delete("/partners/{creator_id}", status_code=204, summary="Stop working with a creator.")
+async def remove_partner(request: Request, creator_id: str,
+                         principal: Annotated[Principal, Depends(sellers)]) -> Response:
+    if not await sessions_repository.end_partnership(runtime(request).db,
+                                                     acting_seller(principal), creator_id):
+        raise Problem(404, "Not found", "That creator is not a partner of your shop.")
+    return Response(status_code=204)
+
+
+@router.get("/partners", response_model=list[PartnerView], summary="The shop's partner creators.")
+async def list_partners(request: Request,
+                        principal: Annotated[Principal, Depends(sellers)]) -> Any:
+    return [PartnerView(creator_id=r["creator_id"], agreed_at=r["agreed_at"])
+            for r in await sessions_repository.partners(runtime(request).db,
+                                                        acting_seller(principal))]

@@ -1,0 +1,77 @@
+"""The live service's collaborators beyond the platform's: Redis scripts, the session feeds and
+this instance's fan-out hub. Built once the connections exist."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+from fastapi import Request
+
+from libs.errors import Problem
+from services.live.adapters.channel import Feed, Hub
+from services.live.adapters.claims_store import ClaimsStore
+from services.live.adapters.presence import Presence, RateLimiter, Throttle
+from services.live.settings import LiveSettings
+
+
+@dataclass(frozen=True)
+class DealCard:
+    """A deal's fixed terms, cached per instance so the claim path reads no table."""
+
+    id: UUID
+    session_id: UUID
+    sku_id: UUID
+    product_id: UUID
+    deal_price_minor: int
+    currency: str
+    quantity: int
+
+
+@dataclass
+class LiveComponents:
+    settings: LiveSettings
+    claims: ClaimsStore
+    feed: Feed
+    hub: Hub
+    presence: Presence
+    throttle: Throttle
+    rate_limiter: RateLimiter
+    deal_cards: dict[UUID, DealCard] = field(default_factory=dict)
+
+
+_bound: LiveComponents | None = None
+
+
+def build(runtime: Any) -> None:
+    global _bound
+    settings: LiveSettings = runtime.settings
+    feed = Feed(runtime.redis, settings.replay_window_events)
+    components = LiveComponents(
+        settings=settings, claims=ClaimsStore(runtime.redis), feed=feed,
+        hub=Hub(feed, settings.connection_queue_size), presence=Presence(runtime.redis),
+        throttle=Throttle(runtime.redis), rate_limiter=RateLimiter(runtime.redis))
+    runtime.components["live"] = components
+    _bound = components
+
+
+async def close(runtime: Any) -> None:
+    components: LiveComponents | None = runtime.components.get("live")
+    if components is not None:
+        await components.hub.close()
+
+
+def of(request: Request) -> LiveComponents:
+    components: LiveComponents | None = request.app.state.runtime.components.get("live")
+    if components is None:
+        raise Problem(503, "Service unavailable", "The live service is still starting.",
+                      headers={"Retry-After": "2"})
+    return components
+
+
+def bound() -> LiveComponents:
+    """For event handlers and background work, which are not given the runtime."""
+    if _bound is None:
+        raise RuntimeError("live components are not built yet")
+    return _bound

@@ -1,0 +1,19 @@
+"""Session figures: conversion is buyers over unique viewers, as a ratio (never a float of money)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+def conversion(buyers: int, viewers: int) -> float:
+    return round(buyers / viewers, 4) if viewers else 0.0
+
+
+@dataclass(frozen=True)
+class Funnel:
+    viewers: int
+    buyers: int
+
+    @property
+    def conversion(self) -> float:
+        return conversion(self.buyers, self.viewers)

@@ -1,0 +1,50 @@
+"""Chat rules: what a message may say and who may speak."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from libs.field_error import FieldError
+
+
+class ChatError(FieldError):
+    """A message that cannot be posted."""
+
+
+def clean_text(text: str, max_length: int) -> str:
+    """Normalised (NFC, no control characters, trimmed) and within the length limit."""
+    cleaned = "".join(ch for ch in unicodedata.normalize("NFC", text)
+                      if unicodedata.category(ch) != "Cc" or ch == " ").strip()
+    if not cleaned:
+        raise ChatError("text", "is empty", "empty")
+    if len(cleaned) > max_length:
+        raise ChatError("text", f"is longer than {max_length} characters", "too_long")
+    return cleaned
+
+
+def blocked_word(text: str, blocked: Iterable[str]) -> str | None:
+    """The first of the shop's blocked words the message contains (whole words, any case)."""
+    folded = text.casefold()
+    for word in blocked:
+        if re.search(rf"(?<!\w){re.escape(word.casefold())}(?!\w)", folded):
+            return word
+    return None
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A viewer's standing in a session's chat."""
+
+    banned: bool
+    muted_until: datetime | None
+
+    def check(self, now: datetime) -> None:
+        if self.banned:
+            raise ChatError("user", "you are banned from this shop's chat", "banned")
+        if self.muted_until is not None and self.muted_until > now:
+            raise ChatError("user", f"you are muted until {self.muted_until.isoformat()}",
+                            "muted")

@@ -1,0 +1,75 @@
+"""What live learns from orders: claims checked out, orders attributed to a session (for the
+purchase ticker and the session's figures), and paid wallet top-ups."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import asyncpg
+
+from libs.db.transaction import after_commit
+from libs.events.envelope import Envelope
+from libs.events.schemas import live as live_events
+from libs.events.schemas.orders import OrderCancelled, OrderConfirmed, OrderPlaced, WalletToppedUp
+from libs.outbox import enqueue
+from services.live import components
+from services.live.adapters import deals_repository, wallet_repository
+from services.live.domain.wallet import top_up_entries
+
+
+async def on_order_placed(conn: asyncpg.Connection, envelope: Envelope,
+                          event: OrderPlaced) -> None:
+    attributed = [line for line in event.lines if line.live_session_id is not None]
+    for line in event.lines:
+        if line.claim_id is None:
+            continue
+        claim = await deals_repository.consume(conn, line.claim_id, event.order_id)
+        if claim is not None:
+            await enqueue(conn, "live", live_events.LiveClaimConsumed(
+                claim_id=line.claim_id, deal_id=claim["deal_id"], order_id=event.order_id,
+                consumed_at=event.placed_at))
+    if not attributed:
+        return
+    products = {r["sku_id"]: r["product_id"] for r in await conn.fetch(
+        "SELECT sku_id, product_id FROM listings WHERE sku_id = ANY($1::uuid[])",
+        [line.sku_id for line in attributed])}
+    await conn.executemany(
+        """INSERT INTO session_order_lines (order_id, sku_id, session_id, product_id, deal_id,
+                                            buyer_id, quantity, amount_minor, currency, status,
+                                            placed_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'placed', $10)
+           ON CONFLICT (order_id, sku_id) DO NOTHING""",
+        [(event.order_id, line.sku_id, line.live_session_id, products.get(line.sku_id),
+          line.deal_id, event.buyer_id, line.quantity, line.quantity * line.unit_price_minor,
+          event.currency, event.placed_at) for line in attributed])
+    live = components.bound()
+    for session_id in {line.live_session_id for line in attributed if line.live_session_id}:
+        items = [{"product_id": str(products.get(line.sku_id)), "quantity": line.quantity}
+                 for line in attributed if line.live_session_id == session_id]
+        data = {"buyer": _masked(event.buyer_id), "items": items}
+        after_commit(partial(live.feed.publish, session_id, "purchase", data))
+
+
+def _masked(buyer_id: str) -> str:
+    """The ticker shows who bought without showing who they are."""
+    return buyer_id[:2] + "***" if len(buyer_id) > 2 else "***"
+
+
+async def on_order_confirmed(conn: asyncpg.Connection, envelope: Envelope,
+                             event: OrderConfirmed) -> None:
+    await conn.execute("UPDATE session_order_lines SET status = 'paid' WHERE order_id = $1",
+                       event.order_id)
+
+
+async def on_order_cancelled(conn: asyncpg.Connection, envelope: Envelope,
+                             event: OrderCancelled) -> None:
+    await conn.execute("UPDATE session_order_lines SET status = 'cancelled' WHERE order_id = $1",
+                       event.order_id)
+
+
+async def on_wallet_topped_up(conn: asyncpg.Connection, envelope: Envelope,
+                              event: WalletToppedUp) -> None:
+    """The inbox makes this once per top-up; the ledger says where the tokens came from."""
+    await wallet_repository.credit(conn, event.buyer_id, event.tokens)
+    await wallet_repository.post(conn, event.topup_id,
+                                 top_up_entries(event.buyer_id, event.tokens))
