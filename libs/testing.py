@@ -70,6 +70,46 @@ async def run_service(app: FastAPI, *, wait_ready: bool = True) -> AsyncIterator
             yield RunningService(app, client)
 
 
+@dataclass
+class ServedService:
+    """A service on a real port, for clients that need one (WebSocket, SSE, benchmarks)."""
+
+    app: FastAPI
+    base_url: str
+    client: httpx.AsyncClient
+
+    @property
+    def ws_url(self) -> str:
+        return "ws" + self.base_url.removeprefix("http")
+
+    @property
+    def runtime(self) -> Any:
+        return self.app.state.runtime
+
+
+@asynccontextmanager
+async def serve(app: FastAPI) -> AsyncIterator[ServedService]:
+    """The app served by uvicorn on a free loopback port, lifespan included."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
+                                          lifespan="on", ws_max_size=1 << 16))
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.05)
+        await asyncio.wait_for(app.state.runtime.started.wait(), timeout=90)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        base_url = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
+            yield ServedService(app, base_url, client)
+    finally:
+        server.should_exit = True
+        await task
+
+
 async def eventually(probe: Any, *, timeout: float = 30, interval: float = 0.1) -> Any:
     """Polls `probe()` until it returns something truthy; its last value on timeout."""
     deadline = asyncio.get_running_loop().time() + timeout

@@ -12,7 +12,7 @@ class LiveSettings(ServiceSettings):
         default=SecretStr("dev-only-claims-change-me"),
         description="Signs flash-deal claim tokens; live and orders must share it.")
     payment_window_seconds: int = Field(
-        default=300, ge=30, le=3600, description="How long a claim token can be checked out.")
+        default=300, ge=1, le=3600, description="How long a claim token can be checked out.")
     claim_grace_seconds: int = Field(
         default=30, ge=0, le=600,
         description="A claim expires this long after its token does, so a checkout made at the "

@@ -152,11 +152,29 @@ async def get_session(request: Request, session_id: UUID) -> Any:
                                                unique=audience.unique))
 
 
-@router.post("/sessions/{session_id}/{action}", response_model=SessionView,
-             summary="Go live, end, or cancel a scheduled session (host or shop's seller).")
-async def change_state(request: Request, session_id: UUID,
-                       action: Literal["start", "end", "cancel"],
-                       principal: Annotated[Principal, Depends(hosts)]) -> Any:
+@router.post("/sessions/{session_id}/start", response_model=SessionView,
+             summary="Go live (the host or the shop's seller).")
+async def start(request: Request, session_id: UUID,
+                principal: Annotated[Principal, Depends(hosts)]) -> Any:
+    return await _change_state(request, session_id, principal, "start")
+
+
+@router.post("/sessions/{session_id}/end", response_model=SessionView,
+             summary="End the session: running deals close, figures become final.")
+async def end(request: Request, session_id: UUID,
+              principal: Annotated[Principal, Depends(hosts)]) -> Any:
+    return await _change_state(request, session_id, principal, "end")
+
+
+@router.post("/sessions/{session_id}/cancel", response_model=SessionView,
+             summary="Cancel a session that has not started.")
+async def cancel(request: Request, session_id: UUID,
+                 principal: Annotated[Principal, Depends(hosts)]) -> Any:
+    return await _change_state(request, session_id, principal, "cancel")
+
+
+async def _change_state(request: Request, session_id: UUID, principal: Principal,
+                        action: Literal["start", "end", "cancel"]) -> SessionView:
     live = components.of(request)
     now = datetime.now(UTC)
     async with transaction(runtime(request).db) as conn:
