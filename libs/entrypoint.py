@@ -11,8 +11,15 @@ from fastapi import FastAPI
 from libs.settings import ServiceSettings
 
 
+WEBSOCKETS = "websockets-sansio"
+"""The maintained protocol implementation of the `websockets` library (not its legacy one)."""
+WEBSOCKET_MAX_FRAME_BYTES = 64 * 1024
+"""Larger client frames close the connection (1009); services check sizes below this."""
+
+
 def serve(create_app: Callable[[Any], FastAPI], settings: ServiceSettings) -> None:
     uvicorn.run(
         create_app(settings), host=settings.http_host, port=settings.http_port,
         log_config=None, access_log=False, timeout_graceful_shutdown=10,
+        ws=WEBSOCKETS, ws_max_size=WEBSOCKET_MAX_FRAME_BYTES,
     )

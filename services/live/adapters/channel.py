@@ -12,7 +12,6 @@ allowed to slow the others; it reconnects with its last id and catches up from t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -126,14 +125,16 @@ class Room:
         self.session_id = session_id
         self.viewers: set[Viewer] = set()
         self.last_id = start_after
+        self.closed = False
         self.task = asyncio.create_task(self._pump(), name=f"feed-{session_id}")
 
     async def _pump(self) -> None:
-        while True:
+        # Stopped by a flag, not by cancellation: cancelling a blocked XREAD can leave the
+        # Redis client waiting on a connection that never answers. A read blocks for at most
+        # READ_BLOCK_MS, so a closed room's reader ends within that.
+        while not self.closed:
             try:
                 events = await self.feed.read_after(self.session_id, self.last_id)
-            except asyncio.CancelledError:
-                raise
             except Exception as exc:
                 log.warning("feed %s: read failed, retrying: %s", self.session_id, exc)
                 await asyncio.sleep(0.5)
@@ -169,13 +170,15 @@ class Hub:
         room.viewers.discard(viewer)
         if not room.viewers:
             del self.rooms[session_id]
-            room.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await room.task
+            room.closed = True
 
     async def close(self) -> None:
-        for session_id in list(self.rooms):
-            room = self.rooms.pop(session_id)
+        rooms = list(self.rooms.values())
+        self.rooms.clear()
+        for room in rooms:
+            room.closed = True
+        if rooms:
+            await asyncio.wait([room.task for room in rooms],
+                               timeout=READ_BLOCK_MS / 1000 + 1)
+        for room in rooms:
             room.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await room.task

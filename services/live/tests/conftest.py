@@ -1,0 +1,91 @@
+"""Live's integration fixtures: live instances on real ports (WebSocket and SSE need them),
+with listings fed the way production feeds them, by catalog's events through Kafka."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from libs.events.base import Event
+from libs.events.envelope import Envelope, to_kafka
+from libs.events.schemas.catalog import ProductPublished, PublishedSku
+from libs.ids import new_id
+from libs.kafka import create_producer
+from libs.testing import ServedService, bearer, eventually, serve
+from services.live.app import create_app
+from services.live.settings import LiveSettings
+
+
+@dataclass
+class Shop:
+    seller_id: str
+    headers: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+async def publish(kafka_bootstrap: str) -> AsyncIterator[Callable[[Event], Awaitable[None]]]:
+    producer = create_producer(kafka_bootstrap, "test-catalog")
+    await producer.start()
+
+    async def send(event: Event) -> None:
+        key, value, headers = to_kafka(Envelope.wrap(event, source="tests"))
+        await producer.send_and_wait(event.topic, value=value, key=key, headers=headers)
+
+    yield send
+    await producer.stop()
+
+
+@pytest.fixture(scope="module")
+async def live(settings_for: Callable[..., Any]) -> AsyncIterator[ServedService]:
+    async with serve(create_app(settings_for(LiveSettings, chat_messages_per_window=3,
+                                             chat_window_seconds=30))) as service:
+        yield service
+
+
+@pytest.fixture(scope="module")
+async def live_replica(settings_for: Callable[..., Any],
+                       live: ServedService) -> AsyncIterator[ServedService]:
+    """A second instance of the same service (same database, same Redis): an API replica."""
+    settings = settings_for(LiveSettings, chat_messages_per_window=3, chat_window_seconds=30,
+                            run_consumers=False)
+    async with serve(create_app(settings)) as service:
+        yield service
+
+
+def new_shop() -> Shop:
+    seller_id = str(new_id())
+    return Shop(seller_id, bearer("seller", f"seller-{secrets.token_hex(3)}", seller_id=seller_id))
+
+
+async def published_product(live: ServedService, publish: Callable[[Event], Awaitable[None]],
+                            shop: Shop, price: int = 3000) -> tuple[str, str]:
+    product_id, sku_id = new_id(), new_id()
+    await publish(ProductPublished(
+        product_id=product_id, seller_id=UUID(shop.seller_id), shop_id=new_id(),
+        category_id=new_id(), age_restricted=False, market="GB",
+        skus=[PublishedSku(sku_id=sku_id, code="MUG-1", price_minor=price, currency="GBP")],
+        decided_by="auto", published_at=datetime.now(UTC)))
+
+    async def known() -> bool:
+        return bool(await live.runtime.db.fetchval(
+            "SELECT live FROM listings WHERE sku_id = $1", sku_id))
+
+    assert await eventually(known, timeout=60), "live never saw product.published"
+    return str(product_id), str(sku_id)
+
+
+async def live_session(live: ServedService, shop: Shop) -> str:
+    created = await live.client.post("/v1/live/sessions", headers=shop.headers, json={
+        "title": "Pottery drop", "scheduled_for": datetime.now(UTC).isoformat()})
+    assert created.status_code == 201, created.text
+    session_id = str(created.json()["id"])
+    started = await live.client.post(f"/v1/live/sessions/{session_id}/start",
+                                     headers=shop.headers)
+    assert started.status_code == 200, started.text
+    return session_id

@@ -1,0 +1,174 @@
+"""The real-time channel against real servers: two instances fan out one ordered feed,
+reconnecting clients catch up by event id (WebSocket and SSE), slow viewers are dropped
+without holding others back, and bad frames get errors on a connection that stays open."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from typing import Any
+
+import pytest
+from httpx_sse import aconnect_sse
+from websockets.asyncio.client import ClientConnection, connect
+
+from libs.testing import ServedService, bearer, token
+from services.live.adapters.channel import Feed, Hub
+from services.live.api.realtime import MAX_FRAME_CHARS
+
+from .conftest import live_session, new_shop
+
+pytestmark = pytest.mark.kafka
+
+
+async def frames_of(ws: ClientConnection, kind: str, count: int,
+                    timeout: float = 15) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = []
+    async with asyncio.timeout(timeout):
+        while len(found) < count:
+            frame = json.loads(await ws.recv())
+            if frame["type"] == kind:
+                found.append(frame)
+    return found
+
+
+def ws_url(service: ServedService, session_id: str, **params: str) -> str:
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    return f"{service.ws_url}/v1/live/sessions/{session_id}/ws" + (f"?{query}" if query else "")
+
+
+async def test_viewers_on_two_instances_see_one_feed_in_one_order(
+        live: ServedService, live_replica: ServedService) -> None:
+    shop = new_shop()
+    session_id = await live_session(live, shop)
+    async with (connect(ws_url(live, session_id)) as on_a,
+                connect(ws_url(live_replica, session_id)) as on_b):
+        for ws in (on_a, on_b):
+            assert json.loads(await ws.recv())["type"] == "hello"
+        posted = []
+        for i in range(6):
+            via = live if i % 2 == 0 else live_replica
+            speaker = bearer("buyer", f"fan-{i % 3}-{session_id[-6:]}")
+            text = f"message {i}"
+            answer = await via.client.post(f"/v1/live/sessions/{session_id}/chat",
+                                           headers=speaker, json={"text": text})
+            assert answer.status_code == 201, answer.text
+            posted.append(text)
+        seen_a = await frames_of(on_a, "chat", 6)
+        seen_b = await frames_of(on_b, "chat", 6)
+    assert [f["data"]["text"] for f in seen_a] == posted
+    assert [f["id"] for f in seen_a] == [f["id"] for f in seen_b]
+    ids = [tuple(map(int, f["id"].split("-"))) for f in seen_a]
+    assert ids == sorted(ids) and len(set(ids)) == 6
+
+
+async def test_a_reconnecting_viewer_receives_exactly_what_it_missed(
+        live: ServedService, live_replica: ServedService) -> None:
+    shop = new_shop()
+    session_id = await live_session(live, shop)
+    speaker = bearer("buyer", f"talker-{secrets.token_hex(3)}")
+    async with connect(ws_url(live, session_id)) as ws:
+        await live.client.post(f"/v1/live/sessions/{session_id}/chat", headers=speaker,
+                               json={"text": "before the tunnel"})
+        [seen] = await frames_of(ws, "chat", 1)
+    missed = []
+    for text in ["in the tunnel 1", "in the tunnel 2"]:
+        answer = await live_replica.client.post(f"/v1/live/sessions/{session_id}/chat",
+                                                headers=speaker, json={"text": text})
+        assert answer.status_code == 201
+        missed.append(text)
+    async with connect(ws_url(live_replica, session_id, last_event_id=seen["id"])) as ws:
+        caught_up = await frames_of(ws, "chat", 2)
+    assert [f["data"]["text"] for f in caught_up] == missed
+
+    # The same through Server-Sent Events, resuming with the standard Last-Event-ID header.
+    async with aconnect_sse(live.client, "GET", f"/v1/live/sessions/{session_id}/events",
+                            headers={"Last-Event-ID": seen["id"]}) as source:
+        texts = []
+        async with asyncio.timeout(15):
+            async for sse in source.aiter_sse():
+                if sse.event == "chat":
+                    texts.append(json.loads(sse.data)["text"])
+                    assert sse.id
+                if len(texts) == 2:
+                    break
+    assert texts == missed
+
+
+async def test_a_slow_viewer_is_dropped_and_the_others_keep_up(live: ServedService) -> None:
+    feed = Feed(live.runtime.redis, window=100)
+    hub = Hub(feed, queue_size=4)
+    session_id = f"bench-{secrets.token_hex(4)}"
+    slow, _ = await hub.join(session_id)
+    fast, _ = await hub.join(session_id)
+    received: list[str] = []
+
+    async def keep_up() -> None:
+        while len(received) < 30:
+            received.append((await fast.queue.get()).id)
+
+    reader = asyncio.create_task(keep_up())
+    published = [await feed.publish(session_id, "tick", {"n": n}) for n in range(30)]
+    await asyncio.wait_for(reader, timeout=15)
+    assert received == published
+    assert slow.dropped.is_set() and slow.queue.qsize() == 4
+    await hub.close()
+
+
+async def test_bad_frames_get_errors_and_the_connection_stays_open(live: ServedService) -> None:
+    shop = new_shop()
+    session_id = await live_session(live, shop)
+    async with connect(ws_url(live, session_id)) as anonymous:
+        await anonymous.recv()  # hello
+        await anonymous.send("this is not json")
+        assert (await frames_of(anonymous, "error", 1))[0]["data"]["code"] == "malformed"
+        await anonymous.send("x" * (MAX_FRAME_CHARS + 1))
+        assert (await frames_of(anonymous, "error", 1))[0]["data"]["code"] == "frame_too_large"
+        await anonymous.send(json.dumps({"type": "chat", "text": "hi", "ref": 1}))
+        assert (await frames_of(anonymous, "error", 1))[0]["data"]["code"] == "unauthorized"
+        await anonymous.send(json.dumps({"type": "ping", "ref": "p"}))
+        assert (await frames_of(anonymous, "pong", 1))[0]["ref"] == "p"
+
+    viewer = token("buyer", f"viewer-{secrets.token_hex(3)}")
+    async with connect(ws_url(live, session_id, access_token=viewer)) as signed_in:
+        await signed_in.recv()
+        await signed_in.send(json.dumps({"type": "chat", "text": "hello from the app",
+                                         "ref": "c1"}))
+        ack = (await frames_of(signed_in, "ack", 1))[0]
+        assert ack["ref"] == "c1" and ack["data"]["message_id"]
+        await signed_in.send(json.dumps({"type": "chat", "text": "  ", "ref": "c2"}))
+        empty = (await frames_of(signed_in, "error", 1))[0]
+        assert empty["ref"] == "c2" and empty["data"]["field"] == "text"
+
+
+async def test_unknown_sessions_and_bad_tokens_are_refused(live: ServedService) -> None:
+    from websockets.exceptions import InvalidStatus
+
+    with pytest.raises(InvalidStatus):
+        async with connect(ws_url(live, "0196f0c4-6f2e-7c4a-9d1e-2b8a1d3c4e5f")):
+            pass
+    shop = new_shop()
+    session_id = await live_session(live, shop)
+    with pytest.raises(InvalidStatus):
+        async with connect(ws_url(live, session_id, access_token="forged.token.here")):
+            pass
+    missing = await live.client.get("/v1/live/sessions/0196f0c4-6f2e-7c4a-9d1e-2b8a1d3c4e5f/events")
+    assert missing.status_code == 404
+
+
+async def test_viewer_counts_follow_joins_and_leaves(live: ServedService,
+                                                     live_replica: ServedService) -> None:
+    shop = new_shop()
+    session_id = await live_session(live, shop)
+    async with (connect(ws_url(live, session_id, access_token=token("buyer", "v1"))),
+                connect(ws_url(live_replica, session_id, access_token=token("buyer", "v2"))),
+                connect(ws_url(live_replica, session_id, access_token=token("buyer", "v1")))):
+        await asyncio.sleep(0.3)
+        audience = (await live.client.get(f"/v1/live/sessions/{session_id}")).json()["audience"]
+        assert audience == {"watching": 3, "peak": 3, "unique": 2}
+    await asyncio.sleep(0.3)
+    audience = (await live.client.get(f"/v1/live/sessions/{session_id}")).json()["audience"]
+    assert audience == {"watching": 0, "peak": 3, "unique": 2}
+
+
