@@ -10,7 +10,6 @@ from fastapi import FastAPI
 
 from libs.settings import ServiceSettings
 
-
 WEBSOCKETS = "websockets-sansio"
 """The maintained protocol implementation of the `websockets` library (not its legacy one)."""
 WEBSOCKET_MAX_FRAME_BYTES = 64 * 1024

@@ -123,7 +123,7 @@ async def test_a_flash_deal_sells_exactly_its_units_and_reconciles(stage: Stage)
     assert created.json()["status"] == "awaiting_stock"
 
     async def set_aside() -> bool:
-        return (await deal_state(stage, deal_id))["status"] == "ready"
+        return bool((await deal_state(stage, deal_id))["status"] == "ready")
 
     assert await eventually(set_aside, timeout=60)
     assert await stock_of(stage, sku) == {"on_hand": 20, "reserved": 6}
@@ -133,7 +133,7 @@ async def test_a_flash_deal_sells_exactly_its_units_and_reconciles(stage: Stage)
     assert early.status_code == 409 and early.json()["code"] == "not_started"
 
     async def started() -> bool:
-        return (await deal_state(stage, deal_id))["status"] == "live"
+        return bool((await deal_state(stage, deal_id))["status"] == "live")
 
     assert await eventually(started, timeout=30)
 

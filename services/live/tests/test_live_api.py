@@ -1,0 +1,190 @@
+"""Live's HTTP API against real servers: who may do what, bad input, chat moderation, and
+claims that stay exact across instances."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import redis.asyncio as redis
+
+from libs.events.base import Event
+from libs.ids import new_id
+from libs.testing import ServedService, bearer
+from services.live.adapters.claims_store import ClaimsStore
+
+from .conftest import live_session, new_shop, published_product
+
+pytestmark = pytest.mark.kafka
+
+
+async def test_only_sellers_schedule_and_only_the_host_or_shop_controls(
+        live: ServedService) -> None:
+    shop, other = new_shop(), new_shop()
+    body = {"title": "Tea time", "scheduled_for": datetime.now(UTC).isoformat()}
+    assert (await live.client.post("/v1/live/sessions", json=body)).status_code == 401
+    assert (await live.client.post("/v1/live/sessions", headers=bearer("buyer"),
+                                   json=body)).status_code == 403
+    session_id = (await live.client.post("/v1/live/sessions", headers=shop.headers,
+                                         json=body)).json()["id"]
+    for actor in (other.headers, bearer("buyer"), bearer("creator", creator_id="cr_1")):
+        response = await live.client.post(f"/v1/live/sessions/{session_id}/start",
+                                          headers=actor)
+        assert response.status_code == 403
+    assert (await live.client.post(f"/v1/live/sessions/{session_id}/start",
+                                   headers=shop.headers)).status_code == 200
+    again = await live.client.post(f"/v1/live/sessions/{session_id}/start", headers=shop.headers)
+    assert again.status_code == 422 and again.json()["errors"][0]["code"] == "not_scheduled"
+
+
+async def test_a_creator_hosts_only_for_a_shop_that_agreed(live: ServedService) -> None:
+    shop = new_shop()
+    creator_id = f"cr_{secrets.token_hex(3)}"
+    body = {"title": "Haul", "scheduled_for": datetime.now(UTC).isoformat(),
+            "host": {"kind": "creator", "creator_id": creator_id}}
+    refused = await live.client.post("/v1/live/sessions", headers=shop.headers, json=body)
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0] == {"field": "host.creator_id", "code": "not_a_partner",
+                                           "message": refused.json()["errors"][0]["message"]}
+    assert (await live.client.put(f"/v1/live/partners/{creator_id}",
+                                  headers=shop.headers)).status_code == 204
+    session = await live.client.post("/v1/live/sessions", headers=shop.headers, json=body)
+    assert session.status_code == 201
+    creator = bearer("creator", f"user-{creator_id}", creator_id=creator_id)
+    started = await live.client.post(f"/v1/live/sessions/{session.json()['id']}/start",
+                                     headers=creator)
+    assert started.status_code == 200
+    past = await live.client.post("/v1/live/sessions", headers=shop.headers, json={
+        "title": "Yesterday", "scheduled_for": (datetime.now(UTC) - timedelta(days=1)).isoformat()})
+    assert past.status_code == 422 and past.json()["errors"][0]["field"] == "scheduled_for"
+
+
+async def test_deals_need_a_showcased_live_product_of_the_shop_and_sane_terms(
+        live: ServedService, publish: Callable[[Event], Awaitable[None]]) -> None:
+    shop, other = new_shop(), new_shop()
+    product_id, sku_id = await published_product(live, publish, shop, price=3000)
+    _, foreign_sku = await published_product(live, publish, other)
+    session_id = await live_session(live, shop)
+    terms = {"sku_id": sku_id, "deal_price_minor": 1999, "quantity": 10, "per_buyer_limit": 1,
+             "countdown_seconds": 30, "duration_seconds": 120}
+    deals = f"/v1/live/sessions/{session_id}/deals"
+
+    async def refusal(**changes: object) -> tuple[int, str, str]:
+        response = await live.client.post(deals, headers=shop.headers,
+                                          json={**terms, **changes})
+        error = response.json().get("errors", [{}])[0]
+        return response.status_code, error.get("field", ""), error.get("code", "")
+
+    assert await refusal() == (422, "sku_id", "not_showcased")
+    assert await refusal(sku_id=foreign_sku) == (422, "sku_id", "unknown_sku")
+    await live.client.put(f"/v1/live/sessions/{session_id}/showcase/{product_id}",
+                          headers=shop.headers)
+    assert await refusal(countdown_seconds=5) == (422, "countdown_seconds", "out_of_range")
+    assert await refusal(duration_seconds=1500) == (422, "duration_seconds", "out_of_range")
+    assert await refusal(deal_price_minor=3000) == (422, "deal_price_minor", "not_a_discount")
+    assert await refusal(per_buyer_limit=11) == (422, "per_buyer_limit", "out_of_range")
+    assert (await live.client.post(deals, headers=other.headers, json=terms)).status_code == 403
+    assert (await live.client.post(deals, headers=bearer("buyer"),
+                                   json=terms)).status_code == 403
+    created = await live.client.post(deals, headers=shop.headers, json=terms)
+    assert created.status_code == 201, created.text
+    assert await refusal() == (409, "sku_id", "deal_running")
+    nothing_written = await live.runtime.db.fetchval(
+        "SELECT count(*) FROM deals WHERE session_id = $1::uuid", session_id)
+    assert nothing_written == 1
+    # Pinning needs the product in the showcase too.
+    stranger = await live.client.put(f"/v1/live/sessions/{session_id}/pin", headers=shop.headers,
+                                     json={"product_id": str(new_id())})
+    assert stranger.status_code == 422 and stranger.json()["errors"][0]["code"] == "not_showcased"
+    assert (await live.client.put(f"/v1/live/sessions/{session_id}/pin", headers=shop.headers,
+                                  json={"product_id": product_id})).status_code == 200
+    assert (await live.client.put(f"/v1/live/sessions/{session_id}/pin", headers=shop.headers,
+                                  json={"product_id": product_id})).status_code == 200
+    history = (await live.client.get(f"/v1/live/sessions/{session_id}/pins")).json()
+    assert len(history) == 2 and history[0]["unpinned_at"] and not history[1]["unpinned_at"]
+
+
+async def test_chat_is_rate_limited_filtered_and_moderated(live: ServedService) -> None:
+    shop = new_shop()
+    session_id = await live_session(live, shop)
+    chat = f"/v1/live/sessions/{session_id}/chat"
+    fan = f"fan-{secrets.token_hex(3)}"
+    fan_headers = bearer("buyer", fan)
+    assert (await live.client.post(chat, json={"text": "hi"})).status_code == 401
+    too_long = await live.client.post(chat, headers=fan_headers, json={"text": "x" * 301})
+    assert too_long.status_code == 422 and too_long.json()["errors"][0]["field"] == "text"
+
+    await live.client.put("/v1/live/shop/blocked-words", headers=shop.headers,
+                          json={"words": ["Scam"]})
+    blocked = await live.client.post(chat, headers=fan_headers, json={"text": "a SCAM!"})
+    assert blocked.status_code == 422
+    assert blocked.json()["errors"][0]["code"] == "blocked_word"
+
+    for n in range(3):
+        ok = await live.client.post(chat, headers=fan_headers, json={"text": f"love it {n}"})
+        assert ok.status_code == 201
+    too_fast = await live.client.post(chat, headers=fan_headers, json={"text": "again"})
+    assert too_fast.status_code == 429 and int(too_fast.headers["Retry-After"]) >= 1
+
+    # A viewer cannot moderate; the seller can, and so can a moderator the seller appoints.
+    troll = f"troll-{secrets.token_hex(3)}"
+    mute = {"user_id": troll, "minutes": 5}
+    assert (await live.client.post(f"/v1/live/sessions/{session_id}/mutes",
+                                   headers=fan_headers, json=mute)).status_code == 403
+    await live.client.put(f"/v1/live/shop/moderators/{fan}", headers=shop.headers)
+    assert (await live.client.post(f"/v1/live/sessions/{session_id}/mutes",
+                                   headers=fan_headers, json=mute)).status_code == 204
+    muted = await live.client.post(chat, headers=bearer("buyer", troll), json={"text": "hey"})
+    assert muted.status_code == 422 and muted.json()["errors"][0]["code"] == "muted"
+    await live.client.post(f"/v1/live/sessions/{session_id}/bans", headers=shop.headers,
+                           json={"user_id": troll, "reason": "spam"})
+    await live.client.delete(f"/v1/live/sessions/{session_id}/mutes/{troll}",
+                             headers=shop.headers)
+    banned = await live.client.post(chat, headers=bearer("buyer", troll), json={"text": "hey"})
+    assert banned.json()["errors"][0]["code"] == "banned"
+
+    history = (await live.client.get(chat)).json()["items"]
+    assert [m["text"] for m in history] == ["love it 0", "love it 1", "love it 2"]
+    removed = await live.client.delete(f"{chat}/{history[0]['id']}", headers=shop.headers)
+    assert removed.status_code == 204
+    assert len((await live.client.get(chat)).json()["items"]) == 2
+    pinned = await live.client.put(f"/v1/live/sessions/{session_id}/pinned-message",
+                                   headers=shop.headers, json={"text": "Free shipping today"})
+    assert pinned.status_code == 204
+    detail = (await live.client.get(f"/v1/live/sessions/{session_id}")).json()
+    assert detail["pinned_message"]["text"] == "Free shipping today"
+
+
+async def test_claims_never_exceed_the_deal_or_the_buyer_limit_across_instances(
+        live: ServedService) -> None:
+    """Two Redis clients stand for two live instances racing on one deal."""
+    settings = live.runtime.settings
+    instances = [ClaimsStore(redis.Redis.from_url(settings.redis_url)) for _ in range(2)]
+    deal_id = new_id()
+    now = datetime.now(UTC)
+    await instances[0].arm(deal_id, quantity=100, per_buyer_limit=2,
+                           starts_at=now - timedelta(seconds=1),
+                           ends_at=now + timedelta(minutes=5))
+    buyers = [f"buyer-{n}" for n in range(600)]
+    attempts = [(instances[n % 2], buyers[n % 600], 1 + n % 2) for n in range(1500)]
+    decisions = await asyncio.gather(*[store.claim(deal_id, buyer, quantity)
+                                       for store, buyer, quantity in attempts])
+    granted: dict[str, int] = {}
+    for (_, buyer, quantity), decision in zip(attempts, decisions, strict=True):
+        if decision.granted:
+            granted[buyer] = granted.get(buyer, 0) + quantity
+    assert sum(granted.values()) == 100
+    assert max(granted.values()) <= 2
+    assert await instances[1].remaining(deal_id) == 0
+    assert {d.refusal.value for d in decisions if d.refusal} <= {"sold_out", "limit_reached"}
+    # An expired claim is handed back once, however often the expiry is retried.
+    buyer = next(iter(granted))
+    claim_id = new_id()
+    assert await instances[0].give_back(deal_id, claim_id, buyer, 1) == "deal"
+    assert await instances[1].give_back(deal_id, claim_id, buyer, 1) == "deal"
+    assert await instances[0].remaining(deal_id) == 1
+    for store in instances:
+        await store._client.aclose()
