@@ -17,8 +17,15 @@ WEBSOCKET_MAX_FRAME_BYTES = 64 * 1024
 
 
 def serve(create_app: Callable[[Any], FastAPI], settings: ServiceSettings) -> None:
-    uvicorn.run(
-        create_app(settings), host=settings.http_host, port=settings.http_port,
-        log_config=None, access_log=False, timeout_graceful_shutdown=10,
-        ws=WEBSOCKETS, ws_max_size=WEBSOCKET_MAX_FRAME_BYTES,
-    )
+    """One process, or `HTTP_WORKERS` processes sharing the port. Each worker is a full
+    instance (consumer, relay, background work); the services are built to run as several
+    instances, so this is how one machine's cores are used."""
+    options: dict[str, Any] = {
+        "host": settings.http_host, "port": settings.http_port, "log_config": None,
+        "access_log": False, "timeout_graceful_shutdown": 10, "ws": WEBSOCKETS,
+        "ws_max_size": WEBSOCKET_MAX_FRAME_BYTES}
+    if settings.http_workers > 1:
+        factory = f"{create_app.__module__}:{create_app.__name__}"
+        uvicorn.run(factory, factory=True, workers=settings.http_workers, **options)
+    else:
+        uvicorn.run(create_app(settings), **options)

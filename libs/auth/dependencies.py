@@ -57,3 +57,23 @@ def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
 
     return dependency
 
+
+
+async def bearer_principal(request: Request, *roles: Role) -> Principal:
+    """The caller of a hot-path route, checked without FastAPI's dependency machinery (a
+    measurable share of a sub-millisecond request). Bearer tokens only; same rules as
+    `require(...)`. Such routes declare `HOT_PATH_SECURITY` so the OpenAPI stays true."""
+    header = request.headers.get("authorization", "")
+    scheme, _, credentials = header.partition(" ")
+    if scheme.lower() != "bearer" or not credentials:
+        raise unauthorized("Authentication required: send a bearer token.")
+    authenticator: Authenticator = request.app.state.authenticator
+    principal = await authenticator.verifier.verify(credentials.strip())
+    request.state.principal = principal
+    if roles and not principal.has(*roles):
+        wanted = ", ".join(r.value for r in roles)
+        raise Problem(403, "Forbidden", f"This action requires one of the roles: {wanted}.")
+    return principal
+
+
+HOT_PATH_SECURITY: dict[str, object] = {"security": [{"HTTPBearer": []}]}

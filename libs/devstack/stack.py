@@ -61,6 +61,7 @@ class Stack:
                 "JWT_SECRET": self.jwt_secret,
                 "CLAIM_TOKEN_SECRET": self.claim_token_secret,
                 "HTTP_PORT": str(port),
+                "HTTP_WORKERS": os.environ.get(f"{name.upper()}_HTTP_WORKERS", "1"),
                 "DEV_MODE": "true",
                 "RELAY_POLL_INTERVAL_SECONDS": "0.5",
             }

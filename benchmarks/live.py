@@ -1,0 +1,304 @@
+"""Live benchmarks against the running stack (`make run` first), printed as figures:
+
+    python -m benchmarks.live claims [--claimants 5000 --units 100 --connections 200]
+    python -m benchmarks.live fanout [--viewers 10000 --broadcasts 20 --client-processes 2]
+
+claims: a flash deal of `units` units; `claimants` distinct buyers each send one claim, all at
+once, over `connections` keep-alive connections to the live service. Reported: claim tokens
+granted (must equal the units), claims per second over the burst, per-request latency p50/p99,
+and the deal's tally and catalog's stock afterwards (nothing oversold).
+
+fanout: `viewers` WebSocket connections to one live process watch one session; the bench
+appends `broadcasts` events to the session's feed (as any instance would) and every viewer
+timestamps its copy. Reported: delivery latency p50/p99 over all copies, copies lost, and the
+live process's memory per connection. Viewers run in `client-processes` processes on this
+same machine, so they take CPU from the server they measure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import platform
+import secrets
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import httpx
+import redis.asyncio as redis
+
+from libs.auth.dev_token import mint
+from libs.devstack.stack import SERVICE_PORTS, redis_db_url
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] if ordered else 0.0
+
+
+def load_stack(path: str) -> dict[str, Any]:
+    stack: dict[str, Any] = json.loads(Path(path).read_text())
+    return stack
+
+
+def bearer(stack: dict[str, Any], subject: str, roles: list[str], **claims: Any) -> dict[str, str]:
+    return {"Authorization": "Bearer " + mint(stack["jwt_secret"], subject=subject, roles=roles,
+                                              **claims)}
+
+
+async def on_air_with_product(client: httpx.AsyncClient, stack: dict[str, Any],
+                              stock: int) -> dict[str, Any]:
+    """A verified seller, a live product known to live, and a session on air showing it."""
+    catalog, live = stack["services"]["catalog"], stack["services"]["live"]
+    subject = f"bench-live-{secrets.token_hex(3)}"
+    operator = bearer(stack, "bench-ops", ["operator"])
+    seller = (await client.post(f"{catalog}/v1/sellers", headers=bearer(stack, subject, ["seller"]),
+                                json={"legal_name": "Bench Live Ltd", "country": "GB",
+                                      "business_type": "company", "market": "GB"})).json()
+    await client.post(f"{catalog}/v1/sellers/{seller['id']}/verification", headers=operator)
+    headers = bearer(stack, subject, ["seller"], seller_id=seller["id"])
+    category = (await client.post(f"{catalog}/v1/categories", headers=operator, json={
+        "name": f"Bench {subject}"})).json()["id"]
+    product = (await client.post(f"{catalog}/v1/products", headers=headers, json={
+        "title": f"{secrets.token_hex(6)} glazed teapot", "category_id": category,
+        "skus": [{"code": f"TP-{subject}", "price_minor": 4500, "currency": "GBP",
+                  "stock": stock}]})).json()
+    await client.post(f"{catalog}/v1/products/{product['id']}/submission", headers=headers)
+    session = (await client.post(f"{live}/v1/live/sessions", headers=headers, json={
+        "title": "Bench live", "scheduled_for": datetime.now(UTC).isoformat()})).json()
+    await client.post(f"{live}/v1/live/sessions/{session['id']}/start", headers=headers)
+    deadline = time.perf_counter() + 60
+    while (await client.put(f"{live}/v1/live/sessions/{session['id']}/showcase/{product['id']}",
+                            headers=headers)).status_code != 204:
+        if time.perf_counter() > deadline:
+            raise RuntimeError("live never heard of the bench product")
+        await asyncio.sleep(0.2)
+    return {"session": session["id"], "product": product["id"],
+            "sku": product["skus"][0]["id"], "headers": headers}
+
+
+# Claims ----------------------------------------------------------------------------------------
+
+async def _claimant_lane(host: str, port: int, path: str, tokens: list[str],
+                         latencies: list[float], statuses: dict[int, int]) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        for token in tokens:
+            request = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}"
+                       f"\r\nContent-Length: 0\r\n\r\n")
+            started = time.perf_counter()
+            writer.write(request.encode())
+            status_line = await reader.readline()
+            length = 0
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                name, _, value = line.partition(b":")
+                if name.lower() == b"content-length":
+                    length = int(value)
+            await reader.readexactly(length)
+            latencies.append((time.perf_counter() - started) * 1000)
+            status = int(status_line.split()[1])
+            statuses[status] = statuses.get(status, 0) + 1
+    finally:
+        writer.close()
+
+
+async def claims(stack: dict[str, Any], claimants: int, units: int, connections: int) -> None:
+    live = stack["services"]["live"]
+    async with httpx.AsyncClient(timeout=30) as client:
+        world = await on_air_with_product(client, stack, stock=units * 2)
+        created = await client.post(f"{live}/v1/live/sessions/{world['session']}/deals",
+                                    headers=world["headers"], json={
+            "sku_id": world["sku"], "deal_price_minor": 1999, "quantity": units,
+            "per_buyer_limit": 1, "countdown_seconds": 10, "duration_seconds": 300})
+        created.raise_for_status()
+        deal_id = created.json()["id"]
+        tokens = [mint(stack["jwt_secret"], subject=f"claimant-{n}-{secrets.token_hex(2)}",
+                       roles=["buyer"]) for n in range(claimants)]
+        print(f"  deal of {units} units announced; {claimants} claimants ready; waiting for "
+              "the countdown", flush=True)
+        parts = urlsplit(live)
+        host, port = parts.hostname or "127.0.0.1", parts.port or 80
+        path = f"/v1/live/deals/{deal_id}/claims"
+        # Viewers tap before the deal opens; those early claims are refused (not_started) and
+        # warm the service's connections. They are not counted.
+        early: dict[int, int] = {}
+        await asyncio.gather(*[_claimant_lane(host, port, path, tokens[i:2000:connections], [],
+                                              early) for i in range(connections)])
+        while (await client.get(f"{live}/v1/live/deals/{deal_id}")).json()["status"] != "live":
+            await asyncio.sleep(0.05)
+        latencies: list[float] = []
+        statuses: dict[int, int] = {}
+        lanes = [tokens[i::connections] for i in range(connections)]
+        started = time.perf_counter()
+        await asyncio.gather(*[_claimant_lane(host, port, path, lane, latencies, statuses)
+                               for lane in lanes])
+        elapsed = time.perf_counter() - started
+        deal = (await client.get(f"{live}/v1/live/deals/{deal_id}")).json()
+    conn = await asyncpg.connect(stack["database_url"])
+    try:
+        stock = await conn.fetchrow("SELECT on_hand, reserved FROM catalog.stock "
+                                    "WHERE sku_id = $1::uuid", world["sku"])
+        recorded = await conn.fetchval("SELECT coalesce(sum(quantity), 0) FROM live.claims "
+                                       "WHERE deal_id = $1::uuid", deal_id)
+    finally:
+        await conn.close()
+    granted = statuses.get(201, 0)
+    print(f"flash claims: {claimants} claimants, {units} units, {connections} connections "
+          f"(early taps during the countdown: {early})\n"
+          f"  claim tokens granted: {granted} (units {units}; oversold: "
+          f"{max(0, granted - units)}); refusals: {statuses.get(409, 0)}; other statuses: "
+          f"{ {k: v for k, v in statuses.items() if k not in (201, 409)} }\n"
+          f"  {claimants / elapsed:,.0f} claims/s over {elapsed:.2f} s; per request p50 "
+          f"{pct(latencies, 50):.1f} ms, p99 {pct(latencies, 99):.1f} ms, max "
+          f"{max(latencies):.1f} ms\n"
+          f"  deal afterwards: units_left {deal['units_left']}, tally {deal['tally']}; claims "
+          f"recorded {recorded}; catalog stock {dict(stock) if stock else None}", flush=True)
+
+
+# Fan-out ---------------------------------------------------------------------------------------
+
+def _viewers_process(ws_url: str, count: int, broadcasts: int, ready: Any, results: Any) -> None:
+    asyncio.run(_viewers(ws_url, count, broadcasts, ready, results))
+
+
+async def _viewers(ws_url: str, count: int, broadcasts: int, ready: Any, results: Any) -> None:
+    from websockets.asyncio.client import connect
+
+    latencies: list[float] = []
+    lost = 0
+    sockets = []
+    for n in range(count):
+        for attempt in range(5):
+            try:
+                sockets.append(await connect(ws_url, open_timeout=30, max_queue=None,
+                                             ping_interval=None, compression=None))
+                break
+            except (OSError, TimeoutError):
+                await asyncio.sleep(0.2 * (attempt + 1))
+        if n % 500 == 0:
+            await asyncio.sleep(0)
+    ready.put(len(sockets))
+
+    async def watch(ws: Any) -> None:
+        nonlocal lost
+        seen = 0
+        try:
+            async with asyncio.timeout(broadcasts * 2 + 60):
+                while seen < broadcasts:
+                    frame = json.loads(await ws.recv())
+                    if frame.get("type") == "bench":
+                        latencies.append(time.time() * 1000 - frame["data"]["sent_ms"])
+                        seen += 1
+        except (TimeoutError, Exception):
+            lost += broadcasts - seen
+
+    await asyncio.gather(*[watch(ws) for ws in sockets])
+    results.put((latencies, lost, count - len(sockets)))
+    for ws in sockets:
+        await ws.close()
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _live_pid(port: int) -> int | None:
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"services.live" in cmdline and f"HTTP_PORT={port}".encode() in environ:
+            return int(entry.name)
+    return None
+
+
+async def fanout(stack: dict[str, Any], viewers: int, broadcasts: int, processes: int) -> None:
+    live = stack["services"]["live"]
+    async with httpx.AsyncClient(timeout=30) as client:
+        world = await on_air_with_product(client, stack, stock=1)
+    session_id = world["session"]
+    port = urlsplit(live).port or 80
+    pid = _live_pid(port)
+    rss_before = _rss_kib(pid) if pid else 0
+    ws_url = "ws" + live.removeprefix("http") + f"/v1/live/sessions/{session_id}/ws"
+    context = multiprocessing.get_context("spawn")
+    ready, results = context.Queue(), context.Queue()
+    share = [viewers // processes + (1 if i < viewers % processes else 0)
+             for i in range(processes)]
+    workers = [context.Process(target=_viewers_process, args=(ws_url, n, broadcasts, ready,
+                                                                 results)) for n in share]
+    for worker in workers:
+        worker.start()
+    connected = sum(ready.get(timeout=600) for _ in workers)
+    await asyncio.sleep(2)
+    rss_after = _rss_kib(pid) if pid else 0
+    print(f"  {connected} viewers connected; broadcasting", flush=True)
+    feed = redis.Redis.from_url(redis_db_url(stack["redis_url"],
+                                             list(SERVICE_PORTS).index("live")))
+    key = f"live:{{{session_id}}}:feed"
+    for n in range(broadcasts):
+        await feed.xadd(key, {"k": "bench", "d": json.dumps({"n": n,
+                                                            "sent_ms": time.time() * 1000})},
+                        maxlen=2000, approximate=True)
+        await asyncio.sleep(0.5)
+    latencies: list[float] = []
+    lost = failed = 0
+    for _ in workers:
+        got, missing, not_connected = results.get(timeout=600)
+        latencies += got
+        lost += missing
+        failed += not_connected
+    for worker in workers:
+        worker.join(timeout=30)
+    await feed.aclose()
+    per_connection = (rss_after - rss_before) / connected if connected and pid else 0
+    print(f"fan-out: {connected} WebSocket viewers on one live process (pid {pid}), "
+          f"{broadcasts} broadcasts, viewers in {processes} processes on this machine\n"
+          f"  delivered {len(latencies)} copies, lost {lost}, viewers that could not connect "
+          f"{failed}\n"
+          f"  delivery latency p50 {pct(latencies, 50):.0f} ms, p99 {pct(latencies, 99):.0f} ms,"
+          f" max {max(latencies, default=0):.0f} ms\n"
+          f"  live process memory: {rss_before / 1024:.0f} MiB before, {rss_after / 1024:.0f} "
+          f"MiB with viewers = {per_connection:.1f} KiB per connection", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=["claims", "fanout"])
+    parser.add_argument("--stack", default=".stack/stack.json")
+    parser.add_argument("--claimants", type=int, default=5000)
+    parser.add_argument("--units", type=int, default=100)
+    parser.add_argument("--connections", type=int, default=200)
+    parser.add_argument("--viewers", type=int, default=10000)
+    parser.add_argument("--broadcasts", type=int, default=20)
+    parser.add_argument("--client-processes", type=int, default=2)
+    args = parser.parse_args()
+    stack = load_stack(args.stack)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}; load generator on the same machine", flush=True)
+    if args.what == "claims":
+        asyncio.run(claims(stack, args.claimants, args.units, args.connections))
+    else:
+        asyncio.run(fanout(stack, args.viewers, args.broadcasts, args.client_processes))
+
+
+if __name__ == "__main__":
+    main()
