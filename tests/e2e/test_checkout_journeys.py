@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -119,6 +120,21 @@ async def test_a_paid_order_is_confirmed_held_then_ready_to_ship(shop: Shop) -> 
                                          headers=bearer("buyer", "someone-else"))).status_code == 404
     seller_view = await shop.orders.client.get("/v1/seller/orders", headers=shop.seller_headers)
     assert order["id"] in [o["id"] for o in seller_view.json()["items"]]
+    placed = datetime.fromisoformat(held["created_at"])
+    window = {"placed_from": (placed - timedelta(seconds=1)).isoformat(),
+              "placed_before": (placed + timedelta(seconds=1)).isoformat()}
+    in_window = await shop.orders.client.get("/v1/seller/orders", headers=shop.seller_headers,
+                                             params=window)
+    assert order["id"] in [o["id"] for o in in_window.json()["items"]]
+    later = await shop.orders.client.get("/v1/seller/orders", headers=shop.seller_headers,
+                                         params={"placed_from": (placed + timedelta(seconds=1))
+                                                 .isoformat()})
+    assert order["id"] not in [o["id"] for o in later.json()["items"]]
+    backwards = await shop.orders.client.get(
+        "/v1/seller/orders", headers=shop.seller_headers,
+        params={"placed_from": window["placed_before"], "placed_before": window["placed_from"]})
+    assert backwards.status_code == 422
+    assert backwards.json()["errors"][0]["field"] == "query.placed_before"
     cart = (await shop.orders.client.get("/v1/cart", headers=buyer)).json()
     assert cart["lines"] == []
 
@@ -248,7 +264,6 @@ async def test_age_rules(shop: Shop) -> None:
 
 async def test_vouchers_hold_their_limits_under_concurrency(shop: Shop) -> None:
     import asyncio
-    from datetime import UTC, datetime, timedelta
 
     sku = await live_sku(shop, stock=50, price=2000)
     code = f"FLASH{secrets.token_hex(3)}".upper()

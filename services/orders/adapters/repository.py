@@ -185,6 +185,7 @@ async def order_detail(pool: asyncpg.Pool, order_id: UUID) -> dict[str, Any] | N
 
 async def list_orders(pool: asyncpg.Pool, *, buyer_id: str | None = None,
                       seller_id: UUID | None = None, status: str | None = None,
+                      placed_from: datetime | None = None, placed_before: datetime | None = None,
                       after: tuple[datetime, UUID] | None, limit: int) -> list[asyncpg.Record]:
     return list(await pool.fetch(
         """SELECT id, seller_id, buyer_id, status, currency,
@@ -193,9 +194,11 @@ async def list_orders(pool: asyncpg.Pool, *, buyer_id: str | None = None,
            WHERE ($1::text IS NULL OR buyer_id = $1) AND ($2::uuid IS NULL OR seller_id = $2)
              AND ($3::text IS NULL OR status = $3)
              AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))
+             AND ($7::timestamptz IS NULL OR created_at >= $7)
+             AND ($8::timestamptz IS NULL OR created_at < $8)
            ORDER BY created_at DESC, id DESC LIMIT $6""",
         buyer_id, seller_id, status, after[0] if after else None, after[1] if after else None,
-        limit))
+        limit, placed_from, placed_before))
 
 
 async def minor_spend_this_month(conn: asyncpg.Connection, buyer_id: str, currency: str) -> int:

@@ -90,17 +90,29 @@ async def my_orders(request: Request, principal: Annotated[Principal, Depends(re
 
 
 @router.get("/v1/seller/orders", response_model=Page[OrderSummary],
-            summary="The calling seller's orders.")
+            summary="The calling seller's orders, newest first; filter by status and date.")
 async def seller_orders(request: Request,
                         principal: Annotated[Principal, Depends(require(Role.SELLER))],
                         page: Annotated[PageParams, Depends(page_params)],
-                        status: Annotated[OrderStatus | None, Query()] = None) -> Any:
+                        status: Annotated[OrderStatus | None, Query()] = None,
+                        placed_from: Annotated[datetime | None, Query(
+                            description="Orders placed at or after this moment.")] = None,
+                        placed_before: Annotated[datetime | None, Query(
+                            description="Orders placed before this moment.")] = None) -> Any:
     if principal.seller_id is None:
         raise Problem(403, "Forbidden", "The credentials name no seller.")
+    for name, moment in (("placed_from", placed_from), ("placed_before", placed_before)):
+        if moment is not None and moment.tzinfo is None:
+            raise Problem(422, "Validation failed", f"{name} needs a time zone offset.", errors=[
+                {"field": f"query.{name}", "message": "time zone missing", "code": "naive_time"}])
+    if placed_from and placed_before and placed_from >= placed_before:
+        raise Problem(422, "Validation failed", "placed_from must come before placed_before.",
+                      errors=[{"field": "query.placed_before", "message": "empty range",
+                               "code": "empty_range"}])
     rows = await repository.list_orders(
         request.app.state.runtime.db, seller_id=UUID(principal.seller_id),
-        status=status.value if status else None, after=_after(page.cursor),
-        limit=page.limit + 1)
+        status=status.value if status else None, placed_from=placed_from,
+        placed_before=placed_before, after=_after(page.cursor), limit=page.limit + 1)
     return _page(rows, page.limit)
 
 
