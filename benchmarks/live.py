@@ -112,6 +112,14 @@ async def _claimant_lane(host: str, port: int, path: str, tokens: list[str],
         writer.close()
 
 
+async def _until_live(client: httpx.AsyncClient, deal_url: str) -> None:
+    for _ in range(6000):
+        if (await client.get(deal_url)).json()["status"] == "live":
+            return
+        await asyncio.sleep(0.05)
+    raise RuntimeError("the deal never opened")
+
+
 async def claims(stack: dict[str, Any], claimants: int, units: int, connections: int) -> None:
     live = stack["services"]["live"]
     async with httpx.AsyncClient(timeout=30) as client:
@@ -134,8 +142,7 @@ async def claims(stack: dict[str, Any], claimants: int, units: int, connections:
         early: dict[int, int] = {}
         await asyncio.gather(*[_claimant_lane(host, port, path, tokens[i:2000:connections], [],
                                               early) for i in range(connections)])
-        while (await client.get(f"{live}/v1/live/deals/{deal_id}")).json()["status"] != "live":
-            await asyncio.sleep(0.05)
+        await _until_live(client, f"{live}/v1/live/deals/{deal_id}")
         latencies: list[float] = []
         statuses: dict[int, int] = {}
         lanes = [tokens[i::connections] for i in range(connections)]
