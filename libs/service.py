@@ -112,7 +112,8 @@ class Runtime:
         schema = s.schema_name
         if self.pool is None:
             self.pool = await create_pool(s.database_url, schema,
-                                          application_name=self.definition.name)
+                                          application_name=self.definition.name,
+                                          max_size=s.db_pool_max_size)
         await asyncio.to_thread(upgrade_to_head, self.definition.migrations_dir,
                                 s.database_url, schema)
         if self.producer is None:

@@ -8,6 +8,7 @@ from libs.settings import ServiceSettings
 class OrdersSettings(ServiceSettings):
     service_name: str = "orders"
     http_port: int = 8002
+    db_pool_max_size: int = 20  # checkout, the consumer and concurrent saga timers
     hold_window_seconds: float = Field(
         default=3600, description="After payment, the buyer may cancel freely for this long.")
     stock_answer_timeout_seconds: float = Field(
