@@ -250,6 +250,12 @@ async def lease_due_timers(pool: asyncpg.Pool, limit: int,
            RETURNING id, order_id, kind, attempts""", limit, lease_seconds))
 
 
+async def drop_timers(conn: asyncpg.Connection, order_id: UUID, kind: str) -> None:
+    """A deadline that no longer matters (what it waited for happened) never fires."""
+    await conn.execute("UPDATE timers SET done_at = now() WHERE order_id = $1 AND kind = $2 "
+                       "AND done_at IS NULL", order_id, kind)
+
+
 async def finish_timer(conn: asyncpg.Connection, timer_id: int) -> None:
     await conn.execute("UPDATE timers SET done_at = now() WHERE id = $1", timer_id)
 

@@ -106,6 +106,7 @@ async def on_inventory_reserved(conn: asyncpg.Connection, envelope: Envelope,
     if order is None or order.status is not OrderStatus.AWAITING_STOCK:
         return  # cancelled meanwhile: catalog released it on order.cancelled
     await repository.save_order(conn, order.move(OrderStatus.AWAITING_PAYMENT), "stock reserved")
+    await repository.drop_timers(conn, order.id, STOCK_TIMEOUT)
     await repository.schedule(conn, order.id, AUTHORIZE, now())
 
 
@@ -115,6 +116,7 @@ async def on_reservation_failed(conn: asyncpg.Connection, envelope: Envelope,
     if order is None or order.status is not OrderStatus.AWAITING_STOCK:
         return
     short = ", ".join(f"{s.sku_id}: {s.reason}" for s in event.short_lines)
+    await repository.drop_timers(conn, order.id, STOCK_TIMEOUT)
     await cancel(conn, order, "out_of_stock", f"stock could not be reserved ({short})")
 
 
