@@ -23,6 +23,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer
 
+from benchmarks.load import RawClient
 from libs.auth.dev_token import mint
 from libs.events.envelope import from_kafka
 
@@ -106,27 +107,29 @@ async def run(stack: dict[str, Any], rate: float, seconds: float, skus: int) -> 
         failures: Counter[str] = Counter()
         accepted: list[str] = []
 
+        raw = RawClient(orders_url, connections=256)
+        checkout_body = json.dumps({"shipping_address": ADDRESS,
+                                    "payment": {"card_number": "4242424242424242"}}).encode()
+        cart_body = json.dumps({"quantity": 1}).encode()
+
         async def one_buyer(n: int) -> None:
-            buyer = {"Authorization": "Bearer " + mint(secret, subject=f"bench-buyer-{run_id}-{n}",
-                                                       roles=["buyer"])}
+            token = mint(secret, subject=f"bench-buyer-{run_id}-{n}", roles=["buyer"])
+            buyer = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
             sku = sku_ids[n % len(sku_ids)]
             try:
-                await client.put(f"{orders_url}/v1/cart/lines/{sku}", headers=buyer,
-                                 json={"quantity": 1})
+                await raw.request("PUT", f"/v1/cart/lines/{sku}", buyer, cart_body)
                 began = time.perf_counter()
-                response = await client.post(
-                    f"{orders_url}/v1/checkout",
-                    headers={**buyer, "Idempotency-Key": f"{run_id}-{n}"},
-                    json={"shipping_address": ADDRESS,
-                          "payment": {"card_number": "4242424242424242"}})
+                status, payload = await raw.request(
+                    "POST", "/v1/checkout", {**buyer, "Idempotency-Key": f"{run_id}-{n}"},
+                    checkout_body)
                 checkout_ms.append((time.perf_counter() - began) * 1000)
-                if response.status_code != 201:
-                    failures[str(response.status_code)] += 1
+                if status != 201:
+                    failures[str(status)] += 1
                     return
-                for order in response.json()["orders"]:
+                for order in json.loads(payload)["orders"]:
                     started_at[order["id"]] = began
                     accepted.append(order["id"])
-            except httpx.HTTPError as exc:
+            except (OSError, ConnectionError, asyncio.IncompleteReadError) as exc:
                 failures[type(exc).__name__] += 1
 
         run_id = secrets.token_hex(3)  # buyers and keys are new on every run
@@ -141,6 +144,7 @@ async def run(stack: dict[str, Any], rate: float, seconds: float, skus: int) -> 
             tasks.append(asyncio.create_task(one_buyer(n)))
             n += 1
         await asyncio.gather(*tasks)
+        await raw.close()
         offered = time.perf_counter() - begin
         deadline = time.perf_counter() + 120
         while len([o for o in accepted if o in outcomes]) < len(accepted) and \

@@ -76,3 +76,56 @@ async def run(base_url: str, paths: Callable[[], str], *, concurrency: int, seco
                                        deadline, extra) for _ in range(concurrency)))
     result.elapsed_s = time.perf_counter() - started
     return result
+
+
+class RawClient:
+    """A pool of keep-alive HTTP/1.1 connections for open-loop load: requests wait for a free
+    connection in a FIFO queue. A general client's pool bookkeeping grows with the number of
+    waiting requests, which on this machine made the load generator, not the system under
+    test, the bottleneck once a backlog formed."""
+
+    def __init__(self, base_url: str, connections: int) -> None:
+        parts = urlsplit(base_url)
+        assert parts.hostname in ("127.0.0.1", "localhost"), "loopback only"
+        self.host, self.port = parts.hostname, parts.port or 80
+        self.size = connections
+        self.idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter] | None] = (
+            asyncio.Queue())
+        for _ in range(connections):
+            self.idle.put_nowait(None)  # opened on first use
+
+    async def request(self, method: str, path: str, headers: dict[str, str],
+                      body: bytes = b"") -> tuple[int, bytes]:
+        connection = await self.idle.get()
+        try:
+            if connection is None:
+                connection = await asyncio.open_connection(self.host, self.port)
+            reader, writer = connection
+            head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+            writer.write(f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n{head}"
+                         f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+            status_line = await reader.readline()
+            if not status_line:
+                raise ConnectionError("connection closed")
+            length = 0
+            while True:
+                line = await reader.readline()
+                if line in (b"\r\n", b""):
+                    break
+                name, _, value = line.partition(b":")
+                if name.lower() == b"content-length":
+                    length = int(value)
+            payload = await reader.readexactly(length)
+        except BaseException:
+            if connection is not None:
+                connection[1].close()
+            self.idle.put_nowait(None)
+            raise
+        self.idle.put_nowait(connection)
+        return int(status_line.split()[1]), payload
+
+    async def close(self) -> None:
+        while not self.idle.empty():
+            connection = self.idle.get_nowait()
+            if connection is not None:
+                connection[1].close()

@@ -64,6 +64,9 @@ class Runtime:
         self.definition = definition
         self.settings = definition.settings
         self.pool: asyncpg.Pool | None = None
+        self.worker_pool: asyncpg.Pool | None = None
+        """A separate pool for the consumer, the relay and background work, so a burst of
+        HTTP requests cannot starve the pipeline that moves the business forward."""
         self.redis: redis.Redis = redis.Redis.from_url(
             self.settings.redis_url, socket_connect_timeout=2, socket_timeout=2)
         self.producer: AIOKafkaProducer | None = None
@@ -88,6 +91,14 @@ class Runtime:
             raise Problem(503, "Service unavailable", "The database is not connected yet.",
                           headers={"Retry-After": "2"})
         return self.pool
+
+    @property
+    def worker_db(self) -> asyncpg.Pool:
+        """The pool for consumers, relays and background tasks (see `worker_pool`)."""
+        if self.worker_pool is None:
+            raise Problem(503, "Service unavailable", "The database is not connected yet.",
+                          headers={"Retry-After": "2"})
+        return self.worker_pool
 
     async def start(self) -> None:
         """Connect, migrate and start background work, retrying until everything answers."""
@@ -114,6 +125,10 @@ class Runtime:
             self.pool = await create_pool(s.database_url, schema,
                                           application_name=self.definition.name,
                                           max_size=s.db_pool_max_size)
+        if self.worker_pool is None:
+            self.worker_pool = await create_pool(
+                s.database_url, schema, application_name=f"{self.definition.name}-worker",
+                max_size=s.db_worker_pool_max_size)
         await asyncio.to_thread(upgrade_to_head, self.definition.migrations_dir,
                                 s.database_url, schema)
         if self.producer is None:
@@ -132,15 +147,15 @@ class Runtime:
             self._supervise(name, lambda work=work: work(self))  # type: ignore[misc]
         retention = Retention(s.retention_published_outbox_hours, s.retention_inbox_hours,
                               s.retention_idempotency_key_hours)
-        pool = self.pool
+        pool = self.worker_pool
         self._supervise("housekeeping", lambda: run_periodically(pool, retention))
         if s.run_relay:
-            self.relay = OutboxRelay(self.pool, self.producer, schema=schema,
+            self.relay = OutboxRelay(self.worker_pool, self.producer, schema=schema,
                                      poll_interval=s.relay_poll_interval_seconds)
             self._supervise("outbox-relay", self.relay.run, graceful=True)
         if s.run_consumers and self.definition.handlers:
             self.consumer = EventConsumer(
-                pool=self.pool, bootstrap_servers=s.kafka_bootstrap_servers,
+                pool=self.worker_pool, bootstrap_servers=s.kafka_bootstrap_servers,
                 group=self.consumer_group, handlers=self.definition.handlers,
                 producer=self.producer, max_attempts=s.consumer_max_attempts,
                 retry_base_seconds=s.consumer_retry_base_seconds,
@@ -229,8 +244,9 @@ class Runtime:
                 await task
         if self.producer is not None:
             await self.producer.stop()
-        if self.pool is not None:
-            await self.pool.close()
+        for pool in (self.pool, self.worker_pool):
+            if pool is not None:
+                await pool.close()
         await self.redis.aclose()
 
 

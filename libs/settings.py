@@ -38,6 +38,9 @@ class ServiceSettings(BaseSettings):
     http_port: int = 8000
     db_pool_max_size: int = Field(default=10, ge=2, le=200,
                                   description="Postgres connections this instance may hold.")
+    db_worker_pool_max_size: int = Field(
+        default=8, ge=2, le=200,
+        description="Postgres connections for the consumer, relay and background work.")
     http_workers: int = Field(default=1, ge=1, le=64,
                               description="Processes serving this service on one port.")
     root_path: str = Field(default="", description="Path prefix under the reverse proxy.")

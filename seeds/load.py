@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -155,7 +156,34 @@ async def load_seed_marketplace(stack: dict[str, Any], per_seller: int = 120) ->
         tree = (await client.get(f"{services['catalog']}/v1/categories")).json()
         products = await _products(client, services["catalog"], secret, seller_ids,
                                    _paths(tree), per_seller)
-    return {"sellers": len(seller_ids), "categories": _count(tree), "products": products}
+        sessions = await _live_sessions(client, services["live"], secret, seller_ids)
+    return {"sellers": len(seller_ids), "categories": _count(tree), "products": products,
+            "live_sessions": sessions}
+
+
+LIVE_SHOWS = ["Friday night drop", "Unboxing the new arrivals", "Flash deals hour",
+              "Meet the maker", "Weekend bundle special"]
+
+
+async def _live_sessions(client: httpx.AsyncClient, live: str, secret: str,
+                         seller_ids: list[str]) -> int:
+    """A few upcoming live shows, tomorrow evening (UTC), by active sellers. Idempotent."""
+    tomorrow = datetime.now(UTC).replace(hour=19, minute=0, second=0, microsecond=0)
+    tomorrow += timedelta(days=1)
+    scheduled = 0
+    active = [(n, s) for n, s in enumerate(seller_ids, start=1)
+              if n not in PENDING and n not in SUSPENDED]
+    for (number, seller_id), (slot, title) in zip(active, enumerate(LIVE_SHOWS), strict=False):
+        token = mint(secret, subject=f"seed-seller-{number:03d}", roles=["seller"],
+                     seller_id=seller_id)
+        response = await client.post(f"{live}/v1/live/sessions", json={
+            "title": title, "scheduled_for": (tomorrow + timedelta(hours=slot)).isoformat()},
+            headers={"Authorization": f"Bearer {token}",
+                     "Idempotency-Key": f"seed-live-{number:03d}-{tomorrow.date()}"})
+        if response.status_code not in (200, 201):
+            raise RuntimeError(f"scheduling {title}: {response.status_code} {response.text}")
+        scheduled += 1
+    return scheduled
 
 
 def _paths(nodes: list[dict[str, Any]], prefix: str = "") -> dict[str, str]:

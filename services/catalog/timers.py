@@ -13,6 +13,6 @@ SWEEP_INTERVAL_SECONDS = 1.0
 async def expire_reservations(runtime: Any) -> None:
     """Releases reservations past their expiry; several instances share the work (SKIP LOCKED)."""
     while True:
-        released = await release_expired(runtime.db)
+        released = await release_expired(runtime.worker_db)
         if released == 0:
             await asyncio.sleep(SWEEP_INTERVAL_SECONDS)

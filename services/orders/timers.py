@@ -12,7 +12,7 @@ POLL_SECONDS = 0.2
 
 
 async def run(runtime: Any) -> None:
-    provider = PaymentSimulator(runtime.db)
+    provider = PaymentSimulator(runtime.worker_db)
     while True:
         if await run_timers(runtime, provider, runtime.settings) == 0:
             await asyncio.sleep(POLL_SECONDS)

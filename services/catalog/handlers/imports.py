@@ -32,8 +32,8 @@ POLL_SECONDS = 1.0
 async def run_worker(runtime: Any) -> None:
     while True:
         worked = False
-        for job in await imports_repository.unfinished(runtime.db):
-            worked |= await process_job(runtime.db, job["id"])
+        for job in await imports_repository.unfinished(runtime.worker_db):
+            worked |= await process_job(runtime.worker_db, job["id"])
         if not worked:
             await asyncio.sleep(POLL_SECONDS)
 

@@ -103,5 +103,5 @@ async def tick(pool: asyncpg.Pool) -> int:
 
 async def run(runtime: Any) -> None:
     while True:
-        if await tick(runtime.db) == 0:
+        if await tick(runtime.worker_db) == 0:
             await asyncio.sleep(IDLE_SLEEP_SECONDS)

@@ -127,7 +127,7 @@ provider, so one at a time caps the whole saga at a few hundred steps a second."
 
 async def run_timers(runtime: Any, provider: PaymentProvider, settings: OrdersSettings,
                      batch: int = 60) -> int:
-    timers = await repository.lease_due_timers(runtime.db, batch,
+    timers = await repository.lease_due_timers(runtime.worker_db, batch,
                                                lease_seconds=settings.timer_lease_seconds)
     by_order: dict[UUID, list[asyncpg.Record]] = {}
     for timer in sorted(timers, key=lambda t: t["id"]):
@@ -139,7 +139,7 @@ async def run_timers(runtime: Any, provider: PaymentProvider, settings: OrdersSe
         async with gate:
             for timer in order_timers:
                 try:
-                    await _fire(runtime.db, provider, settings, timer)
+                    await _fire(runtime.worker_db, provider, settings, timer)
                 except Exception:
                     log.exception("timer %s (%s) failed; it will be retried", timer["id"],
                                   timer["kind"])
