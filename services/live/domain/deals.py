@@ -49,6 +49,34 @@ class ClaimStatus(StrEnum):
 
 
 @dataclass(frozen=True)
+class ClaimableDeal:
+    """What a claim is decided on: the deal's live figures at the moment of the claim."""
+
+    units_left: int
+    per_buyer_limit: int
+    starts_at_ms: int
+    ends_at_ms: int
+
+
+def decide_claim(deal: ClaimableDeal | None, *, already_claimed: int, quantity: int,
+                 now_ms: int) -> ClaimRefusal | None:
+    """The claim rule, in the order the checks apply. The Lua script in
+    `adapters/claims_store.py` applies exactly this rule atomically in Redis (a test runs both
+    on the same cases); None means granted."""
+    if deal is None:
+        return ClaimRefusal.NOT_READY
+    if now_ms < deal.starts_at_ms:
+        return ClaimRefusal.NOT_STARTED
+    if now_ms >= deal.ends_at_ms:
+        return ClaimRefusal.ENDED
+    if deal.units_left < quantity:
+        return ClaimRefusal.SOLD_OUT
+    if already_claimed + quantity > deal.per_buyer_limit:
+        return ClaimRefusal.LIMIT_REACHED
+    return None
+
+
+@dataclass(frozen=True)
 class DealTerms:
     sku_id: UUID
     deal_price_minor: int

@@ -7,7 +7,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from libs.ids import new_id
-from services.live.domain.deals import DealError, DealTally, DealTerms, DealWindow, check_terms
+from services.live.domain.deals import (
+    ClaimableDeal,
+    ClaimRefusal,
+    DealError,
+    DealTally,
+    DealTerms,
+    DealWindow,
+    check_terms,
+    decide_claim,
+)
 
 NOW = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)
 
@@ -69,3 +78,26 @@ def test_a_tally_balances_only_when_every_unit_is_accounted_for() -> None:
     oversold = DealTally(quantity=100, sold=41, held=0, returned_to_stock=10,
                          unclaimed_at_end=50)
     assert not oversold.balances
+
+
+def claimable(**changes: int) -> ClaimableDeal:
+    values = {"units_left": 5, "per_buyer_limit": 2, "starts_at_ms": 1_000,
+              "ends_at_ms": 61_000, **changes}
+    return ClaimableDeal(**values)
+
+
+@pytest.mark.parametrize(("deal", "claimed", "quantity", "now", "expected"), [
+    (None, 0, 1, 5_000, ClaimRefusal.NOT_READY),
+    (claimable(), 0, 1, 999, ClaimRefusal.NOT_STARTED),
+    (claimable(), 0, 1, 61_000, ClaimRefusal.ENDED),
+    (claimable(units_left=0), 0, 1, 5_000, ClaimRefusal.SOLD_OUT),
+    (claimable(units_left=1), 0, 2, 5_000, ClaimRefusal.SOLD_OUT),
+    (claimable(), 2, 1, 5_000, ClaimRefusal.LIMIT_REACHED),
+    (claimable(), 1, 2, 5_000, ClaimRefusal.LIMIT_REACHED),
+    (claimable(), 1, 1, 1_000, None),
+    (claimable(units_left=2), 0, 2, 60_999, None),
+])
+def test_a_claim_is_refused_for_the_first_rule_it_breaks(
+        deal: ClaimableDeal | None, claimed: int, quantity: int, now: int,
+        expected: ClaimRefusal | None) -> None:
+    assert decide_claim(deal, already_claimed=claimed, quantity=quantity, now_ms=now) == expected

@@ -188,3 +188,37 @@ async def test_claims_never_exceed_the_deal_or_the_buyer_limit_across_instances(
     assert await instances[0].remaining(deal_id) == 1
     for store in instances:
         await store._client.aclose()
+
+
+async def test_the_lua_script_applies_exactly_the_domain_claim_rule(live: ServedService) -> None:
+    """Random deal states through both: Redis's atomic decision equals `decide_claim`."""
+    import random
+
+    from services.live.adapters.claims_store import _keys
+    from services.live.domain.deals import ClaimableDeal, decide_claim
+
+    client = redis.Redis.from_url(live.runtime.settings.redis_url)
+    store = ClaimsStore(client)
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    hour = 3_600_000
+    chance = random.Random(7)
+    for _ in range(300):
+        deal_id = new_id()
+        armed = chance.random() > 0.1
+        deal = ClaimableDeal(units_left=chance.randint(0, 4),
+                             per_buyer_limit=chance.randint(1, 3),
+                             starts_at_ms=now_ms + chance.choice([-hour, hour]),
+                             ends_at_ms=now_ms + chance.choice([-hour // 2, 2 * hour]))
+        claimed, quantity = chance.randint(0, 3), chance.randint(1, 3)
+        deal_key, buyers_key, _ = _keys(deal_id)
+        if armed:
+            await client.hset(deal_key, mapping={
+                "remaining": deal.units_left, "limit": deal.per_buyer_limit,
+                "starts_ms": deal.starts_at_ms, "ends_ms": deal.ends_at_ms})
+            await client.hset(buyers_key, "buyer", claimed)
+        decision = await store.claim(deal_id, "buyer", quantity)
+        expected = decide_claim(deal if armed else None, already_claimed=claimed,
+                                quantity=quantity, now_ms=now_ms)
+        assert decision.refusal == expected, (deal, armed, claimed, quantity)
+        await client.delete(deal_key, buyers_key)
+    await client.aclose()
