@@ -300,3 +300,23 @@ async def test_gifts_are_paid_from_a_wallet_that_never_goes_negative(stage: Stag
     unknown = await stage.live.client.post(f"/v1/live/sessions/{session_id}/gifts",
                                            headers=fan, json={"gift_code": "unicorn"})
     assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "gift_code"
+
+
+async def test_a_deal_larger_than_the_stock_is_refused_and_holds_nothing(stage: Stage) -> None:
+    product_id, sku = await live_product(stage, stock=3)
+    session_id = await on_air(stage, product_id)
+    created = await stage.live.client.post(
+        f"/v1/live/sessions/{session_id}/deals", headers=stage.seller,
+        json={"sku_id": sku, "deal_price_minor": 1000, "quantity": 5, "per_buyer_limit": 1,
+              "countdown_seconds": 10, "duration_seconds": 60})
+    assert created.status_code == 201, created.text
+    deal_id = created.json()["id"]
+
+    async def refused() -> bool:
+        return bool((await deal_state(stage, deal_id))["status"] == "refused")
+
+    assert await eventually(refused, timeout=60)
+    claim = await stage.live.client.post(f"/v1/live/deals/{deal_id}/claims",
+                                         headers=bearer("buyer", "hopeful"))
+    assert claim.status_code == 409 and claim.json()["code"] == "not_ready"
+    assert await stock_of(stage, sku) == {"on_hand": 3, "reserved": 0}
