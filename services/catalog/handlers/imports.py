@@ -47,7 +47,12 @@ async def process_job(pool: asyncpg.Pool, job_id: UUID) -> bool:
         try:
             await _process(pool, job_id)
         finally:
-            await lock_conn.execute("SELECT pg_advisory_unlock(hashtext($1::text))", str(job_id))
+            try:
+                await lock_conn.execute("SELECT pg_advisory_unlock(hashtext($1::text))",
+                                        str(job_id))
+            except BaseException:
+                lock_conn.terminate()  # the session, and its lock, end with the connection
+                raise
     return True
 
 
