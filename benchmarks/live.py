@@ -34,6 +34,7 @@ import asyncpg
 import httpx
 import redis.asyncio as redis
 
+from benchmarks.load import read_response
 from libs.auth.dev_token import mint
 from libs.devstack.stack import SERVICE_PORTS, redis_db_url
 
@@ -95,18 +96,8 @@ async def _claimant_lane(host: str, port: int, path: str, tokens: list[str],
                        f"\r\nContent-Length: 0\r\n\r\n")
             started = time.perf_counter()
             writer.write(request.encode())
-            status_line = await reader.readline()
-            length = 0
-            while True:
-                line = await reader.readline()
-                if line in (b"\r\n", b""):
-                    break
-                name, _, value = line.partition(b":")
-                if name.lower() == b"content-length":
-                    length = int(value)
-            await reader.readexactly(length)
+            status, _ = await read_response(reader)
             latencies.append((time.perf_counter() - started) * 1000)
-            status = int(status_line.split()[1])
             statuses[status] = statuses.get(status, 0) + 1
     finally:
         writer.close()

@@ -39,6 +39,22 @@ class Result:
         return statistics.fmean(self.latencies_ms) if self.latencies_ms else 0.0
 
 
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    """Status and body of one HTTP/1.1 response with a Content-Length (all our services')."""
+    status_line = await reader.readline()
+    if not status_line:
+        raise ConnectionError("connection closed")
+    length = 0
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        name, _, value = line.partition(b":")
+        if name.lower() == b"content-length":
+            length = int(value)
+    return int(status_line.split()[1]), await reader.readexactly(length)
+
+
 async def _connection(host: str, port: int, paths: Callable[[], str], result: Result,
                       deadline: float, headers: str) -> None:
     reader, writer = await asyncio.open_connection(host, port)
@@ -47,18 +63,8 @@ async def _connection(host: str, port: int, paths: Callable[[], str], result: Re
             request = f"GET {paths()} HTTP/1.1\r\nHost: {host}\r\n{headers}\r\n"
             started = time.perf_counter()
             writer.write(request.encode())
-            status_line = await reader.readline()
-            length = 0
-            while True:
-                line = await reader.readline()
-                if line in (b"\r\n", b""):
-                    break
-                name, _, value = line.partition(b":")
-                if name.lower() == b"content-length":
-                    length = int(value)
-            await reader.readexactly(length)
+            status, _ = await read_response(reader)
             result.latencies_ms.append((time.perf_counter() - started) * 1000)
-            status = int(status_line.split()[1])
             result.statuses[status] = result.statuses.get(status, 0) + 1
     finally:
         writer.close()
@@ -104,25 +110,14 @@ class RawClient:
             head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
             writer.write(f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n{head}"
                          f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
-            status_line = await reader.readline()
-            if not status_line:
-                raise ConnectionError("connection closed")
-            length = 0
-            while True:
-                line = await reader.readline()
-                if line in (b"\r\n", b""):
-                    break
-                name, _, value = line.partition(b":")
-                if name.lower() == b"content-length":
-                    length = int(value)
-            payload = await reader.readexactly(length)
+            status, payload = await read_response(reader)
         except BaseException:
             if connection is not None:
                 connection[1].close()
             self.idle.put_nowait(None)
             raise
         self.idle.put_nowait(connection)
-        return int(status_line.split()[1]), payload
+        return status, payload
 
     async def close(self) -> None:
         while not self.idle.empty():
