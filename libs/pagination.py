@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
+from uuid import UUID
 
 from fastapi import Query
 from pydantic import BaseModel, Field
@@ -51,3 +53,16 @@ def page_params(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size.")] = 20,
 ) -> PageParams:
     return PageParams(cursor=cursor, limit=limit)
+
+
+def time_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
+    """The (moment, id) position of a list ordered by time then id; None for the first page."""
+    if not cursor:
+        return None
+    moment, row_id = decode_cursor(cursor, 2)
+    try:
+        return datetime.fromisoformat(moment), UUID(row_id)
+    except (TypeError, ValueError):
+        raise Problem(422, "Validation failed", "The cursor is not valid for this list.",
+                      errors=[{"field": "query.cursor", "message": "invalid cursor",
+                               "code": "cursor_invalid"}]) from None

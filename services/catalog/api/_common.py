@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -10,7 +9,6 @@ from fastapi import Request
 
 from libs.auth.principal import Principal
 from libs.errors import Problem
-from libs.pagination import decode_cursor
 
 
 def runtime(request: Request) -> Any:
@@ -28,13 +26,3 @@ def acting_seller(principal: Principal) -> UUID:
 def field_problem(field: str, message: str, code: str = "invalid", status: int = 422) -> Problem:
     return Problem(status, "Validation failed" if status == 422 else "Conflict", message,
                    errors=[{"field": field, "message": message, "code": code}])
-
-
-def time_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
-    if not cursor:
-        return None
-    moment, row_id = decode_cursor(cursor, 2)
-    try:
-        return datetime.fromisoformat(moment), UUID(row_id)
-    except (TypeError, ValueError) as exc:
-        raise field_problem("query.cursor", "invalid cursor", "cursor_invalid") from exc

@@ -13,9 +13,9 @@ from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.db.transaction import transaction
 from libs.errors import Problem
-from libs.pagination import Page, PageParams, encode_cursor, page_params
+from libs.pagination import Page, PageParams, encode_cursor, page_params, time_cursor
 from services.catalog.adapters import products_repository
-from services.catalog.api._common import runtime, time_cursor
+from services.catalog.api._common import runtime
 from services.catalog.api.products import ProductView
 from services.catalog.domain.products import InvalidTransition
 from services.catalog.handlers import products as listing

@@ -16,9 +16,16 @@ from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.db.transaction import transaction
 from libs.errors import Problem
-from libs.pagination import Page, PageParams, decode_cursor, encode_cursor, page_params
+from libs.pagination import (
+    Page,
+    PageParams,
+    decode_cursor,
+    encode_cursor,
+    page_params,
+    time_cursor,
+)
 from services.catalog.adapters import product_cache, products_repository, sellers_repository
-from services.catalog.api._common import acting_seller, field_problem, runtime, time_cursor
+from services.catalog.api._common import acting_seller, field_problem, runtime
 from services.catalog.domain.commands import NewProduct as ProductIn
 from services.catalog.domain.products import (
     InvalidTransition,

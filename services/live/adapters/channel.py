@@ -89,10 +89,6 @@ class Feed:
         gap = bool(oldest) and last_id != "0-0" and newer(_decode(*oldest[0]).id, last_id)
         return [_decode(entry_id, fields) for entry_id, fields in entries], gap
 
-    async def history(self, session_id: UUID | str, count: int) -> list[FeedEvent]:
-        entries = await self.client.xrevrange(stream_key(session_id), "+", "-", count=count)
-        return [_decode(entry_id, fields) for entry_id, fields in reversed(entries)]
-
     async def read_after(self, session_id: UUID | str, last_id: str) -> list[FeedEvent]:
         reply = await self.client.xread({stream_key(session_id): last_id}, block=READ_BLOCK_MS,
                                         count=500)

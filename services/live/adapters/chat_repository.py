@@ -26,11 +26,6 @@ async def remove_message(conn: Conn, session_id: UUID, message_id: UUID) -> bool
         session_id, message_id))
 
 
-async def message(conn: Conn, session_id: UUID, message_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM chat_messages WHERE session_id = $1 AND id = $2",
-                               session_id, message_id)
-
-
 async def messages(conn: Conn, session_id: UUID, *, after: tuple[datetime, UUID] | None,
                    limit: int) -> list[asyncpg.Record]:
     return list(await conn.fetch(

@@ -78,13 +78,6 @@ async def add_claim(conn: Conn, *, claim_id: UUID, deal_id: UUID, session_id: UU
         claim_id, deal_id, session_id, buyer_id, sku_id, quantity, expires_at)
 
 
-async def get_claim(conn: Conn, claim_id: UUID, *,
-                    for_update: bool = False) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT * FROM claims WHERE id = $1 FOR UPDATE" if for_update
-        else "SELECT * FROM claims WHERE id = $1", claim_id)
-
-
 async def buyer_claims(conn: Conn, deal_id: UUID, buyer_id: str) -> list[asyncpg.Record]:
     return list(await conn.fetch(
         "SELECT * FROM claims WHERE deal_id = $1 AND buyer_id = $2 ORDER BY created_at",

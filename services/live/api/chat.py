@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.errors import Problem
-from libs.pagination import Page, PageParams, decode_cursor, encode_cursor, page_params
+from libs.pagination import Page, PageParams, encode_cursor, page_params, time_cursor
 from services.live import components
 from services.live.adapters import chat_repository, sessions_repository
 from services.live.api._common import acting_seller, find_session, runtime
@@ -87,12 +87,8 @@ async def post(request: Request, session_id: UUID, body: MessageIn,
             summary="Chat history, oldest first (the replay); public.")
 async def history(request: Request, session_id: UUID,
                   page: Annotated[PageParams, Depends(page_params)]) -> Any:
-    after = None
-    if page.cursor:
-        moment, row_id = decode_cursor(page.cursor, 2)
-        after = (datetime.fromisoformat(moment), UUID(row_id))
-    rows = await chat_repository.messages(runtime(request).db, session_id, after=after,
-                                          limit=page.limit + 1)
+    rows = await chat_repository.messages(runtime(request).db, session_id,
+                                          after=time_cursor(page.cursor), limit=page.limit + 1)
     items = [MessageView(**dict(r)) for r in rows[:page.limit]]
     cursor = (encode_cursor(items[-1].created_at.isoformat(), str(items[-1].id))
               if len(rows) > page.limit else None)

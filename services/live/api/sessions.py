@@ -17,7 +17,7 @@ from libs.errors import Problem
 from libs.events.schemas import live as events
 from libs.ids import new_id
 from libs.outbox import enqueue
-from libs.pagination import Page, PageParams, decode_cursor, encode_cursor, page_params
+from libs.pagination import Page, PageParams, encode_cursor, page_params, time_cursor
 from services.live import components
 from services.live.adapters import deals_repository, sessions_repository
 from services.live.api._common import acting_seller, controlled_session, field_problem, runtime
@@ -122,13 +122,9 @@ async def list_sessions(
     status: Annotated[SessionStatus | None, Query()] = None,
     seller_id: Annotated[UUID | None, Query()] = None,
 ) -> Any:
-    after = None
-    if page.cursor:
-        moment, row_id = decode_cursor(page.cursor, 2)
-        after = (datetime.fromisoformat(moment), UUID(row_id))
     rows = await sessions_repository.listing(
         runtime(request).db, seller_id=seller_id, status=status.value if status else None,
-        after=after, limit=page.limit + 1)
+        after=time_cursor(page.cursor), limit=page.limit + 1)
     items = [_view(sessions_repository.to_session(r)) for r in rows[:page.limit]]
     cursor = (encode_cursor(items[-1].scheduled_for.isoformat(), str(items[-1].id))
               if len(rows) > page.limit else None)

@@ -2,18 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 
 def conversion(buyers: int, viewers: int) -> float:
     return round(buyers / viewers, 4) if viewers else 0.0
-
-
-@dataclass(frozen=True)
-class Funnel:
-    viewers: int
-    buyers: int
-
-    @property
-    def conversion(self) -> float:
-        return conversion(self.buyers, self.viewers)

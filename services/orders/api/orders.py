@@ -13,7 +13,7 @@ from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.db.transaction import transaction
 from libs.errors import Problem
-from libs.pagination import Page, PageParams, decode_cursor, encode_cursor, page_params
+from libs.pagination import Page, PageParams, encode_cursor, page_params, time_cursor
 from services.orders.adapters import repository
 from services.orders.domain.order import OrderStatus
 from services.orders.handlers.saga import cancel
@@ -57,18 +57,6 @@ class OrderDetail(BaseModel):
     created_at: datetime
 
 
-def _after(cursor: str | None) -> tuple[datetime, UUID] | None:
-    if not cursor:
-        return None
-    moment, order_id = decode_cursor(cursor, 2)
-    try:
-        return datetime.fromisoformat(moment), UUID(order_id)
-    except (TypeError, ValueError) as exc:
-        raise Problem(422, "Validation failed", "invalid cursor", errors=[
-            {"field": "query.cursor", "message": "invalid cursor", "code": "cursor_invalid"}]) \
-            from exc
-
-
 def _page(rows: list[Any], limit: int) -> Page[OrderSummary]:
     more = len(rows) > limit
     rows = rows[:limit]
@@ -84,7 +72,7 @@ async def my_orders(request: Request, principal: Annotated[Principal, Depends(re
                     status: Annotated[OrderStatus | None, Query()] = None) -> Any:
     rows = await repository.list_orders(
         request.app.state.runtime.db, buyer_id=principal.subject,
-        status=status.value if status else None, after=_after(page.cursor),
+        status=status.value if status else None, after=time_cursor(page.cursor),
         limit=page.limit + 1)
     return _page(rows, page.limit)
 
@@ -112,7 +100,7 @@ async def seller_orders(request: Request,
     rows = await repository.list_orders(
         request.app.state.runtime.db, seller_id=UUID(principal.seller_id),
         status=status.value if status else None, placed_from=placed_from,
-        placed_before=placed_before, after=_after(page.cursor), limit=page.limit + 1)
+        placed_before=placed_before, after=time_cursor(page.cursor), limit=page.limit + 1)
     return _page(rows, page.limit)
 
 

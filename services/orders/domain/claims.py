@@ -7,7 +7,6 @@ from datetime import datetime
 
 from libs.claim_tokens import ClaimGrant
 from libs.field_error import FieldError
-from services.orders.domain.cart import CartLine
 
 
 class ClaimError(FieldError):
@@ -25,7 +24,3 @@ def check_claim(grant: ClaimGrant, *, buyer_id: str, sku_id: object, quantity: i
                                      "claimed units", "claim_quantity")
     if grant.expires_at <= now:
         raise ClaimError(field, "the claim has expired", "claim_expired")
-
-
-def is_claimed(line: CartLine) -> bool:
-    return line.source.claim_token is not None
