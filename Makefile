@@ -4,7 +4,7 @@ UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test test-apache-kafka token lint typecheck events-doc smoke bench bench-checkout bench-live
+.PHONY: install run test test-apache-kafka token lint typecheck events-doc contracts smoke bench bench-checkout bench-live
 
 install:  ## a virtualenv with the pinned dependencies (uv.lock)
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
@@ -41,5 +41,11 @@ lint: install
 	$(UV) run ruff check .
 	$(UV) run mypy libs services seeds tests benchmarks conftest.py
 
-events-doc: install
+events-doc: install  ## docs/events.md, docs/asyncapi.json and the per-type JSON Schemas (refuses breaking changes)
 	$(UV) run python -m libs.events.docs > docs/events.md
+	$(UV) run python -m libs.events.contracts write
+
+contracts: install  ## event schemas compatible with the released ones; AsyncAPI valid (AsyncAPI's own parser)
+	$(UV) run python -m libs.events.contracts check
+	cd contracts/asyncapi && npm ci --silent --no-audit --no-fund && node validate.mjs ../../docs/asyncapi.json \
+		&& node selftest.mjs ../../docs/asyncapi.json

@@ -17,7 +17,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from libs.db.platform_tables import PLATFORM_TABLES_DDL
+from libs.db.platform_tables import PLATFORM_TABLES_DDL, SECOND_PASS_DDL
 from libs.db.pool import create_pool
 from libs.db.provision import SERVICES, provision, role_name
 from libs.devstack.infra import Infra, service_database_url, start_infra
@@ -59,6 +59,7 @@ def settings_for(infra: Infra, service_db_urls: dict[str, str]) -> Callable[...,
             "database_url": service_db_urls[name],
             "redis_url": infra.redis_url,
             "kafka_bootstrap_servers": infra.kafka_bootstrap_servers,
+            "kafka_idempotent_producer": infra.kafka_idempotence,
             "jwt_secret": TEST_JWT_SECRET,
             "relay_poll_interval_seconds": 0.2,
             "consumer_retry_base_seconds": 0.05,
@@ -75,12 +76,14 @@ def settings_for(infra: Infra, service_db_urls: dict[str, str]) -> Callable[...,
 
 @pytest.fixture
 async def scratch(infra: Infra) -> AsyncIterator[Scratch]:
-    """A pool on a fresh schema holding only the platform tables (outbox, inbox, idempotency)."""
+    """A pool on a fresh schema holding only the platform tables (outbox, inbox, idempotency,
+    event sequences, deadlines)."""
     schema = f"t_{secrets.token_hex(5)}"
     admin = await asyncpg.connect(infra.admin_database_url)
     await admin.execute(f"CREATE SCHEMA {schema}")
     await admin.execute(f"SET search_path TO {schema}")
     await admin.execute(PLATFORM_TABLES_DDL)
+    await admin.execute(SECOND_PASS_DDL)
     await admin.execute("CREATE TABLE effects (event_id text PRIMARY KEY, seller_id uuid)")
     await admin.close()
     pool = await create_pool(infra.admin_database_url, schema, application_name="tests",

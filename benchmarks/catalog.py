@@ -4,7 +4,7 @@
    once to Kafka (the real path orders uses); catalog's consumer reserves. Reported: how many
    were reserved (must be exactly 100), the stock afterwards (never negative), and
    reservations decided per second, from first publish to the last outcome event on
-   `catalog.inventory.v1`.
+   `catalog.reservation.v1`.
 2. Product detail from a warm cache: requests/s and p50/p99 at a fixed concurrency.
 3. Search over the seeded catalogue: p50/p99 of mixed queries, filters and sorts.
 
@@ -81,14 +81,14 @@ async def hot_sku(stack: dict[str, Any], attempts: int = 2000, units: int = 100)
     async with httpx.AsyncClient(timeout=30) as client:
         sku_id, seller_headers = await _hot_sku_product(client, stack)
         bootstrap = stack["kafka_bootstrap"]
-        watcher = AIOKafkaConsumer("catalog.inventory.v1", bootstrap_servers=bootstrap,
+        watcher = AIOKafkaConsumer("catalog.reservation.v1", bootstrap_servers=bootstrap,
                                    auto_offset_reset="latest", enable_auto_commit=False,
                                    group_id=f"bench-{secrets.token_hex(3)}")
         await watcher.start()
         while not watcher.assignment():
             await watcher.getmany(timeout_ms=200)
         await asyncio.sleep(1)
-        producer = create_producer(bootstrap, "bench-orders")
+        producer = create_producer(bootstrap, "bench-orders", idempotent=False)
         await producer.start()
         orders = [OrderPlaced(order_id=new_id(), buyer_id=f"buyer-{i}", seller_id=new_id(),
                               currency="GBP", placed_at=datetime.now(UTC),

@@ -28,6 +28,7 @@ from libs.db.transaction import transaction
 from libs.events.base import Event
 from libs.events.catalogue import all_event_types, dead_letter_topic, event_class
 from libs.events.envelope import Envelope, MalformedMessage, from_kafka
+from libs.retry import backoff
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
@@ -184,7 +185,7 @@ class EventConsumer:
                     log.exception("consumer %s: %s failed %d times", self.group, envelope.id,
                                   attempt)
                     return f"handler failed after {attempt} attempts: {exc!r}"
-                delay = min(self._retry_max, self._retry_base * 2 ** (attempt - 1))
+                delay = backoff(attempt, base=self._retry_base, cap=self._retry_max)
             self.stats.retries += 1
             if self._stopping.is_set():
                 raise asyncio.CancelledError("stopping before the event was handled")
@@ -215,7 +216,7 @@ class EventConsumer:
             ("dlq_original_offset", str(record.offset).encode()),
             ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
         ]
-        delay = self._retry_base
+        failures = 0
         while True:  # never commit past a record that is neither handled nor dead-lettered
             try:
                 await self._producer.send_and_wait(
@@ -225,8 +226,9 @@ class EventConsumer:
                 return
             except KafkaError as exc:
                 log.warning("consumer %s: DLQ publish failed, retrying: %r", self.group, exc)
+                failures += 1
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), delay)
+                    await asyncio.wait_for(self._stopping.wait(), backoff(
+                        failures, base=self._retry_base, cap=self._retry_max))
                 if self._stopping.is_set():
                     raise asyncio.CancelledError("stopping before the DLQ accepted") from exc
-                delay = min(self._retry_max, delay * 2)

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from libs.field_error import FieldError
+from libs.domain_errors import FieldError, InvalidTransition
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://docs.socialcommerce.dev/problems/"
@@ -80,7 +80,7 @@ def validation_problem(exc: RequestValidationError) -> Problem:
     return Problem(422, "Validation failed", f"Invalid field(s): {fields}", errors=errors)
 
 
-def field_problem(exc: FieldError) -> Problem:
+def field_error_problem(exc: FieldError) -> Problem:
     return Problem(422, "Validation failed", str(exc), errors=[exc.as_error()])
 
 
@@ -99,7 +99,11 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(FieldError)
     async def _field(request: Request, exc: FieldError) -> JSONResponse:
-        return problem_response(field_problem(exc), request)
+        return problem_response(field_error_problem(exc), request)
+
+    @app.exception_handler(InvalidTransition)
+    async def _transition(request: Request, exc: InvalidTransition) -> JSONResponse:
+        return problem_response(Problem(409, "Conflict", str(exc)), request)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

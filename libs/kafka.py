@@ -13,13 +13,20 @@ from aiokafka.errors import TopicAlreadyExistsError
 log = logging.getLogger(__name__)
 
 
-def create_producer(bootstrap_servers: str, client_id: str) -> AIOKafkaProducer:
-    # acks=all: a record counts as published only once the in-sync replicas have it.
-    # Idempotent producing is off: the outbox relay already tolerates re-sends (consumers dedupe
-    # by event id) and Kafka-protocol brokers used for local development do not all support it.
+def create_producer(bootstrap_servers: str, client_id: str, *,
+                    idempotent: bool) -> AIOKafkaProducer:
+    """acks=all: a record counts as published only once the in-sync replicas have it.
+
+    `idempotent` (on for Apache Kafka and any broker that supports it) makes the broker drop a
+    batch the producer re-sends after a lost acknowledgement, so a retry neither duplicates nor
+    reorders. aiokafka keeps at most one request in flight per partition either way, so a
+    retried batch can never land behind a later one of the same key. The quick local broker
+    (tansu) does not implement idempotent producing; the dev stack turns it off there, and
+    consumers still dedupe by event id.
+    """
     return AIOKafkaProducer(
         bootstrap_servers=bootstrap_servers, client_id=client_id, acks="all",
-        enable_idempotence=False, linger_ms=5, request_timeout_ms=15000,
+        enable_idempotence=idempotent, linger_ms=5, request_timeout_ms=15000,
     )
 
 

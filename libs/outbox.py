@@ -20,15 +20,23 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate, trace
 
+from libs.db.notify import Listener
 from libs.events.base import Event
 from libs.events.envelope import Envelope, to_kafka
+from libs.retry import backoff
 
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
+_NEXT_SEQUENCE = """
+INSERT INTO event_sequences AS s (topic, key, last) VALUES ($1, $2, 1)
+ON CONFLICT (topic, key) DO UPDATE SET last = s.last + 1
+RETURNING last
+"""
 _INSERT = """
-INSERT INTO outbox (event_id, topic, event_key, event_type, dataschema, source, payload, trace)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO outbox (event_id, topic, event_key, event_type, dataschema, source, payload, trace,
+                    sequence)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 """
 
 
@@ -37,17 +45,23 @@ def notify_channel(schema: str) -> str:
 
 
 async def enqueue(conn: asyncpg.Connection, source: str, *events: Event) -> list[str]:
-    """Record events in the current transaction; returns their event ids."""
+    """Record events in the current transaction; returns their event ids.
+
+    Each event gets the next sequence number of its aggregate on its topic (1, 2, 3...). The
+    counter row stays locked until this transaction ends, so a concurrent transaction writing
+    the same aggregate takes the next number and a later outbox position: a key's publish
+    order (outbox order) and its sequence order are the same."""
     if not conn.is_in_transaction():
         raise RuntimeError("enqueue() must run inside the transaction of the state change")
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
     ids = []
     for event in events:
-        envelope = Envelope.wrap(event, source=source, trace=carrier)
+        sequence = await conn.fetchval(_NEXT_SEQUENCE, event.topic, event.key)
+        envelope = Envelope.wrap(event, source=source, trace=carrier, sequence=sequence)
         await conn.execute(
             _INSERT, envelope.id, event.topic, envelope.key, envelope.type, envelope.dataschema,
-            source, envelope.data, envelope.trace,
+            source, envelope.data, envelope.trace, sequence,
         )
         ids.append(envelope.id)
     await conn.execute("SELECT pg_notify('outbox_' || current_schema(), '')")
@@ -98,11 +112,9 @@ class OutboxRelay:
         self._wake.set()
 
     async def run(self) -> None:
-        listener: asyncpg.Connection | None = None
-        try:
+        async with Listener(self._pool, notify_channel(self._schema), self._wake.set) as listener:
             while not self._stopping.is_set():
-                if listener is None or listener.is_closed():
-                    listener = await self._listen()
+                await listener.refresh()
                 try:
                     sent = await self.publish_batch()
                 except (OSError, asyncpg.PostgresError) as exc:
@@ -114,29 +126,13 @@ class OutboxRelay:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval)
                 self._wake.clear()
-        finally:
-            if listener is not None and not listener.is_closed():
-                await listener.remove_listener(notify_channel(self._schema), self._on_notify)
-                await self._pool.release(listener)
-
-    def _on_notify(self, *_: object) -> None:
-        self._wake.set()
-
-    async def _listen(self) -> asyncpg.Connection | None:
-        try:
-            conn: asyncpg.Connection = await self._pool.acquire()
-            await conn.add_listener(notify_channel(self._schema), self._on_notify)
-            return conn
-        except (OSError, asyncpg.PostgresError) as exc:
-            log.warning("outbox relay: cannot LISTEN, polling only for now: %s", exc)
-            return None
 
     async def publish_batch(self) -> int:
         """Publish one batch; returns how many records were published."""
         async with self._pool.acquire() as conn, conn.transaction():
             claimed = await conn.fetch(
                 """SELECT seq, event_id, topic, event_key, event_type, dataschema, source, payload,
-                          trace, occurred_at, attempts
+                          trace, occurred_at, attempts, sequence
                    FROM outbox
                    WHERE published_at IS NULL AND next_attempt_at <= now()
                    ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED""",
@@ -171,13 +167,13 @@ class OutboxRelay:
                     "WHERE seq = ANY($1::bigint[])", done,
                 )
             for row, error in failed:
-                backoff = min(self._max_backoff, 0.5 * 2 ** row["attempts"])
+                delay = backoff(row["attempts"] + 1, cap=self._max_backoff)
                 log.warning("outbox relay: publish of %s failed (attempt %d): %r",
                             row["event_id"], row["attempts"] + 1, error)
                 await conn.execute(
                     """UPDATE outbox SET attempts = attempts + 1, last_error = $2,
                        next_attempt_at = now() + make_interval(secs => $3) WHERE seq = $1""",
-                    row["seq"], repr(error)[:1000], backoff,
+                    row["seq"], repr(error)[:1000], delay,
                 )
         self.published += len(done)
         return len(done)
@@ -195,7 +191,7 @@ class OutboxRelay:
             envelope = Envelope(
                 id=str(row["event_id"]), type=row["event_type"], source=row["source"],
                 key=row["event_key"], data=row["payload"], time=row["occurred_at"],
-                dataschema=row["dataschema"], trace=carrier,
+                dataschema=row["dataschema"], trace=carrier, sequence=row["sequence"],
             )
             key, value, headers = to_kafka(envelope)
             delivery: asyncio.Future[Any] = await self._producer.send(

@@ -30,10 +30,12 @@ from libs.consumer import EventConsumer, Handler
 from libs.db.housekeeping import Retention, run_periodically
 from libs.db.migrations import upgrade_to_head
 from libs.db.pool import create_pool
+from libs.deadlines import DeadlineKind, DeadlineWorker
 from libs.errors import Problem, install_problem_handlers
 from libs.events.catalogue import TOPICS, all_event_types, dead_letter_topic
 from libs.kafka import create_producer, ensure_topics
 from libs.outbox import OutboxRelay
+from libs.retry import backoff
 from libs.settings import ServiceSettings
 from libs.telemetry import configure_logging, configure_tracing, instrument_app
 
@@ -54,7 +56,9 @@ class ServiceDefinition:
     on_stop: Callable[[Runtime], Awaitable[None]] | None = None
     """Runs first when the service stops (close what `on_start` opened)."""
     background: Mapping[str, Callable[[Runtime], Awaitable[None]]] = field(default_factory=dict)
-    """Long-running work of the service (timers, job workers), supervised like the consumer."""
+    """Long-running work of the service (job workers), supervised like the consumer."""
+    deadline_kinds: Callable[[Runtime], list[DeadlineKind]] | None = None
+    """What the service's deadlines do when due; fired by a `DeadlineWorker` on every instance."""
 
 
 class Runtime:
@@ -72,6 +76,7 @@ class Runtime:
         self.producer: AIOKafkaProducer | None = None
         self.relay: OutboxRelay | None = None
         self.consumer: EventConsumer | None = None
+        self.deadline_worker: DeadlineWorker | None = None
         self.started = asyncio.Event()
         self.startup_error: str | None = None
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -102,7 +107,7 @@ class Runtime:
 
     async def start(self) -> None:
         """Connect, migrate and start background work, retrying until everything answers."""
-        delay = 0.5
+        attempt = 0
         while True:
             try:
                 await self._start_once()
@@ -112,11 +117,12 @@ class Runtime:
                 log.info("%s ready", self.definition.name)
                 return
             except Exception as exc:
+                attempt += 1
+                delay = backoff(attempt, cap=10.0)
                 self.startup_error = f"{type(exc).__name__}: {exc}"
                 log.warning("%s start-up failed, retrying in %.1fs: %s",
                             self.definition.name, delay, self.startup_error)
                 await asyncio.sleep(delay)
-                delay = min(10.0, delay * 2)
 
     async def _start_once(self) -> None:
         s = self.settings
@@ -132,7 +138,8 @@ class Runtime:
         await asyncio.to_thread(upgrade_to_head, self.definition.migrations_dir,
                                 s.database_url, schema)
         if self.producer is None:
-            producer = create_producer(s.kafka_bootstrap_servers, self.definition.name)
+            producer = create_producer(s.kafka_bootstrap_servers, self.definition.name,
+                                       idempotent=s.kafka_idempotent_producer)
             try:
                 await producer.start()
             except Exception:
@@ -153,6 +160,12 @@ class Runtime:
             self.relay = OutboxRelay(self.worker_pool, self.producer, schema=schema,
                                      poll_interval=s.relay_poll_interval_seconds)
             self._supervise("outbox-relay", self.relay.run, graceful=True)
+        if self.definition.deadline_kinds is not None:
+            self.deadline_worker = DeadlineWorker(
+                self.worker_pool, self.definition.deadline_kinds(self), schema=schema,
+                concurrency=s.deadline_concurrency, lease_seconds=s.deadline_lease_seconds,
+                poll_interval=s.deadline_poll_interval_seconds)
+            self._supervise("deadlines", self.deadline_worker.run, graceful=True)
         if s.run_consumers and self.definition.handlers:
             self.consumer = EventConsumer(
                 pool=self.worker_pool, bootstrap_servers=s.kafka_bootstrap_servers,
@@ -177,7 +190,7 @@ class Runtime:
             self._graceful.add(name)
 
         async def supervised() -> None:
-            delay = 0.5
+            crashes = 0
             while True:
                 started_at = time.monotonic()
                 try:
@@ -187,11 +200,9 @@ class Runtime:
                     raise
                 except Exception as exc:
                     self._task_errors[name] = f"{type(exc).__name__}: {exc}"
-                    log.exception("%s crashed; restarting in %.1fs", name, delay)
-                if time.monotonic() - started_at > 60:
-                    delay = 0.5
-                await asyncio.sleep(delay)
-                delay = min(30.0, delay * 2)
+                    log.exception("%s crashed; restarting", name)
+                crashes = 1 if time.monotonic() - started_at > 60 else crashes + 1
+                await asyncio.sleep(backoff(crashes, cap=30.0))
 
         self._tasks[name] = asyncio.create_task(supervised(), name=name)
 
@@ -235,6 +246,8 @@ class Runtime:
             self.consumer.stop()
         if self.relay is not None:
             self.relay.stop()
+        if self.deadline_worker is not None:
+            self.deadline_worker.stop()
         for name, task in self._tasks.items():
             if name in self._graceful:  # told to stop above: let it finish what it holds
                 with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):

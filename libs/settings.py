@@ -22,6 +22,9 @@ class ServiceSettings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_topic_partitions: int = 3
+    kafka_idempotent_producer: bool = Field(
+        default=True, description="Idempotent producing (Apache Kafka); off only for brokers "
+                                  "without it, such as the quick local one.")
 
     jwt_secret: SecretStr | None = Field(
         default=None, description="HS256 shared secret (dev issuer). Either this or jwt_jwks_url."
@@ -52,6 +55,12 @@ class ServiceSettings(BaseSettings):
     consumer_max_attempts: int = 5
     consumer_retry_base_seconds: float = 0.2
     relay_poll_interval_seconds: float = 1.0
+    deadline_concurrency: int = Field(
+        default=8, ge=1, le=256, description="Deadlines of different keys fired at once.")
+    deadline_lease_seconds: float = Field(
+        default=30, gt=0, description="A deadline held by an instance that died fires again after this.")
+    deadline_poll_interval_seconds: float = Field(
+        default=1.0, gt=0, description="The longest a due deadline waits when no notification came.")
     retention_published_outbox_hours: float = 24 * 7
     retention_inbox_hours: float = Field(
         default=24 * 14, description="Must exceed Kafka's retention: older events cannot recur.")

@@ -28,8 +28,9 @@ SLOW_CARD = "4000000000000077"  # the simulator answers after 2 s
 def start_orders(infra: Infra, database_url: str, port: int, group: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": infra.redis_url,
            "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
+           "KAFKA_IDEMPOTENT_PRODUCER": str(infra.kafka_idempotence).lower(),
            "JWT_SECRET": TEST_JWT_SECRET, "HTTP_PORT": str(port), "CONSUMER_GROUP": group,
-           "TIMER_LEASE_SECONDS": "1", "LOG_LEVEL": "WARNING"}
+           "DEADLINE_LEASE_SECONDS": "1", "LOG_LEVEL": "WARNING"}
     return subprocess.Popen([sys.executable, "-m", "services.orders"], env=env, cwd=REPO_ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

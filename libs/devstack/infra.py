@@ -31,6 +31,11 @@ class Infra:
     sources: dict[str, str]
     _closers: list[Any] = field(default_factory=list, repr=False)
 
+    @property
+    def kafka_idempotence(self) -> bool:
+        """Whether the broker supports idempotent producers (the quick local one does not)."""
+        return self.kafka_flavour != "tansu"
+
     def close(self) -> None:
         for close in reversed(self._closers):
             with contextlib.suppress(Exception):

@@ -58,6 +58,7 @@ class Stack:
                                                      role_name(name), passwords[name]),
                 "REDIS_URL": redis_db_url(self.infra.redis_url, index),
                 "KAFKA_BOOTSTRAP_SERVERS": self.infra.kafka_bootstrap_servers,
+                "KAFKA_IDEMPOTENT_PRODUCER": str(self.infra.kafka_idempotence).lower(),
                 "JWT_SECRET": self.jwt_secret,
                 "CLAIM_TOKEN_SECRET": self.claim_token_secret,
                 "HTTP_PORT": str(port),

@@ -18,10 +18,15 @@ def render() -> str:
         "",
         "Every record is a CloudEvent 1.0 in Kafka binary mode: headers `ce_id` (UUIDv7), "
         "`ce_type`, `ce_source` (producing service), `ce_time`, `ce_specversion`, "
-        "`ce_dataschema` (`urn:socialcommerce:event:<type>:v<version>`), `content-type: "
-        "application/json`, and the W3C `traceparent`; the key is the aggregate id; the value "
-        "is the JSON payload below. A breaking change to a payload is a new version (and topic "
-        "`*.v2`); adding an optional field is not.",
+        "`ce_dataschema` (`urn:socialcommerce:event:<type>:v<version>`), `ce_sequence` (the "
+        "event's position among its aggregate's events on the topic: 1, 2, 3..., zero-padded "
+        "to 20 digits so that text order is number order; a consumer that needs order can spot "
+        "a gap or a stale event with it), `content-type: application/json`, and the W3C "
+        "`traceparent`; the key is the aggregate id; the value is the JSON payload below. A "
+        "breaking change to a payload is a new version (and topic `*.v2`); adding an optional "
+        "field is not. The same contracts, for tools: `docs/asyncapi.json` (AsyncAPI 3) and "
+        "`docs/events/schemas/<type>.v<version>.json` (JSON Schema), checked for backward "
+        "compatibility in CI.",
         "",
         "Consumer groups are named after the consuming service; each has a dead-letter topic "
         f"`{dead_letter_topic('<group>')}` whose records keep the original key, value and "
@@ -34,7 +39,7 @@ def render() -> str:
         "|---|---|---|---|",
     ]
     for topic in TOPICS.values():
-        lines.append(f"| `{topic.name}` | {topic.producer} | {topic.aggregate} id | "
+        lines.append(f"| `{topic.name}` | {topic.producer} | `{topic.key}` ({topic.aggregate}) | "
                      f"{topic.description} |")
     lines += ["", "## Event types", ""]
     for type_name in sorted(events):

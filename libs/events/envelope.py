@@ -17,6 +17,9 @@ from libs.events.catalogue import event_class
 from libs.ids import new_id
 
 TRACE_HEADERS = ("traceparent", "tracestate")
+SEQUENCE_DIGITS = 20
+"""The CloudEvents `sequence` extension is a lexicographically orderable string: the number is
+zero-padded so that text order and number order agree."""
 REQUIRED_ATTRIBUTES = ("id", "type", "source", "specversion")
 
 
@@ -38,12 +41,16 @@ class Envelope:
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
     dataschema: str | None = None
     trace: dict[str, str] = field(default_factory=dict)
+    sequence: int | None = None
+    """The event's position among its aggregate's events on its topic: 1, 2, 3..."""
 
     @classmethod
-    def wrap(cls, event: Event, *, source: str, trace: dict[str, str] | None = None) -> Envelope:
+    def wrap(cls, event: Event, *, source: str, trace: dict[str, str] | None = None,
+             sequence: int | None = None) -> Envelope:
         return cls(
             id=str(new_id()), type=event.type, source=source, key=event.key,
             data=event.model_dump(mode="json"), dataschema=event.dataschema(), trace=trace or {},
+            sequence=sequence,
         )
 
     def payload(self) -> Event:
@@ -66,6 +73,8 @@ def to_kafka(envelope: Envelope) -> tuple[bytes, bytes, list[tuple[str, bytes]]]
     }
     if envelope.dataschema:
         attributes["dataschema"] = envelope.dataschema
+    if envelope.sequence is not None:
+        attributes["sequence"] = format_sequence(envelope.sequence)
     message = to_binary(
         CloudEvent(attributes, envelope.data),
         data_marshaller=lambda data: json.dumps(data, separators=(",", ":")).encode(),
@@ -109,4 +118,24 @@ def from_kafka(
     return Envelope(
         id=event["id"], type=event["type"], source=event["source"], key=partition_key or "",
         data=data, time=time, dataschema=event.get("dataschema"), trace=trace,
+        sequence=parse_sequence(event.get("sequence")),
     )
+
+
+def format_sequence(sequence: int) -> str:
+    return str(sequence).zfill(SEQUENCE_DIGITS)
+
+
+def parse_sequence(raw: object) -> int | None:
+    """The sequence attribute as a number; None when absent (events from before sequences)."""
+    if raw is None:
+        return None
+    if isinstance(raw, bytes):
+        raw = raw.decode(errors="replace")
+    try:
+        value = int(str(raw))
+    except ValueError as exc:
+        raise MalformedMessage(f"invalid ce_sequence {raw!r}") from exc
+    if value < 1:
+        raise MalformedMessage(f"invalid ce_sequence {raw!r}")
+    return value

@@ -40,7 +40,7 @@ async def record_effect(conn: asyncpg.Connection, envelope: Envelope, event: Any
 @asynccontextmanager
 async def consuming(scratch: Scratch, bootstrap: str, handler: Handler,
                     max_attempts: int = 3) -> AsyncIterator[tuple[EventConsumer, AIOKafkaProducer]]:
-    producer = create_producer(bootstrap, "test-producer")
+    producer = create_producer(bootstrap, "test-producer", idempotent=False)
     await producer.start()
     group = f"test-{secrets.token_hex(4)}"
     consumer = EventConsumer(pool=scratch.pool, bootstrap_servers=bootstrap, group=group,
@@ -146,7 +146,7 @@ async def test_handler_failing_every_time_is_dead_lettered_after_bounded_retries
 async def test_a_stopped_consumer_resumes_where_it_left_off_without_loss(
     scratch: Scratch, kafka_bootstrap: str,
 ) -> None:
-    producer = create_producer(kafka_bootstrap, "test-producer")
+    producer = create_producer(kafka_bootstrap, "test-producer", idempotent=False)
     await producer.start()
     group = f"test-{secrets.token_hex(4)}"
     ids: list[str] = []

@@ -54,7 +54,7 @@ async def test_committed_event_is_published_and_rolled_back_one_never(
                 await enqueue(conn, "catalog", dropped)
                 raise RuntimeError("the state change failed")
 
-    producer = create_producer(kafka_bootstrap, "test-relay")
+    producer = create_producer(kafka_bootstrap, "test-relay", idempotent=False)
     await producer.start()
     try:
         relay = OutboxRelay(scratch.pool, producer, schema=scratch.schema)
@@ -90,7 +90,7 @@ async def test_two_relays_publish_each_event_once_and_in_order_per_key(
                 [event_id] = await enqueue(conn, "catalog", registered(seller))
                 written[str(seller)].append(event_id)
 
-    producers = [create_producer(kafka_bootstrap, f"relay-{i}") for i in range(2)]
+    producers = [create_producer(kafka_bootstrap, f"relay-{i}", idempotent=False) for i in range(2)]
     for p in producers:
         await p.start()
     relays = [OutboxRelay(scratch.pool, p, schema=scratch.schema, batch_size=25,
@@ -128,6 +128,35 @@ async def test_two_relays_publish_each_event_once_and_in_order_per_key(
     for seller, in_write_order in written.items():
         on_topic = [header(r, "ce_id") for r in records if r.key == seller.encode()]
         assert on_topic == in_write_order, "one key's events keep their order"
+        sequences = [int(header(r, "ce_sequence") or 0) for r in records
+                     if r.key == seller.encode()]
+        assert sequences == list(range(1, len(in_write_order) + 1)), "1, 2, 3... per aggregate"
+
+
+async def test_sequences_count_per_aggregate_and_concurrent_writers_take_turns(
+    scratch: Scratch,
+) -> None:
+    """Two transactions writing the same aggregate at once: the second waits for the first's
+    number, so sequence order is commit order and outbox order."""
+    seller, other = new_id(), new_id()
+    first_wrote = asyncio.Event()
+
+    async def first() -> None:
+        async with scratch.pool.acquire() as conn, conn.transaction():
+            await enqueue(conn, "catalog", registered(seller))
+            first_wrote.set()
+            await asyncio.sleep(0.3)  # holds its number until it commits
+            await enqueue(conn, "catalog", registered(other))
+
+    async def second() -> None:
+        await first_wrote.wait()
+        async with scratch.pool.acquire() as conn, conn.transaction():
+            await enqueue(conn, "catalog", registered(seller))
+
+    await asyncio.gather(first(), second())
+    rows = await scratch.pool.fetch("SELECT event_key, sequence FROM outbox ORDER BY seq")
+    assert [(r["event_key"], r["sequence"]) for r in rows] == [
+        (str(seller), 1), (str(other), 1), (str(seller), 2)]
 
 
 @pytest.mark.kafka
@@ -137,7 +166,7 @@ async def test_unreachable_kafka_keeps_events_for_a_later_retry(
     await ensure_topics(kafka_bootstrap, [TOPIC])
     async with scratch.pool.acquire() as conn, conn.transaction():
         [event_id] = await enqueue(conn, "catalog", registered())
-    producer = create_producer(kafka_bootstrap, "relay-flaky")
+    producer = create_producer(kafka_bootstrap, "relay-flaky", idempotent=False)
     await producer.start()
     try:
         relay = OutboxRelay(scratch.pool, producer, schema=scratch.schema)

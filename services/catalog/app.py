@@ -20,8 +20,8 @@ from services.catalog.api import (
 )
 from services.catalog.handlers import HANDLERS
 from services.catalog.handlers.imports import run_worker
+from services.catalog.handlers.inventory import DEADLINE_KINDS
 from services.catalog.settings import CatalogSettings
-from services.catalog.timers import expire_reservations
 
 
 def _on_start(runtime: Any) -> None:
@@ -39,5 +39,6 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         handlers=HANDLERS,
         api_key_resolver=api_keys.api_key_resolver,
         on_start=_on_start,
-        background={"reservation-expiry": expire_reservations, "import-worker": run_worker},
+        background={"import-worker": run_worker},
+        deadline_kinds=lambda runtime: DEADLINE_KINDS,
     ))

@@ -26,5 +26,5 @@ def create_app(settings: LiveSettings | None = None) -> FastAPI:
         handlers=HANDLERS,
         on_start=components.build,
         on_stop=components.close,
-        background={"deal-clock": deal_clock.run},
+        deadline_kinds=deal_clock.kinds,
     ))

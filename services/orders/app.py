@@ -25,5 +25,5 @@ def create_app(settings: OrdersSettings | None = None) -> FastAPI:
         routers=[cart.router, checkout.router, orders.router, commissions.router,
                  vouchers.router, wallet.router],
         handlers=HANDLERS,
-        background={"saga-timers": timers.run},
+        deadline_kinds=timers.kinds,
     ))

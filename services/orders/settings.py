@@ -8,7 +8,7 @@ from libs.settings import ServiceSettings
 class OrdersSettings(ServiceSettings):
     service_name: str = "orders"
     http_port: int = 8002
-    db_pool_max_size: int = 20  # checkout, the consumer and concurrent saga timers
+    db_pool_max_size: int = 20  # checkout, the consumer and concurrent saga deadlines
     hold_window_seconds: float = Field(
         default=3600, description="After payment, the buyer may cancel freely for this long.")
     stock_answer_timeout_seconds: float = Field(
@@ -19,8 +19,6 @@ class OrdersSettings(ServiceSettings):
                                       description="Shipped orders arrive by then.")
     return_window_seconds: float = Field(default=15 * 86400,
                                          description="After delivery; then the sale is final.")
-    timer_lease_seconds: float = Field(
-        default=30, description="A timer claimed by a worker that died is retried after this.")
     payment_attempts: int = Field(default=5, description="Authorization tries after timeouts.")
     minor_monthly_cap_minor: dict[str, int] = Field(
         default_factory=lambda: {"GBP": 10000, "EUR": 12000, "USD": 13000, "IDR": 200_000_000},

@@ -1,18 +1,12 @@
-"""Orders' durable timers, driven by the database: a restart loses none."""
+"""Orders' deadlines: the saga's steps and the order's promises, fired by the platform's engine."""
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
+from libs.deadlines import DeadlineKind
+from libs.service import Runtime
 from services.orders.adapters.payment_simulator import PaymentSimulator
-from services.orders.handlers.saga import run_timers
-
-POLL_SECONDS = 0.2
+from services.orders.handlers.saga import deadline_kinds
 
 
-async def run(runtime: Any) -> None:
-    provider = PaymentSimulator(runtime.worker_db)
-    while True:
-        if await run_timers(runtime, provider, runtime.settings) == 0:
-            await asyncio.sleep(POLL_SECONDS)
+def kinds(runtime: Runtime) -> list[DeadlineKind]:
+    return deadline_kinds(PaymentSimulator(runtime.worker_db), runtime.settings)  # type: ignore[arg-type]

@@ -50,7 +50,7 @@ class World:
 async def world(settings_for: Callable[..., Any], kafka_bootstrap: str) -> AsyncIterator[World]:
     orders_settings = settings_for(OrdersSettings, hold_window_seconds=0.5,
                                    return_window_seconds=3, deliver_by_seconds=6)
-    producer = create_producer(kafka_bootstrap, "test-fulfillment")
+    producer = create_producer(kafka_bootstrap, "test-fulfillment", idempotent=False)
     await producer.start()
 
     async def publish(event: Event) -> None:

@@ -202,7 +202,7 @@ class InventoryReserved(Event):
     aside the same way: `order_id` is then the deal's id."""
 
     type = "inventory.reserved"
-    topic = "catalog.inventory.v1"
+    topic = "catalog.reservation.v1"
     key_field = "order_id"
 
     order_id: UUID
@@ -224,7 +224,7 @@ class InventoryReservationFailed(Event):
     flash deal, `order_id` is the deal's id."""
 
     type = "inventory.reservation_failed"
-    topic = "catalog.inventory.v1"
+    topic = "catalog.reservation.v1"
     key_field = "order_id"
 
     order_id: UUID
@@ -236,7 +236,7 @@ class InventoryReleased(Event):
     """An order's reservation ended without a sale; its units are available again."""
 
     type = "inventory.released"
-    topic = "catalog.inventory.v1"
+    topic = "catalog.reservation.v1"
     key_field = "order_id"
 
     order_id: UUID
@@ -249,7 +249,7 @@ class InventoryCommitted(Event):
     """An order's reserved units left stock for good."""
 
     type = "inventory.committed"
-    topic = "catalog.inventory.v1"
+    topic = "catalog.reservation.v1"
     key_field = "order_id"
 
     order_id: UUID

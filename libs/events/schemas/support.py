@@ -34,8 +34,8 @@ class DisputeResolved(Event):
     """A dispute between buyer and seller was decided; a refund decision orders carries out."""
 
     type = "dispute.resolved"
-    topic = "support.ticket.v1"
-    key_field = "order_id"
+    topic = "support.dispute.v1"
+    key_field = "dispute_id"
 
     dispute_id: UUID
     order_id: UUID

@@ -142,13 +142,6 @@ async def end(conn: asyncpg.Connection, reservation_id: UUID, *, commit: bool,
     return [line["sku_id"] for line in lines]
 
 
-async def expired(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
-    return list(await conn.fetch(
-        """SELECT id, order_id FROM reservations
-           WHERE status = 'active' AND expires_at <= now()
-           ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED""", limit))
-
-
 async def product_of_skus(conn: asyncpg.Connection, sku_ids: list[UUID]) -> set[UUID]:
     rows = await conn.fetch("SELECT DISTINCT product_id FROM skus WHERE id = ANY($1::uuid[])",
                             sku_ids)

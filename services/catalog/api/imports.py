@@ -11,12 +11,12 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from libs.api import acting_seller, runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.errors import Problem
 from libs.ids import new_id
 from services.catalog.adapters import imports_repository
-from services.catalog.api._common import acting_seller, runtime
 from services.catalog.domain.imports import MAX_BYTES, ImportFileError, parse
 
 router = APIRouter(prefix="/v1/product-imports", tags=["bulk import"])

@@ -9,15 +9,15 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from libs.api import runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.db.transaction import transaction
+from libs.domain_errors import InvalidTransition
 from libs.errors import Problem
 from libs.pagination import Page, PageParams, encode_cursor, page_params, time_cursor
 from services.catalog.adapters import products_repository
-from services.catalog.api._common import runtime
 from services.catalog.api.products import ProductView
-from services.catalog.domain.products import InvalidTransition
 from services.catalog.handlers import products as listing
 
 router = APIRouter(prefix="/v1/moderation", tags=["moderation"])

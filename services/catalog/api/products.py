@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from libs import idempotency
+from libs.api import acting_seller, field_problem, runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.db.transaction import transaction
@@ -25,10 +26,8 @@ from libs.pagination import (
     time_cursor,
 )
 from services.catalog.adapters import product_cache, products_repository, sellers_repository
-from services.catalog.api._common import acting_seller, field_problem, runtime
 from services.catalog.domain.commands import NewProduct as ProductIn
 from services.catalog.domain.products import (
-    InvalidTransition,
     PriceChange,
     Product,
     ProductChanges,
@@ -199,10 +198,7 @@ async def edit_product(
             category_id=patch.category_id, attributes=patch.attributes,
             prices=[PriceChange(p.code, p.price_minor, p.compare_at_minor)
                     for p in patch.prices])
-        try:
-            edited, _ = await listing.edit(conn, product, changes, seller.currency)
-        except InvalidTransition as exc:
-            raise Problem(409, "Conflict", str(exc)) from exc
+        edited, _ = await listing.edit(conn, product, changes, seller.currency)
     return ProductView.of(edited)
 
 
@@ -219,10 +215,7 @@ async def submit_product(
             raise Problem(403, "Forbidden", f"A {seller.status.value} seller cannot submit "
                           "listings.")
         product = await own_product(conn, product_id, seller_id, for_update=True)
-        try:
-            result, outcome, reasons = await listing.submit(conn, product)
-        except InvalidTransition as exc:
-            raise Problem(409, "Conflict", str(exc)) from exc
+        result, outcome, reasons = await listing.submit(conn, product)
     return SubmissionResult(product=ProductView.of(result), outcome=outcome.value,
                             reasons=[r.as_dict() for r in reasons])
 
@@ -235,10 +228,7 @@ async def deactivate_product(
 ) -> ProductView:
     async with transaction(runtime(request).db) as conn:
         product = await own_product(conn, product_id, acting_seller(principal), for_update=True)
-        try:
-            gone = await listing.deactivate(conn, product)
-        except InvalidTransition as exc:
-            raise Problem(409, "Conflict", str(exc)) from exc
+        gone = await listing.deactivate(conn, product)
     return ProductView.of(gone)
 
 

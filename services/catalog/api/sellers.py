@@ -14,6 +14,7 @@ from libs import idempotency
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.db.transaction import after_commit, transaction
+from libs.domain_errors import InvalidTransition
 from libs.errors import Problem
 from libs.events.base import Event
 from libs.outbox import enqueue
@@ -21,7 +22,6 @@ from libs.pagination import Page, PageParams, decode_cursor, encode_cursor, page
 from services.catalog.adapters import product_cache, sellers_repository
 from services.catalog.domain.sellers import (
     BusinessType,
-    InvalidTransition,
     Seller,
     SellerStatus,
     Tier,

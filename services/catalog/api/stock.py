@@ -8,12 +8,12 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from libs.api import acting_seller, runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.db.transaction import transaction
 from libs.errors import Problem
 from services.catalog.adapters import stock_repository
-from services.catalog.api._common import acting_seller, runtime
 from services.catalog.domain.stock import StockLevel
 from services.catalog.handlers import inventory
 

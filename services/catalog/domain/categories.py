@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from uuid import UUID
 
-from libs.field_error import FieldError
+from libs.domain_errors import FieldError
 from libs.markets import MARKET_CURRENCIES
 
 _ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")

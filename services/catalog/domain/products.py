@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from libs.field_error import FieldError
+from libs.domain_errors import FieldError, InvalidTransition
 
 MAX_SKUS = 100
 MAX_IMAGES = 20
@@ -30,10 +30,6 @@ class ProductStatus(StrEnum):
 
 class ProductError(FieldError):
     """A listing or SKU that breaks the rules."""
-
-
-class InvalidTransition(Exception):
-    """The action does not apply to the listing's current state."""
 
 
 @dataclass(frozen=True)

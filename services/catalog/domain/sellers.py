@@ -7,6 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
+from libs.domain_errors import FieldError, InvalidTransition
 from libs.events.base import Event
 from libs.events.schemas.catalog import (
     SellerRegistered,
@@ -14,7 +15,6 @@ from libs.events.schemas.catalog import (
     SellerSuspended,
     SellerVerified,
 )
-from libs.field_error import FieldError
 from libs.ids import new_id
 from libs.markets import currency_of
 
@@ -83,10 +83,6 @@ class Seller:
     @property
     def can_sell(self) -> bool:
         return self.status is SellerStatus.VERIFIED
-
-
-class InvalidTransition(Exception):
-    """The action does not apply to the seller's current state."""
 
 
 def _reason(reason: str) -> str:

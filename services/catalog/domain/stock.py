@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from uuid import UUID
 
-from libs.field_error import FieldError
+from libs.domain_errors import FieldError
 
 
 class StockError(FieldError):

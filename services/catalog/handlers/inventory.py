@@ -7,8 +7,10 @@ from uuid import UUID
 
 import asyncpg
 
+from libs import deadlines
 from libs.consumer import NonRetryable
-from libs.db.transaction import after_commit, transaction
+from libs.db.transaction import after_commit
+from libs.deadlines import Deadline, DeadlineKind
 from libs.events.envelope import Envelope
 from libs.events.schemas import catalog as events
 from libs.events.schemas.fulfillment import StockReceived
@@ -21,6 +23,8 @@ from services.catalog.domain.stock import StockLevel, merge_lines, shortfalls
 
 SOURCE = "catalog"
 DEAL_HOLD_MARGIN = timedelta(minutes=10)
+RESERVATION_EXPIRY = "reservation_expiry"
+"""The deadline that hands back a reservation's stock, keyed by the reservation's owner."""
 
 
 async def _evict_products_of(conn: asyncpg.Connection, sku_ids: list[UUID]) -> None:
@@ -77,6 +81,7 @@ async def reserve(conn: asyncpg.Connection, owner_id: UUID, lines: list[tuple[UU
         except stock_repository.DoesNotFit:
             pass
         else:
+            await deadlines.schedule(conn, owner_id, RESERVATION_EXPIRY, expires_at)
             await enqueue(conn, SOURCE, events.InventoryReserved(
                 order_id=owner_id, reservation_id=reservation_id,
                 lines=[events.ReservedLine(sku_id=s, quantity=q) for s, q in wanted.items()],
@@ -107,6 +112,7 @@ async def end_reservation(conn: asyncpg.Connection, order_id: UUID, *, commit: b
     if reservation is None or reservation["status"] != "active":
         return False
     sku_ids = await stock_repository.end(conn, reservation["id"], commit=commit, reason=reason)
+    await deadlines.cancel(conn, order_id, RESERVATION_EXPIRY)
     if commit:
         await enqueue(conn, SOURCE, events.InventoryCommitted(
             order_id=order_id, reservation_id=reservation["id"]))
@@ -117,13 +123,12 @@ async def end_reservation(conn: asyncpg.Connection, order_id: UUID, *, commit: b
     return True
 
 
-async def release_expired(pool: asyncpg.Pool, batch: int = 100) -> int:
-    """Hands back the stock of reservations whose order never came back in time."""
-    async with transaction(pool) as conn:
-        rows = await stock_repository.expired(conn, batch)
-        for row in rows:
-            await end_reservation(conn, row["order_id"], commit=False, reason="expired")
-    return len(rows)
+async def expire_reservation(conn: asyncpg.Connection, deadline: Deadline) -> None:
+    """A reservation's owner never came back in time: its stock is handed back."""
+    await end_reservation(conn, UUID(deadline.key), commit=False, reason="expired")
+
+
+DEADLINE_KINDS = [DeadlineKind(RESERVATION_EXPIRY, fire=expire_reservation)]
 
 
 async def adjust(conn: asyncpg.Connection, level: StockLevel, adjusted: StockLevel, *,

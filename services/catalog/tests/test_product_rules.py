@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from libs.domain_errors import InvalidTransition
 from libs.ids import new_id
 from services.catalog.domain.products import (
-    InvalidTransition,
     PriceChange,
     Product,
     ProductChanges,

@@ -56,7 +56,7 @@ def test_registered_event_carries_ids_not_names() -> None:
 
 
 def test_onboarding_state_machine() -> None:
-    from services.catalog.domain.sellers import InvalidTransition
+    from libs.domain_errors import InvalidTransition
 
     pending = register()
     verified, event = pending.verify(NOW)  # type: ignore[attr-defined]

@@ -165,7 +165,7 @@ async def test_orders_and_fulfillment_events_drive_stock_through_kafka(
     seller = await make_seller()
     product = await make_live_product(seller, await make_category())
     sku = product["skus"][0]["id"]
-    producer = create_producer(kafka_bootstrap, "test-orders")
+    producer = create_producer(kafka_bootstrap, "test-orders", idempotent=False)
     await producer.start()
 
     async def publish(event: Any) -> None:

@@ -49,18 +49,6 @@ async def set_status(conn: Conn, deal_id: UUID, status: str, *, expected: tuple[
         deal_id, status, list(expected), unclaimed_at_end))
 
 
-async def due_to_start(conn: asyncpg.Connection, now: datetime) -> list[asyncpg.Record]:
-    return list(await conn.fetch(
-        "SELECT * FROM deals WHERE status = 'ready' AND starts_at <= $1 "
-        "ORDER BY starts_at LIMIT 100 FOR UPDATE SKIP LOCKED", now))
-
-
-async def due_to_end(conn: asyncpg.Connection, now: datetime) -> list[asyncpg.Record]:
-    return list(await conn.fetch(
-        "SELECT * FROM deals WHERE status IN ('live', 'ready', 'awaiting_stock') "
-        "AND ends_at <= $1 ORDER BY ends_at LIMIT 100 FOR UPDATE SKIP LOCKED", now))
-
-
 async def live_in_session(conn: Conn, session_id: UUID) -> list[asyncpg.Record]:
     return list(await conn.fetch(
         "SELECT * FROM deals WHERE session_id = $1 "
@@ -92,11 +80,11 @@ async def consume(conn: Conn, claim_id: UUID, order_id: UUID) -> asyncpg.Record 
            RETURNING old.*""", claim_id, order_id)
 
 
-async def to_expire(conn: asyncpg.Connection, before: datetime,
-                    limit: int = 100) -> list[asyncpg.Record]:
-    return list(await conn.fetch(
-        "SELECT * FROM claims WHERE status = 'active' AND expires_at <= $1 "
-        "ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED", before, limit))
+async def get_claim(conn: Conn, claim_id: UUID, *,
+                    for_update: bool = False) -> asyncpg.Record | None:
+    return await conn.fetchrow(
+        "SELECT * FROM claims WHERE id = $1 FOR UPDATE" if for_update
+        else "SELECT * FROM claims WHERE id = $1", claim_id)
 
 
 async def expire(conn: Conn, claim_id: UUID, returned_to: str) -> None:

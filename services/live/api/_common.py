@@ -1,27 +1,15 @@
-"""Small helpers shared by live's routes: loading a session and checking who may run it."""
+"""Loading a live session and checking who may run it (shared by live's routes)."""
 
 from __future__ import annotations
 
-from typing import Any
 from uuid import UUID
 
 import asyncpg
-from fastapi import Request
 
 from libs.auth.principal import Principal
 from libs.errors import Problem
 from services.live.adapters import sessions_repository
 from services.live.domain.sessions import LiveSession
-
-
-def runtime(request: Request) -> Any:
-    return request.app.state.runtime
-
-
-def acting_seller(principal: Principal) -> UUID:
-    if principal.seller_id is None:
-        raise Problem(403, "Forbidden", "The credentials name no seller.")
-    return UUID(principal.seller_id)
 
 
 async def find_session(conn: asyncpg.Connection | asyncpg.Pool, session_id: UUID, *,
@@ -46,8 +34,3 @@ async def controlled_session(conn: asyncpg.Connection | asyncpg.Pool, session_id
     session = await find_session(conn, session_id, for_update=for_update)
     require_control(session, principal)
     return session
-
-
-def field_problem(field: str, message: str, code: str, status: int = 422) -> Problem:
-    return Problem(status, "Validation failed" if status == 422 else "Conflict", message,
-                   errors=[{"field": field, "message": message, "code": code}])

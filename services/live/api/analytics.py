@@ -9,12 +9,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
+from libs.api import runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.errors import Problem
 from services.live import components
 from services.live.adapters import analytics_repository, sessions_repository
-from services.live.api._common import controlled_session, runtime
+from services.live.api._common import controlled_session
 from services.live.domain.analytics import conversion
 from services.live.domain.sessions import SessionStatus
 

@@ -10,13 +10,14 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from libs.api import acting_seller, runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.errors import Problem
 from libs.pagination import Page, PageParams, encode_cursor, page_params, time_cursor
 from services.live import components
 from services.live.adapters import chat_repository, sessions_repository
-from services.live.api._common import acting_seller, find_session, runtime
+from services.live.api._common import find_session
 from services.live.domain.sessions import LiveSession
 from services.live.handlers.chat import post_message
 

@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from libs import claim_tokens
+from libs.api import field_problem, runtime
 from libs.auth.dependencies import HOT_PATH_SECURITY, bearer_principal, require
 from libs.auth.principal import Principal, Role
 from libs.db.transaction import after_commit, transaction
@@ -20,7 +21,7 @@ from libs.ids import new_id
 from libs.outbox import enqueue
 from services.live import components
 from services.live.adapters import deals_repository, sessions_repository
-from services.live.api._common import controlled_session, field_problem, runtime
+from services.live.api._common import controlled_session
 from services.live.components import DealCard, LiveComponents
 from services.live.domain.deals import (
     MAX_PER_BUYER,
@@ -30,6 +31,7 @@ from services.live.domain.deals import (
     DealWindow,
     check_terms,
 )
+from services.live.handlers import deal_clock
 
 router = APIRouter(prefix="/v1/live", tags=["flash deals"])
 hosts = require(Role.SELLER, Role.CREATOR)
@@ -125,6 +127,7 @@ async def create_deal(request: Request, session_id: UUID, body: DealIn,
             deal_price_minor=body.deal_price_minor, currency=listing["currency"],
             quantity=body.quantity, per_buyer_limit=body.per_buyer_limit,
             starts_at=window.starts_at, ends_at=window.ends_at)
+        await deal_clock.schedule_end(conn, deal_id, window.ends_at)
         await enqueue(conn, "live", events.LiveDealCreated(
             deal_id=deal_id, session_id=session_id, seller_id=session.seller_id,
             sku_id=body.sku_id, deal_price_minor=body.deal_price_minor,
@@ -236,6 +239,7 @@ async def claim(request: Request, deal_id: UUID) -> Any:
                 conn, claim_id=claim_id, deal_id=deal_id, session_id=card.session_id,
                 buyer_id=principal.subject, sku_id=card.sku_id, quantity=quantity,
                 expires_at=expires_at)
+            await deal_clock.schedule_claim_expiry(conn, claim_id, expires_at)
             await enqueue(conn, "live", events.LiveClaimCreated(
                 claim_id=claim_id, deal_id=deal_id, session_id=card.session_id,
                 buyer_id=principal.subject, sku_id=card.sku_id, quantity=quantity,

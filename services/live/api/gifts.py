@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from libs import idempotency
+from libs.api import runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.errors import Problem
@@ -19,7 +20,6 @@ from libs.ids import new_id
 from libs.outbox import enqueue
 from services.live import components
 from services.live.adapters import sessions_repository, wallet_repository
-from services.live.api._common import runtime
 from services.live.domain.wallet import WalletError, gift_entries, host_account
 
 router = APIRouter(prefix="/v1/live", tags=["gifts"])

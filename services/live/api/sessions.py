@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from libs import idempotency
+from libs.api import acting_seller, field_problem, runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.db.transaction import after_commit, transaction
@@ -20,7 +21,7 @@ from libs.outbox import enqueue
 from libs.pagination import Page, PageParams, encode_cursor, page_params, time_cursor
 from services.live import components
 from services.live.adapters import deals_repository, sessions_repository
-from services.live.api._common import acting_seller, controlled_session, field_problem, runtime
+from services.live.api._common import controlled_session
 from services.live.domain.sessions import (
     HostKind,
     LiveSession,

@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict
 
+from libs.api import field_problem, runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.db.transaction import after_commit, transaction
@@ -18,7 +19,7 @@ from libs.ids import new_id
 from libs.outbox import enqueue
 from services.live import components
 from services.live.adapters import sessions_repository
-from services.live.api._common import controlled_session, field_problem, runtime
+from services.live.api._common import controlled_session
 
 router = APIRouter(prefix="/v1/live/sessions/{session_id}", tags=["showcase"])
 hosts = require(Role.SELLER, Role.CREATOR)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from libs.field_error import FieldError
+from libs.domain_errors import FieldError
 
 
 class ChatError(FieldError):

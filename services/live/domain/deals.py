@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
-from libs.field_error import FieldError
+from libs.domain_errors import FieldError
 
 COUNTDOWN_SECONDS = (10, 300)
 DURATION_SECONDS = (60, 1200)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
-from libs.field_error import FieldError
+from libs.domain_errors import FieldError
 
 MAX_SCHEDULE_AHEAD = timedelta(days=90)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from libs.field_error import FieldError
+from libs.domain_errors import FieldError
 
 PLATFORM_GIFT_REVENUE = "platform:gift_revenue"
 TOKENS_SOLD = "platform:tokens_sold"

@@ -12,6 +12,7 @@ from libs.events.schemas import live as live_events
 from libs.outbox import enqueue
 from services.live import components
 from services.live.adapters import deals_repository, sessions_repository
+from services.live.handlers import deal_clock
 
 
 async def on_product_published(conn: asyncpg.Connection, envelope: Envelope,
@@ -58,6 +59,7 @@ async def on_stock_set_aside(conn: asyncpg.Connection, envelope: Envelope,
                           per_buyer_limit=deal["per_buyer_limit"], starts_at=deal["starts_at"],
                           ends_at=deal["ends_at"])
     await deals_repository.set_status(conn, deal["id"], "ready", expected=("awaiting_stock",))
+    await deal_clock.schedule_start(conn, deal)
 
 
 async def on_stock_refused(conn: asyncpg.Connection, envelope: Envelope,

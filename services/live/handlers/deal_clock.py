@@ -1,18 +1,21 @@
 """The flash-deal clock: deals start and end on time, unpaid claims expire, and every change
-reaches the session's viewers. Driven by the database, so a restart loses nothing, and safe
-to run on several instances at once (rows are claimed with SKIP LOCKED)."""
+reaches the session's viewers. Each is a deadline of the platform's engine (`libs.deadlines`),
+set in the transaction that makes it matter, so a restart loses nothing and any number of
+instances can share the work."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 
-from libs.db.transaction import after_commit, transaction
+from libs import deadlines
+from libs.db.transaction import after_commit
+from libs.deadlines import Deadline, DeadlineKind, Retry
 from libs.events.schemas import live as events
 from libs.outbox import enqueue
 from services.live import components
@@ -20,7 +23,9 @@ from services.live.adapters import deals_repository
 from services.live.adapters.claims_store import NEVER_ARMED
 
 log = logging.getLogger(__name__)
-IDLE_SLEEP_SECONDS = 0.2
+DEAL_START, DEAL_END, CLAIM_EXPIRY = "deal_start", "deal_end", "claim_expiry"
+NOT_YET_SECONDS = 0.05
+"""Redis's clock decides when a deal is over; when it lags Postgres's, the end is retried soon."""
 
 
 async def end_deal(conn: asyncpg.Connection, deal: asyncpg.Record, *, reason: str,
@@ -35,6 +40,7 @@ async def end_deal(conn: asyncpg.Connection, deal: asyncpg.Record, *, reason: st
                                              expected=("awaiting_stock", "ready", "live"),
                                              unclaimed_at_end=unclaimed):
         return False
+    await deadlines.cancel(conn, deal["id"], DEAL_START, DEAL_END)
     await enqueue(conn, "live", events.LiveDealEnded(
         deal_id=deal["id"], session_id=deal["session_id"], sku_id=deal["sku_id"],
         reason=reason, unclaimed_units=unclaimed, ended_at=now))  # type: ignore[arg-type]
@@ -44,64 +50,73 @@ async def end_deal(conn: asyncpg.Connection, deal: asyncpg.Record, *, reason: st
     return True
 
 
-async def start_due_deals(conn: asyncpg.Connection, now: datetime) -> int:
+async def schedule_start(conn: asyncpg.Connection, deal: asyncpg.Record) -> None:
+    """The deal's units are set aside: it opens at its start time (or now, if stock was late)."""
+    await deadlines.schedule(conn, deal["id"], DEAL_START, deal["starts_at"])
+
+
+async def schedule_end(conn: asyncpg.Connection, deal_id: UUID, ends_at: datetime) -> None:
+    await deadlines.schedule(conn, deal_id, DEAL_END, ends_at)
+
+
+async def schedule_claim_expiry(conn: asyncpg.Connection, claim_id: UUID,
+                                expires_at: datetime) -> None:
+    """An unpaid claim gives its unit back after the payment window and a grace period."""
+    grace = components.bound().settings.claim_grace_seconds
+    await deadlines.schedule(conn, claim_id, CLAIM_EXPIRY,
+                             expires_at + timedelta(seconds=grace))
+
+
+async def start_deal(conn: asyncpg.Connection, deadline: Deadline) -> None:
     live = components.bound()
-    started = 0
-    for deal in await deals_repository.due_to_start(conn, now):
-        if deal["ends_at"] <= now:
-            continue  # its whole window passed while it waited for stock; it just ends
-        await deals_repository.set_status(conn, deal["id"], "live", expected=("ready",))
-        await enqueue(conn, "live", events.LiveDealStarted(
-            deal_id=deal["id"], session_id=deal["session_id"], started_at=now))
-        session_id = deal["session_id"]
-        data = {"deal_id": str(deal["id"]), "units_left": deal["quantity"],
-                "ends_at": deal["ends_at"].isoformat()}
-        after_commit(partial(live.feed.publish, session_id, "deal.started", data))
-        started += 1
-    return started
-
-
-async def end_due_deals(conn: asyncpg.Connection, now: datetime) -> int:
-    ended = 0
-    for deal in await deals_repository.due_to_end(conn, now):
-        ended += await end_deal(conn, deal, reason="finished", now=now)
-    return ended
-
-
-async def expire_unpaid_claims(conn: asyncpg.Connection, now: datetime) -> int:
-    live = components.bound()
-    grace = timedelta(seconds=live.settings.claim_grace_seconds)
-    claims = await deals_repository.to_expire(conn, now - grace)
-    for claim in claims:
-        destination = await live.claims.give_back(claim["deal_id"], claim["id"],
-                                                  claim["buyer_id"], claim["quantity"])
-        await deals_repository.expire(conn, claim["id"], destination)
-        await enqueue(conn, "live", events.LiveClaimExpired(
-            claim_id=claim["id"], deal_id=claim["deal_id"], sku_id=claim["sku_id"],
-            quantity=claim["quantity"], returned_to=destination,  # type: ignore[arg-type]
-            expired_at=now))
-        if destination == "deal":
-            deal_id, session_id = claim["deal_id"], claim["session_id"]
-
-            async def announce(deal_id: Any = deal_id, session_id: Any = session_id) -> None:
-                left = await live.claims.remaining(deal_id)
-                await live.feed.publish(session_id, "deal.units_left",
-                                        {"deal_id": str(deal_id), "units_left": left})
-
-            after_commit(announce)
-    return len(claims)
-
-
-async def tick(pool: asyncpg.Pool) -> int:
     now = datetime.now(UTC)
-    async with transaction(pool) as conn:
-        worked = await start_due_deals(conn, now) + await end_due_deals(conn, now)
-    async with transaction(pool) as conn:
-        worked += await expire_unpaid_claims(conn, now)
-    return worked
+    deal = await deals_repository.get(conn, UUID(deadline.key), for_update=True)
+    if deal is None or deal["status"] != "ready" or deal["ends_at"] <= now:
+        return  # ended, refused or cut short meanwhile; or its whole window passed: it just ends
+    await deals_repository.set_status(conn, deal["id"], "live", expected=("ready",))
+    await enqueue(conn, "live", events.LiveDealStarted(
+        deal_id=deal["id"], session_id=deal["session_id"], started_at=now))
+    data = {"deal_id": str(deal["id"]), "units_left": deal["quantity"],
+            "ends_at": deal["ends_at"].isoformat()}
+    after_commit(partial(live.feed.publish, deal["session_id"], "deal.started", data))
 
 
-async def run(runtime: Any) -> None:
-    while True:
-        if await tick(runtime.worker_db) == 0:
-            await asyncio.sleep(IDLE_SLEEP_SECONDS)
+async def finish_deal(conn: asyncpg.Connection, deadline: Deadline) -> None:
+    deal = await deals_repository.get(conn, UUID(deadline.key), for_update=True)
+    if deal is None or deal["status"] not in ("awaiting_stock", "ready", "live"):
+        return
+    if not await end_deal(conn, deal, reason="finished", now=datetime.now(UTC)):
+        raise Retry(NOT_YET_SECONDS, "the deal's time is not up by Redis's clock yet")
+
+
+async def expire_claim(conn: asyncpg.Connection, deadline: Deadline) -> None:
+    """An unpaid claim's unit goes back to the deal while it runs, else to stock."""
+    live = components.bound()
+    claim = await deals_repository.get_claim(conn, UUID(deadline.key), for_update=True)
+    if claim is None or claim["status"] != "active":
+        return  # consumed by an order meanwhile
+    destination = await live.claims.give_back(claim["deal_id"], claim["id"], claim["buyer_id"],
+                                              claim["quantity"])
+    await deals_repository.expire(conn, claim["id"], destination)
+    await enqueue(conn, "live", events.LiveClaimExpired(
+        claim_id=claim["id"], deal_id=claim["deal_id"], sku_id=claim["sku_id"],
+        quantity=claim["quantity"], returned_to=destination,  # type: ignore[arg-type]
+        expired_at=datetime.now(UTC)))
+    if destination == "deal":
+        deal_id, session_id = claim["deal_id"], claim["session_id"]
+
+        async def announce() -> None:
+            left = await live.claims.remaining(deal_id)
+            await live.feed.publish(session_id, "deal.units_left",
+                                    {"deal_id": str(deal_id), "units_left": left})
+
+        after_commit(announce)
+
+
+DEADLINE_KINDS = [DeadlineKind(DEAL_START, fire=start_deal),
+                  DeadlineKind(DEAL_END, fire=finish_deal),
+                  DeadlineKind(CLAIM_EXPIRY, fire=expire_claim)]
+
+
+def kinds(runtime: Any) -> list[DeadlineKind]:
+    return DEADLINE_KINDS

@@ -7,6 +7,7 @@ from functools import partial
 
 import asyncpg
 
+from libs import deadlines
 from libs.db.transaction import after_commit
 from libs.events.envelope import Envelope
 from libs.events.schemas import live as live_events
@@ -15,6 +16,7 @@ from libs.outbox import enqueue
 from services.live import components
 from services.live.adapters import deals_repository, wallet_repository
 from services.live.domain.wallet import top_up_entries
+from services.live.handlers import deal_clock
 
 
 async def on_order_placed(conn: asyncpg.Connection, envelope: Envelope,
@@ -25,6 +27,7 @@ async def on_order_placed(conn: asyncpg.Connection, envelope: Envelope,
             continue
         claim = await deals_repository.consume(conn, line.claim_id, event.order_id)
         if claim is not None:
+            await deadlines.cancel(conn, line.claim_id, deal_clock.CLAIM_EXPIRY)
             await enqueue(conn, "live", live_events.LiveClaimConsumed(
                 claim_id=line.claim_id, deal_id=claim["deal_id"], order_id=event.order_id,
                 consumed_at=event.placed_at))

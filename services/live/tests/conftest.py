@@ -30,7 +30,7 @@ class Shop:
 
 @pytest.fixture(scope="module")
 async def publish(kafka_bootstrap: str) -> AsyncIterator[Callable[[Event], Awaitable[None]]]:
-    producer = create_producer(kafka_bootstrap, "test-catalog")
+    producer = create_producer(kafka_bootstrap, "test-catalog", idempotent=False)
     await producer.start()
 
     async def send(event: Event) -> None:

@@ -1,4 +1,4 @@
-"""Postgres persistence of orders' read model, carts, orders, payments and timers."""
+"""Postgres persistence of orders' read model, carts, orders and payments."""
 
 from __future__ import annotations
 
@@ -208,7 +208,7 @@ async def minor_spend_this_month(conn: asyncpg.Connection, buyer_id: str, curren
              AND created_at >= date_trunc('month', now())""", buyer_id, currency))
 
 
-# Payments and timers ------------------------------------------------------------------------
+# Payments ------------------------------------------------------------------------------
 
 
 async def add_payment(conn: asyncpg.Connection, order: Order, card_number: str) -> None:
@@ -232,52 +232,16 @@ async def set_payment(conn: asyncpg.Connection, order_id: UUID, status: str,
         order_id, status, payment_id)
 
 
-async def schedule(conn: asyncpg.Connection, order_id: UUID, kind: str, due_at: datetime) -> None:
-    await conn.execute("INSERT INTO timers (order_id, kind, due_at) VALUES ($1, $2, $3)",
-                       order_id, kind, due_at)
-
-
-async def lease_due_timers(pool: asyncpg.Pool, limit: int,
-                           lease_seconds: float) -> list[asyncpg.Record]:
-    """Claims due timers for a while; a worker that dies lets its lease run out."""
-    return list(await pool.fetch(
-        """UPDATE timers SET leased_until = now() + make_interval(secs => $2),
-                             attempts = attempts + 1
-           WHERE id IN (SELECT id FROM timers
-                        WHERE done_at IS NULL AND due_at <= now()
-                          AND (leased_until IS NULL OR leased_until < now())
-                        ORDER BY due_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-           RETURNING id, order_id, kind, attempts""", limit, lease_seconds))
-
-
-async def drop_timers(conn: asyncpg.Connection, order_id: UUID, kind: str) -> None:
-    """A deadline that no longer matters (what it waited for happened) never fires."""
-    await conn.execute("UPDATE timers SET done_at = now() WHERE order_id = $1 AND kind = $2 "
-                       "AND done_at IS NULL", order_id, kind)
-
-
-async def finish_timer(conn: asyncpg.Connection, timer_id: int) -> None:
-    await conn.execute("UPDATE timers SET done_at = now() WHERE id = $1", timer_id)
-
-
-async def retry_timer(conn: asyncpg.Connection, timer_id: int, delay_seconds: float) -> None:
-    await conn.execute(
-        """UPDATE timers SET due_at = now() + make_interval(secs => $2), leased_until = NULL
-           WHERE id = $1""", timer_id, delay_seconds)
+async def set_promise(conn: asyncpg.Connection, order_id: UUID, column: str,
+                      at: datetime) -> None:
+    """Records one of the order's promised times (`pay_by`, `ship_by`, ...) on the order."""
+    if column not in ("pay_by", "ship_by", "deliver_by", "return_window_ends_at"):
+        raise ValueError(f"not a promise of an order: {column}")
+    await conn.execute(f"UPDATE orders SET {column} = $2 WHERE id = $1",  # noqa: S608 - checked
+                       order_id, at)
 
 
 # After sale ---------------------------------------------------------------------------------
-
-
-async def schedule_with(conn: asyncpg.Connection, order_id: UUID, kind: str, due_at: datetime,
-                        payload: dict[str, Any]) -> None:
-    await conn.execute(
-        "INSERT INTO timers (order_id, kind, due_at, payload) VALUES ($1, $2, $3, $4)",
-        order_id, kind, due_at, payload)
-
-
-async def timer_payload(conn: asyncpg.Connection | asyncpg.Pool, timer_id: int) -> dict[str, Any]:
-    return dict(await conn.fetchval("SELECT payload FROM timers WHERE id = $1", timer_id) or {})
 
 
 async def set_shipping(conn: asyncpg.Connection, order_id: UUID, carrier: str,

@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Header, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from libs import claim_tokens, idempotency
+from libs import claim_tokens, deadlines, idempotency
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.errors import Problem
@@ -32,7 +32,7 @@ from services.orders.domain.checkout import (
 from services.orders.domain.claims import ClaimError, check_claim
 from services.orders.domain.order import Order, OrderStatus
 from services.orders.domain.vouchers import VoucherError, share
-from services.orders.handlers.saga import STOCK_TIMEOUT
+from services.orders.handlers.saga import PAY_BY, STOCK_TIMEOUT, promise
 
 router = APIRouter(tags=["checkout"])
 
@@ -142,8 +142,10 @@ async def checkout(
                                        body.shipping_address.model_dump(),
                                        body.payment.card_number[-4:])
             await repository.add_payment(conn, order, body.payment.card_number)
-            await repository.schedule(conn, order.id, STOCK_TIMEOUT, placed_at + timedelta(
+            await deadlines.schedule(conn, order.id, STOCK_TIMEOUT, placed_at + timedelta(
                 seconds=settings.stock_answer_timeout_seconds))
+            await promise(conn, order.id, PAY_BY,
+                          placed_at + timedelta(seconds=settings.reserve_for_seconds))
             await enqueue(conn, "orders", OrderPlaced(
                 order_id=order.id, buyer_id=principal.subject, seller_id=order.seller_id,
                 currency=order.currency, reserve_for_seconds=settings.reserve_for_seconds,

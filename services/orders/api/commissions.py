@@ -8,6 +8,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from libs.api import acting_seller
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.errors import Problem
@@ -84,9 +85,7 @@ async def creator_statement(request: Request,
             summary="What the calling seller owes creators.")
 async def seller_statement(request: Request,
                            principal: Annotated[Principal, Depends(require(Role.SELLER))]) -> Any:
-    if principal.seller_id is None:
-        raise Problem(403, "Forbidden", "The credentials name no seller.")
     pool = request.app.state.runtime.db
-    seller = UUID(principal.seller_id)
+    seller = acting_seller(principal)
     return _statement(await repository.balances(pool, [seller_owes(seller)]),
                       await repository.commission_lines(pool, seller_id=seller))

@@ -9,6 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from libs.api import acting_seller
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.db.transaction import transaction
@@ -55,6 +56,14 @@ class OrderDetail(BaseModel):
     lines: list[dict[str, Any]]
     timeline: list[TimelineEntry]
     created_at: datetime
+    pay_by: datetime | None = Field(
+        default=None, description="Cancelled unless paid by then.")
+    ship_by: datetime | None = Field(
+        default=None, description="Cancelled and refunded unless shipped by then.")
+    deliver_by: datetime | None = Field(
+        default=None, description="Cancelled and refunded unless delivered by then.")
+    return_window_ends_at: datetime | None = Field(
+        default=None, description="Returns are accepted until then; then the sale is final.")
 
 
 def _page(rows: list[Any], limit: int) -> Page[OrderSummary]:
@@ -87,8 +96,7 @@ async def seller_orders(request: Request,
                             description="Orders placed at or after this moment.")] = None,
                         placed_before: Annotated[datetime | None, Query(
                             description="Orders placed before this moment.")] = None) -> Any:
-    if principal.seller_id is None:
-        raise Problem(403, "Forbidden", "The credentials name no seller.")
+    seller_id = acting_seller(principal)
     for name, moment in (("placed_from", placed_from), ("placed_before", placed_before)):
         if moment is not None and moment.tzinfo is None:
             raise Problem(422, "Validation failed", f"{name} needs a time zone offset.", errors=[
@@ -98,7 +106,7 @@ async def seller_orders(request: Request,
                       errors=[{"field": "query.placed_before", "message": "empty range",
                                "code": "empty_range"}])
     rows = await repository.list_orders(
-        request.app.state.runtime.db, seller_id=UUID(principal.seller_id),
+        request.app.state.runtime.db, seller_id=seller_id,
         status=status.value if status else None, placed_from=placed_from,
         placed_before=placed_before, after=time_cursor(page.cursor), limit=page.limit + 1)
     return _page(rows, page.limit)

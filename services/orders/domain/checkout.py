@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
-from libs.field_error import FieldError
+from libs.domain_errors import FieldError
 from services.orders.domain.cart import CartLine
 from services.orders.domain.catalog_view import SkuView
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from libs.claim_tokens import ClaimGrant
-from libs.field_error import FieldError
+from libs.domain_errors import FieldError
 
 
 class ClaimError(FieldError):

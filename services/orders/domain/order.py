@@ -12,6 +12,8 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
+from libs.domain_errors import InvalidTransition
+
 
 class OrderStatus(StrEnum):
     AWAITING_STOCK = "awaiting_stock"
@@ -38,10 +40,6 @@ NEXT: dict[OrderStatus, set[OrderStatus]] = {
 UNSHIPPED = {OrderStatus.AWAITING_STOCK, OrderStatus.AWAITING_PAYMENT, OrderStatus.ON_HOLD,
              OrderStatus.AWAITING_SHIPMENT}
 BUYER_MAY_CANCEL = {OrderStatus.AWAITING_STOCK, OrderStatus.AWAITING_PAYMENT, OrderStatus.ON_HOLD}
-
-
-class InvalidTransition(Exception):
-    pass
 
 
 @dataclass(frozen=True)

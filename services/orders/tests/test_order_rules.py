@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from libs.domain_errors import InvalidTransition
 from libs.ids import new_id
 from services.orders.domain.age_rules import (
     AgeRuleViolation,
@@ -17,7 +18,7 @@ from services.orders.domain.age_rules import (
 from services.orders.domain.cart import CartLine
 from services.orders.domain.catalog_view import SkuView
 from services.orders.domain.checkout import CheckoutError, revalidate, split_by_seller
-from services.orders.domain.order import InvalidTransition, Order, OrderStatus
+from services.orders.domain.order import Order, OrderStatus
 
 TODAY = date(2026, 11, 21)
 

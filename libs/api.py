@@ -1,4 +1,5 @@
-"""Small helpers shared by catalog's routes."""
+"""Small helpers every service's routes share: the runtime, the seller a caller acts for, and a
+problem naming one field."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from libs.errors import Problem
 
 
 def runtime(request: Request) -> Any:
+    """The service's live connections (`libs.service.Runtime`)."""
     return request.app.state.runtime
 
 
@@ -24,5 +26,6 @@ def acting_seller(principal: Principal) -> UUID:
 
 
 def field_problem(field: str, message: str, code: str = "invalid", status: int = 422) -> Problem:
+    """A problem naming one input field (422, or 409 when the field conflicts with state)."""
     return Problem(status, "Validation failed" if status == 422 else "Conflict", message,
                    errors=[{"field": field, "message": message, "code": code}])

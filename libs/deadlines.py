@@ -1,0 +1,317 @@
+"""One durable deadline engine for every service.
+
+A deadline is a row in the owner's schema (`deadlines`), written by `schedule()` in the same
+transaction as the state that sets it, so a deadline exists exactly when its cause committed.
+`DeadlineWorker` fires due rows: it leases them (any number of instances can run side by side),
+fires different keys concurrently and one key's deadlines one after another in due order, and
+retries a failed firing with backoff. A deadline may carry a warning time: the warning fires
+first (its handler emits the warning event), then the deadline itself. `cancel()` drops deadlines
+whose cause has moved on, in the transaction that moved it.
+
+Handlers come in two shapes. Most are *transactional*: the worker opens a transaction, runs the
+handler in it and marks the deadline fired in the same transaction. Some must call the outside
+world first (a payment provider); those run outside any transaction and end with
+`complete()` or `retry()` on the connection of their final transaction.
+
+The deadline's time is data of the object it belongs to (an order's `ship_by`, a reservation's
+`expires_at`): owners keep it on their own rows too, for their APIs to show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from libs.db.notify import Listener
+from libs.db.transaction import transaction
+from libs.retry import backoff
+
+log = logging.getLogger(__name__)
+
+NOTIFY_HORIZON_SECONDS = 2.0
+"""Deadlines due sooner than this wake the workers at once instead of waiting for a poll."""
+
+
+@dataclass(frozen=True)
+class Deadline:
+    id: int
+    key: str
+    kind: str
+    due_at: datetime
+    warn_at: datetime | None
+    payload: dict[str, Any]
+    attempts: int
+    """How many times a worker has leased it, this lease included."""
+    warning: bool = False
+    """This firing is the warning before the due time, not the deadline itself."""
+
+
+class Retry(Exception):
+    """Raised by a transactional handler: not yet (its transaction is rolled back); fire again
+    after `after_seconds`."""
+
+    def __init__(self, after_seconds: float, reason: str = "") -> None:
+        super().__init__(reason or f"retry in {after_seconds}s")
+        self.after_seconds = after_seconds
+
+
+Fire = Callable[[asyncpg.Connection, Deadline], Awaitable[None]]
+FireOutside = Callable[[asyncpg.Pool, Deadline], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class DeadlineKind:
+    """What happens when a kind of deadline falls due (exactly one of `fire` and
+    `fire_outside_transaction`), and optionally at its warning time."""
+
+    name: str
+    fire: Fire | None = None
+    fire_outside_transaction: FireOutside | None = None
+    """Runs with the pool, outside any transaction; must end with `complete()` or `retry()`."""
+    warn: Fire | None = None
+
+    def __post_init__(self) -> None:
+        if (self.fire is None) == (self.fire_outside_transaction is None):
+            raise ValueError(f"deadline kind {self.name!r}: give exactly one way to fire it")
+
+
+def notify_channel(schema: str) -> str:
+    return f"deadlines_{schema}"
+
+
+async def schedule(conn: asyncpg.Connection, key: object, kind: str, due_at: datetime, *,
+                   warn_at: datetime | None = None, payload: dict[str, Any] | None = None,
+                   replace: bool = False) -> int:
+    """Sets a deadline in the current transaction; returns its id. `replace` first cancels the
+    key's pending deadlines of the same kind (a promise recomputed)."""
+    if not conn.is_in_transaction():
+        raise RuntimeError("schedule() must run inside the transaction of the state that sets it")
+    if replace:
+        await cancel(conn, key, kind)
+    if warn_at is not None and warn_at >= due_at:
+        warn_at = None  # a warning at or after the due time says nothing the deadline won't
+    deadline_id: int = await conn.fetchval(
+        """INSERT INTO deadlines (key, kind, due_at, warn_at, next_at, payload)
+           VALUES ($1, $2, $3::timestamptz, $4::timestamptz, coalesce($4, $3), $5::jsonb)
+           RETURNING id""",
+        str(key), kind, due_at, warn_at, json.dumps(payload or {}))
+    await conn.execute(
+        """SELECT pg_notify('deadlines_' || current_schema(), '')
+           WHERE $1::timestamptz <= now() + make_interval(secs => $2)""",
+        warn_at or due_at, NOTIFY_HORIZON_SECONDS)
+    return deadline_id
+
+
+async def cancel(conn: asyncpg.Connection, key: object, *kinds: str) -> int:
+    """Drops the key's pending deadlines (of `kinds`, or all): what they waited for happened."""
+    result = await conn.execute(
+        """UPDATE deadlines SET done_at = now(), outcome = 'cancelled', leased_until = NULL
+           WHERE key = $1 AND done_at IS NULL
+             AND (cardinality($2::text[]) = 0 OR kind = ANY($2::text[]))""",
+        str(key), list(kinds))
+    return int(result.split()[-1])
+
+
+_RETRY = """
+UPDATE deadlines SET next_at = now() + make_interval(secs => $2),
+                     leased_until = now() + make_interval(secs => $2), last_error = nullif($3, '')
+WHERE id = $1 AND done_at IS NULL
+"""
+"""Fire again later; the lease is held until then, so the key's later deadlines keep waiting."""
+
+
+async def complete(conn: asyncpg.Connection, deadline: Deadline) -> None:
+    """Marks a deadline fired (in the transaction of its effects)."""
+    await conn.execute(
+        """UPDATE deadlines SET done_at = coalesce(done_at, now()), outcome = 'fired',
+                                leased_until = NULL
+           WHERE id = $1""", deadline.id)
+
+
+async def retry(conn: asyncpg.Connection, deadline: Deadline, after_seconds: float,
+                reason: str = "") -> None:
+    """Fires the deadline again after a while (from a handler that runs outside a transaction);
+    the key's later deadlines wait for it."""
+    await conn.execute(
+        _RETRY, deadline.id, after_seconds, reason[:1000])
+
+
+async def pending(conn: asyncpg.Connection | asyncpg.Pool, key: object) -> dict[str, datetime]:
+    """The key's pending deadlines by kind (the earliest of each kind)."""
+    rows = await conn.fetch(
+        """SELECT kind, min(due_at) AS due_at FROM deadlines
+           WHERE key = $1 AND done_at IS NULL GROUP BY kind""", str(key))
+    return {row["kind"]: row["due_at"] for row in rows}
+
+
+_LEASE = """
+WITH busy AS (
+    SELECT DISTINCT key FROM deadlines
+    WHERE done_at IS NULL AND leased_until > now()
+), due AS (
+    SELECT id FROM deadlines d
+    WHERE done_at IS NULL AND next_at <= now()
+      AND (leased_until IS NULL OR leased_until <= now())
+      AND kind = ANY($3::text[])
+      AND key NOT IN (SELECT key FROM busy)
+      AND NOT EXISTS (  -- an earlier deadline of the key is being retried: it goes first
+          SELECT 1 FROM deadlines e
+          WHERE e.key = d.key AND e.done_at IS NULL AND e.next_at > e.due_at
+            AND (e.due_at, e.id) < (d.due_at, d.id))
+    ORDER BY next_at, id
+    LIMIT $1
+)
+UPDATE deadlines d SET leased_until = now() + make_interval(secs => $2), attempts = d.attempts + 1
+FROM due WHERE d.id = due.id
+RETURNING d.id, d.key, d.kind, d.due_at, d.warn_at, d.warned_at, d.next_at, d.payload,
+          d.attempts, now() AS leased_at
+"""
+
+
+@dataclass
+class WorkerStats:
+    fired: int = 0
+    warned: int = 0
+    failed: int = 0
+    retried: int = 0
+
+
+@dataclass
+class DeadlineWorker:
+    """Fires the due deadlines of one schema. Start as many as you like, in as many processes:
+    leasing is serialised by an advisory lock held for one short statement, and a key with a
+    leased deadline is not leased again until that one is done, and a deadline waits for the
+    earlier ones of its key that are being retried, so one key's deadlines fire in due order
+    across instances."""
+
+    pool: asyncpg.Pool
+    kinds: Iterable[DeadlineKind]
+    schema: str
+    batch: int = 100
+    concurrency: int = 8
+    """Keys fired at once; each firing waits mostly on Postgres or a provider."""
+    lease_seconds: float = 30.0
+    """A deadline leased by a worker that died is fired again after this."""
+    poll_interval: float = 1.0
+    max_backoff: float = 60.0
+    stats: WorkerStats = field(default_factory=WorkerStats)
+
+    def __post_init__(self) -> None:
+        self._kinds = {kind.name: kind for kind in self.kinds}
+        self._stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        async with Listener(self.pool, notify_channel(self.schema), self._wake.set) as listener:
+            while not self._stopping.is_set():
+                await listener.refresh()
+                try:
+                    leased = await self.fire_due()
+                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+                    log.warning("deadlines: database error, retrying: %s", exc)
+                    leased = 0
+                if leased >= self.batch:
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), await self._idle_seconds())
+                self._wake.clear()
+
+    async def _idle_seconds(self) -> float:
+        """Until the next deadline is due, at most one poll interval."""
+        try:
+            wait = await self.pool.fetchval(
+                """SELECT extract(epoch FROM min(next_at) - now()) FROM deadlines
+                   WHERE done_at IS NULL AND kind = ANY($1::text[])""", list(self._kinds))
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            return self.poll_interval
+        if wait is None:
+            return self.poll_interval
+        return max(0.01, min(self.poll_interval, float(wait)))
+
+    async def fire_due(self) -> int:
+        """Leases the due deadlines and fires them; returns how many were leased."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || "
+                               "'.deadlines'))")
+            rows = await conn.fetch(_LEASE, self.batch, self.lease_seconds, list(self._kinds))
+        by_key: dict[str, list[asyncpg.Record]] = {}
+        for row in sorted(rows, key=lambda r: (r["due_at"], r["id"])):
+            by_key.setdefault(row["key"], []).append(row)
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def fire_key(key_rows: list[asyncpg.Record]) -> None:
+            async with gate:
+                for position, row in enumerate(key_rows):
+                    if not await self._fire_one(row):
+                        await self._release([r["id"] for r in key_rows[position + 1:]])
+                        return
+
+        await asyncio.gather(*(fire_key(group) for group in by_key.values()))
+        return len(rows)
+
+    async def _fire_one(self, row: asyncpg.Record) -> bool:
+        """Fires one leased deadline (or its warning); False when it failed."""
+        kind = self._kinds[row["kind"]]
+        warning = (row["warn_at"] is not None and row["warned_at"] is None
+                   and row["due_at"] > row["leased_at"])
+        deadline = Deadline(
+            id=row["id"], key=row["key"], kind=row["kind"], due_at=row["due_at"],
+            warn_at=row["warn_at"], payload=dict(_json(row["payload"])),
+            attempts=row["attempts"], warning=warning)
+        try:
+            if warning:
+                async with transaction(self.pool) as conn:
+                    if kind.warn is not None:
+                        await kind.warn(conn, deadline)
+                    await conn.execute(
+                        """UPDATE deadlines SET warned_at = now(), next_at = due_at,
+                                  leased_until = NULL WHERE id = $1""", deadline.id)
+                self.stats.warned += 1
+            elif kind.fire is not None:
+                async with transaction(self.pool) as conn:
+                    if await conn.fetchval("SELECT done_at IS NULL FROM deadlines WHERE id = $1 "
+                                           "FOR UPDATE", deadline.id):  # not cancelled meanwhile
+                        await kind.fire(conn, deadline)
+                        await complete(conn, deadline)
+                self.stats.fired += 1
+            else:
+                assert kind.fire_outside_transaction is not None
+                await kind.fire_outside_transaction(self.pool, deadline)
+                self.stats.fired += 1
+            return True
+        except Retry as again:
+            self.stats.retried += 1
+            await self.pool.execute(_RETRY, deadline.id, again.after_seconds, str(again)[:1000])
+            return False
+        except Exception as exc:
+            self.stats.failed += 1
+            delay = backoff(deadline.attempts, cap=self.max_backoff)
+            log.exception("deadline %s (%s of %s) failed; retrying in %.1fs", deadline.id,
+                          deadline.kind, deadline.key, delay)
+            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                await self.pool.execute(_RETRY, deadline.id, delay, repr(exc)[:1000])
+            return False
+
+    async def _release(self, ids: list[int]) -> None:
+        """Gives back leases not used because an earlier deadline of the key failed."""
+        if ids:
+            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+                await self.pool.execute(
+                    """UPDATE deadlines SET leased_until = NULL, attempts = attempts - 1
+                       WHERE id = ANY($1::bigint[])""", ids)
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else (value or {})

@@ -1,0 +1,194 @@
+"""The deadline engine on real Postgres: durable, fired once across instances, in order per key,
+cancellable, with warnings before the due time."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from libs import deadlines
+from libs.deadlines import Deadline, DeadlineKind, DeadlineWorker, Retry
+from libs.testing import Scratch, eventually
+
+
+async def _fired_table(pool: asyncpg.Pool) -> None:
+    await pool.execute(
+        """CREATE TABLE fired (n bigserial PRIMARY KEY, deadline_id bigint NOT NULL,
+                               key text NOT NULL, kind text NOT NULL, warning boolean NOT NULL,
+                               seq int NOT NULL)""")
+
+
+async def record(conn: asyncpg.Connection, deadline: Deadline) -> None:
+    """The handler's effect, in the firing transaction; slow enough to overlap instances."""
+    await asyncio.sleep(random.uniform(0, 0.005))
+    await conn.execute(
+        "INSERT INTO fired (deadline_id, key, kind, warning, seq) VALUES ($1, $2, $3, $4, $5)",
+        deadline.id, deadline.key, deadline.kind, deadline.warning,
+        deadline.payload.get("seq", 0))
+
+
+RECORDING = [DeadlineKind("step", fire=record, warn=record)]
+
+
+def worker(scratch: Scratch, kinds: list[DeadlineKind] = RECORDING, **options: object) -> DeadlineWorker:
+    return DeadlineWorker(scratch.pool, kinds, schema=scratch.schema, poll_interval=0.05,
+                          lease_seconds=2, **options)  # type: ignore[arg-type]
+
+
+async def _run(*workers: DeadlineWorker) -> list[asyncio.Task[None]]:
+    return [asyncio.create_task(w.run()) for w in workers]
+
+
+async def _stop(workers: list[DeadlineWorker], tasks: list[asyncio.Task[None]]) -> None:
+    for w in workers:
+        w.stop()
+    await asyncio.gather(*tasks)
+
+
+async def test_scheduling_outside_a_transaction_is_refused(scratch: Scratch) -> None:
+    async with scratch.pool.acquire() as conn:
+        with pytest.raises(RuntimeError):
+            await deadlines.schedule(conn, "k", "step", datetime.now(UTC))
+
+
+async def test_two_instances_fire_each_deadline_once_and_each_key_in_order(scratch: Scratch) -> None:
+    await _fired_table(scratch.pool)
+    now = datetime.now(UTC)
+    keys = [f"order-{i}" for i in range(40)]
+    expected: dict[str, list[int]] = {}
+    async with scratch.pool.acquire() as conn, conn.transaction():
+        for key in keys:
+            # Due times within a key rise with the sequence; some already due, some soon.
+            start = now + timedelta(milliseconds=random.randint(-200, 200))
+            for seq in range(5):
+                due = start + timedelta(milliseconds=40 * seq)
+                await deadlines.schedule(conn, key, "step", due, payload={"seq": seq})
+            expected[key] = list(range(5))
+    workers = [worker(scratch, concurrency=4, batch=7), worker(scratch, concurrency=4, batch=7)]
+    tasks = await _run(*workers)
+    try:
+        await eventually(lambda: _count(scratch.pool, 200), timeout=30)
+    finally:
+        await _stop(workers, tasks)
+    rows = await scratch.pool.fetch("SELECT key, seq, deadline_id FROM fired ORDER BY n")
+    assert len(rows) == 200
+    assert len({r["deadline_id"] for r in rows}) == 200, "a deadline fired twice"
+    by_key: dict[str, list[int]] = {}
+    for row in rows:
+        by_key.setdefault(row["key"], []).append(row["seq"])
+    assert by_key == expected, "a key's deadlines fired out of order"
+    assert workers[0].stats.fired > 0 and workers[1].stats.fired > 0, "one instance did it all"
+    left = await scratch.pool.fetchval("SELECT count(*) FROM deadlines WHERE done_at IS NULL")
+    assert left == 0
+
+
+async def _count(pool: asyncpg.Pool, n: int) -> bool:
+    return bool(await pool.fetchval("SELECT count(*) FROM fired") >= n)
+
+
+async def test_deadlines_survive_a_restart_and_a_dead_instance_lease(scratch: Scratch) -> None:
+    """An instance that dies holding leases: its deadlines fire once the leases run out, on
+    the instance that comes next; deadlines set before the restart fire after it."""
+    await _fired_table(scratch.pool)
+    hung = asyncio.Event()
+
+    async def hang(conn: asyncpg.Connection, deadline: Deadline) -> None:
+        hung.set()
+        await asyncio.sleep(3600)
+
+    now = datetime.now(UTC)
+    async with scratch.pool.acquire() as conn, conn.transaction():
+        await deadlines.schedule(conn, "a", "step", now)
+        await deadlines.schedule(conn, "b", "step", now + timedelta(seconds=1))
+    dying = worker(scratch, [DeadlineKind("step", fire=hang)])
+    task = asyncio.create_task(dying.run())
+    await asyncio.wait_for(hung.wait(), 10)
+    task.cancel()  # killed mid-firing: its transaction never commits, its lease stays
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await scratch.pool.fetchval("SELECT count(*) FROM fired") == 0
+
+    successor = worker(scratch)
+    tasks = await _run(successor)
+    try:
+        await eventually(lambda: _count(scratch.pool, 2), timeout=15)
+    finally:
+        await _stop([successor], tasks)
+    fired = Counter(r["key"] for r in await scratch.pool.fetch("SELECT key FROM fired"))
+    assert fired == {"a": 1, "b": 1}
+
+
+async def test_cancelled_deadlines_never_fire(scratch: Scratch) -> None:
+    await _fired_table(scratch.pool)
+    soon = datetime.now(UTC) + timedelta(milliseconds=300)
+    async with scratch.pool.acquire() as conn, conn.transaction():
+        await deadlines.schedule(conn, "k", "step", soon, payload={"seq": 1})
+        await deadlines.schedule(conn, "k", "other", soon)
+        await deadlines.schedule(conn, "k2", "step", soon, payload={"seq": 2})
+    async with scratch.pool.acquire() as conn, conn.transaction():
+        assert await deadlines.cancel(conn, "k", "step") == 1
+        assert await deadlines.pending(conn, "k") == {"other": soon}
+    w = worker(scratch, [*RECORDING, DeadlineKind("other", fire=record)])
+    tasks = await _run(w)
+    try:
+        await eventually(lambda: _count(scratch.pool, 2), timeout=10)
+        await asyncio.sleep(0.3)
+    finally:
+        await _stop([w], tasks)
+    fired = sorted((r["key"], r["kind"]) for r in await scratch.pool.fetch("SELECT * FROM fired"))
+    assert fired == [("k", "other"), ("k2", "step")]
+    outcomes = Counter(r["outcome"] for r in await scratch.pool.fetch("SELECT outcome FROM deadlines"))
+    assert outcomes == {"fired": 2, "cancelled": 1}
+
+
+async def test_a_warning_fires_before_the_deadline_and_a_stale_one_is_skipped(scratch: Scratch) -> None:
+    await _fired_table(scratch.pool)
+    now = datetime.now(UTC)
+    async with scratch.pool.acquire() as conn, conn.transaction():
+        await deadlines.schedule(conn, "sla", "step", now + timedelta(milliseconds=600),
+                                 warn_at=now + timedelta(milliseconds=100))
+        # Both times already passed (the service was down): the breach alone says it.
+        await deadlines.schedule(conn, "late", "step", now - timedelta(seconds=1),
+                                 warn_at=now - timedelta(seconds=2))
+    w = worker(scratch)
+    tasks = await _run(w)
+    try:
+        await eventually(lambda: _count(scratch.pool, 3), timeout=10)
+    finally:
+        await _stop([w], tasks)
+    rows = await scratch.pool.fetch("SELECT key, warning FROM fired ORDER BY n")
+    assert [(r["key"], r["warning"]) for r in rows if r["key"] == "sla"] == [("sla", True),
+                                                                            ("sla", False)]
+    assert [(r["key"], r["warning"]) for r in rows if r["key"] == "late"] == [("late", False)]
+
+
+async def test_a_failing_deadline_is_retried_and_holds_back_its_key(scratch: Scratch) -> None:
+    await _fired_table(scratch.pool)
+    tries = Counter[str]()
+
+    async def flaky(conn: asyncpg.Connection, deadline: Deadline) -> None:
+        tries[deadline.key] += 1
+        if deadline.payload.get("seq") == 0 and tries[deadline.key] < 3:
+            raise RuntimeError("the provider is down")
+        if deadline.payload.get("seq") == 1 and tries[deadline.key] < 5:
+            raise Retry(0.05, "not yet")
+        await record(conn, deadline)
+
+    now = datetime.now(UTC)
+    async with scratch.pool.acquire() as conn, conn.transaction():
+        await deadlines.schedule(conn, "k", "step", now, payload={"seq": 0})
+        await deadlines.schedule(conn, "k", "step", now, payload={"seq": 1})
+        await deadlines.schedule(conn, "k", "step", now, payload={"seq": 2})
+    w = worker(scratch, [DeadlineKind("step", fire=flaky)], max_backoff=0.2)
+    tasks = await _run(w)
+    try:
+        await eventually(lambda: _count(scratch.pool, 3), timeout=15)
+    finally:
+        await _stop([w], tasks)
+    assert [r["seq"] for r in await scratch.pool.fetch("SELECT seq FROM fired ORDER BY n")] == [0, 1, 2]
+    assert w.stats.failed == 2 and w.stats.retried >= 1
