@@ -11,10 +11,10 @@ install:  ## a virtualenv with the pinned dependencies (uv.lock)
 	@$(UV) sync --frozen --quiet
 
 run: install  ## Postgres, Redis, Kafka and the six services, seeded; Ctrl-C stops all
-	$(UV) run python -m libs.devstack.stack
+	$(UV) run python -m devstack.stack
 
 smoke: install  ## bring the stack up, then down again
-	$(UV) run python -m libs.devstack.stack --exit-when-ready
+	$(UV) run python -m devstack.stack --exit-when-ready
 
 test: install  ## every test, against real Postgres, Redis and Kafka
 	$(UV) run pytest
@@ -39,7 +39,7 @@ bench-live: install  ## flash claims and WebSocket fan-out against the running s
 
 lint: install
 	$(UV) run ruff check .
-	$(UV) run mypy libs services seeds tests benchmarks conftest.py
+	$(UV) run mypy libs services seeds devstack tests benchmarks conftest.py
 
 events-doc: install  ## docs/events.md, docs/asyncapi.json and the per-type JSON Schemas (refuses breaking changes)
 	$(UV) run python -m libs.events.docs > docs/events.md

@@ -174,7 +174,7 @@ async def main_async(args: argparse.Namespace) -> None:
     stack = _stack_up(stack_file)
     own = None
     if stack is None:
-        from libs.devstack.stack import Stack
+        from devstack.stack import Stack
         from seeds.load import load_seed_marketplace
 
         print("starting a seeded stack ...", flush=True)

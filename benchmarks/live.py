@@ -35,8 +35,8 @@ import httpx
 import redis.asyncio as redis
 
 from benchmarks.load import read_response
+from devstack.stack import SERVICE_PORTS, redis_db_url
 from libs.auth.dev_token import mint
-from libs.devstack.stack import SERVICE_PORTS, redis_db_url
 
 
 def pct(values: list[float], p: float) -> float:

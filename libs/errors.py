@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 from libs.domain_errors import FieldError, InvalidTransition
 
@@ -70,10 +71,14 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
     return ".".join(parts) or "body"
 
 
+OUT_OF_RANGE = {"greater_than", "greater_than_equal", "less_than", "less_than_equal"}
+"""Pydantic's bound violations, answered with the one code the domain rules use."""
+
+
 def validation_problem(exc: RequestValidationError) -> Problem:
     errors = [
         {"field": _field_path(err.get("loc", ())), "message": err.get("msg", "invalid"),
-         "code": err.get("type", "invalid")}
+         "code": "out_of_range" if err.get("type") in OUT_OF_RANGE else err.get("type", "invalid")}
         for err in exc.errors()
     ]
     fields = ", ".join(dict.fromkeys(e["field"] for e in errors))
@@ -90,6 +95,16 @@ _STATUS_TITLES = {
     415: "Unsupported media type", 422: "Validation failed", 429: "Too many requests",
     503: "Service unavailable",
 }
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method of every route at this path (Starlette names only the first route's)."""
+    allowed: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE and isinstance(route, BaseRoute):
+            allowed |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(allowed))
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -114,6 +129,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         title = _STATUS_TITLES.get(exc.status_code, "Error")
         detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
         headers = dict(exc.headers) if exc.headers else None
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": _allowed_methods(request)}
         return problem_response(Problem(exc.status_code, title, detail, headers=headers), request)
 
     @app.exception_handler(Exception)

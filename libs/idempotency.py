@@ -11,14 +11,29 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Annotated, Any
 
 import asyncpg
+from fastapi import Header
 from fastapi.responses import JSONResponse
 
+from libs.db.transaction import transaction
 from libs.errors import Problem
 
 HEADER = "Idempotency-Key"
+KEY_PATTERN = r"^[!-~]([ -~]{0,253}[!-~])?$"
+IdempotencyKey = Annotated[str | None, Header(
+    alias=HEADER, min_length=1, max_length=255, pattern=KEY_PATTERN,
+    description="Makes the request safe to retry: the same key and body replay the first "
+                "answer; the same key with another body is a 422. Printable ASCII, 1-255 "
+                "characters, kept 24 hours.")]
+"""The header every creating POST accepts (declare a parameter `idempotency_key: IdempotencyKey
+= None`)."""
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": HEADER, "in": "header", "required": False,
+    "description": "Makes the request safe to retry (see other creating POSTs).",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": KEY_PATTERN}}
+"""The same header in OpenAPI terms, for routes that read their headers by hand."""
 IN_FLIGHT_TIMEOUT_SECONDS = 60
 Work = Callable[[asyncpg.Connection], Awaitable[tuple[int, Any]]]
 
@@ -37,10 +52,12 @@ def _check_key(key: str) -> None:
 
 async def run_idempotent(
     pool: asyncpg.Pool, *, scope: str, key: str | None, body: Any, work: Work,
+    stored: Callable[[Any], Any] | None = None,
 ) -> JSONResponse:
-    """Run `work(conn)` in a transaction once per (scope, key); `work` returns (status, body)."""
+    """Run `work(conn)` in a transaction once per (scope, key); `work` returns (status, body).
+    `stored` turns the body into what is kept for replays (a secret shown once is not kept)."""
     if key is None:
-        async with pool.acquire() as conn, conn.transaction():
+        async with transaction(pool) as conn:
             status, content = await work(conn)
         return JSONResponse(content, status_code=status)
 
@@ -50,13 +67,13 @@ async def run_idempotent(
     if replay is not None:
         return replay
     try:
-        async with pool.acquire() as conn, conn.transaction():
+        async with transaction(pool) as conn:
             status, content = await work(conn)
             await conn.execute(
                 """UPDATE idempotency_keys SET state = 'completed', status_code = $3,
                           response_body = $4, completed_at = now()
                    WHERE scope = $1 AND key = $2""",
-                scope, key, status, content,
+                scope, key, status, stored(content) if stored else content,
             )
     except BaseException:
         async with pool.acquire() as conn:

@@ -1,13 +1,13 @@
 """Every service's OpenAPI tells the truth about errors: each operation documents the problem+json
 answers it can give, so clients and tools (schemathesis in CI) can hold it to them.
 
-What an operation can answer follows from its shape, the same way in every service:
-401 and 403 where it needs credentials; 404 where its path names an object (someone else's
-object answers 404 too); 409 on writes (a conflicting state or a concurrent duplicate
-Idempotency-Key); 413 where it takes a body; 422 where it takes any input (validation names the
-field); 429 where a rate limit applies (declared by the route, or `x-rate-limited`); 503
-everywhere (the service is up but its database is not yet). Each is `application/problem+json`
-with the `Problem` schema.
+What an operation can answer follows from its shape, the same way in every service: 400 and
+413 where it takes a body (unreadable, too large); 401 and 403 where it needs credentials; 404
+where its path names an object (someone else's object answers 404 too); 409 on writes (a
+conflicting state or a concurrent duplicate Idempotency-Key); 422 where it takes any input
+(validation names the field); 429 where a rate limit applies (declared by the route, or
+`x-rate-limited`); 503 everywhere (the service is up but its database is not yet). Each is
+`application/problem+json` with the `Problem` schema.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 DESCRIPTIONS = {
+    400: "The body could not be read (not JSON, or not in the declared media type).",
     401: "Not authenticated: no credentials, or invalid or expired ones.",
     403: "Authenticated, but the caller's role or account standing does not allow this.",
     404: "No such object, or one the caller may not see.",
@@ -74,7 +75,7 @@ def error_statuses(method: str, path: str, operation: dict[str, Any]) -> list[in
     if method in WRITES:
         statuses.append(409)
     if method in WITH_BODY:
-        statuses.append(413)
+        statuses += [400, 413]
     if operation.get("parameters") or operation.get("requestBody") or operation.get("security"):
         statuses.append(422)
     if operation.get("x-rate-limited"):

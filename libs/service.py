@@ -24,6 +24,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
+from libs import openapi
 from libs.auth.dependencies import ApiKeyResolver, Authenticator
 from libs.auth.tokens import TokenVerifier
 from libs.consumer import EventConsumer, Handler
@@ -296,6 +297,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     app = FastAPI(title=f"{definition.name} service", description=definition.description,
                   version="1.0.0", lifespan=lifespan, root_path=settings.root_path)
     install_problem_handlers(app)
+    openapi.install(app)
     instrument_app(app)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers.")

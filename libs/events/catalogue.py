@@ -1,93 +1,20 @@
-"""The one catalogue of topics and event types. `docs/events.md` is generated from it
-(`make events-doc`) and a test keeps the two in step."""
+"""The one catalogue of topics and event types: the topics (`libs.events.topics`) and every
+schema module (`libs.events.schemas`), loaded here. `docs/events.md` and the contracts are
+generated from it (`make events-doc`) and tests keep them in step."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from libs.events import schemas  # noqa: F401 - importing the schemas registers them
 from libs.events.base import Event
+from libs.events.registry import EVENT_TYPES
+from libs.events.topics import TOPICS, Topic, dead_letter_topic
 
-
-@dataclass(frozen=True)
-class Topic:
-    name: str
-    producer: str
-    aggregate: str
-    key: str
-    """The field every event on the topic is keyed by: the aggregate's id."""
-    description: str
-
-
-TOPICS: dict[str, Topic] = {
-    t.name: t
-    for t in [
-        Topic("catalog.seller.v1", "catalog", "seller", "seller_id",
-              "Seller onboarding and account state."),
-        Topic("catalog.product.v1", "catalog", "product", "product_id",
-              "Product listing lifecycle."),
-        Topic("catalog.inventory.v1", "catalog", "sku", "sku_id", "Stock levels of a SKU."),
-        Topic("catalog.reservation.v1", "catalog", "reservation", "order_id",
-              "Stock held for an order or a flash deal, keyed by its owner (`order_id` is the "
-              "order's or the deal's id)."),
-        Topic("orders.order.v1", "orders", "order", "order_id", "Order lifecycle."),
-        Topic("orders.payment.v1", "orders", "order", "order_id",
-              "Payment lifecycle, keyed by order."),
-        Topic("orders.commission.v1", "orders", "order", "order_id",
-              "Creator commissions, keyed by order."),
-        Topic("orders.wallet.v1", "orders", "top-up", "topup_id",
-              "Paid top-ups of buyers' gift wallets."),
-        Topic("live.session.v1", "live", "live session", "session_id",
-              "Live shopping sessions: schedule, state, pins, gifts."),
-        Topic("live.deal.v1", "live", "flash deal", "deal_id",
-              "Flash deals and their claims, keyed by deal so a deal's story stays in order."),
-        Topic("fulfillment.shipment.v1", "fulfillment", "order", "order_id",
-              "Shipments, tracking and returns, keyed by the order they fulfil so an order's "
-              "parcels are told in order."),
-        Topic("fulfillment.inbound.v1", "fulfillment", "sku", "sku_id",
-              "Goods received into warehouses."),
-        Topic("support.ticket.v1", "support", "ticket", "ticket_id", "Support tickets."),
-        Topic("support.dispute.v1", "support", "dispute", "dispute_id",
-              "Disputes between buyers and sellers."),
-        Topic("support.seller_account.v1", "support", "seller account", "seller_id",
-              "Seller account health."),
-        Topic("webhooks.delivery.v1", "webhooks", "endpoint", "endpoint_id",
-              "Webhook endpoint health."),
-    ]
-}
-
-EVENT_TYPES: dict[str, type[Event]] = {}
-
-
-def register(cls: type[Event]) -> type[Event]:
-    """Class decorator adding an event schema to the catalogue."""
-    if cls.topic not in TOPICS:
-        raise ValueError(f"{cls.__name__}: unknown topic {cls.topic!r}")
-    if cls.key_field != TOPICS[cls.topic].key:
-        raise ValueError(f"{cls.__name__}: events on {cls.topic} are keyed by "
-                         f"{TOPICS[cls.topic].key}, not {cls.key_field}")
-    previous = EVENT_TYPES.get(cls.type)
-    if previous is not None and previous is not cls:
-        raise ValueError(f"event type {cls.type!r} registered twice")
-    EVENT_TYPES[cls.type] = cls
-    return cls
+__all__ = ["TOPICS", "Topic", "all_event_types", "dead_letter_topic", "event_class"]
 
 
 def event_class(event_type: str) -> type[Event] | None:
-    _load_schemas()
     return EVENT_TYPES.get(event_type)
 
 
-def dead_letter_topic(consumer_group: str) -> str:
-    """Each consumer group has its own dead-letter topic, so it can be inspected and replayed
-    into that group alone."""
-    return f"dlq.{consumer_group}"
-
-
 def all_event_types() -> dict[str, type[Event]]:
-    _load_schemas()
     return dict(EVENT_TYPES)
-
-
-def _load_schemas() -> None:
-    # Importing the schema modules registers their classes.
-    from libs.events import schemas  # noqa: F401

@@ -28,7 +28,7 @@ def registered_record() -> tuple[Envelope, tuple[bytes, bytes, list[tuple[str, b
     event = SellerRegistered(seller_id=new_id(), shop_id=new_id(), market="GB", currency="GBP",
                              tier="local", business_type="company",
                              registered_at=datetime.now(UTC))
-    envelope = Envelope.wrap(event, source="catalog")
+    envelope = Envelope.wrap(event, source="tests")  # a stand-in, not a service's outbox
     return envelope, to_kafka(envelope)
 
 

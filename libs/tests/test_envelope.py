@@ -56,3 +56,19 @@ def test_unknown_type_and_schema_violation_are_named() -> None:
                    data={"seller_id": "not-a-uuid"})
     with pytest.raises(MalformedMessage, match="seller_id"):
         bad.payload()
+
+
+def test_the_sequence_travels_as_a_zero_padded_header_and_comes_back_a_number() -> None:
+    key, value, headers = to_kafka(Envelope.wrap(registered(), source="catalog", sequence=7))
+    assert dict(headers)["ce_sequence"] == b"00000000000000000007"
+    assert from_kafka(key, value, headers).sequence == 7
+    assert sorted(["00000000000000000010", "00000000000000000009"]) == [
+        "00000000000000000009", "00000000000000000010"]
+
+
+@pytest.mark.parametrize("raw", [b"abc", b"0", b"-3"])
+def test_a_malformed_sequence_is_a_malformed_message(raw: bytes) -> None:
+    key, value, headers = to_kafka(Envelope.wrap(registered(), source="catalog", sequence=1))
+    headers = [(k, raw if k == "ce_sequence" else v) for k, v in headers]
+    with pytest.raises(MalformedMessage):
+        from_kafka(key, value, headers)

@@ -19,9 +19,9 @@ from services.catalog.api import (
     stock,
 )
 from services.catalog.handlers import HANDLERS
-from services.catalog.handlers.imports import run_worker
-from services.catalog.handlers.inventory import DEADLINE_KINDS
 from services.catalog.settings import CatalogSettings
+from services.catalog.use_cases.import_worker import run_worker
+from services.catalog.use_cases.inventory import DEADLINE_KINDS
 
 
 def _on_start(runtime: Any) -> None:

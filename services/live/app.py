@@ -10,8 +10,9 @@ from fastapi import FastAPI
 from libs.service import ServiceDefinition, create_service_app
 from services.live import components
 from services.live.api import analytics, chat, deals, gifts, realtime, sessions, showcase
-from services.live.handlers import HANDLERS, deal_clock
+from services.live.handlers import HANDLERS
 from services.live.settings import LiveSettings
+from services.live.use_cases import deal_clock
 
 
 def create_app(settings: LiveSettings | None = None) -> FastAPI:

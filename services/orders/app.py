@@ -9,8 +9,9 @@ from fastapi import FastAPI
 from libs.service import ServiceDefinition, create_service_app
 from services.orders import timers
 from services.orders.api import cart, checkout, commissions, orders, vouchers, wallet
-from services.orders.handlers import HANDLERS, saga
+from services.orders.handlers import HANDLERS
 from services.orders.settings import OrdersSettings
+from services.orders.use_cases import saga
 
 
 def create_app(settings: OrdersSettings | None = None) -> FastAPI:

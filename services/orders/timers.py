@@ -5,7 +5,7 @@ from __future__ import annotations
 from libs.deadlines import DeadlineKind
 from libs.service import Runtime
 from services.orders.adapters.payment_simulator import PaymentSimulator
-from services.orders.handlers.saga import deadline_kinds
+from services.orders.use_cases.saga import deadline_kinds
 
 
 def kinds(runtime: Runtime) -> list[DeadlineKind]:

@@ -10,7 +10,7 @@ from uuid import UUID
 from pydantic import BaseModel, Field
 
 from libs.events.base import Event
-from libs.events.catalogue import register
+from libs.events.registry import register
 
 
 class OrderLine(BaseModel):

@@ -10,10 +10,13 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from libs import idempotency
+from libs.api import runtime
 from libs.auth import api_keys
 from libs.auth.dependencies import ApiKeyResolver, require
 from libs.auth.principal import Principal, Role
 from libs.errors import Problem
+from libs.idempotency import IdempotencyKey
 from libs.ids import new_id
 from services.catalog.adapters import api_keys_repository, sellers_repository
 from services.catalog.adapters.api_keys_repository import StoredKey
@@ -53,14 +56,28 @@ async def _own_seller(request: Request, seller_id: UUID, principal: Principal) -
 async def create_key(
     request: Request, seller_id: UUID, body: NewApiKey,
     principal: Annotated[Principal, Depends(require(Role.SELLER))],
-) -> CreatedApiKey:
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
     await _own_seller(request, seller_id, principal)
-    issued = api_keys.issue()
-    stored = StoredKey(id=new_id(), seller_id=seller_id, name=body.name, prefix=issued.prefix,
-                       created_at=datetime.now(UTC), last_used_at=None, revoked_at=None)
-    async with request.app.state.runtime.db.acquire() as conn:
+
+    async def work(conn: Any) -> tuple[int, Any]:
+        issued = api_keys.issue()
+        stored = StoredKey(id=new_id(), seller_id=seller_id, name=body.name,
+                           prefix=issued.prefix, created_at=datetime.now(UTC),
+                           last_used_at=None, revoked_at=None)
         await api_keys_repository.add(conn, stored, issued.digest)
-    return CreatedApiKey(key=issued.plaintext, **_view_fields(stored))
+        return 201, CreatedApiKey(key=issued.plaintext, **_view_fields(stored)).model_dump(
+            mode="json")
+
+    return await idempotency.run_idempotent(
+        runtime(request).db, scope=f"{seller_id}:POST api-keys", key=idempotency_key,
+        body=body.model_dump(mode="json"), work=work, stored=_without_secret)
+
+
+def _without_secret(created: dict[str, Any]) -> dict[str, Any]:
+    """A replay names the key it created but never shows the secret again (it is not kept)."""
+    return {**created, "key": "(shown only in the first response; create another key if it "
+                              "was lost)"}
 
 
 @router.get("", response_model=list[ApiKeyView], summary="The seller's API keys.")

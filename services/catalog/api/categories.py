@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from libs import idempotency
+from libs.api import runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.errors import Problem
-from libs.ids import new_id
+from libs.idempotency import IdempotencyKey
 from services.catalog.adapters import categories_repository
 from services.catalog.domain.categories import (
     AttributeKind,
     Category,
     RequiredAttribute,
     effective_rules,
-    slugify,
-    validate_new_category,
 )
+from services.catalog.use_cases.categories import add_category
 
 router = APIRouter(prefix="/v1/categories", tags=["categories"])
 
@@ -82,30 +83,19 @@ def _view(category: Category, ancestors: list[Category]) -> CategoryView:
 async def create_category(
     request: Request, body: NewCategory,
     _: Annotated[Principal, Depends(require(Role.OPERATOR))],
-) -> CategoryView:
-    pool = request.app.state.runtime.db
-    attributes = [RequiredAttribute(a.name, a.kind, tuple(a.choices))
-                  for a in body.required_attributes]
-    validate_new_category(name=body.name, required_attributes=attributes,
-                          prohibited_markets=set(body.prohibited_markets))
-    parent = None
-    if body.parent_id is not None:
-        parent = await categories_repository.get(pool, body.parent_id)
-        if parent is None:
-            raise Problem(422, "Validation failed", "No such parent category.", errors=[
-                {"field": "parent_id", "message": "unknown category", "code": "not_found"}])
-    category = Category(
-        id=new_id(), parent_id=body.parent_id, name=body.name.strip(), slug=slugify(body.name),
-        required_attributes=tuple(attributes), age_restricted=body.age_restricted,
-        prohibited_markets=frozenset(body.prohibited_markets),
-    )
-    try:
-        await categories_repository.add(pool, category)
-    except categories_repository.DuplicateCategory as exc:
-        raise Problem(409, "Conflict", f"A sibling category is already called {body.name!r}.") \
-            from exc
-    ancestors = [*await categories_repository.ancestors(pool, parent), parent] if parent else []
-    return _view(category, ancestors)
+    idempotency_key: IdempotencyKey = None,
+) -> Any:
+    async def work(conn: Any) -> tuple[int, Any]:
+        category, ancestors = await add_category(
+            conn, name=body.name, parent_id=body.parent_id,
+            required_attributes=[RequiredAttribute(a.name, a.kind, tuple(a.choices))
+                                 for a in body.required_attributes],
+            age_restricted=body.age_restricted, prohibited_markets=set(body.prohibited_markets))
+        return 201, _view(category, ancestors).model_dump(mode="json")
+
+    return await idempotency.run_idempotent(
+        runtime(request).db, scope="POST /v1/categories", key=idempotency_key,
+        body=body.model_dump(mode="json"), work=work)
 
 
 @router.get("", response_model=list[CategoryNode], summary="The whole tree (public).")

@@ -11,13 +11,15 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from libs import idempotency
 from libs.api import acting_seller, runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.errors import Problem
-from libs.ids import new_id
+from libs.idempotency import IdempotencyKey
 from services.catalog.adapters import imports_repository
-from services.catalog.domain.imports import MAX_BYTES, ImportFileError, parse
+from services.catalog.domain.imports import MAX_BYTES
+from services.catalog.use_cases.imports import queue_import
 
 router = APIRouter(prefix="/v1/product-imports", tags=["bulk import"])
 MEDIA_TYPES = {"application/x-ndjson": "jsonl", "application/jsonl": "jsonl",
@@ -53,6 +55,7 @@ async def upload(
     request: Request, principal: Annotated[Principal, Depends(require(Role.SELLER))],
     content_type: Annotated[str, Header()] = "",
     submit: Annotated[bool, Query(description="Submit each listing for review too.")] = False,
+    idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     seller_id = acting_seller(principal)
     media_type = content_type.split(";")[0].strip().lower()
@@ -64,23 +67,15 @@ async def upload(
     if declared and declared.isdigit() and int(declared) > MAX_BYTES:
         raise Problem(413, "Payload too large", f"At most {MAX_BYTES // 1024 // 1024} MiB.")
     content = await request.body()
-    try:
-        products = parse(content, media_type)
-    except ImportFileError as exc:
-        status = 413 if "MiB" in str(exc) or "at most" in str(exc) else 422
-        raise Problem(status, "Payload too large" if status == 413 else "Validation failed",
-                      str(exc), errors=[{"field": f"row {e.row}" + (f".{e.field}" if e.field
-                                                                    else ""),
-                                         "message": e.message, "code": "invalid_row"}
-                                        for e in exc.errors[:50]]) from exc
-    digest = hashlib.sha256(content + (b"+submit" if submit else b"")).hexdigest()
-    pool = runtime(request).db
-    existing = await imports_repository.find_by_file(pool, seller_id, digest)
-    if existing is not None:
-        return JSONResponse(_view(existing), status_code=200)
-    job = await imports_repository.create(pool, new_id(), seller_id, digest,
-                                          fmt + ("+submit" if submit else ""), products)
-    return JSONResponse(_view(job), status_code=202)
+
+    async def work(conn: Any) -> tuple[int, Any]:
+        job, new = await queue_import(conn, seller_id, content, media_type, fmt, submit=submit)
+        return (202 if new else 200), _view(job)
+
+    return await idempotency.run_idempotent(
+        runtime(request).db, scope=f"{seller_id}:POST /v1/product-imports",
+        key=idempotency_key, body={"sha256": hashlib.sha256(content).hexdigest(),
+                                   "media_type": media_type, "submit": submit}, work=work)
 
 
 @router.get("/{job_id}", response_model=ImportJob, summary="An import's progress and row errors.")

@@ -18,7 +18,7 @@ from libs.errors import Problem
 from libs.pagination import Page, PageParams, encode_cursor, page_params, time_cursor
 from services.catalog.adapters import products_repository
 from services.catalog.api.products import ProductView
-from services.catalog.handlers import products as listing
+from services.catalog.use_cases import listings as listing
 
 router = APIRouter(prefix="/v1/moderation", tags=["moderation"])
 operators = require(Role.OPERATOR)

@@ -3,24 +3,23 @@ the live ones."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from libs import idempotency
-from libs.api import acting_seller, field_problem, runtime
+from libs.api import acting_seller, runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.db.transaction import transaction
 from libs.errors import Problem
+from libs.idempotency import IdempotencyKey
 from libs.pagination import (
     Page,
     PageParams,
-    decode_cursor,
     encode_cursor,
     page_params,
     time_cursor,
@@ -33,7 +32,8 @@ from services.catalog.domain.products import (
     ProductChanges,
     ProductStatus,
 )
-from services.catalog.handlers import products as listing
+from services.catalog.use_cases import listings as listing
+from services.catalog.use_cases.search import SearchFilters, SortOrder, search_listings
 
 router = APIRouter(tags=["products"])
 
@@ -141,7 +141,7 @@ async def own_product(conn: Any, product_id: UUID, seller_id: UUID, *,
 async def create(
     request: Request, body: ProductIn,
     principal: Annotated[Principal, Depends(require(Role.SELLER))],
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     seller_id = acting_seller(principal)
 
@@ -245,7 +245,6 @@ async def product_detail(request: Request, product_id: UUID) -> Response:
     return Response(content=body, media_type="application/json")
 
 
-SortOrder = Literal["relevance", "price_asc", "price_desc", "newest"]
 
 
 @router.get("/v1/products", response_model=Page[SearchHit],
@@ -258,35 +257,15 @@ async def search_products(
     max_price: Annotated[int | None, Query(ge=0)] = None,
     seller_id: UUID | None = None,
     in_stock: bool = False,
-    sort: SortOrder | None = None,
+    sort: Annotated[SortOrder | None, Query(
+        description="Default: relevance with `q`, else newest (relevance without words is "
+                    "newest).")] = None,
 ) -> Page[SearchHit]:
-    order = sort or ("relevance" if q else "newest")
-    if order == "relevance" and not q:
-        raise field_problem("query.sort", "relevance needs a query `q`")
-    after = None
-    if page.cursor:
-        after = decode_cursor(page.cursor, 2)
-        try:
-            parse: dict[str, Callable[[Any], Any]] = {
-                "relevance": float, "price_asc": int, "price_desc": int,
-                "newest": datetime.fromisoformat}
-            key = parse[order](after[0])
-            after = [key, UUID(after[1])]
-        except (TypeError, ValueError) as exc:
-            raise field_problem("query.cursor", "invalid cursor", "cursor_invalid") from exc
-    rows = await products_repository.search(
-        runtime(request).db, q=q.strip() if q else None, category_id=category_id,
-        min_price=min_price, max_price=max_price, seller_id=seller_id, in_stock=in_stock,
-        sort=order, after=after, limit=page.limit + 1)
-    more = len(rows) > page.limit
-    rows = rows[: page.limit]
-    cursor = None
-    if more:
-        last = rows[-1]
-        value = {"relevance": last["rank"], "price_asc": last["min_price_minor"],
-                 "price_desc": last["min_price_minor"],
-                 "newest": last["published_at"].isoformat()}[order]
-        cursor = encode_cursor(value, str(last["id"]))
+    rows, cursor = await search_listings(
+        runtime(request).db, SearchFilters(q=q, category_id=category_id, min_price=min_price,
+                                           max_price=max_price, seller_id=seller_id,
+                                           in_stock=in_stock),
+        sort=sort, cursor=page.cursor, limit=page.limit)
     return Page[SearchHit](items=[SearchHit(
         id=r["id"], title=r["title"], image=(r["images"] or [None])[0],
         min_price_minor=r["min_price_minor"], currency=r["currency"].strip(),

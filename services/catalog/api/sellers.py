@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Depends, Header, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from libs import idempotency
@@ -17,6 +17,7 @@ from libs.db.transaction import after_commit, transaction
 from libs.domain_errors import InvalidTransition
 from libs.errors import Problem
 from libs.events.base import Event
+from libs.idempotency import IdempotencyKey
 from libs.outbox import enqueue
 from libs.pagination import Page, PageParams, decode_cursor, encode_cursor, page_params
 from services.catalog.adapters import product_cache, sellers_repository
@@ -72,7 +73,7 @@ async def register(
     request: Request,
     registration: Annotated[SellerRegistration, Body()],
     principal: Annotated[Principal, Depends(require(Role.SELLER))],
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
     runtime = _runtime(request)
     seller = register_seller(

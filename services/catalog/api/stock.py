@@ -15,7 +15,7 @@ from libs.db.transaction import transaction
 from libs.errors import Problem
 from services.catalog.adapters import stock_repository
 from services.catalog.domain.stock import StockLevel
-from services.catalog.handlers import inventory
+from services.catalog.use_cases import inventory
 
 router = APIRouter(prefix="/v1/skus/{sku_id}/stock", tags=["stock"])
 
@@ -35,16 +35,25 @@ class StockView(BaseModel):
                    version=level.version)
 
 
+MAX_UNITS = 10_000_000
+"""The most units one SKU can hold, and the largest single adjustment."""
+
+
 class Adjustment(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"delta": -2, "reason": "two damaged in the stockroom", "expected_version": 7},
-        {"set_to": 40, "reason": "stock count", "low_stock_threshold": 5}]})
-    delta: int | None = None
-    set_to: int | None = Field(default=None, ge=0)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        "not": {"required": ["delta", "set_to"]},
+        "examples": [
+            {"delta": -2, "reason": "two damaged in the stockroom", "expected_version": 7},
+            {"set_to": 40, "reason": "stock count", "low_stock_threshold": 5}]})
+    delta: int | None = Field(default=None, ge=-MAX_UNITS, le=MAX_UNITS,
+                              description="Units to add (negative: remove). Not with set_to.")
+    set_to: int | None = Field(default=None, ge=0, le=MAX_UNITS,
+                               description="Units on hand after a count. Not with delta.")
     reason: str = Field(min_length=1, max_length=500)
-    low_stock_threshold: int | None = Field(default=None, ge=0)
+    low_stock_threshold: int | None = Field(default=None, ge=0, le=MAX_UNITS)
     expected_version: int | None = Field(
-        default=None, description="Refuse (409) if the stock changed since this version.")
+        default=None, ge=0, le=2**62,
+        description="Refuse (409) if the stock changed since this version.")
 
     @model_validator(mode="after")
     def one_change(self) -> Adjustment:

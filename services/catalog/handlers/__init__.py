@@ -1,7 +1,7 @@
 """Event handlers of the catalog service, by event type."""
 
 from libs.consumer import Handler
-from services.catalog.handlers.inventory import (
+from services.catalog.use_cases.inventory import (
     on_claim_expired,
     on_deal_created,
     on_deal_ended,

@@ -17,7 +17,7 @@ from libs.events.schemas.orders import OrderCancelled, OrderConfirmed, OrderLine
 from libs.ids import new_id
 from libs.kafka import create_producer
 from libs.testing import RunningService, eventually
-from services.catalog.handlers.inventory import reserve_for_order
+from services.catalog.use_cases.inventory import reserve_for_order
 
 from .conftest import Seller
 
@@ -105,7 +105,7 @@ async def test_reservation_is_all_or_nothing_and_ends_committed_or_released(
                                        headers=seller.headers, json={"set_to": 3, "reason": "x"})
     assert shrink.json()["errors"][0]["code"] == "below_reserved"
 
-    from services.catalog.handlers.inventory import end_reservation
+    from services.catalog.use_cases.inventory import end_reservation
 
     async with transaction(pool) as conn:
         assert await end_reservation(conn, order.order_id, commit=True, reason="order confirmed")
@@ -169,7 +169,7 @@ async def test_orders_and_fulfillment_events_drive_stock_through_kafka(
     await producer.start()
 
     async def publish(event: Any) -> None:
-        key, value, headers = to_kafka(Envelope.wrap(event, source="orders"))
+        key, value, headers = to_kafka(Envelope.wrap(event, source="tests"))
         await producer.send_and_wait(event.topic, value=value, key=key, headers=headers)
 
     try:
@@ -204,7 +204,7 @@ async def test_cancellations_after_commit_or_before_reservation_lose_nothing(
     catalog: RunningService, make_seller: MakeSeller, make_category: MakeCategory,
     make_live_product: MakeLive,
 ) -> None:
-    from services.catalog.handlers.inventory import on_order_cancelled, on_order_confirmed
+    from services.catalog.use_cases.inventory import on_order_cancelled, on_order_confirmed
 
     seller = await make_seller()
     product = await make_live_product(seller, await make_category())

@@ -15,9 +15,9 @@ from libs.auth.principal import Principal, Role
 from libs.errors import Problem
 from services.live import components
 from services.live.adapters import analytics_repository, sessions_repository
-from services.live.api._common import controlled_session
 from services.live.domain.analytics import conversion
 from services.live.domain.sessions import SessionStatus
+from services.live.use_cases.analytics import session_figures
 
 router = APIRouter(prefix="/v1/live/sessions/{session_id}", tags=["analytics"])
 hosts = require(Role.SELLER, Role.CREATOR, Role.OPERATOR)
@@ -87,38 +87,23 @@ class Replay(BaseModel):
                     "deal (the host, the shop's seller, operators).")
 async def analytics(request: Request, session_id: UUID,
                     principal: Annotated[Principal, Depends(hosts)]) -> Any:
-    pool = runtime(request).db
-    if principal.has(Role.OPERATOR):
-        session = await sessions_repository.get(pool, session_id)
-        if session is None:
-            raise Problem(404, "Not found", "No such live session.")
-    else:
-        session = await controlled_session(pool, session_id, principal)
-    row = await sessions_repository.row(pool, session_id)
-    assert row is not None
-    audience = await components.of(request).presence.audience(session_id)
-    unique = audience.unique if session.status is SessionStatus.LIVE else (
-        row["unique_viewers"] or audience.unique)
-    peak = max(audience.peak, row["peak_viewers"] or 0)
-    totals = await analytics_repository.totals(pool, session_id)
+    figures = await session_figures(runtime(request).db, components.of(request), session_id,
+                                    principal)
+    unique = figures.unique_viewers
     return SessionAnalytics(
-        session_id=session_id, status=session.status, watching=audience.watching,
-        peak_viewers=peak, unique_viewers=unique, chat_messages=totals["chat_messages"],
-        chatters=totals["chatters"], gifts=totals["gifts"], gift_tokens=totals["gift_tokens"],
-        orders=totals["orders"], buyers=totals["buyers"],
+        session_id=session_id, status=figures.status, watching=figures.watching,
+        peak_viewers=figures.peak_viewers, unique_viewers=unique, **figures.totals,
         gmv=[MoneyByCurrency(currency=r["currency"], placed_minor=r["placed"],
-                             paid_minor=r["paid"])
-             for r in await analytics_repository.gmv(pool, session_id)],
-        conversion=conversion(totals["buyers"], unique),
+                             paid_minor=r["paid"]) for r in figures.gmv],
+        conversion=conversion(figures.totals["buyers"], unique),
         per_pin=[PinFigures(pin_id=r["id"], product_id=r["product_id"],
                             pinned_at=r["pinned_at"], unpinned_at=r["unpinned_at"],
                             buyers=r["buyers"], units=r["units"],
-                            conversion=conversion(r["buyers"], unique))
-                 for r in await analytics_repository.per_pin(pool, session_id)],
+                            conversion=conversion(r["buyers"], unique)) for r in figures.pins],
         per_deal=[DealFigures(deal_id=r["id"], sku_id=r["sku_id"], quantity=r["quantity"],
                               status=r["status"], claimants=r["claimants"], buyers=r["buyers"],
                               units_sold=r["sold"], conversion=conversion(r["buyers"], unique))
-                  for r in await analytics_repository.per_deal(pool, session_id)])
+                  for r in figures.deals])
 
 
 @router.get("/replay", response_model=Replay,

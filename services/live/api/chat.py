@@ -10,16 +10,18 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from libs import idempotency
 from libs.api import acting_seller, runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.errors import Problem
+from libs.idempotency import IdempotencyKey
 from libs.pagination import Page, PageParams, encode_cursor, page_params, time_cursor
 from services.live import components
 from services.live.adapters import chat_repository, sessions_repository
-from services.live.api._common import find_session
 from services.live.domain.sessions import LiveSession
-from services.live.handlers.chat import post_message
+from services.live.use_cases.access import find_session
+from services.live.use_cases.chat import post_message
 
 router = APIRouter(prefix="/v1/live", tags=["chat"])
 anyone_signed_in = require()
@@ -77,11 +79,17 @@ async def _moderated_session(request: Request, session_id: UUID,
              summary="Post to the chat (signed in; rate limited; the shop's filter applies).",
              responses={429: {"description": "Too fast: see Retry-After."}})
 async def post(request: Request, session_id: UUID, body: MessageIn,
-               principal: Annotated[Principal, Depends(anyone_signed_in)]) -> Any:
-    posted = await post_message(components.of(request), runtime(request).db, session_id,
-                                principal, body.text)
-    return MessageView(id=posted.id, user_id=posted.user_id, text=posted.text,
-                       created_at=posted.created_at)
+               principal: Annotated[Principal, Depends(anyone_signed_in)],
+               idempotency_key: IdempotencyKey = None) -> Any:
+    async def work(conn: Any) -> tuple[int, Any]:
+        posted = await post_message(components.of(request), conn, session_id, principal,
+                                    body.text)
+        return 201, MessageView(id=posted.id, user_id=posted.user_id, text=posted.text,
+                                created_at=posted.created_at).model_dump(mode="json")
+
+    return await idempotency.run_idempotent(
+        runtime(request).db, scope=f"{principal.subject}:POST chat", key=idempotency_key,
+        body={"session_id": str(session_id), "text": body.text}, work=work)
 
 
 @router.get("/sessions/{session_id}/chat", response_model=Page[MessageView],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -10,28 +10,30 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from libs import claim_tokens
-from libs.api import field_problem, runtime
+from libs import idempotency
+from libs.api import runtime
 from libs.auth.dependencies import HOT_PATH_SECURITY, bearer_principal, require
 from libs.auth.principal import Principal, Role
-from libs.db.transaction import after_commit, transaction
 from libs.errors import Problem, problem_response, validation_problem
-from libs.events.schemas import live as events
-from libs.ids import new_id
-from libs.outbox import enqueue
+from libs.idempotency import IDEMPOTENCY_KEY_PARAMETER, IdempotencyKey
 from services.live import components
-from services.live.adapters import deals_repository, sessions_repository
-from services.live.api._common import controlled_session
-from services.live.components import DealCard, LiveComponents
+from services.live.adapters import deals_repository
+from services.live.components import LiveComponents
 from services.live.domain.deals import (
+    COUNTDOWN_SECONDS,
+    DURATION_SECONDS,
     MAX_PER_BUYER,
     ClaimRefusal,
     DealStatus,
     DealTerms,
-    DealWindow,
-    check_terms,
 )
-from services.live.handlers import deal_clock
+from services.live.use_cases.deals import (
+    ClaimRefused,
+    GrantedClaim,
+    announce_deal,
+    deal_card,
+    grant_claim,
+)
 
 router = APIRouter(prefix="/v1/live", tags=["flash deals"])
 hosts = require(Role.SELLER, Role.CREATOR)
@@ -44,11 +46,14 @@ class DealIn(BaseModel):
         "quantity": 100, "per_buyer_limit": 1, "countdown_seconds": 30,
         "duration_seconds": 300}]})
     sku_id: UUID
-    deal_price_minor: int
-    quantity: int
-    per_buyer_limit: int = 1
-    countdown_seconds: int = Field(description="10 to 300 seconds before the deal opens.")
-    duration_seconds: int = Field(description="60 to 1200 seconds (1 to 20 minutes).")
+    deal_price_minor: int = Field(gt=0, le=10**12, description="Below the list price.")
+    quantity: int = Field(ge=1, le=1_000_000, description="At most the units in stock.")
+    per_buyer_limit: int = Field(default=1, ge=1, le=MAX_PER_BUYER,
+                                 description="At most the quantity.")
+    countdown_seconds: int = Field(ge=COUNTDOWN_SECONDS[0], le=COUNTDOWN_SECONDS[1],
+                                   description="Seconds before the deal opens.")
+    duration_seconds: int = Field(ge=DURATION_SECONDS[0], le=DURATION_SECONDS[1],
+                                  description="How long it runs (1 to 20 minutes).")
 
 
 class DealTallyView(BaseModel):
@@ -95,56 +100,17 @@ async def _deal_view(conn: Any, live: LiveComponents, deal: Any) -> DealView:
 @router.post("/sessions/{session_id}/deals", status_code=201, response_model=DealView,
              summary="Announce a flash deal; catalog sets its units aside, then it counts down.")
 async def create_deal(request: Request, session_id: UUID, body: DealIn,
-                      principal: Annotated[Principal, Depends(hosts)]) -> Any:
+                      principal: Annotated[Principal, Depends(hosts)],
+                      idempotency_key: IdempotencyKey = None) -> Any:
     live = components.of(request)
-    settings = live.settings
-    now = datetime.now(UTC).replace(microsecond=0)
-    async with transaction(runtime(request).db) as conn:
-        session = await controlled_session(conn, session_id, principal, for_update=True)
-        session.require_live("a flash deal")
-        listing = await sessions_repository.sku_listing(conn, body.sku_id)
-        if listing is None or listing["seller_id"] != session.seller_id:
-            raise field_problem("sku_id", "not a SKU of this shop", "unknown_sku")
-        if not listing["live"]:
-            raise field_problem("sku_id", "the product is not live", "not_live")
-        if not await sessions_repository.is_showcased(conn, session_id, listing["product_id"]):
-            raise field_problem("sku_id", "add the product to the showcase first",
-                                "not_showcased")
-        if await deals_repository.running_on_sku(conn, body.sku_id):
-            raise field_problem("sku_id", "a deal on this SKU is already running",
-                                "deal_running", status=409)
-        terms = DealTerms(sku_id=body.sku_id, deal_price_minor=body.deal_price_minor,
-                          quantity=body.quantity, per_buyer_limit=body.per_buyer_limit,
-                          countdown_seconds=body.countdown_seconds,
-                          duration_seconds=body.duration_seconds)
-        check_terms(terms, list_price_minor=listing["price_minor"],
-                    available=listing["available"])
-        window = DealWindow.after_countdown(now, terms)
-        deal_id = new_id()
-        await deals_repository.add(
-            conn, deal_id=deal_id, session_id=session_id, seller_id=session.seller_id,
-            product_id=listing["product_id"], sku_id=body.sku_id,
-            deal_price_minor=body.deal_price_minor, currency=listing["currency"],
-            quantity=body.quantity, per_buyer_limit=body.per_buyer_limit,
-            starts_at=window.starts_at, ends_at=window.ends_at)
-        await deal_clock.schedule_end(conn, deal_id, window.ends_at)
-        await enqueue(conn, "live", events.LiveDealCreated(
-            deal_id=deal_id, session_id=session_id, seller_id=session.seller_id,
-            sku_id=body.sku_id, deal_price_minor=body.deal_price_minor,
-            currency=listing["currency"], quantity=body.quantity,
-            per_buyer_limit=body.per_buyer_limit, starts_at=window.starts_at,
-            ends_at=window.ends_at, hold_until=window.hold_until(
-                timedelta(seconds=settings.payment_window_seconds),
-                timedelta(seconds=settings.claim_grace_seconds))))
-        deal = await deals_repository.get(conn, deal_id)
-        view = await _deal_view(conn, live, deal)
-        announcement = {"deal_id": str(deal_id), "product_id": str(listing["product_id"]),
-                        "sku_id": str(body.sku_id), "deal_price_minor": body.deal_price_minor,
-                        "currency": listing["currency"], "quantity": body.quantity,
-                        "starts_at": window.starts_at.isoformat(),
-                        "ends_at": window.ends_at.isoformat()}
-        after_commit(lambda: live.feed.publish(session_id, "deal.countdown", announcement))
-    return view
+
+    async def work(conn: Any) -> tuple[int, Any]:
+        deal = await announce_deal(conn, live, session_id, principal, DealTerms(**body.model_dump()))
+        return 201, (await _deal_view(conn, live, deal)).model_dump(mode="json")
+
+    return await idempotency.run_idempotent(
+        runtime(request).db, scope=f"{principal.subject}:POST deals", key=idempotency_key,
+        body={"session_id": str(session_id), **body.model_dump(mode="json")}, work=work)
 
 
 @router.get("/sessions/{session_id}/deals", response_model=list[DealView],
@@ -194,27 +160,12 @@ _REFUSALS = {
 }
 
 
-async def _card(live: LiveComponents, pool: Any, deal_id: UUID) -> DealCard:
-    card = live.deal_cards.get(deal_id)
-    if card is None:
-        deal = await deals_repository.get(pool, deal_id)
-        if deal is None:
-            raise Problem(404, "Not found", "No such flash deal.")
-        card = DealCard(id=deal_id, session_id=deal["session_id"], sku_id=deal["sku_id"],
-                        product_id=deal["product_id"],
-                        deal_price_minor=deal["deal_price_minor"], currency=deal["currency"],
-                        quantity=deal["quantity"])
-        if len(live.deal_cards) > 10_000:
-            live.deal_cards.clear()
-        live.deal_cards[deal_id] = card
-    return card
-
-
 @router.post("/deals/{deal_id}/claims", status_code=201, response_model=ClaimView,
              summary="Claim units of a flash deal: a claim token, or a refusal, at once.",
              responses={409: {"description": "Refused: sold_out, limit_reached, not_started, "
                                              "ended or not_ready (the `code` says which)."}},
-             openapi_extra={**HOT_PATH_SECURITY, "requestBody": {
+             openapi_extra={**HOT_PATH_SECURITY, "parameters": [IDEMPOTENCY_KEY_PARAMETER],
+                            "requestBody": {
                  "required": False, "content": {"application/json": {
                      "schema": ClaimIn.model_json_schema()}}}})
 async def claim(request: Request, deal_id: UUID) -> Any:
@@ -222,44 +173,28 @@ async def claim(request: Request, deal_id: UUID) -> Any:
     authenticates and reads its optional body by hand, and a refusal touches only Redis."""
     principal = await bearer_principal(request, Role.BUYER)
     quantity = await _requested_quantity(request)
-    live = components.of(request)
-    pool = runtime(request).db
-    card = await _card(live, pool, deal_id)
-    decision = await live.claims.claim(deal_id, principal.subject, quantity)
-    if decision.refusal is not None:
-        return problem_response(Problem(409, "Claim refused", _REFUSALS[decision.refusal],
-                                        code=decision.refusal.value,
-                                        units_left=max(decision.remaining, 0)), request)
-    claim_id = new_id()
-    expires_at = (datetime.now(UTC) + timedelta(seconds=live.settings.payment_window_seconds)
-                  ).replace(microsecond=0)
+    live, pool = components.of(request), runtime(request).db
+    card = await deal_card(live, pool, deal_id)
+    key = request.headers.get(idempotency.HEADER)
     try:
-        async with pool.acquire() as conn, conn.transaction():
-            await deals_repository.add_claim(
-                conn, claim_id=claim_id, deal_id=deal_id, session_id=card.session_id,
-                buyer_id=principal.subject, sku_id=card.sku_id, quantity=quantity,
-                expires_at=expires_at)
-            await deal_clock.schedule_claim_expiry(conn, claim_id, expires_at)
-            await enqueue(conn, "live", events.LiveClaimCreated(
-                claim_id=claim_id, deal_id=deal_id, session_id=card.session_id,
-                buyer_id=principal.subject, sku_id=card.sku_id, quantity=quantity,
-                expires_at=expires_at))
-    except BaseException:
-        # Not recorded, so not granted: the units go straight back to the deal.
-        await live.claims.give_back(deal_id, claim_id, principal.subject, quantity)
-        raise
-    if decision.remaining == 0 or await live.throttle.allow(
-            f"units-left:{deal_id}", live.settings.units_left_interval_seconds):
-        await live.feed.publish(card.session_id, "deal.units_left",
-                                {"deal_id": str(deal_id), "units_left": decision.remaining})
-    token = claim_tokens.issue(live.settings.claim_token_secret.get_secret_value(),
-                               claim_tokens.ClaimGrant(
-        claim_id=claim_id, deal_id=deal_id, session_id=card.session_id,
-        buyer_id=principal.subject, sku_id=card.sku_id, quantity=quantity,
-        unit_price_minor=card.deal_price_minor, currency=card.currency, expires_at=expires_at))
-    return ClaimView(claim_id=claim_id, deal_id=deal_id, sku_id=card.sku_id, quantity=quantity,
-                     unit_price_minor=card.deal_price_minor, currency=card.currency,
-                     expires_at=expires_at, claim_token=token, units_left=decision.remaining)
+        if key is None:
+            return _claim_view(await grant_claim(live, pool, card, principal.subject, quantity))
+
+        async def work(conn: Any) -> tuple[int, Any]:
+            granted = await grant_claim(live, pool, card, principal.subject, quantity, conn=conn)
+            return 201, _claim_view(granted).model_dump(mode="json")
+
+        return await idempotency.run_idempotent(
+            pool, scope=f"{principal.subject}:POST claims", key=key,
+            body={"deal_id": str(deal_id), "quantity": quantity}, work=work)
+    except ClaimRefused as refused:
+        return problem_response(Problem(409, "Claim refused", _REFUSALS[refused.refusal],
+                                        code=refused.refusal.value,
+                                        units_left=refused.remaining), request)
+
+
+def _claim_view(granted: GrantedClaim) -> ClaimView:
+    return ClaimView(**granted.__dict__)
 
 
 async def _requested_quantity(request: Request) -> int:

@@ -3,11 +3,10 @@ hosts' earnings."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from libs import idempotency
@@ -15,12 +14,11 @@ from libs.api import runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.errors import Problem
-from libs.events.schemas import live as events
-from libs.ids import new_id
-from libs.outbox import enqueue
+from libs.idempotency import IdempotencyKey
 from services.live import components
-from services.live.adapters import sessions_repository, wallet_repository
-from services.live.domain.wallet import WalletError, gift_entries, host_account
+from services.live.adapters import wallet_repository
+from services.live.domain.wallet import host_account
+from services.live.use_cases.gifts import send
 
 router = APIRouter(prefix="/v1/live", tags=["gifts"])
 buyers = require(Role.BUYER)
@@ -73,51 +71,19 @@ async def wallet(request: Request, principal: Annotated[Principal, Depends(buyer
              responses={409: {"description": "The wallet holds too few tokens."}})
 async def send_gift(request: Request, session_id: UUID, body: GiftIn,
                     principal: Annotated[Principal, Depends(buyers)],
-                    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+                    idempotency_key: IdempotencyKey = None,
                     ) -> Any:
     live = components.of(request)
-    published: list[dict[str, Any]] = []
 
     async def work(conn: Any) -> tuple[int, Any]:
-        session = await sessions_repository.get(conn, session_id)
-        if session is None:
-            raise Problem(404, "Not found", "No such live session.")
-        session.require_live("sending a gift")
-        gift = await wallet_repository.gift(conn, body.gift_code)
-        if gift is None:
-            raise WalletError("gift_code", "no such gift", "unknown_gift")
-        tokens = gift["tokens"] * body.quantity
-        balance = await wallet_repository.debit(conn, principal.subject, tokens)
-        if balance is None:
-            have = await wallet_repository.balance(conn, principal.subject)
-            raise Problem(409, "Not enough tokens", f"This gift costs {tokens} tokens; the "
-                          f"wallet holds {have}.", errors=[{
-                              "field": "quantity", "message": "wallet balance too low",
-                              "code": "insufficient_tokens"}], balance_tokens=have)
-        gift_id = new_id()
-        entries = gift_entries(principal.subject, session.host_id, tokens,
-                               live.settings.host_share_percent)
-        await wallet_repository.post(conn, gift_id, entries)
-        await wallet_repository.add_gift(conn, gift_id=gift_id, session_id=session_id,
-                                         buyer_id=principal.subject, host_id=session.host_id,
-                                         gift_code=body.gift_code, quantity=body.quantity,
-                                         tokens=tokens)
-        await enqueue(conn, "live", events.LiveGiftSent(
-            session_id=session_id, gift_id=gift_id, buyer_id=principal.subject,
-            host_id=session.host_id, gift_code=body.gift_code, quantity=body.quantity,
-            tokens=tokens, host_share_tokens=entries[1].tokens, sent_at=datetime.now(UTC)))
-        published.append({"gift_code": body.gift_code, "quantity": body.quantity,
-                          "from": principal.subject, "tokens": tokens})
-        return 201, SentGift(gift_id=gift_id, tokens=tokens,
-                             balance_tokens=balance).model_dump(mode="json")
+        sent = await send(conn, live, session_id, principal.subject, body.gift_code,
+                          body.quantity)
+        return 201, SentGift(**sent.__dict__).model_dump(mode="json")
 
-    response = await idempotency.run_idempotent(
+    return await idempotency.run_idempotent(
         runtime(request).db, scope=f"{principal.subject}:POST /v1/live/gifts",
         key=idempotency_key, body={"session_id": str(session_id), **body.model_dump()},
         work=work)
-    for data in published:  # empty on a replay: the gift was announced the first time
-        await live.feed.publish(session_id, "gift", data)
-    return response
 
 
 @router.get("/earnings", response_model=EarningsView,

@@ -31,7 +31,7 @@ from services.live.adapters import sessions_repository
 from services.live.adapters.channel import FeedEvent, Viewer, newer, valid_id
 from services.live.components import LiveComponents
 from services.live.domain.sessions import SessionStatus
-from services.live.handlers.chat import post_message
+from services.live.use_cases.chat import post_message
 
 router = APIRouter(prefix="/v1/live/sessions/{session_id}", tags=["real-time"])
 MAX_FRAME_CHARS = 4096
@@ -110,30 +110,14 @@ async def websocket(websocket: WebSocket, session_id: UUID,
                     access_token: Annotated[str | None, Query()] = None,
                     last_event_id: Annotated[str | None, Query()] = None) -> None:
     runtime = websocket.app.state.runtime
-    try:
-        live = runtime.components["live"]
-        await _watchable(live, runtime.db, session_id)
-        principal = await _principal(websocket.app, access_token)
-    except Problem as problem:
-        await websocket.close(code=CLOSE_NOT_FOUND if problem.status == 404 else
-                              CLOSE_UNAUTHORIZED if problem.status == 401 else 1011,
-                              reason=problem.detail or problem.title)
+    opened = await _handshake(websocket, runtime, session_id, access_token)
+    if opened is None:
         return
-    except KeyError:
-        await websocket.close(code=1013, reason="starting")
-        return
-    if last_event_id is not None and not valid_id(last_event_id):
-        last_event_id = None
+    live, principal = opened
     await websocket.accept()
     viewer_id = principal.subject if principal else f"anon:{secrets.token_hex(8)}"
     async with Watch(live, session_id, viewer_id) as watch:
-        missed, gap = await watch.catch_up(last_event_id)
-        await websocket.send_text(json.dumps({"type": "hello", "data": {
-            "session_id": str(session_id), "signed_in": principal is not None}}))
-        if gap:
-            await websocket.send_text(json.dumps({"type": "gap", "data": {}}))
-        for event in missed:
-            await websocket.send_text(event.frame)
+        await _catch_up(websocket, watch, session_id, principal, last_event_id)
         receiver = asyncio.create_task(_receive(websocket, live, runtime.db, session_id,
                                                 principal))
         sender = asyncio.create_task(_send(websocket, watch))
@@ -144,6 +128,37 @@ async def websocket(websocket: WebSocket, session_id: UUID,
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+
+
+async def _handshake(websocket: WebSocket, runtime: Any, session_id: UUID,
+                     access_token: str | None) -> tuple[LiveComponents, Principal | None] | None:
+    """The session must be watchable and the token (if any) valid; else the socket is closed
+    with a code saying why, and None returned."""
+    try:
+        live = runtime.components["live"]
+        await _watchable(live, runtime.db, session_id)
+        return live, await _principal(websocket.app, access_token)
+    except Problem as problem:
+        await websocket.close(code=CLOSE_NOT_FOUND if problem.status == 404 else
+                              CLOSE_UNAUTHORIZED if problem.status == 401 else 1011,
+                              reason=problem.detail or problem.title)
+    except KeyError:
+        await websocket.close(code=1013, reason="starting")
+    return None
+
+
+async def _catch_up(websocket: WebSocket, watch: Watch, session_id: UUID,
+                    principal: Principal | None, last_event_id: str | None) -> None:
+    """Hello, then what the client missed since `last_event_id` (or a gap event)."""
+    if last_event_id is not None and not valid_id(last_event_id):
+        last_event_id = None
+    missed, gap = await watch.catch_up(last_event_id)
+    await websocket.send_text(json.dumps({"type": "hello", "data": {
+        "session_id": str(session_id), "signed_in": principal is not None}}))
+    if gap:
+        await websocket.send_text(json.dumps({"type": "gap", "data": {}}))
+    for event in missed:
+        await websocket.send_text(event.frame)
 
 
 async def _send(websocket: WebSocket, watch: Watch) -> None:
@@ -233,21 +248,23 @@ async def server_sent_events(
     if last_event_id is not None and not valid_id(last_event_id):
         last_event_id = None
     viewer_id = principal.subject if principal else f"anon:{secrets.token_hex(8)}"
+    return EventSourceResponse(_event_stream(live, session_id, viewer_id, last_event_id),
+                               ping=15, send_timeout=10)
 
-    async def stream() -> AsyncIterator[dict[str, Any]]:
-        async with Watch(live, session_id, viewer_id) as watch:
-            missed, gap = await watch.catch_up(last_event_id)
-            if gap:
-                yield {"event": "gap", "data": "{}"}
-            for event in missed:
-                yield _sse(event)
-            while True:
-                latest = await watch.next()
-                if latest is None:
-                    return  # too slow: the browser reconnects with Last-Event-ID
-                yield _sse(latest)
 
-    return EventSourceResponse(stream(), ping=15, send_timeout=10)
+async def _event_stream(live: LiveComponents, session_id: UUID, viewer_id: str,
+                        last_event_id: str | None) -> AsyncIterator[dict[str, Any]]:
+    async with Watch(live, session_id, viewer_id) as watch:
+        missed, gap = await watch.catch_up(last_event_id)
+        if gap:
+            yield {"event": "gap", "data": "{}"}
+        for event in missed:
+            yield _sse(event)
+        while True:
+            latest = await watch.next()
+            if latest is None:
+                return  # too slow: the browser reconnects with Last-Event-ID
+            yield _sse(latest)
 
 
 def _sse(event: FeedEvent) -> dict[str, Any]:

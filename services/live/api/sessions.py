@@ -6,29 +6,29 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from libs import idempotency
-from libs.api import acting_seller, field_problem, runtime
+from libs.api import acting_seller, runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.db.transaction import after_commit, transaction
 from libs.errors import Problem
 from libs.events.schemas import live as events
-from libs.ids import new_id
+from libs.idempotency import IdempotencyKey
 from libs.outbox import enqueue
 from libs.pagination import Page, PageParams, encode_cursor, page_params, time_cursor
 from services.live import components
 from services.live.adapters import deals_repository, sessions_repository
-from services.live.api._common import controlled_session
 from services.live.domain.sessions import (
     HostKind,
     LiveSession,
     SessionStatus,
-    check_schedule,
 )
-from services.live.handlers.deal_clock import end_deal
+from services.live.use_cases.access import controlled_session
+from services.live.use_cases.deal_clock import end_deal
+from services.live.use_cases.sessions import schedule_session
 
 router = APIRouter(prefix="/v1/live", tags=["sessions"])
 sellers = require(Role.SELLER)
@@ -86,29 +86,14 @@ def _view(session: LiveSession) -> SessionView:
              summary="Schedule a live session, hosted by the seller or a partner creator.")
 async def schedule(request: Request, body: SessionIn,
                    principal: Annotated[Principal, Depends(sellers)],
-                   idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+                   idempotency_key: IdempotencyKey = None,
                    ) -> Any:
     seller_id = acting_seller(principal)
-    now = datetime.now(UTC)
-    check_schedule(body.scheduled_for, now)
 
     async def work(conn: Any) -> tuple[int, Any]:
-        if body.host.kind is HostKind.CREATOR:
-            if not body.host.creator_id:
-                raise field_problem("host.creator_id", "name the creator who hosts", "required")
-            if not await sessions_repository.are_partners(conn, seller_id, body.host.creator_id):
-                raise field_problem("host.creator_id", "this creator has not agreed to work "
-                                    "with your shop", "not_a_partner")
-            host_id = body.host.creator_id
-        else:
-            host_id = str(seller_id)
-        session = LiveSession(id=new_id(), seller_id=seller_id, host_kind=body.host.kind,
-                              host_id=host_id, title=body.title.strip(),
-                              scheduled_for=body.scheduled_for, status=SessionStatus.SCHEDULED)
-        await sessions_repository.add(conn, session)
-        await enqueue(conn, "live", events.LiveSessionScheduled(
-            session_id=session.id, seller_id=seller_id, host_kind=session.host_kind.value,
-            host_id=host_id, title=session.title, scheduled_for=session.scheduled_for))
+        session = await schedule_session(conn, seller_id, host_kind=body.host.kind,
+                                         creator_id=body.host.creator_id, title=body.title,
+                                         scheduled_for=body.scheduled_for)
         return 201, _view(session).model_dump(mode="json")
 
     return await idempotency.run_idempotent(

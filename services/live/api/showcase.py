@@ -19,7 +19,7 @@ from libs.ids import new_id
 from libs.outbox import enqueue
 from services.live import components
 from services.live.adapters import sessions_repository
-from services.live.api._common import controlled_session
+from services.live.use_cases.access import controlled_session
 
 router = APIRouter(prefix="/v1/live/sessions/{session_id}", tags=["showcase"])
 hosts = require(Role.SELLER, Role.CREATOR)

@@ -12,7 +12,7 @@ from libs.events.schemas import live as live_events
 from libs.outbox import enqueue
 from services.live import components
 from services.live.adapters import deals_repository, sessions_repository
-from services.live.handlers import deal_clock
+from services.live.use_cases import deal_clock
 
 
 async def on_product_published(conn: asyncpg.Connection, envelope: Envelope,

@@ -16,7 +16,7 @@ from libs.outbox import enqueue
 from services.live import components
 from services.live.adapters import deals_repository, wallet_repository
 from services.live.domain.wallet import top_up_entries
-from services.live.handlers import deal_clock
+from services.live.use_cases import deal_clock
 
 
 async def on_order_placed(conn: asyncpg.Connection, envelope: Envelope,

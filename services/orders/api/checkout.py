@@ -2,37 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from libs import claim_tokens, deadlines, idempotency
+from libs import idempotency
+from libs.api import runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.errors import Problem
-from libs.events.schemas.orders import OrderLine, OrderPlaced
-from libs.ids import new_id
-from libs.outbox import enqueue
-from services.orders.adapters import repository, vouchers_repository
-from services.orders.domain.age_rules import (
-    AgeRuleViolation,
-    LineForAgeCheck,
-    check_minor_spending_cap,
-    check_restricted_products,
-)
-from services.orders.domain.cart import CartLine
-from services.orders.domain.checkout import (
-    DraftOrder,
-    revalidate,
-    split_by_seller,
-)
-from services.orders.domain.claims import ClaimError, check_claim
+from libs.idempotency import IdempotencyKey
 from services.orders.domain.order import Order, OrderStatus
-from services.orders.domain.vouchers import VoucherError, share
-from services.orders.handlers.saga import PAY_BY, STOCK_TIMEOUT, promise
+from services.orders.use_cases.checkout import Checkout, PricesChanged, place_orders, reprice_cart
 
 router = APIRouter(tags=["checkout"])
 
@@ -74,6 +57,13 @@ class PlacedOrder(BaseModel):
     shipping_minor: int
     total_minor: int
 
+    @classmethod
+    def of(cls, order: Order) -> PlacedOrder:
+        return cls(id=order.id, seller_id=order.seller_id, status=order.status,
+                   currency=order.currency, subtotal_minor=order.subtotal_minor,
+                   discount_minor=order.discount_minor, shipping_minor=order.shipping_minor,
+                   total_minor=order.total_minor)
+
 
 class CheckoutResult(BaseModel):
     checkout_id: UUID
@@ -87,182 +77,25 @@ class CheckoutResult(BaseModel):
 async def checkout(
     request: Request, body: CheckoutIn,
     principal: Annotated[Principal, Depends(require(Role.BUYER))],
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    runtime = request.app.state.runtime
-    settings = runtime.settings
+    command = Checkout(buyer_id=principal.subject, birthdate=principal.birthdate,
+                       shipping_address=body.shipping_address.model_dump(),
+                       card_number=body.payment.card_number, voucher_codes=body.voucher_codes)
+    pool, settings = runtime(request).db, runtime(request).settings
 
     async def work(conn: Any) -> tuple[int, Any]:
-        lines = await repository.cart(conn, principal.subject, for_update=True)
-        if not lines:
-            raise Problem(422, "Validation failed", "The cart is empty.", errors=[
-                {"field": "cart", "message": "empty", "code": "cart_empty"}])
-        skus = await repository.skus(conn, [line.sku_id for line in lines])
-        changes = revalidate(lines, skus)
-        if changes:
-            raise _PricesChanged(changes)
-        grants = _claims_of(lines, principal.subject, settings)
-        today = datetime.now(UTC).date()
-        try:
-            check_restricted_products(
-                [LineForAgeCheck(i, skus[line.sku_id].age_restricted)
-                 for i, line in enumerate(lines)], principal.birthdate, today)
-            drafts = split_by_seller(lines)
-            for currency in {d.currency for d in drafts}:
-                check_minor_spending_cap(
-                    principal.birthdate, today, currency=currency,
-                    spent_this_month=await repository.minor_spend_this_month(
-                        conn, principal.subject, currency),
-                    this_order=sum(d.total_minor for d in drafts if d.currency == currency),
-                    cap=settings.minor_monthly_cap_minor.get(currency))
-        except AgeRuleViolation as exc:
-            raise Problem(403, "Forbidden", str(exc), rule=exc.rule,
-                          errors=[{"field": exc.field, "message": str(exc), "code": exc.rule}]
-                          if exc.field else None) from exc
-        checkout_id, placed_at = new_id(), datetime.now(UTC)
-        order_ids = [new_id() for _ in drafts]
-        discounts = await _apply_vouchers(conn, body.voucher_codes, drafts, order_ids,
-                                          principal.subject, checkout_id, placed_at)
-        for index, grant in grants.items():
-            if not await repository.redeem_claim(conn, grant.claim_id, principal.subject,
-                                                 checkout_id):
-                raise Problem(409, "Claim already used", "This flash-deal claim was already "
-                              "checked out.", errors=[{
-                                  "field": f"lines.{index}.source.claim_token",
-                                  "message": "already used", "code": "claim_used"}])
-        grant_of_sku = {lines[i].sku_id: g for i, g in grants.items()}
-        orders = []
-        for order_id, draft, discount in zip(order_ids, drafts, discounts, strict=True):
-            order = Order(id=order_id, checkout_id=checkout_id, buyer_id=principal.subject,
-                          seller_id=draft.seller_id, currency=draft.currency,
-                          subtotal_minor=draft.subtotal_minor,
-                          shipping_minor=draft.shipping_minor, discount_minor=discount,
-                          status=OrderStatus.AWAITING_STOCK, created_at=placed_at)
-            await repository.add_order(conn, order, list(draft.lines),
-                                       body.shipping_address.model_dump(),
-                                       body.payment.card_number[-4:])
-            await repository.add_payment(conn, order, body.payment.card_number)
-            await deadlines.schedule(conn, order.id, STOCK_TIMEOUT, placed_at + timedelta(
-                seconds=settings.stock_answer_timeout_seconds))
-            await promise(conn, order.id, PAY_BY,
-                          placed_at + timedelta(seconds=settings.reserve_for_seconds))
-            await enqueue(conn, "orders", OrderPlaced(
-                order_id=order.id, buyer_id=principal.subject, seller_id=order.seller_id,
-                currency=order.currency, reserve_for_seconds=settings.reserve_for_seconds,
-                placed_at=placed_at, lines=[
-                    _order_line(line, grant_of_sku.get(line.sku_id))
-                    for line in draft.lines]))
-            orders.append(PlacedOrder(id=order.id, seller_id=order.seller_id,
-                                      status=order.status, currency=order.currency,
-                                      subtotal_minor=order.subtotal_minor,
-                                      discount_minor=order.discount_minor,
-                                      shipping_minor=order.shipping_minor,
-                                      total_minor=order.total_minor))
-        await repository.clear_cart(conn, principal.subject)
-        return 201, CheckoutResult(checkout_id=checkout_id,
-                                   orders=orders).model_dump(mode="json")
+        checkout_id, orders = await place_orders(conn, command, settings)
+        return 201, CheckoutResult(checkout_id=checkout_id, orders=[
+            PlacedOrder.of(order) for order in orders]).model_dump(mode="json")
 
     try:
         return await idempotency.run_idempotent(
-            runtime.db, scope=f"{principal.subject}:POST /v1/checkout", key=idempotency_key,
+            pool, scope=f"{principal.subject}:POST /v1/checkout", key=idempotency_key,
             body=body.model_dump(mode="json"), work=work)
-    except _PricesChanged as changed:
-        # The cart was repriced in a transaction of its own, so the buyer sees the new prices.
-        async with runtime.db.acquire() as conn:
-            await repository.reprice_lines(conn, principal.subject,
-                                           [(c.sku_id, c.now_minor) for c in changed.changes])
+    except PricesChanged as changed:
+        await reprice_cart(pool, principal.subject, changed)
         raise Problem(409, "Prices changed", "Some prices changed since they were added to the "
                       "cart; review and check out again.",
                       changes=[{"sku_id": str(c.sku_id), "was_minor": c.was_minor,
                                 "now_minor": c.now_minor} for c in changed.changes]) from None
-
-
-def _claims_of(lines: list[CartLine], buyer_id: str,
-               settings: Any) -> dict[int, claim_tokens.ClaimGrant]:
-    """The claim behind each flash-deal line, checked again: it may have expired since."""
-    grants = {}
-    now = datetime.now(UTC)
-    secret = settings.claim_token_secret.get_secret_value()
-    for index, line in enumerate(lines):
-        if line.source.claim_token is None:
-            continue
-        field = f"lines.{index}.source.claim_token"
-        try:
-            grant = claim_tokens.verify(secret, line.source.claim_token)
-        except claim_tokens.InvalidClaimToken as exc:
-            raise ClaimError(field, str(exc), "claim_invalid") from exc
-        check_claim(grant, buyer_id=buyer_id, sku_id=line.sku_id, quantity=line.quantity,
-                    now=now, field=field)
-        grants[index] = grant
-    return grants
-
-
-def _order_line(line: CartLine, grant: claim_tokens.ClaimGrant | None) -> OrderLine:
-    return OrderLine(sku_id=line.sku_id, quantity=line.quantity,
-                     unit_price_minor=line.unit_price_minor,
-                     live_session_id=_uuid_or_none(line.source.live_session_id),
-                     deal_id=grant.deal_id if grant else None,
-                     claim_id=grant.claim_id if grant else None)
-
-
-def _uuid_or_none(value: str | None) -> UUID | None:
-    """Attribution ids come from clients; only a live session's own id is passed on."""
-    try:
-        return UUID(value) if value else None
-    except ValueError:
-        return None
-
-
-async def _apply_vouchers(conn: Any, codes: list[str], drafts: list[DraftOrder],
-                          order_ids: list[UUID], buyer_id: str, checkout_id: UUID,
-                          now: datetime) -> list[int]:
-    """Discount per order. Each voucher's use is taken in this transaction (all or none)."""
-    discounts = [0 for _ in drafts]
-    seen_platform, seen_sellers = False, set()
-    for index, raw in enumerate(dict.fromkeys(c.strip().upper() for c in codes)):
-        field = f"voucher_codes.{index}"
-        voucher = await vouchers_repository.get(conn, raw)
-        if voucher is None:
-            raise _voucher_problem(field, "voucher_unknown", f"No voucher {raw}.")
-        try:
-            if voucher.seller_id is None:
-                if seen_platform:
-                    raise VoucherError("voucher_one_platform", "One platform voucher per checkout.")
-                seen_platform = True
-                eligible = [i for i, d in enumerate(drafts) if d.currency == voucher.currency]
-                subtotal = sum(drafts[i].subtotal_minor - discounts[i] for i in eligible)
-                off = voucher.discount(subtotal, voucher.currency, now)
-                parts = share(off, [drafts[i].subtotal_minor - discounts[i] for i in eligible])
-                allocations = list(zip([order_ids[i] for i in eligible], parts, strict=True))
-                for i, part in zip(eligible, parts, strict=True):
-                    discounts[i] += part
-            else:
-                if voucher.seller_id in seen_sellers:
-                    raise VoucherError("voucher_one_per_seller", "One voucher per seller.")
-                seen_sellers.add(voucher.seller_id)
-                matching = [i for i, d in enumerate(drafts) if d.seller_id == voucher.seller_id]
-                if not matching:
-                    raise VoucherError("voucher_not_applicable",
-                                       f"{raw} is for a shop not in this cart.")
-                i = matching[0]
-                off = voucher.discount(drafts[i].subtotal_minor, drafts[i].currency, now)
-                discounts[i] += off
-                allocations = [(order_ids[i], off)]
-        except VoucherError as exc:
-            raise _voucher_problem(field, exc.code, str(exc)) from exc
-        refusal = await vouchers_repository.redeem(conn, voucher, buyer_id, checkout_id,
-                                                   allocations)
-        if refusal is not None:
-            raise _voucher_problem(field, refusal, f"{raw} cannot be used: {refusal}.")
-    return discounts
-
-
-def _voucher_problem(field: str, code: str, message: str) -> Problem:
-    return Problem(422, "Validation failed", message,
-                   errors=[{"field": field, "message": message, "code": code}])
-
-
-class _PricesChanged(Exception):
-    def __init__(self, changes: list[Any]) -> None:
-        super().__init__("prices changed")
-        self.changes = changes

@@ -17,7 +17,7 @@ from libs.errors import Problem
 from libs.pagination import Page, PageParams, encode_cursor, page_params, time_cursor
 from services.orders.adapters import repository
 from services.orders.domain.order import OrderStatus
-from services.orders.handlers.saga import cancel
+from services.orders.use_cases.saga import cancel
 
 router = APIRouter(tags=["orders"])
 

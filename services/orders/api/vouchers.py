@@ -9,13 +9,19 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from libs import idempotency
+from libs.api import acting_seller, runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.errors import Problem
+from libs.idempotency import IdempotencyKey
 from services.orders.adapters import vouchers_repository
-from services.orders.domain.vouchers import Voucher, VoucherError, VoucherKind, check_definition
+from services.orders.domain.vouchers import VoucherKind
+from services.orders.use_cases.vouchers import create_voucher
 
 router = APIRouter(prefix="/v1/vouchers", tags=["vouchers"])
+MAX_MINOR = 10**12
+"""The largest amount of money a request may name, in minor units."""
 
 
 class VoucherIn(BaseModel):
@@ -26,14 +32,16 @@ class VoucherIn(BaseModel):
         "total_limit": 5000, "per_buyer_limit": 1}]})
     code: str = Field(pattern=r"^[A-Za-z0-9_-]{3,32}$")
     kind: VoucherKind
-    value: int = Field(description="Minor units off (fixed) or basis points (percent).")
+    value: int = Field(gt=0, le=MAX_MINOR,
+                       description="Minor units off (fixed) or basis points (percent, at most "
+                                   "10000).")
     currency: str = Field(pattern=r"^[A-Z]{3}$")
-    min_spend_minor: int = Field(default=0, ge=0)
-    max_discount_minor: int | None = Field(default=None, gt=0)
+    min_spend_minor: int = Field(default=0, ge=0, le=MAX_MINOR)
+    max_discount_minor: int | None = Field(default=None, gt=0, le=MAX_MINOR)
     starts_at: datetime
     ends_at: datetime
-    total_limit: int | None = Field(default=None, gt=0)
-    per_buyer_limit: int | None = Field(default=None, gt=0)
+    total_limit: int | None = Field(default=None, gt=0, le=1_000_000_000)
+    per_buyer_limit: int | None = Field(default=None, gt=0, le=1_000_000)
 
 
 class VoucherView(VoucherIn):
@@ -45,30 +53,18 @@ class VoucherView(VoucherIn):
              summary="Create a voucher: platform-wide (operators) or for the seller's shop.")
 async def create(request: Request, body: VoucherIn,
                  principal: Annotated[Principal, Depends(require(Role.OPERATOR, Role.SELLER))],
-                 ) -> Any:
-    if principal.has(Role.OPERATOR):
-        seller_id = None
-    elif principal.seller_id is not None:
-        seller_id = UUID(principal.seller_id)
-    else:
-        raise Problem(403, "Forbidden", "The credentials name no seller.")
-    try:
-        check_definition(body.kind, body.value, body.starts_at, body.ends_at)
-    except VoucherError as exc:
-        raise Problem(422, "Validation failed", str(exc), errors=[
-            {"field": exc.code, "message": str(exc), "code": "invalid"}]) from exc
-    voucher = Voucher(code=body.code.upper(), seller_id=seller_id, kind=body.kind,
-                      value=body.value, currency=body.currency,
-                      min_spend_minor=body.min_spend_minor,
-                      max_discount_minor=body.max_discount_minor, starts_at=body.starts_at,
-                      ends_at=body.ends_at, total_limit=body.total_limit,
-                      per_buyer_limit=body.per_buyer_limit)
-    try:
-        await vouchers_repository.add(request.app.state.runtime.db, voucher, principal.subject)
-    except vouchers_repository.DuplicateVoucher as exc:
-        raise Problem(409, "Conflict", f"The code {voucher.code} is taken.") from exc
-    return VoucherView(**{**body.model_dump(), "code": voucher.code}, seller_id=seller_id,
-                       used_count=0)
+                 idempotency_key: IdempotencyKey = None) -> Any:
+    seller_id = None if principal.has(Role.OPERATOR) else acting_seller(principal)
+
+    async def work(conn: Any) -> tuple[int, Any]:
+        voucher = await create_voucher(conn, seller_id=seller_id, created_by=principal.subject,
+                                       **body.model_dump())
+        return 201, VoucherView(**{**body.model_dump(), "code": voucher.code},
+                                seller_id=seller_id, used_count=0).model_dump(mode="json")
+
+    return await idempotency.run_idempotent(
+        runtime(request).db, scope=f"{principal.subject}:POST /v1/vouchers",
+        key=idempotency_key, body=body.model_dump(mode="json"), work=work)
 
 
 @router.get("/{code}", response_model=VoucherView, summary="A voucher's terms and usage.")

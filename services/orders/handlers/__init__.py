@@ -1,7 +1,8 @@
 """Event handlers of the orders service, by event type."""
 
 from libs.consumer import Handler
-from services.orders.handlers import catalog_view, saga
+from services.orders.handlers import catalog_view
+from services.orders.use_cases import saga
 
 HANDLERS: dict[str, Handler] = {
     "product.published": catalog_view.on_product_published,

@@ -31,8 +31,8 @@ from services.orders.adapters import repository, vouchers_repository
 from services.orders.domain.order import Order, OrderStatus
 from services.orders.domain.payments import AuthorizationOutcome, PaymentProvider, ProviderTimeout
 from services.orders.domain.refunds import RefundError, refund_amount
-from services.orders.handlers import commissions
 from services.orders.settings import OrdersSettings
+from services.orders.use_cases import commissions
 
 log = logging.getLogger(__name__)
 SOURCE = "orders"

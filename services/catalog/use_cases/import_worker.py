@@ -21,7 +21,7 @@ from libs.errors import Problem
 from services.catalog.adapters import imports_repository, products_repository
 from services.catalog.domain.commands import NewProduct
 from services.catalog.domain.products import ProductError
-from services.catalog.handlers import products as listing
+from services.catalog.use_cases import listings as listing
 
 log = logging.getLogger(__name__)
 CHUNK = 100

@@ -25,7 +25,8 @@ class PostedMessage:
     event_id: str
 
 
-async def post_message(live: LiveComponents, pool: asyncpg.Pool, session_id: UUID,
+async def post_message(live: LiveComponents, pool: asyncpg.Pool | asyncpg.Connection,
+                       session_id: UUID,
                        principal: Principal, text: str) -> PostedMessage:
     settings = live.settings
     cleaned = clean_text(text, settings.chat_max_length)

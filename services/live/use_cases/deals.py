@@ -1,0 +1,155 @@
+"""Flash deals: announcing one (catalog sets its units aside by event, then it counts down) and
+granting claims on it (Redis decides at once; Postgres records the grant with its event)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from libs import claim_tokens
+from libs.api import field_problem
+from libs.auth.principal import Principal
+from libs.db.transaction import after_commit
+from libs.errors import Problem
+from libs.events.schemas import live as events
+from libs.ids import new_id
+from libs.outbox import enqueue
+from services.live.adapters import deals_repository, sessions_repository
+from services.live.components import DealCard, LiveComponents
+from services.live.domain.deals import ClaimRefusal, DealTerms, DealWindow, check_terms
+from services.live.use_cases import deal_clock
+from services.live.use_cases.access import controlled_session
+
+
+async def announce_deal(conn: asyncpg.Connection, live: LiveComponents, session_id: UUID,
+                        principal: Principal, terms: DealTerms) -> asyncpg.Record:
+    """Creates the deal on a showcased SKU of the session's shop; returns its row."""
+    settings = live.settings
+    now = datetime.now(UTC).replace(microsecond=0)
+    session = await controlled_session(conn, session_id, principal, for_update=True)
+    session.require_live("a flash deal")
+    listing = await sessions_repository.sku_listing(conn, terms.sku_id)
+    if listing is None or listing["seller_id"] != session.seller_id:
+        raise field_problem("sku_id", "not a SKU of this shop", "unknown_sku")
+    if not listing["live"]:
+        raise field_problem("sku_id", "the product is not live", "not_live")
+    if not await sessions_repository.is_showcased(conn, session_id, listing["product_id"]):
+        raise field_problem("sku_id", "add the product to the showcase first", "not_showcased")
+    if await deals_repository.running_on_sku(conn, terms.sku_id):
+        raise field_problem("sku_id", "a deal on this SKU is already running", "deal_running",
+                            status=409)
+    check_terms(terms, list_price_minor=listing["price_minor"], available=listing["available"])
+    window = DealWindow.after_countdown(now, terms)
+    deal_id = new_id()
+    await deals_repository.add(
+        conn, deal_id=deal_id, session_id=session_id, seller_id=session.seller_id,
+        product_id=listing["product_id"], sku_id=terms.sku_id,
+        deal_price_minor=terms.deal_price_minor, currency=listing["currency"],
+        quantity=terms.quantity, per_buyer_limit=terms.per_buyer_limit,
+        starts_at=window.starts_at, ends_at=window.ends_at)
+    await deal_clock.schedule_end(conn, deal_id, window.ends_at)
+    await enqueue(conn, "live", events.LiveDealCreated(
+        deal_id=deal_id, session_id=session_id, seller_id=session.seller_id,
+        sku_id=terms.sku_id, deal_price_minor=terms.deal_price_minor,
+        currency=listing["currency"], quantity=terms.quantity,
+        per_buyer_limit=terms.per_buyer_limit, starts_at=window.starts_at,
+        ends_at=window.ends_at, hold_until=window.hold_until(
+            timedelta(seconds=settings.payment_window_seconds),
+            timedelta(seconds=settings.claim_grace_seconds))))
+    announcement = {"deal_id": str(deal_id), "product_id": str(listing["product_id"]),
+                    "sku_id": str(terms.sku_id), "deal_price_minor": terms.deal_price_minor,
+                    "currency": listing["currency"], "quantity": terms.quantity,
+                    "starts_at": window.starts_at.isoformat(),
+                    "ends_at": window.ends_at.isoformat()}
+    after_commit(lambda: live.feed.publish(session_id, "deal.countdown", announcement))
+    deal = await deals_repository.get(conn, deal_id)
+    assert deal is not None
+    return deal
+
+
+class ClaimRefused(Exception):
+    def __init__(self, refusal: ClaimRefusal, remaining: int) -> None:
+        super().__init__(refusal.value)
+        self.refusal = refusal
+        self.remaining = max(remaining, 0)
+
+
+@dataclass(frozen=True)
+class GrantedClaim:
+    claim_id: UUID
+    deal_id: UUID
+    sku_id: UUID
+    quantity: int
+    unit_price_minor: int
+    currency: str
+    expires_at: datetime
+    claim_token: str
+    units_left: int
+
+
+async def deal_card(live: LiveComponents, pool: Any, deal_id: UUID) -> DealCard:
+    """What a claim needs to know of a deal, cached per instance (it never changes)."""
+    card = live.deal_cards.get(deal_id)
+    if card is None:
+        deal = await deals_repository.get(pool, deal_id)
+        if deal is None:
+            raise Problem(404, "Not found", "No such flash deal.")
+        card = DealCard(id=deal_id, session_id=deal["session_id"], sku_id=deal["sku_id"],
+                        product_id=deal["product_id"],
+                        deal_price_minor=deal["deal_price_minor"], currency=deal["currency"],
+                        quantity=deal["quantity"])
+        if len(live.deal_cards) > 10_000:
+            live.deal_cards.clear()
+        live.deal_cards[deal_id] = card
+    return card
+
+
+async def grant_claim(live: LiveComponents, pool: asyncpg.Pool, card: DealCard, buyer_id: str,
+                      quantity: int, *, conn: asyncpg.Connection | None = None) -> GrantedClaim:
+    """Redis decides (raising ClaimRefused); a grant is recorded with its event (in `conn`'s
+    transaction when given, else in one of its own) and answered with a signed claim token.
+    A grant that cannot be recorded in its own transaction goes straight back to the deal."""
+    deal_id = card.id
+    decision = await live.claims.claim(deal_id, buyer_id, quantity)
+    if decision.refusal is not None:
+        raise ClaimRefused(decision.refusal, decision.remaining)
+    claim_id = new_id()
+    expires_at = (datetime.now(UTC) + timedelta(seconds=live.settings.payment_window_seconds)
+                  ).replace(microsecond=0)
+
+    async def record(db: asyncpg.Connection) -> None:
+        await deals_repository.add_claim(
+            db, claim_id=claim_id, deal_id=deal_id, session_id=card.session_id,
+            buyer_id=buyer_id, sku_id=card.sku_id, quantity=quantity, expires_at=expires_at)
+        await deal_clock.schedule_claim_expiry(db, claim_id, expires_at)
+        await enqueue(db, "live", events.LiveClaimCreated(
+            claim_id=claim_id, deal_id=deal_id, session_id=card.session_id, buyer_id=buyer_id,
+            sku_id=card.sku_id, quantity=quantity, expires_at=expires_at))
+
+    try:
+        if conn is not None:
+            await record(conn)
+        else:
+            async with pool.acquire() as own, own.transaction():
+                await record(own)
+    except BaseException:
+        # Not recorded, so not granted: the units go straight back to the deal.
+        await live.claims.give_back(deal_id, claim_id, buyer_id, quantity)
+        raise
+    if decision.remaining == 0 or await live.throttle.allow(
+            f"units-left:{deal_id}", live.settings.units_left_interval_seconds):
+        await live.feed.publish(card.session_id, "deal.units_left",
+                                {"deal_id": str(deal_id), "units_left": decision.remaining})
+    token = claim_tokens.issue(live.settings.claim_token_secret.get_secret_value(),
+                               claim_tokens.ClaimGrant(
+        claim_id=claim_id, deal_id=deal_id, session_id=card.session_id, buyer_id=buyer_id,
+        sku_id=card.sku_id, quantity=quantity, unit_price_minor=card.deal_price_minor,
+        currency=card.currency, expires_at=expires_at))
+    return GrantedClaim(claim_id=claim_id, deal_id=deal_id, sku_id=card.sku_id,
+                        quantity=quantity, unit_price_minor=card.deal_price_minor,
+                        currency=card.currency, expires_at=expires_at, claim_token=token,
+                        units_left=decision.remaining)
