@@ -1,7 +1,8 @@
 """The errors domain code raises, in pure Python so domain modules can raise them without I/O.
 
 `libs.errors` answers any that reaches a route: a `FieldError` as a 422 problem naming the input
-field at fault, an `InvalidTransition` as a 409 problem (the object's state does not allow it).
+field at fault; a `StateConflict` (well-formed input the current state refuses) and an
+`InvalidTransition` (the object's state does not allow the move) as 409 problems.
 """
 
 from __future__ import annotations
@@ -15,6 +16,12 @@ class FieldError(ValueError):
 
     def as_error(self) -> dict[str, str]:
         return {"field": self.field, "message": str(self), "code": self.code}
+
+
+class StateConflict(FieldError):
+    """The input is well-formed, but the current state of the platform refuses it (a session
+    not live, an empty cart, a category that does not exist): answered 409, naming the field.
+    A 422 is kept for input that is wrong whatever the state."""
 
 
 class InvalidTransition(Exception):

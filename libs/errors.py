@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 
-from libs.domain_errors import FieldError, InvalidTransition
+from libs.domain_errors import FieldError, InvalidTransition, StateConflict
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://docs.socialcommerce.dev/problems/"
@@ -86,6 +86,8 @@ def validation_problem(exc: RequestValidationError) -> Problem:
 
 
 def field_error_problem(exc: FieldError) -> Problem:
+    if isinstance(exc, StateConflict):
+        return Problem(409, "Conflict", str(exc), errors=[exc.as_error()])
     return Problem(422, "Validation failed", str(exc), errors=[exc.as_error()])
 
 

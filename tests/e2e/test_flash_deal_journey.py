@@ -299,7 +299,7 @@ async def test_gifts_are_paid_from_a_wallet_that_never_goes_negative(stage: Stag
     assert earnings.json()["tokens"] >= 70  # 70 % of this session's 100 tokens, at least
     unknown = await stage.live.client.post(f"/v1/live/sessions/{session_id}/gifts",
                                            headers=fan, json={"gift_code": "unicorn"})
-    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "gift_code"
+    assert unknown.status_code == 409 and unknown.json()["errors"][0]["field"] == "gift_code"
 
 
 async def test_a_deal_larger_than_the_stock_is_refused_and_holds_nothing(stage: Stage) -> None:

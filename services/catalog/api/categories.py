@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from libs import idempotency
 from libs.api import runtime
@@ -14,6 +14,8 @@ from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
+from libs.markets import MARKET_CURRENCIES
+from libs.request_guard import NOT_BLANK
 from services.catalog.adapters import categories_repository
 from services.catalog.domain.categories import (
     AttributeKind,
@@ -27,10 +29,15 @@ router = APIRouter(prefix="/v1/categories", tags=["categories"])
 
 
 class AttributeSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str = Field(examples=["size"])
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        # choices go with kind "choice", and only with it
+        "if": {"properties": {"kind": {"const": "choice"}}, "required": ["kind"]},
+        "then": {"required": ["choices"], "properties": {"choices": {"minItems": 1}}},
+        "else": {"properties": {"choices": {"maxItems": 0}}}})
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$", examples=["size"])
     kind: AttributeKind
-    choices: list[str] = Field(default_factory=list, examples=[["S", "M", "L"]])
+    choices: list[str] = Field(default_factory=list, max_length=100,
+                               examples=[["S", "M", "L"]])
 
 
 class NewCategory(BaseModel):
@@ -39,11 +46,16 @@ class NewCategory(BaseModel):
         "prohibited_markets": ["SG", "TH"],
         "required_attributes": [{"name": "nicotine_mg", "kind": "number"}],
     }]})
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, pattern=NOT_BLANK)
     parent_id: UUID | None = None
-    required_attributes: list[AttributeSpec] = Field(default_factory=list, max_length=30)
+    required_attributes: list[AttributeSpec] = Field(
+        default_factory=list, max_length=30,
+        description="Attribute names are unique within a category.")
     age_restricted: bool = False
-    prohibited_markets: list[str] = Field(default_factory=list)
+    prohibited_markets: list[str] = Field(
+        default_factory=list, max_length=len(MARKET_CURRENCIES),
+        json_schema_extra={"items": {"type": "string",
+                                     "enum": list[JsonValue](sorted(MARKET_CURRENCIES))}})
 
 
 class CategoryView(BaseModel):
@@ -79,6 +91,8 @@ def _view(category: Category, ancestors: list[Category]) -> CategoryView:
 
 
 @router.post("", status_code=201, response_model=CategoryView,
+             openapi_extra={"x-cross-field-rules": [
+                 "required_attributes have unique names"]},
              summary="Add a category (operators).")
 async def create_category(
     request: Request, body: NewCategory,

@@ -14,6 +14,7 @@ from libs import idempotency
 from libs.api import acting_seller, runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
+from libs.bounds import MAX_MINOR
 from libs.db.transaction import transaction
 from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
@@ -24,7 +25,9 @@ from libs.pagination import (
     page_params,
     time_cursor,
 )
+from libs.request_guard import NOT_BLANK
 from services.catalog.adapters import product_cache, products_repository, sellers_repository
+from services.catalog.domain.commands import AttributeValue
 from services.catalog.domain.commands import NewProduct as ProductIn
 from services.catalog.domain.products import (
     PriceChange,
@@ -36,23 +39,30 @@ from services.catalog.use_cases import listings as listing
 from services.catalog.use_cases.search import SearchFilters, SortOrder, search_listings
 
 router = APIRouter(tags=["products"])
+PRODUCT_RULES = ["SKU codes are unique within the product, and so are their option sets",
+                 "compare_at_minor is above price_minor", "prices are in the shop's currency",
+                 "the category's required attributes are present, of their kinds"]
 
 
 class PriceIn(BaseModel):
-    code: str
-    price_minor: int
-    compare_at_minor: int | None = None
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=64)
+    price_minor: int = Field(gt=0, le=MAX_MINOR)
+    compare_at_minor: int | None = Field(default=None, gt=0, le=MAX_MINOR)
 
 
 class ProductPatch(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"prices": [{"code": "JKT-OLV-M", "price_minor": 7900}]}]})
-    title: str | None = Field(default=None, max_length=255)
+    title: str | None = Field(default=None, min_length=3, max_length=255, pattern=NOT_BLANK)
     description: str | None = Field(default=None, max_length=20000)
     category_id: UUID | None = None
-    images: list[str] | None = None
-    attributes: dict[str, Any] | None = None
-    prices: list[PriceIn] = Field(default_factory=list)
+    images: list[str] | None = Field(default=None, max_length=10,
+                                     json_schema_extra={"items": {"type": "string",
+                                                                  "pattern": "^https://",
+                                                                  "maxLength": 2000}})
+    attributes: dict[str, AttributeValue] | None = Field(default=None, max_length=50)
+    prices: list[PriceIn] = Field(default_factory=list, max_length=100)
 
 
 class SkuView(BaseModel):
@@ -136,7 +146,8 @@ async def own_product(conn: Any, product_id: UUID, seller_id: UUID, *,
     return product
 
 
-@router.post("/v1/products", status_code=201, response_model=ProductView,
+@router.post("/v1/products", openapi_extra={"x-cross-field-rules": PRODUCT_RULES},
+             status_code=201, response_model=ProductView,
              summary="Create a draft listing with its SKUs.")
 async def create(
     request: Request, body: ProductIn,
@@ -181,7 +192,8 @@ async def my_product(
                                             acting_seller(principal)))
 
 
-@router.patch("/v1/products/{product_id}", response_model=ProductView,
+@router.patch("/v1/products/{product_id}", openapi_extra={"x-cross-field-rules": PRODUCT_RULES},
+             response_model=ProductView,
               summary="Edit a listing. Text, images or category of a live listing go back "
                       "through review; prices do not.")
 async def edit_product(
@@ -253,8 +265,8 @@ async def search_products(
     request: Request, page: Annotated[PageParams, Depends(page_params)],
     q: Annotated[str | None, Query(max_length=200, description="Words to look for.")] = None,
     category_id: Annotated[UUID | None, Query(description="Includes sub-categories.")] = None,
-    min_price: Annotated[int | None, Query(ge=0)] = None,
-    max_price: Annotated[int | None, Query(ge=0)] = None,
+    min_price: Annotated[int | None, Query(ge=0, le=MAX_MINOR)] = None,
+    max_price: Annotated[int | None, Query(ge=0, le=MAX_MINOR)] = None,
     seller_id: UUID | None = None,
     in_stock: bool = False,
     sort: Annotated[SortOrder | None, Query(

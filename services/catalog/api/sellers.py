@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Body, Depends, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from libs import idempotency
 from libs.auth.dependencies import require
@@ -18,8 +18,10 @@ from libs.domain_errors import InvalidTransition
 from libs.errors import Problem
 from libs.events.base import Event
 from libs.idempotency import IdempotencyKey
+from libs.markets import MARKET_CURRENCIES
 from libs.outbox import enqueue
 from libs.pagination import Page, PageParams, decode_cursor, encode_cursor, page_params
+from libs.request_guard import NOT_BLANK
 from services.catalog.adapters import product_cache, sellers_repository
 from services.catalog.domain.sellers import (
     BusinessType,
@@ -38,11 +40,14 @@ class SellerRegistration(BaseModel):
         "market": "GB",
     }]})
 
-    legal_name: str = Field(min_length=1, max_length=200)
+    legal_name: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
     country: str = Field(pattern=r"^[A-Z]{2}$", description="Where the seller is based.")
     business_type: BusinessType
-    market: str = Field(pattern=r"^[A-Z]{2}$", description="The market the shop sells in.")
-    tier: Tier | None = Field(default=None, description="Derived from country and market.")
+    market: str = Field(pattern=r"^[A-Z]{2}$",
+                        json_schema_extra={"enum": list[JsonValue](sorted(MARKET_CURRENCIES))},
+                        description="The market the shop sells in (one of the platform's). "
+                                    "The tier follows: local when it is the seller's country, "
+                                    "else cross-border.")
 
 
 class SellerView(BaseModel):
@@ -79,7 +84,7 @@ async def register(
     seller = register_seller(
         owner_subject=principal.subject, legal_name=registration.legal_name,
         country=registration.country, business_type=registration.business_type,
-        market=registration.market, tier=registration.tier, now=datetime.now(UTC),
+        market=registration.market, tier=None, now=datetime.now(UTC),
     )
 
     async def work(conn: Any) -> tuple[int, Any]:

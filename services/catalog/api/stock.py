@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from libs.api import acting_seller, runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
+from libs.bounds import MAX_UNITS
 from libs.db.transaction import transaction
 from libs.errors import Problem
 from services.catalog.adapters import stock_repository
@@ -35,10 +36,6 @@ class StockView(BaseModel):
                    version=level.version)
 
 
-MAX_UNITS = 10_000_000
-"""The most units one SKU can hold, and the largest single adjustment."""
-
-
 class Adjustment(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={
         "not": {"required": ["delta", "set_to"]},
@@ -52,7 +49,7 @@ class Adjustment(BaseModel):
     reason: str = Field(min_length=1, max_length=500)
     low_stock_threshold: int | None = Field(default=None, ge=0, le=MAX_UNITS)
     expected_version: int | None = Field(
-        default=None, ge=0, le=2**62,
+        default=None, ge=0, le=2**31 - 1,
         description="Refuse (409) if the stock changed since this version.")
 
     @model_validator(mode="after")

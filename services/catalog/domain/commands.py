@@ -10,6 +10,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from libs.bounds import MAX_GRAMS, MAX_MILLIMETRES, MAX_MINOR, MAX_UNITS
+from libs.request_guard import NOT_BLANK
+
 EXAMPLE: dict[str, Any] = {
     "title": "Waxed cotton field jacket", "description": "Water-resistant, made in Wales.",
     "category_id": "01930000-0000-7000-8000-000000000001",
@@ -22,29 +25,40 @@ EXAMPLE: dict[str, Any] = {
 }
 
 
+AttributeValue = str | int | float | bool
+"""What a product attribute holds (its category says which kind)."""
+
+
 class NewDimensions(BaseModel):
-    length_mm: int = Field(gt=0)
-    width_mm: int = Field(gt=0)
-    height_mm: int = Field(gt=0)
+    model_config = ConfigDict(extra="forbid")
+    length_mm: int = Field(gt=0, le=MAX_MILLIMETRES)
+    width_mm: int = Field(gt=0, le=MAX_MILLIMETRES)
+    height_mm: int = Field(gt=0, le=MAX_MILLIMETRES)
 
 
 class NewSku(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(min_length=1, max_length=64, description="The seller's own SKU code.")
-    options: dict[str, str] = Field(default_factory=dict, examples=[{"size": "M"}])
-    price_minor: int = Field(description="In the currency's minor unit (pence, cents).")
-    compare_at_minor: int | None = None
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
-    weight_grams: int | None = Field(default=None, gt=0)
+    options: dict[str, str] = Field(default_factory=dict, max_length=10,
+                                    examples=[{"size": "M"}])
+    price_minor: int = Field(gt=0, le=MAX_MINOR,
+                             description="In the currency's minor unit (pence, cents).")
+    compare_at_minor: int | None = Field(default=None, gt=0, le=MAX_MINOR,
+                                         description="The was-price; above price_minor.")
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="The shop's currency.")
+    weight_grams: int | None = Field(default=None, gt=0, le=MAX_GRAMS)
     dimensions: NewDimensions | None = None
-    stock: int = Field(default=0, ge=0, description="Units on hand to start with.")
+    stock: int = Field(default=0, ge=0, le=MAX_UNITS, description="Units on hand to start with.")
 
 
 class NewProduct(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EXAMPLE]})
-    title: str = Field(max_length=255)
+    title: str = Field(min_length=3, max_length=255, pattern=NOT_BLANK)
     description: str = Field(default="", max_length=20000)
     category_id: UUID
-    images: list[str] = Field(default_factory=list)
-    attributes: dict[str, Any] = Field(default_factory=dict)
-    skus: list[NewSku] = Field(min_length=1)
+    images: list[str] = Field(default_factory=list, max_length=10,
+                              json_schema_extra={"items": {"type": "string",
+                                                           "pattern": "^https://",
+                                                           "maxLength": 2000}})
+    attributes: dict[str, AttributeValue] = Field(default_factory=dict, max_length=50)
+    skus: list[NewSku] = Field(min_length=1, max_length=100)

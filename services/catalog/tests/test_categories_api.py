@@ -56,7 +56,7 @@ async def test_bad_definitions_are_refused_naming_the_field(catalog: RunningServ
     operator = bearer("operator")
     unknown_parent = await catalog.client.post("/v1/categories", headers=operator, json={
         "name": "Orphans", "parent_id": "01900000-0000-7000-8000-000000000000"})
-    assert unknown_parent.status_code == 422
+    assert unknown_parent.status_code == 409  # well-formed; no such category exists
     assert unknown_parent.json()["errors"][0]["field"] == "parent_id"
     bad_market = await catalog.client.post("/v1/categories", headers=operator, json={
         "name": "Knives", "prohibited_markets": ["GB", "ZZ"]})

@@ -46,8 +46,11 @@ async def test_bad_listings_are_refused_naming_the_field(
 ) -> None:
     seller = await make_seller()
     category = await make_category()
+    unknown = await catalog.client.post("/v1/products", headers=seller.headers,
+                                        json=product_body("01900000-0000-7000-8000-000000000000"))
+    assert unknown.status_code == 409  # well-formed; the category does not exist
+    assert unknown.json()["errors"][0]["field"] == "category_id"
     cases = [
-        (product_body("01900000-0000-7000-8000-000000000000"), "category_id"),
         (product_body(category, skus=[{"code": "X", "price_minor": 0, "currency": "GBP"}]),
          "skus.0.price_minor"),
         (product_body(category, skus=[{"code": "X", "price_minor": 100, "currency": "USD"}]),

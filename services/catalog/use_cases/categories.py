@@ -28,7 +28,7 @@ async def add_category(conn: asyncpg.Connection, *, name: str, parent_id: UUID |
     if parent_id is not None:
         parent = await categories_repository.get(conn, parent_id)
         if parent is None:
-            raise field_problem("parent_id", "unknown category", "not_found")
+            raise field_problem("parent_id", "unknown category", "not_found", status=409)
     category = Category(
         id=new_id(), parent_id=parent_id, name=name.strip(), slug=slugify(name),
         required_attributes=tuple(required_attributes), age_restricted=age_restricted,

@@ -13,6 +13,7 @@ from uuid import UUID
 import asyncpg
 
 from libs.db.transaction import after_commit
+from libs.domain_errors import StateConflict
 from libs.errors import Problem
 from libs.events.schemas import catalog as events
 from libs.ids import new_id
@@ -79,7 +80,7 @@ async def create_product(conn: Any, seller_id: UUID, body: NewProduct,
 async def rules_for(pool_or_conn: Any, category_id: UUID) -> EffectiveRules:
     category = await categories_repository.get(pool_or_conn, category_id)
     if category is None:
-        raise ProductError("category_id", "no such category", "unknown_category")
+        raise StateConflict("category_id", "no such category", "unknown_category")
     return effective_rules(category, await categories_repository.ancestors(pool_or_conn, category))
 
 

@@ -107,6 +107,7 @@ async def analytics(request: Request, session_id: UUID,
 
 
 @router.get("/replay", response_model=Replay,
+            responses={409: {"description": "The session has not ended yet."}},
             summary="An ended session's timeline (pins, deals, chat, purchases, gifts) with "
                     "offsets from its start, to make a recording shoppable; public.")
 async def replay(request: Request, session_id: UUID) -> Any:

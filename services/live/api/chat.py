@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from libs import idempotency
@@ -17,12 +17,14 @@ from libs.auth.principal import Principal, Role
 from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
 from libs.pagination import Page, PageParams, encode_cursor, page_params, time_cursor
+from libs.request_guard import NOT_BLANK
 from services.live import components
 from services.live.adapters import chat_repository, sessions_repository
 from services.live.domain.sessions import LiveSession
 from services.live.use_cases.access import find_session
 from services.live.use_cases.chat import post_message
 
+UserId = Annotated[str, Path(min_length=1, max_length=128, description="A user's subject id.")]
 router = APIRouter(prefix="/v1/live", tags=["chat"])
 anyone_signed_in = require()
 sellers = require(Role.SELLER)
@@ -30,7 +32,9 @@ sellers = require(Role.SELLER)
 
 class MessageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=2000)
+    text: str = Field(min_length=1, max_length=300, pattern=NOT_BLANK,
+                      description="At most 300 characters once normalised (NFC, control "
+                                  "characters removed); the shop's blocked words are refused.")
 
 
 class MessageView(BaseModel):
@@ -76,6 +80,9 @@ async def _moderated_session(request: Request, session_id: UUID,
 
 
 @router.post("/sessions/{session_id}/chat", status_code=201, response_model=MessageView,
+             openapi_extra={"x-cross-field-rules": [
+                 "text is checked once normalised (NFC, control characters removed): it must "
+                 "then hold something and be at most 300 characters"]},
              summary="Post to the chat (signed in; rate limited; the shop's filter applies).",
              responses={429: {"description": "Too fast: see Retry-After."}})
 async def post(request: Request, session_id: UUID, body: MessageIn,
@@ -151,7 +158,7 @@ async def mute(request: Request, session_id: UUID, body: MuteIn,
 
 @router.delete("/sessions/{session_id}/mutes/{user_id}", status_code=204,
                summary="Unmute (moderators).")
-async def unmute(request: Request, session_id: UUID, user_id: str,
+async def unmute(request: Request, session_id: UUID, user_id: UserId,
                  principal: Annotated[Principal, Depends(anyone_signed_in)]) -> Response:
     await _moderated_session(request, session_id, principal)
     if not await chat_repository.unmute(runtime(request).db, session_id, user_id):
@@ -170,7 +177,7 @@ async def ban(request: Request, session_id: UUID, body: BanIn,
 
 
 @router.delete("/shop/bans/{user_id}", status_code=204, summary="Lift a ban (the seller).")
-async def unban(request: Request, user_id: str,
+async def unban(request: Request, user_id: UserId,
                 principal: Annotated[Principal, Depends(sellers)]) -> Response:
     if not await chat_repository.unban(runtime(request).db, acting_seller(principal), user_id):
         raise Problem(404, "Not found", "That viewer is not banned.")
@@ -179,14 +186,14 @@ async def unban(request: Request, user_id: str,
 
 @router.put("/shop/moderators/{user_id}", status_code=204,
             summary="Make a user a moderator of the shop's chats.")
-async def add_moderator(request: Request, user_id: str,
+async def add_moderator(request: Request, user_id: UserId,
                         principal: Annotated[Principal, Depends(sellers)]) -> Response:
     await chat_repository.add_moderator(runtime(request).db, acting_seller(principal), user_id)
     return Response(status_code=204)
 
 
 @router.delete("/shop/moderators/{user_id}", status_code=204, summary="Remove a moderator.")
-async def remove_moderator(request: Request, user_id: str,
+async def remove_moderator(request: Request, user_id: UserId,
                            principal: Annotated[Principal, Depends(sellers)]) -> Response:
     if not await chat_repository.remove_moderator(runtime(request).db,
                                                   acting_seller(principal), user_id):

@@ -14,6 +14,7 @@ from libs import idempotency
 from libs.api import runtime
 from libs.auth.dependencies import HOT_PATH_SECURITY, bearer_principal, require
 from libs.auth.principal import Principal, Role
+from libs.bounds import MAX_MINOR, MAX_UNITS
 from libs.errors import Problem, problem_response, validation_problem
 from libs.idempotency import IDEMPOTENCY_KEY_PARAMETER, IdempotencyKey
 from services.live import components
@@ -46,8 +47,8 @@ class DealIn(BaseModel):
         "quantity": 100, "per_buyer_limit": 1, "countdown_seconds": 30,
         "duration_seconds": 300}]})
     sku_id: UUID
-    deal_price_minor: int = Field(gt=0, le=10**12, description="Below the list price.")
-    quantity: int = Field(ge=1, le=1_000_000, description="At most the units in stock.")
+    deal_price_minor: int = Field(gt=0, le=MAX_MINOR, description="Below the list price.")
+    quantity: int = Field(ge=1, le=MAX_UNITS, description="At most the units in stock.")
     per_buyer_limit: int = Field(default=1, ge=1, le=MAX_PER_BUYER,
                                  description="At most the quantity.")
     countdown_seconds: int = Field(ge=COUNTDOWN_SECONDS[0], le=COUNTDOWN_SECONDS[1],

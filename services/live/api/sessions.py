@@ -83,6 +83,8 @@ def _view(session: LiveSession) -> SessionView:
 
 
 @router.post("/sessions", status_code=201, response_model=SessionView,
+             openapi_extra={"x-cross-field-rules": [
+                 "scheduled_for is at most 5 minutes past and at most 90 days ahead"]},
              summary="Schedule a live session, hosted by the seller or a partner creator.")
 async def schedule(request: Request, body: SessionIn,
                    principal: Annotated[Principal, Depends(sellers)],

@@ -53,9 +53,9 @@ async def add_to_showcase(request: Request, session_id: UUID, product_id: UUID,
         session.require_open("changing the showcase")
         listings = await sessions_repository.product_listings(conn, product_id)
         if not listings or listings[0]["seller_id"] != session.seller_id:
-            raise field_problem("product_id", "not a product of this shop", "unknown_product")
+            raise field_problem("product_id", "not a product of this shop", "unknown_product", status=409)
         if not any(row["live"] for row in listings):
-            raise field_problem("product_id", "the product is not live", "not_live")
+            raise field_problem("product_id", "the product is not live", "not_live", status=409)
         await sessions_repository.showcase_add(conn, session_id, product_id)
     return Response(status_code=204)
 
@@ -88,7 +88,7 @@ async def pin(request: Request, session_id: UUID, body: PinIn,
         session.require_live("pinning")
         if not await sessions_repository.is_showcased(conn, session_id, body.product_id):
             raise field_problem("product_id", "add the product to the showcase first",
-                                "not_showcased")
+                                "not_showcased", status=409)
         pin_id = new_id()
         await sessions_repository.pin(conn, pin_id, session_id, body.product_id, now)
         await enqueue(conn, "live", events.LiveProductPinned(

@@ -8,11 +8,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from libs.domain_errors import FieldError
+from libs.domain_errors import FieldError, StateConflict
 
 
 class ChatError(FieldError):
     """A message that cannot be posted."""
+
+
+class ChatConflict(ChatError, StateConflict):
+    """The same, refused for the state things are in (answered 409)."""
+
 
 
 def clean_text(text: str, max_length: int) -> str:
@@ -44,7 +49,7 @@ class Standing:
 
     def check(self, now: datetime) -> None:
         if self.banned:
-            raise ChatError("user", "you are banned from this shop's chat", "banned")
+            raise ChatConflict("user", "you are banned from this shop's chat", "banned")
         if self.muted_until is not None and self.muted_until > now:
-            raise ChatError("user", f"you are muted until {self.muted_until.isoformat()}",
+            raise ChatConflict("user", f"you are muted until {self.muted_until.isoformat()}",
                             "muted")

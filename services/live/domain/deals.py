@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
-from libs.domain_errors import FieldError
+from libs.domain_errors import FieldError, StateConflict
 
 COUNTDOWN_SECONDS = (10, 300)
 DURATION_SECONDS = (60, 1200)
@@ -20,6 +20,11 @@ MAX_PER_BUYER = 10
 
 class DealError(FieldError):
     """Deal terms a host may not set."""
+
+
+class DealConflict(DealError, StateConflict):
+    """The same, refused for the state things are in (answered 409)."""
+
 
 
 class DealStatus(StrEnum):
@@ -98,7 +103,7 @@ def check_terms(terms: DealTerms, *, list_price_minor: int, available: int | Non
     if terms.quantity < 1:
         raise DealError("quantity", "must be at least 1", "out_of_range")
     if available is not None and terms.quantity > available:
-        raise DealError("quantity", f"only {available} in stock", "insufficient_stock")
+        raise DealConflict("quantity", f"only {available} in stock", "insufficient_stock")
     if not 1 <= terms.per_buyer_limit <= min(MAX_PER_BUYER, terms.quantity):
         raise DealError("per_buyer_limit",
                         f"must be between 1 and {min(MAX_PER_BUYER, terms.quantity)}",
@@ -106,7 +111,7 @@ def check_terms(terms: DealTerms, *, list_price_minor: int, available: int | Non
     if terms.deal_price_minor <= 0:
         raise DealError("deal_price_minor", "must be positive", "out_of_range")
     if terms.deal_price_minor >= list_price_minor:
-        raise DealError("deal_price_minor", f"must be below the list price {list_price_minor}",
+        raise DealConflict("deal_price_minor", f"must be below the list price {list_price_minor}",
                         "not_a_discount")
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from uuid import UUID
 
-from libs.domain_errors import FieldError
+from libs.domain_errors import FieldError, StateConflict
 
 MAX_SCHEDULE_AHEAD = timedelta(days=90)
 
@@ -26,6 +26,11 @@ class HostKind(StrEnum):
 
 class SessionError(FieldError):
     """A session change that is not allowed in the session's state."""
+
+
+class SessionConflict(SessionError, StateConflict):
+    """The same, refused for the state things are in (answered 409)."""
+
 
 
 @dataclass(frozen=True)
@@ -50,28 +55,28 @@ class LiveSession:
 
     def start(self, now: datetime) -> LiveSession:
         if self.status is not SessionStatus.SCHEDULED:
-            raise SessionError("status", f"a {self.status} session cannot start", "not_scheduled")
+            raise SessionConflict("status", f"a {self.status} session cannot start", "not_scheduled")
         return replace(self, status=SessionStatus.LIVE, started_at=now)
 
     def end(self, now: datetime) -> LiveSession:
         if self.status is not SessionStatus.LIVE:
-            raise SessionError("status", f"a {self.status} session cannot end", "not_live")
+            raise SessionConflict("status", f"a {self.status} session cannot end", "not_live")
         return replace(self, status=SessionStatus.ENDED, ended_at=now)
 
     def cancel(self, now: datetime) -> LiveSession:
         if self.status is not SessionStatus.SCHEDULED:
-            raise SessionError("status", "only a scheduled session can be cancelled",
+            raise SessionConflict("status", "only a scheduled session can be cancelled",
                                "not_scheduled")
         return replace(self, status=SessionStatus.CANCELLED, ended_at=now)
 
     def require_live(self, action: str) -> None:
         if self.status is not SessionStatus.LIVE:
-            raise SessionError("session", f"{action} needs the session to be live", "not_live")
+            raise SessionConflict("session", f"{action} needs the session to be live", "not_live")
 
     def require_open(self, action: str) -> None:
         """Scheduled or live: the show can still be prepared."""
         if self.status not in (SessionStatus.SCHEDULED, SessionStatus.LIVE):
-            raise SessionError("session", f"{action} is not possible on a {self.status} "
+            raise SessionConflict("session", f"{action} is not possible on a {self.status} "
                                           "session", "session_over")
 
 

@@ -37,7 +37,7 @@ async def test_only_sellers_schedule_and_only_the_host_or_shop_controls(
     assert (await live.client.post(f"/v1/live/sessions/{session_id}/start",
                                    headers=shop.headers)).status_code == 200
     again = await live.client.post(f"/v1/live/sessions/{session_id}/start", headers=shop.headers)
-    assert again.status_code == 422 and again.json()["errors"][0]["code"] == "not_scheduled"
+    assert again.status_code == 409 and again.json()["errors"][0]["code"] == "not_scheduled"
 
 
 async def test_a_creator_hosts_only_for_a_shop_that_agreed(live: ServedService) -> None:
@@ -46,7 +46,7 @@ async def test_a_creator_hosts_only_for_a_shop_that_agreed(live: ServedService) 
     body = {"title": "Haul", "scheduled_for": datetime.now(UTC).isoformat(),
             "host": {"kind": "creator", "creator_id": creator_id}}
     refused = await live.client.post("/v1/live/sessions", headers=shop.headers, json=body)
-    assert refused.status_code == 422
+    assert refused.status_code == 409
     assert refused.json()["errors"][0] == {"field": "host.creator_id", "code": "not_a_partner",
                                            "message": refused.json()["errors"][0]["message"]}
     assert (await live.client.put(f"/v1/live/partners/{creator_id}",
@@ -78,13 +78,13 @@ async def test_deals_need_a_showcased_live_product_of_the_shop_and_sane_terms(
         error = response.json().get("errors", [{}])[0]
         return response.status_code, error.get("field", ""), error.get("code", "")
 
-    assert await refusal() == (422, "sku_id", "not_showcased")
-    assert await refusal(sku_id=foreign_sku) == (422, "sku_id", "unknown_sku")
+    assert await refusal() == (409, "sku_id", "not_showcased")
+    assert await refusal(sku_id=foreign_sku) == (409, "sku_id", "unknown_sku")
     await live.client.put(f"/v1/live/sessions/{session_id}/showcase/{product_id}",
                           headers=shop.headers)
     assert await refusal(countdown_seconds=5) == (422, "countdown_seconds", "out_of_range")
     assert await refusal(duration_seconds=1500) == (422, "duration_seconds", "out_of_range")
-    assert await refusal(deal_price_minor=3000) == (422, "deal_price_minor", "not_a_discount")
+    assert await refusal(deal_price_minor=3000) == (409, "deal_price_minor", "not_a_discount")
     assert await refusal(per_buyer_limit=11) == (422, "per_buyer_limit", "out_of_range")
     assert (await live.client.post(deals, headers=other.headers, json=terms)).status_code == 403
     assert (await live.client.post(deals, headers=bearer("buyer"),
@@ -98,7 +98,7 @@ async def test_deals_need_a_showcased_live_product_of_the_shop_and_sane_terms(
     # Pinning needs the product in the showcase too.
     stranger = await live.client.put(f"/v1/live/sessions/{session_id}/pin", headers=shop.headers,
                                      json={"product_id": str(new_id())})
-    assert stranger.status_code == 422 and stranger.json()["errors"][0]["code"] == "not_showcased"
+    assert stranger.status_code == 409 and stranger.json()["errors"][0]["code"] == "not_showcased"
     assert (await live.client.put(f"/v1/live/sessions/{session_id}/pin", headers=shop.headers,
                                   json={"product_id": product_id})).status_code == 200
     assert (await live.client.put(f"/v1/live/sessions/{session_id}/pin", headers=shop.headers,
@@ -120,7 +120,7 @@ async def test_chat_is_rate_limited_filtered_and_moderated(live: ServedService) 
     await live.client.put("/v1/live/shop/blocked-words", headers=shop.headers,
                           json={"words": ["Scam"]})
     blocked = await live.client.post(chat, headers=fan_headers, json={"text": "a SCAM!"})
-    assert blocked.status_code == 422
+    assert blocked.status_code == 409
     assert blocked.json()["errors"][0]["code"] == "blocked_word"
 
     for n in range(3):
@@ -138,7 +138,7 @@ async def test_chat_is_rate_limited_filtered_and_moderated(live: ServedService) 
     assert (await live.client.post(f"/v1/live/sessions/{session_id}/mutes",
                                    headers=fan_headers, json=mute)).status_code == 204
     muted = await live.client.post(chat, headers=bearer("buyer", troll), json={"text": "hey"})
-    assert muted.status_code == 422 and muted.json()["errors"][0]["code"] == "muted"
+    assert muted.status_code == 409 and muted.json()["errors"][0]["code"] == "muted"
     await live.client.post(f"/v1/live/sessions/{session_id}/bans", headers=shop.headers,
                            json={"user_id": troll, "reason": "spam"})
     await live.client.delete(f"/v1/live/sessions/{session_id}/mutes/{troll}",

@@ -13,7 +13,7 @@ from libs.errors import Problem
 from libs.ids import new_id
 from services.live.adapters import chat_repository, sessions_repository
 from services.live.components import LiveComponents
-from services.live.domain.chat import ChatError, blocked_word, clean_text
+from services.live.domain.chat import ChatConflict, blocked_word, clean_text
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ async def post_message(live: LiveComponents, pool: asyncpg.Pool | asyncpg.Connec
     standing.check(now)
     word = blocked_word(cleaned, await chat_repository.blocked_words(pool, session.seller_id))
     if word is not None:
-        raise ChatError("text", "contains a word this shop does not allow", "blocked_word")
+        raise ChatConflict("text", "contains a word this shop does not allow", "blocked_word")
     retry_after = await live.rate_limiter.hit(
         f"chat:{session_id}:{principal.subject}", settings.chat_messages_per_window,
         settings.chat_window_seconds)

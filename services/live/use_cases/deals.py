@@ -34,11 +34,11 @@ async def announce_deal(conn: asyncpg.Connection, live: LiveComponents, session_
     session.require_live("a flash deal")
     listing = await sessions_repository.sku_listing(conn, terms.sku_id)
     if listing is None or listing["seller_id"] != session.seller_id:
-        raise field_problem("sku_id", "not a SKU of this shop", "unknown_sku")
+        raise field_problem("sku_id", "not a SKU of this shop", "unknown_sku", status=409)
     if not listing["live"]:
-        raise field_problem("sku_id", "the product is not live", "not_live")
+        raise field_problem("sku_id", "the product is not live", "not_live", status=409)
     if not await sessions_repository.is_showcased(conn, session_id, listing["product_id"]):
-        raise field_problem("sku_id", "add the product to the showcase first", "not_showcased")
+        raise field_problem("sku_id", "add the product to the showcase first", "not_showcased", status=409)
     if await deals_repository.running_on_sku(conn, terms.sku_id):
         raise field_problem("sku_id", "a deal on this SKU is already running", "deal_running",
                             status=409)

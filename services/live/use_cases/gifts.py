@@ -11,13 +11,14 @@ from uuid import UUID
 import asyncpg
 
 from libs.db.transaction import after_commit
+from libs.domain_errors import StateConflict
 from libs.errors import Problem
 from libs.events.schemas import live as events
 from libs.ids import new_id
 from libs.outbox import enqueue
 from services.live.adapters import sessions_repository, wallet_repository
 from services.live.components import LiveComponents
-from services.live.domain.wallet import WalletError, gift_entries
+from services.live.domain.wallet import gift_entries
 
 
 @dataclass(frozen=True)
@@ -35,7 +36,7 @@ async def send(conn: asyncpg.Connection, live: LiveComponents, session_id: UUID,
     session.require_live("sending a gift")
     gift = await wallet_repository.gift(conn, gift_code)
     if gift is None:
-        raise WalletError("gift_code", "no such gift", "unknown_gift")
+        raise StateConflict("gift_code", "no such gift", "unknown_gift")
     tokens = gift["tokens"] * quantity
     balance = await wallet_repository.debit(conn, buyer_id, tokens)
     if balance is None:

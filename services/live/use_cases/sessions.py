@@ -24,7 +24,7 @@ async def schedule_session(conn: asyncpg.Connection, seller_id: UUID, *, host_ki
             raise field_problem("host.creator_id", "name the creator who hosts", "required")
         if not await sessions_repository.are_partners(conn, seller_id, creator_id):
             raise field_problem("host.creator_id", "this creator has not agreed to work with "
-                                "your shop", "not_a_partner")
+                                "your shop", "not_a_partner", status=409)
         host_id = creator_id
     else:
         host_id = str(seller_id)

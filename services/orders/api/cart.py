@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from libs import claim_tokens
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
+from libs.domain_errors import StateConflict
 from libs.errors import Problem
 from services.orders.adapters import repository
 from services.orders.domain.cart import MAX_LINES, MAX_QUANTITY, Attribution, CartLine
@@ -72,8 +73,7 @@ async def put_line(request: Request, sku_id: UUID, body: LineIn,
     pool = request.app.state.runtime.db
     sku = (await repository.skus(pool, [sku_id])).get(sku_id)
     if sku is None or not sku.purchasable:
-        raise Problem(422, "Validation failed", "This item is not for sale.", errors=[
-            {"field": "sku_id", "message": "not for sale", "code": "not_purchasable"}])
+        raise StateConflict("sku_id", "This item is not for sale.", "not_purchasable")
     lines = await repository.cart(pool, principal.subject)
     if len(lines) >= MAX_LINES and all(line.sku_id != sku_id for line in lines):
         raise Problem(422, "Validation failed", f"A cart holds at most {MAX_LINES} lines.",

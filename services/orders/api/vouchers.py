@@ -13,6 +13,7 @@ from libs import idempotency
 from libs.api import acting_seller, runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
+from libs.bounds import MAX_MINOR
 from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
 from services.orders.adapters import vouchers_repository
@@ -20,12 +21,15 @@ from services.orders.domain.vouchers import VoucherKind
 from services.orders.use_cases.vouchers import create_voucher
 
 router = APIRouter(prefix="/v1/vouchers", tags=["vouchers"])
-MAX_MINOR = 10**12
-"""The largest amount of money a request may name, in minor units."""
+
 
 
 class VoucherIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+    model_config = ConfigDict(extra="forbid", json_schema_extra={
+        # a percentage is at most 10000 basis points
+        "if": {"properties": {"kind": {"const": "percent"}}, "required": ["kind"]},
+        "then": {"properties": {"value": {"maximum": 10_000}}},
+        "examples": [{
         "code": "SPRING10", "kind": "percent", "value": 1000, "currency": "GBP",
         "min_spend_minor": 2000, "max_discount_minor": 1500,
         "starts_at": "2026-03-01T00:00:00Z", "ends_at": "2026-03-31T23:59:59Z",
@@ -50,6 +54,7 @@ class VoucherView(VoucherIn):
 
 
 @router.post("", status_code=201, response_model=VoucherView,
+             openapi_extra={"x-cross-field-rules": ["ends_at is after starts_at"]},
              summary="Create a voucher: platform-wide (operators) or for the seller's shop.")
 async def create(request: Request, body: VoucherIn,
                  principal: Annotated[Principal, Depends(require(Role.OPERATOR, Role.SELLER))],

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
-from libs.domain_errors import FieldError
+from libs.domain_errors import FieldError, StateConflict
 from services.orders.domain.cart import CartLine
 from services.orders.domain.catalog_view import SkuView
 
@@ -31,6 +31,11 @@ DEFAULT_RATES: Mapping[str, ShippingRate] = {
 
 class CheckoutError(FieldError):
     """A cart that cannot be checked out as it is."""
+
+
+class CheckoutConflict(CheckoutError, StateConflict):
+    """The same, refused for the state things are in (answered 409)."""
+
 
 
 @dataclass(frozen=True)
@@ -60,7 +65,7 @@ def revalidate(lines: list[CartLine], skus: Mapping[UUID, SkuView]) -> list[Pric
     for index, line in enumerate(lines):
         sku = skus.get(line.sku_id)
         if sku is None or not sku.purchasable:
-            raise CheckoutError(f"lines.{index}.sku_id", "this item is no longer for sale",
+            raise CheckoutConflict(f"lines.{index}.sku_id", "this item is no longer for sale",
                                 "not_purchasable")
         if line.source.claim_token is None and sku.price_minor != line.unit_price_minor:
             changes.append(PriceChange(line.sku_id, line.unit_price_minor, sku.price_minor))
@@ -70,7 +75,7 @@ def revalidate(lines: list[CartLine], skus: Mapping[UUID, SkuView]) -> list[Pric
 def split_by_seller(lines: list[CartLine],
                     rates: Mapping[str, ShippingRate] = DEFAULT_RATES) -> list[DraftOrder]:
     if not lines:
-        raise CheckoutError("cart", "the cart is empty", "cart_empty")
+        raise CheckoutConflict("cart", "the cart is empty", "cart_empty")
     by_seller: dict[UUID, list[CartLine]] = {}
     for line in lines:
         by_seller.setdefault(line.seller_id, []).append(line)

@@ -12,6 +12,8 @@ from typing import Any
 from uuid import UUID
 
 from libs import claim_tokens, deadlines
+from libs.api import field_problem
+from libs.domain_errors import StateConflict
 from libs.errors import Problem
 from libs.events.schemas.orders import OrderLine, OrderPlaced
 from libs.ids import new_id
@@ -46,8 +48,7 @@ async def place_orders(conn: Any, command: Checkout,
     """Places the buyer's cart; returns the checkout id and its orders (one per seller)."""
     lines = await repository.cart(conn, command.buyer_id, for_update=True)
     if not lines:
-        raise Problem(422, "Validation failed", "The cart is empty.", errors=[
-            {"field": "cart", "message": "empty", "code": "cart_empty"}])
+        raise StateConflict("cart", "The cart is empty.", "cart_empty")
     skus = await repository.skus(conn, [line.sku_id for line in lines])
     changes = revalidate(lines, skus)
     if changes:
@@ -195,8 +196,8 @@ async def _apply_vouchers(conn: Any, codes: list[str], drafts: list[DraftOrder],
 
 
 def _voucher_problem(field: str, code: str, message: str) -> Problem:
-    return Problem(422, "Validation failed", message,
-                   errors=[{"field": field, "message": message, "code": code}])
+    """A voucher the platform's current state refuses (unknown, used up, not for this cart)."""
+    return field_problem(field, message, code, status=409)
 
 
 class PricesChanged(Exception):
