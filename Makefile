@@ -4,7 +4,7 @@ UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test test-apache-kafka token lint typecheck events-doc contracts smoke bench bench-checkout bench-live
+.PHONY: install run test test-apache-kafka token lint typecheck events-doc contracts api-contracts smoke bench bench-checkout bench-live
 
 install:  ## a virtualenv with the pinned dependencies (uv.lock)
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
@@ -44,6 +44,9 @@ lint: install
 events-doc: install  ## docs/events.md, docs/asyncapi.json and the per-type JSON Schemas (refuses breaking changes)
 	$(UV) run python -m libs.events.docs > docs/events.md
 	$(UV) run python -m libs.events.contracts write
+
+api-contracts: install  ## schemathesis against every service as every role (EXAMPLES=10); starts its own stack
+	$(UV) run python -m devstack.api_contracts --examples $(or $(EXAMPLES),10)
 
 contracts: install  ## event schemas compatible with the released ones; AsyncAPI valid (AsyncAPI's own parser)
 	$(UV) run python -m libs.events.contracts check

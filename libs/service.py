@@ -51,7 +51,10 @@ class ServiceDefinition:
     settings: ServiceSettings
     migrations_dir: Path
     routers: list[APIRouter] = field(default_factory=list)
-    handlers: Mapping[str, Handler] = field(default_factory=dict)
+    handlers: Mapping[str, Handler] | Callable[[Runtime], Mapping[str, Handler]] = field(
+        default_factory=dict)
+    """By event type; or built from the runtime once it has connected (handlers that need a
+    service's own collaborators are given them, not left to find them in a module)."""
     api_key_resolver: Callable[[Runtime], ApiKeyResolver] | None = None
     on_start: Callable[[Runtime], None] | None = None
     """Runs once the connections exist, before any handler or task does."""
@@ -78,6 +81,7 @@ class Runtime:
         self.producer: AIOKafkaProducer | None = None
         self.relay: OutboxRelay | None = None
         self.consumer: EventConsumer | None = None
+        self.handlers: Mapping[str, Handler] = {}
         self.deadline_worker: DeadlineWorker | None = None
         self.started = asyncio.Event()
         self.startup_error: str | None = None
@@ -148,10 +152,12 @@ class Runtime:
                 await producer.stop()
                 raise
             self.producer = producer
-        await ensure_topics(s.kafka_bootstrap_servers, self._topics(),
-                            partitions=s.kafka_topic_partitions)
         if self.definition.on_start is not None:
             self.definition.on_start(self)
+        handlers = self.definition.handlers
+        self.handlers = handlers(self) if callable(handlers) else handlers
+        await ensure_topics(s.kafka_bootstrap_servers, self._topics(),
+                            partitions=s.kafka_topic_partitions)
         for name, work in self.definition.background.items():
             self._supervise(name, lambda work=work: work(self))  # type: ignore[misc]
         retention = Retention(s.retention_published_outbox_hours, s.retention_inbox_hours,
@@ -168,10 +174,10 @@ class Runtime:
                 concurrency=s.deadline_concurrency, lease_seconds=s.deadline_lease_seconds,
                 poll_interval=s.deadline_poll_interval_seconds)
             self._supervise("deadlines", self.deadline_worker.run, graceful=True)
-        if s.run_consumers and self.definition.handlers:
+        if s.run_consumers and self.handlers:
             self.consumer = EventConsumer(
                 pool=self.worker_pool, bootstrap_servers=s.kafka_bootstrap_servers,
-                group=self.consumer_group, handlers=self.definition.handlers,
+                group=self.consumer_group, handlers=self.handlers,
                 producer=self.producer, max_attempts=s.consumer_max_attempts,
                 retry_base_seconds=s.consumer_retry_base_seconds,
             )
@@ -180,8 +186,8 @@ class Runtime:
     def _topics(self) -> list[str]:
         produced = [t.name for t in TOPICS.values() if t.producer == self.definition.name]
         known = all_event_types()
-        consumed = [known[t].topic for t in self.definition.handlers]
-        dlq = [dead_letter_topic(self.consumer_group)] if self.definition.handlers else []
+        consumed = [known[t].topic for t in self.handlers]
+        dlq = [dead_letter_topic(self.consumer_group)] if self.handlers else []
         return produced + consumed + dlq
 
     def _supervise(self, name: str, work: Callable[[], Awaitable[None]], *,

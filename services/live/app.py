@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from libs.service import ServiceDefinition, create_service_app
 from services.live import components
 from services.live.api import analytics, chat, deals, gifts, realtime, sessions, showcase
-from services.live.handlers import HANDLERS
+from services.live.handlers import handlers
 from services.live.settings import LiveSettings
 from services.live.use_cases import deal_clock
 
@@ -24,7 +24,7 @@ def create_app(settings: LiveSettings | None = None) -> FastAPI:
         migrations_dir=Path(__file__).parent / "migrations",
         routers=[sessions.router, showcase.router, deals.router, realtime.router, chat.router,
                  gifts.router, analytics.router],
-        handlers=HANDLERS,
+        handlers=handlers,
         on_start=components.build,
         on_stop=components.close,
         deadline_kinds=deal_clock.kinds,

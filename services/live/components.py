@@ -41,11 +41,7 @@ class LiveComponents:
     deal_cards: dict[UUID, DealCard] = field(default_factory=dict)
 
 
-_bound: LiveComponents | None = None
-
-
 def build(runtime: Any) -> None:
-    global _bound
     settings: LiveSettings = runtime.settings
     feed = Feed(runtime.redis, settings.replay_window_events)
     components = LiveComponents(
@@ -53,7 +49,6 @@ def build(runtime: Any) -> None:
         hub=Hub(feed, settings.connection_queue_size), presence=Presence(runtime.redis),
         throttle=Throttle(runtime.redis), rate_limiter=RateLimiter(runtime.redis))
     runtime.components["live"] = components
-    _bound = components
 
 
 async def close(runtime: Any) -> None:
@@ -68,10 +63,3 @@ def of(request: Request) -> LiveComponents:
         raise Problem(503, "Service unavailable", "The live service is still starting.",
                       headers={"Retry-After": "2"})
     return components
-
-
-def bound() -> LiveComponents:
-    """For event handlers and background work, which are not given the runtime."""
-    if _bound is None:
-        raise RuntimeError("live components are not built yet")
-    return _bound

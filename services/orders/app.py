@@ -9,14 +9,12 @@ from fastapi import FastAPI
 from libs.service import ServiceDefinition, create_service_app
 from services.orders import timers
 from services.orders.api import cart, checkout, commissions, orders, vouchers, wallet
-from services.orders.handlers import HANDLERS
+from services.orders.handlers import handlers
 from services.orders.settings import OrdersSettings
-from services.orders.use_cases import saga
 
 
 def create_app(settings: OrdersSettings | None = None) -> FastAPI:
     settings = settings or OrdersSettings()
-    saga.configure(settings)
     return create_service_app(ServiceDefinition(
         name="orders",
         description="Carts, checkout saga, payments, refunds, vouchers, creator commissions, "
@@ -25,6 +23,6 @@ def create_app(settings: OrdersSettings | None = None) -> FastAPI:
         migrations_dir=Path(__file__).parent / "migrations",
         routers=[cart.router, checkout.router, orders.router, commissions.router,
                  vouchers.router, wallet.router],
-        handlers=HANDLERS,
+        handlers=handlers(settings),
         deadline_kinds=timers.kinds,
     ))

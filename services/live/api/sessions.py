@@ -174,7 +174,7 @@ async def _change_state(request: Request, session_id: UUID, principal: Principal
         else:
             session = session.end(now)
             for deal in await deals_repository.live_in_session(conn, session.id):
-                await end_deal(conn, deal, reason="session_ended", now=now)
+                await end_deal(conn, live, deal, reason="session_ended", now=now)
             await sessions_repository.unpin(conn, session.id, now)
             audience = await live.presence.audience(session.id)
             await sessions_repository.save_audience(conn, session.id, audience.peak,

@@ -1,5 +1,8 @@
 """Event handlers of the live service, by event type."""
 
+from functools import partial
+from typing import Any
+
 from libs.consumer import Handler
 from services.live.handlers import catalog_view, orders_view
 
@@ -12,10 +15,18 @@ HANDLERS: dict[str, Handler] = {
     "seller.suspended": catalog_view.on_seller_suspended,
     "seller.reinstated": catalog_view.on_seller_reinstated,
     "inventory.adjusted": catalog_view.on_inventory_adjusted,
-    "inventory.reserved": catalog_view.on_stock_set_aside,
-    "inventory.reservation_failed": catalog_view.on_stock_refused,
-    "order.placed": orders_view.on_order_placed,
     "order.confirmed": orders_view.on_order_confirmed,
     "order.cancelled": orders_view.on_order_cancelled,
     "wallet.topped_up": orders_view.on_wallet_topped_up,
 }
+
+
+def handlers(runtime: Any) -> dict[str, Handler]:
+    """Live's consumer, by event type; handlers that touch Redis are given the live components
+    the runtime built (no module holds them)."""
+    live = runtime.components["live"]
+    return {**HANDLERS,
+            "inventory.reserved": partial(catalog_view.on_stock_set_aside, live=live),
+            "inventory.reservation_failed": partial(catalog_view.on_stock_refused, live=live),
+            "order.placed": partial(orders_view.on_order_placed, live=live)}
+

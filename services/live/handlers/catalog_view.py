@@ -10,8 +10,8 @@ from libs.events.envelope import Envelope
 from libs.events.schemas import catalog as events
 from libs.events.schemas import live as live_events
 from libs.outbox import enqueue
-from services.live import components
 from services.live.adapters import deals_repository, sessions_repository
+from services.live.components import LiveComponents
 from services.live.use_cases import deal_clock
 
 
@@ -49,12 +49,11 @@ async def on_inventory_adjusted(conn: asyncpg.Connection, envelope: Envelope,
 
 
 async def on_stock_set_aside(conn: asyncpg.Connection, envelope: Envelope,
-                             event: events.InventoryReserved) -> None:
+                             event: events.InventoryReserved, *, live: LiveComponents) -> None:
     """Catalog reserved a deal's units (its `order_id` is the deal's id): the deal can open."""
     deal = await deals_repository.get(conn, event.order_id, for_update=True)
     if deal is None or deal["status"] != "awaiting_stock":
         return  # an order's reservation, or a deal already decided
-    live = components.bound()
     await live.claims.arm(deal["id"], quantity=deal["quantity"],
                           per_buyer_limit=deal["per_buyer_limit"], starts_at=deal["starts_at"],
                           ends_at=deal["ends_at"])
@@ -63,7 +62,8 @@ async def on_stock_set_aside(conn: asyncpg.Connection, envelope: Envelope,
 
 
 async def on_stock_refused(conn: asyncpg.Connection, envelope: Envelope,
-                           event: events.InventoryReservationFailed) -> None:
+                           event: events.InventoryReservationFailed, *,
+                           live: LiveComponents) -> None:
     deal = await deals_repository.get(conn, event.order_id, for_update=True)
     if deal is None or deal["status"] != "awaiting_stock":
         return
@@ -73,7 +73,6 @@ async def on_stock_refused(conn: asyncpg.Connection, envelope: Envelope,
     await enqueue(conn, "live", live_events.LiveDealEnded(
         deal_id=deal["id"], session_id=deal["session_id"], sku_id=deal["sku_id"],
         reason="stock_refused", unclaimed_units=0, ended_at=envelope.time))
-    live = components.bound()
     data = {"deal_id": str(deal["id"]), "reason": short.reason if short else "refused",
             "available": short.available if short else None}
     session_id = deal["session_id"]

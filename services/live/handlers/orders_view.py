@@ -13,14 +13,14 @@ from libs.events.envelope import Envelope
 from libs.events.schemas import live as live_events
 from libs.events.schemas.orders import OrderCancelled, OrderConfirmed, OrderPlaced, WalletToppedUp
 from libs.outbox import enqueue
-from services.live import components
 from services.live.adapters import deals_repository, wallet_repository
+from services.live.components import LiveComponents
 from services.live.domain.wallet import top_up_entries
 from services.live.use_cases import deal_clock
 
 
-async def on_order_placed(conn: asyncpg.Connection, envelope: Envelope,
-                          event: OrderPlaced) -> None:
+async def on_order_placed(conn: asyncpg.Connection, envelope: Envelope, event: OrderPlaced, *,
+                          live: LiveComponents) -> None:
     attributed = [line for line in event.lines if line.live_session_id is not None]
     for line in event.lines:
         if line.claim_id is None:
@@ -45,7 +45,6 @@ async def on_order_placed(conn: asyncpg.Connection, envelope: Envelope,
         [(event.order_id, line.sku_id, line.live_session_id, products.get(line.sku_id),
           line.deal_id, event.buyer_id, line.quantity, line.quantity * line.unit_price_minor,
           event.currency, event.placed_at) for line in attributed])
-    live = components.bound()
     for session_id in {line.live_session_id for line in attributed if line.live_session_id}:
         items = [{"product_id": str(products.get(line.sku_id)), "quantity": line.quantity}
                  for line in attributed if line.live_session_id == session_id]

@@ -18,9 +18,9 @@ from libs.db.transaction import after_commit
 from libs.deadlines import Deadline, DeadlineKind, Retry
 from libs.events.schemas import live as events
 from libs.outbox import enqueue
-from services.live import components
 from services.live.adapters import deals_repository
 from services.live.adapters.claims_store import NEVER_ARMED
+from services.live.components import LiveComponents
 
 log = logging.getLogger(__name__)
 DEAL_START, DEAL_END, CLAIM_EXPIRY = "deal_start", "deal_end", "claim_expiry"
@@ -28,10 +28,9 @@ NOT_YET_SECONDS = 0.05
 """Redis's clock decides when a deal is over; when it lags Postgres's, the end is retried soon."""
 
 
-async def end_deal(conn: asyncpg.Connection, deal: asyncpg.Record, *, reason: str,
-                   now: datetime) -> bool:
+async def end_deal(conn: asyncpg.Connection, live: LiveComponents, deal: asyncpg.Record, *,
+                   reason: str, now: datetime) -> bool:
     """Closes a deal; False when its time is not up yet by Redis's clock (try again soon)."""
-    live = components.bound()
     left = await live.claims.close(deal["id"], cut_short=reason != "finished")
     if left is None:
         return False
@@ -59,16 +58,14 @@ async def schedule_end(conn: asyncpg.Connection, deal_id: UUID, ends_at: datetim
     await deadlines.schedule(conn, deal_id, DEAL_END, ends_at)
 
 
-async def schedule_claim_expiry(conn: asyncpg.Connection, claim_id: UUID,
-                                expires_at: datetime) -> None:
+async def schedule_claim_expiry(conn: asyncpg.Connection, claim_id: UUID, expires_at: datetime,
+                                grace_seconds: float) -> None:
     """An unpaid claim gives its unit back after the payment window and a grace period."""
-    grace = components.bound().settings.claim_grace_seconds
     await deadlines.schedule(conn, claim_id, CLAIM_EXPIRY,
-                             expires_at + timedelta(seconds=grace))
+                             expires_at + timedelta(seconds=grace_seconds))
 
 
-async def start_deal(conn: asyncpg.Connection, deadline: Deadline) -> None:
-    live = components.bound()
+async def start_deal(live: LiveComponents, conn: asyncpg.Connection, deadline: Deadline) -> None:
     now = datetime.now(UTC)
     deal = await deals_repository.get(conn, UUID(deadline.key), for_update=True)
     if deal is None or deal["status"] != "ready" or deal["ends_at"] <= now:
@@ -81,17 +78,18 @@ async def start_deal(conn: asyncpg.Connection, deadline: Deadline) -> None:
     after_commit(partial(live.feed.publish, deal["session_id"], "deal.started", data))
 
 
-async def finish_deal(conn: asyncpg.Connection, deadline: Deadline) -> None:
+async def finish_deal(live: LiveComponents, conn: asyncpg.Connection,
+                      deadline: Deadline) -> None:
     deal = await deals_repository.get(conn, UUID(deadline.key), for_update=True)
     if deal is None or deal["status"] not in ("awaiting_stock", "ready", "live"):
         return
-    if not await end_deal(conn, deal, reason="finished", now=datetime.now(UTC)):
+    if not await end_deal(conn, live, deal, reason="finished", now=datetime.now(UTC)):
         raise Retry(NOT_YET_SECONDS, "the deal's time is not up by Redis's clock yet")
 
 
-async def expire_claim(conn: asyncpg.Connection, deadline: Deadline) -> None:
+async def expire_claim(live: LiveComponents, conn: asyncpg.Connection,
+                       deadline: Deadline) -> None:
     """An unpaid claim's unit goes back to the deal while it runs, else to stock."""
-    live = components.bound()
     claim = await deals_repository.get_claim(conn, UUID(deadline.key), for_update=True)
     if claim is None or claim["status"] != "active":
         return  # consumed by an order meanwhile
@@ -113,10 +111,8 @@ async def expire_claim(conn: asyncpg.Connection, deadline: Deadline) -> None:
         after_commit(announce)
 
 
-DEADLINE_KINDS = [DeadlineKind(DEAL_START, fire=start_deal),
-                  DeadlineKind(DEAL_END, fire=finish_deal),
-                  DeadlineKind(CLAIM_EXPIRY, fire=expire_claim)]
-
-
 def kinds(runtime: Any) -> list[DeadlineKind]:
-    return DEADLINE_KINDS
+    live = runtime.components["live"]
+    return [DeadlineKind(DEAL_START, fire=partial(start_deal, live)),
+            DeadlineKind(DEAL_END, fire=partial(finish_deal, live)),
+            DeadlineKind(CLAIM_EXPIRY, fire=partial(expire_claim, live))]

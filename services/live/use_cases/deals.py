@@ -125,7 +125,8 @@ async def grant_claim(live: LiveComponents, pool: asyncpg.Pool, card: DealCard, 
         await deals_repository.add_claim(
             db, claim_id=claim_id, deal_id=deal_id, session_id=card.session_id,
             buyer_id=buyer_id, sku_id=card.sku_id, quantity=quantity, expires_at=expires_at)
-        await deal_clock.schedule_claim_expiry(db, claim_id, expires_at)
+        await deal_clock.schedule_claim_expiry(db, claim_id, expires_at,
+                                               live.settings.claim_grace_seconds)
         await enqueue(db, "live", events.LiveClaimCreated(
             claim_id=claim_id, deal_id=deal_id, session_id=card.session_id, buyer_id=buyer_id,
             sku_id=card.sku_id, quantity=quantity, expires_at=expires_at))

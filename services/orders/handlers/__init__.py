@@ -1,8 +1,18 @@
 """Event handlers of the orders service, by event type."""
 
+from functools import partial
+
 from libs.consumer import Handler
 from services.orders.handlers import catalog_view
+from services.orders.settings import OrdersSettings
 from services.orders.use_cases import saga
+
+
+def handlers(settings: OrdersSettings) -> dict[str, Handler]:
+    """Orders' consumer, by event type; the settings are given, not read from a global."""
+    return {**HANDLERS, "shipment.shipped": partial(saga.on_shipped, settings=settings),
+            "shipment.delivered": partial(saga.on_delivered, settings=settings)}
+
 
 HANDLERS: dict[str, Handler] = {
     "product.published": catalog_view.on_product_published,
@@ -14,8 +24,6 @@ HANDLERS: dict[str, Handler] = {
     "seller.reinstated": catalog_view.on_seller_reinstated,
     "inventory.reserved": saga.on_inventory_reserved,
     "inventory.reservation_failed": saga.on_reservation_failed,
-    "shipment.shipped": saga.on_shipped,
-    "shipment.delivered": saga.on_delivered,
     "return.received": saga.on_return_received,
     "dispute.resolved": saga.on_dispute_resolved,
 }

@@ -45,15 +45,6 @@ PROMISES = {PAY_BY: "pay_by", SHIP_BY: "ship_by", DELIVER_BY: "deliver_by",
 """Deadlines that are promises of the order, and the order's column that shows each."""
 
 
-_settings = OrdersSettings()
-
-
-def configure(settings: OrdersSettings) -> None:
-    """The app's settings, for event handlers (which receive only the event)."""
-    global _settings
-    _settings = settings
-
-
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -288,8 +279,8 @@ async def _payment_failed(conn: asyncpg.Connection, order_id: UUID, reason: str)
         await cancel(conn, order, "payment_failed", f"payment failed: {reason}")
 
 
-async def on_shipped(conn: asyncpg.Connection, envelope: Envelope,
-                     event: ShipmentShipped) -> None:
+async def on_shipped(conn: asyncpg.Connection, envelope: Envelope, event: ShipmentShipped, *,
+                     settings: OrdersSettings) -> None:
     order = await repository.get_order(conn, event.order_id, for_update=True)
     if order is None or order.status not in (OrderStatus.ON_HOLD, OrderStatus.AWAITING_SHIPMENT):
         return
@@ -305,15 +296,15 @@ async def on_shipped(conn: asyncpg.Connection, envelope: Envelope,
     await deadlines.cancel(conn, order.id, SHIP_BY, HOLD_ENDS)
     await deadlines.schedule(conn, order.id, CAPTURE, now())
     await promise(conn, order.id, DELIVER_BY,
-                  now() + timedelta(seconds=_settings.deliver_by_seconds))
+                  now() + timedelta(seconds=settings.deliver_by_seconds))
 
 
-async def on_delivered(conn: asyncpg.Connection, envelope: Envelope,
-                       event: ShipmentDelivered) -> None:
+async def on_delivered(conn: asyncpg.Connection, envelope: Envelope, event: ShipmentDelivered,
+                       *, settings: OrdersSettings) -> None:
     order = await repository.get_order(conn, event.order_id, for_update=True)
     if order is None or order.status is not OrderStatus.IN_TRANSIT:
         return
-    ends = event.delivered_at + timedelta(seconds=_settings.return_window_seconds)
+    ends = event.delivered_at + timedelta(seconds=settings.return_window_seconds)
     await repository.save_order(conn, order.move(OrderStatus.DELIVERED), "delivered")
     await enqueue(conn, SOURCE, events.OrderDelivered(
         order_id=order.id, delivered_at=event.delivered_at, return_window_ends_at=ends))
