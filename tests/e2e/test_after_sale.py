@@ -138,6 +138,7 @@ async def test_ship_deliver_complete_with_commission(world: World) -> None:
     await ship(world, order_id)
     shipped = await status_becomes(world, buyer, order_id, "in_transit")
     assert shipped["tracking_number"] == "RM123456785GB"
+    assert shipped["deliver_by"] is not None, "the deliver-by promise is on the order"
 
     async def captured() -> bool:
         return bool((await payment(world, order_id))["status"] == "captured")
@@ -145,8 +146,14 @@ async def test_ship_deliver_complete_with_commission(world: World) -> None:
     assert await eventually(captured, timeout=30)
     await world.publish(ShipmentDelivered(order_id=UUID(order_id), shipment_id=new_id(),
                                           delivered_at=datetime.now(UTC)))
-    assert await status_becomes(world, buyer, order_id, "delivered")
+    delivered = await status_becomes(world, buyer, order_id, "delivered")
+    assert delivered["return_window_ends_at"] is not None, "the return window is on the order"
     assert await status_becomes(world, buyer, order_id, "completed"), "return window never closed"
+    fired = await world.orders.runtime.db.fetch(
+        "SELECT kind, outcome FROM deadlines WHERE key = $1 ORDER BY id", order_id)
+    outcomes = {row["kind"]: row["outcome"] for row in fired}
+    assert outcomes["deliver_by"] == "cancelled", "delivery cancels the deliver-by deadline"
+    assert outcomes["return_window_end"] == "fired" and outcomes["capture_payment"] == "fired"
 
     creator = bearer("creator", "creator-user", creator_id="cr_ada")
     statement = (await world.orders.client.get("/v1/creator/commissions", headers=creator)).json()

@@ -106,6 +106,11 @@ async def test_a_paid_order_is_confirmed_held_then_ready_to_ship(shop: Shop) -> 
     held = await reaches(shop, buyer, order["id"], "on_hold")
     assert held, "the order never reached on_hold"
     assert held["card_last4"] == "4242" and held["lines"][0]["source"]["creator_id"] == "cr_9"
+    # Its deadlines are data on the order: paid by the pay-by time, to ship by the ship-by one.
+    placed_at = datetime.fromisoformat(held["created_at"])
+    assert datetime.fromisoformat(held["pay_by"]) > placed_at
+    assert datetime.fromisoformat(held["ship_by"]) > placed_at
+    assert held["deliver_by"] is None and held["return_window_ends_at"] is None
     assert await reaches(shop, buyer, order["id"], "awaiting_shipment")
 
     async def committed() -> bool:
