@@ -98,16 +98,22 @@ async def schedule(conn: asyncpg.Connection, key: object, kind: str, due_at: dat
         await cancel(conn, key, kind)
     if warn_at is not None and warn_at >= due_at:
         warn_at = None  # a warning at or after the due time says nothing the deadline won't
-    deadline_id: int = await conn.fetchval(
-        """INSERT INTO deadlines (key, kind, due_at, warn_at, next_at, payload)
-           VALUES ($1, $2, $3::timestamptz, $4::timestamptz, coalesce($4, $3), $5::jsonb)
-           RETURNING id""",
-        str(key), kind, due_at, warn_at, json.dumps(payload or {}))
-    await conn.execute(
-        """SELECT pg_notify('deadlines_' || current_schema(), '')
-           WHERE $1::timestamptz <= now() + make_interval(secs => $2)""",
-        warn_at or due_at, NOTIFY_HORIZON_SECONDS)
+    deadline_id: int = await conn.fetchval(_SCHEDULE, str(key), kind, due_at, warn_at,
+                                           json.dumps(payload or {}), NOTIFY_HORIZON_SECONDS)
     return deadline_id
+
+
+_SCHEDULE = """
+WITH added AS (
+    INSERT INTO deadlines (key, kind, due_at, warn_at, next_at, payload)
+    VALUES ($1, $2, $3::timestamptz, $4::timestamptz, coalesce($4, $3), $5::jsonb)
+    RETURNING id, next_at
+)
+SELECT id, CASE WHEN next_at <= now() + make_interval(secs => $6)
+                THEN pg_notify('deadlines_' || current_schema(), '') END
+FROM added
+"""
+"""One round trip: the row, and a notification when it is due soon (sent at commit)."""
 
 
 async def cancel(conn: asyncpg.Connection, key: object, *kinds: str) -> int:

@@ -28,16 +28,18 @@ from libs.retry import backoff
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
-_NEXT_SEQUENCE = """
-INSERT INTO event_sequences AS s (topic, key, last) VALUES ($1, $2, 1)
-ON CONFLICT (topic, key) DO UPDATE SET last = s.last + 1
-RETURNING last
-"""
 _INSERT = """
+WITH next AS (
+    INSERT INTO event_sequences AS s (topic, key, last) VALUES ($2, $3, 1)
+    ON CONFLICT (topic, key) DO UPDATE SET last = s.last + 1
+    RETURNING last
+)
 INSERT INTO outbox (event_id, topic, event_key, event_type, dataschema, source, payload, trace,
                     sequence)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+SELECT $1, $2, $3, $4, $5, $6, $7, $8, next.last FROM next
+RETURNING sequence
 """
+"""One round trip per event: the aggregate's next sequence number and the outbox row."""
 
 
 def notify_channel(schema: str) -> str:
@@ -57,11 +59,10 @@ async def enqueue(conn: asyncpg.Connection, source: str, *events: Event) -> list
     propagate.inject(carrier)
     ids = []
     for event in events:
-        sequence = await conn.fetchval(_NEXT_SEQUENCE, event.topic, event.key)
-        envelope = Envelope.wrap(event, source=source, trace=carrier, sequence=sequence)
-        await conn.execute(
+        envelope = Envelope.wrap(event, source=source, trace=carrier)
+        await conn.fetchval(
             _INSERT, envelope.id, event.topic, envelope.key, envelope.type, envelope.dataschema,
-            source, envelope.data, envelope.trace, sequence,
+            source, envelope.data, envelope.trace,
         )
         ids.append(envelope.id)
     await conn.execute("SELECT pg_notify('outbox_' || current_schema(), '')")

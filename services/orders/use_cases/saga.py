@@ -49,10 +49,12 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-async def promise(conn: asyncpg.Connection, order_id: UUID, kind: str, due_at: datetime) -> None:
-    """Sets one of the order's promised times: on the order, and as a deadline that fires."""
+async def promise(conn: asyncpg.Connection, order_id: UUID, kind: str, due_at: datetime, *,
+                  replace: bool = False) -> None:
+    """Sets one of the order's promised times: on the order, and as a deadline that fires.
+    `replace` when a promise already set is recomputed."""
     await repository.set_promise(conn, order_id, PROMISES[kind], due_at)
-    await deadlines.schedule(conn, order_id, kind, due_at, replace=True)
+    await deadlines.schedule(conn, order_id, kind, due_at, replace=replace)
 
 
 async def cancel(conn: asyncpg.Connection, order: Order, reason: str, note: str) -> Order:
