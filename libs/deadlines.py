@@ -30,7 +30,7 @@ from typing import Any
 
 import asyncpg
 
-from libs.db.notify import Listener
+from libs.db.notify import DATABASE_ERRORS, WakeableLoop
 from libs.db.transaction import transaction
 from libs.retry import backoff
 
@@ -212,27 +212,16 @@ class DeadlineWorker:
 
     def __post_init__(self) -> None:
         self._kinds = {kind.name: kind for kind in self.kinds}
-        self._stopping = asyncio.Event()
-        self._wake = asyncio.Event()
+        self._loop = WakeableLoop(self.pool, notify_channel(self.schema), "deadlines")
 
     def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
+        self._loop.stop()
 
     async def run(self) -> None:
-        async with Listener(self.pool, notify_channel(self.schema), self._wake.set) as listener:
-            while not self._stopping.is_set():
-                await listener.refresh()
-                try:
-                    leased = await self.fire_due()
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                    log.warning("deadlines: database error, retrying: %s", exc)
-                    leased = 0
-                if leased >= self.batch:
-                    continue
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), await self._idle_seconds())
-                self._wake.clear()
+        async def step() -> bool:
+            return await self.fire_due() >= self.batch
+
+        await self._loop.run(step, self._idle_seconds)
 
     async def _idle_seconds(self) -> float:
         """Until the next deadline is due, at most one poll interval."""
@@ -240,7 +229,7 @@ class DeadlineWorker:
             wait = await self.pool.fetchval(
                 """SELECT extract(epoch FROM min(next_at) - now()) FROM deadlines
                    WHERE done_at IS NULL AND kind = ANY($1::text[])""", list(self._kinds))
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+        except DATABASE_ERRORS:
             return self.poll_interval
         if wait is None:
             return self.poll_interval
@@ -306,14 +295,14 @@ class DeadlineWorker:
             delay = backoff(deadline.attempts, cap=self.max_backoff)
             log.exception("deadline %s (%s of %s) failed; retrying in %.1fs", deadline.id,
                           deadline.kind, deadline.key, delay)
-            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            with contextlib.suppress(*DATABASE_ERRORS):
                 await self.pool.execute(_RETRY, deadline.id, delay, repr(exc)[:1000])
             return False
 
     async def _release(self, ids: list[int]) -> None:
         """Gives back leases not used because an earlier deadline of the key failed."""
         if ids:
-            with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            with contextlib.suppress(*DATABASE_ERRORS):
                 await self.pool.execute(
                     """UPDATE deadlines SET leased_until = NULL, attempts = attempts - 1
                        WHERE id = ANY($1::bigint[])""", ids)

@@ -11,7 +11,6 @@ key are published in the order they were written, even with several relays.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import defaultdict
 from typing import Any
@@ -20,7 +19,7 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from opentelemetry import propagate, trace
 
-from libs.db.notify import Listener
+from libs.db.notify import WakeableLoop
 from libs.events.base import Event
 from libs.events.envelope import Envelope, to_kafka
 from libs.retry import backoff
@@ -104,29 +103,20 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._max_backoff = max_backoff
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
+        self._loop = WakeableLoop(pool, notify_channel(schema), "outbox relay")
         self.published = 0
 
     def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
+        self._loop.stop()
 
     async def run(self) -> None:
-        async with Listener(self._pool, notify_channel(self._schema), self._wake.set) as listener:
-            while not self._stopping.is_set():
-                await listener.refresh()
-                try:
-                    sent = await self.publish_batch()
-                except (OSError, asyncpg.PostgresError) as exc:
-                    log.warning("outbox relay: database error, retrying: %s", exc)
-                    sent = 0
-                    await asyncio.sleep(self._poll_interval)
-                if sent >= self._batch_size:
-                    continue
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self._poll_interval)
-                self._wake.clear()
+        async def step() -> bool:
+            return await self.publish_batch() >= self._batch_size
+
+        async def idle() -> float:
+            return self._poll_interval
+
+        await self._loop.run(step, idle)
 
     async def publish_batch(self) -> int:
         """Publish one batch; returns how many records were published."""
