@@ -41,7 +41,11 @@ TOPICS: dict[str, Topic] = {
               "Shipments, tracking and returns, keyed by the order they fulfil so an order's "
               "parcels are told in order."),
         Topic("fulfillment.inbound.v1", "fulfillment", "sku", "sku_id",
-              "Goods received into warehouses."),
+              "Warehouse stock of a SKU: goods received, resellable returns, corrections."),
+        Topic("fulfillment.inbound_plan.v1", "fulfillment", "inbound plan", "inbound_id",
+              "Sellers' shipments into warehouses, from plan to receipt."),
+        Topic("fulfillment.rates.v1", "fulfillment", "market", "market",
+              "Shipping rate cards, one per market."),
         Topic("support.ticket.v1", "support", "ticket", "ticket_id", "Support tickets."),
         Topic("support.dispute.v1", "support", "dispute", "dispute_id",
               "Disputes between buyers and sellers."),

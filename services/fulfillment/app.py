@@ -1,22 +1,42 @@
-"""The fulfillment service: fBT warehouses, inbound shipments, pick/pack/ship, tracking, returns."""
+"""The fulfillment service: FBT warehouses, inbound shipments, stock, fulfillment orders,
+pick/pack/ship, carriers and tracking, delivery promises, shipping rates, returns."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
 from libs.service import ServiceDefinition, create_service_app
-from services.fulfillment.handlers import HANDLERS
+from services.fulfillment.api import (
+    carriers,
+    fulfillment_orders,
+    inbound,
+    returns,
+    stock,
+    warehouse_floor,
+    warehouses,
+)
+from services.fulfillment.handlers import handlers
 from services.fulfillment.settings import FulfillmentSettings
+from services.fulfillment.use_cases import tracking
 
 
 def create_app(settings: FulfillmentSettings | None = None) -> FastAPI:
+    settings = settings or FulfillmentSettings()
+
+    def deadline_kinds(runtime: Any) -> Any:
+        return tracking.kinds(runtime.settings)
+
     return create_service_app(ServiceDefinition(
         name="fulfillment",
-        description="FBT warehouses, inbound shipments, pick/pack/ship, tracking, returns.",
-        settings=settings or FulfillmentSettings(),
+        description="FBT warehouses, inbound shipments, stock, fulfillment orders, "
+                    "pick/pack/ship, tracking, delivery promises, shipping rates, returns.",
+        settings=settings,
         migrations_dir=Path(__file__).parent / "migrations",
-        routers=[],
-        handlers=HANDLERS,
+        routers=[warehouses.router, inbound.router, stock.router, warehouse_floor.router,
+                 fulfillment_orders.router, returns.router, carriers.router],
+        handlers=handlers(settings),
+        deadline_kinds=deadline_kinds,
     ))

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from libs.service import ServiceDefinition, create_service_app
 from services.orders import timers
-from services.orders.api import cart, checkout, commissions, orders, vouchers, wallet
+from services.orders.api import cart, checkout, commissions, orders, returns, vouchers, wallet
 from services.orders.handlers import handlers
 from services.orders.settings import OrdersSettings
 
@@ -22,7 +22,7 @@ def create_app(settings: OrdersSettings | None = None) -> FastAPI:
         settings=settings,
         migrations_dir=Path(__file__).parent / "migrations",
         routers=[cart.router, checkout.router, orders.router, commissions.router,
-                 vouchers.router, wallet.router],
+                 vouchers.router, wallet.router, returns.router],
         handlers=handlers(settings),
         deadline_kinds=timers.kinds,
     ))

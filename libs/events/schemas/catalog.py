@@ -99,6 +99,7 @@ class PublishedSku(BaseModel):
     code: str
     price_minor: int
     currency: str
+    weight_grams: int | None = Field(default=None, description="Shipping quotes use it.")
 
 
 @register

@@ -68,7 +68,12 @@ class OrderCancelled(Event):
 
     order_id: UUID
     reason: Literal["buyer_cancelled", "seller_cancelled", "payment_failed", "out_of_stock",
-                    "reservation_timeout", "ship_by_missed", "deliver_by_missed", "other"]
+                    "reservation_timeout", "ship_by_missed", "deliver_by_missed", "other",
+                    "delivery_failed"]
+    restock: bool = Field(
+        default=True, description="Catalog puts the order's committed units back on sale. "
+                                  "False once they had shipped: whoever gets them back counts "
+                                  "them (a warehouse tells catalog with stock.adjusted).")
     cancelled_at: datetime
 
 
@@ -244,3 +249,58 @@ class WalletToppedUp(Event):
     amount_minor: int = Field(gt=0)
     currency: str
     paid_at: datetime
+
+
+class ShipTo(BaseModel):
+    """Where the order goes. Personal data: only fulfillment receives it (the event is not
+    public), because it prints the label."""
+
+    name: str = Field(max_length=200)
+    line1: str = Field(max_length=200)
+    line2: str | None = Field(default=None, max_length=200)
+    city: str = Field(max_length=100)
+    postcode: str = Field(max_length=20)
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+
+
+class LineToFulfil(BaseModel):
+    sku_id: UUID
+    quantity: int = Field(gt=0)
+
+
+@register
+class OrderFulfillmentRequested(Event):
+    """A confirmed order is handed to fulfillment: what to send, to whom, how fast. Sent in the
+    transaction that confirms the order; not public (it carries the buyer's address)."""
+
+    type = "order.fulfillment_requested"
+    topic = "orders.order.v1"
+    key_field = "order_id"
+
+    order_id: UUID
+    seller_id: UUID
+    buyer_id: str
+    market: str
+    lines: list[LineToFulfil] = Field(min_length=1)
+    ship_to: ShipTo
+    zone: str
+    speed: Literal["standard", "express"] = "standard"
+    requested_at: datetime
+
+
+@register
+class ReturnAuthorized(Event):
+    """The buyer may send these lines back; fulfillment issues the label and receives them."""
+
+    type = "return.authorized"
+    topic = "orders.order.v1"
+    key_field = "order_id"
+    public = True
+
+    order_id: UUID
+    return_id: UUID
+    seller_id: UUID
+    buyer_id: str
+    lines: list[LineToFulfil] = Field(min_length=1)
+    reason: str = Field(max_length=500)
+    authorized_at: datetime

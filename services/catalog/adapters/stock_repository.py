@@ -71,16 +71,20 @@ async def _movement(conn: asyncpg.Connection, sku_id: UUID, reason: str, actor: 
         sku_id, reason, actor, reference)
 
 
-async def receive(conn: asyncpg.Connection, sku_id: UUID, quantity: int,
-                  reference: str) -> tuple[StockLevel, StockLevel, UUID] | None:
-    """Goods arrived in a warehouse; returns (before, after, seller) or None for unknown SKUs."""
+async def receive(conn: asyncpg.Connection, sku_id: UUID, quantity: int, reference: str,
+                  reason: str = "received into warehouse",
+                  ) -> tuple[StockLevel, StockLevel, UUID] | None:
+    """A warehouse's sellable units changed by `quantity` (received, returned, written off);
+    returns (before, after, seller) or None for unknown SKUs. Units held for orders stay held:
+    a write-off larger than what is free takes what is free."""
     row = await conn.fetchrow("SELECT * FROM stock WHERE sku_id = $1 FOR UPDATE", sku_id)
     if row is None:
         return None
     after = await conn.fetchrow(
-        """UPDATE stock SET on_hand = on_hand + $2, version = version + 1, updated_at = now()
+        """UPDATE stock SET on_hand = greatest(reserved, on_hand + $2), version = version + 1,
+                            updated_at = now()
            WHERE sku_id = $1 RETURNING *""", sku_id, quantity)
-    await _movement(conn, sku_id, "received into warehouse", "fulfillment", reference)
+    await _movement(conn, sku_id, reason, "fulfillment", reference)
     return _level(row), _level(after), row["seller_id"]
 
 

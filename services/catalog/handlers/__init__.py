@@ -8,6 +8,7 @@ from services.catalog.use_cases.inventory import (
     on_order_cancelled,
     on_order_confirmed,
     on_order_placed,
+    on_stock_adjusted,
     on_stock_received,
 )
 
@@ -16,6 +17,7 @@ HANDLERS: dict[str, Handler] = {
     "order.confirmed": on_order_confirmed,
     "order.cancelled": on_order_cancelled,
     "stock.received": on_stock_received,
+    "stock.adjusted": on_stock_adjusted,
     "live.deal.created": on_deal_created,
     "live.deal.ended": on_deal_ended,
     "live.claim.expired": on_claim_expired,

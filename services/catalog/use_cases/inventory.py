@@ -13,7 +13,7 @@ from libs.db.transaction import after_commit
 from libs.deadlines import Deadline, DeadlineKind
 from libs.events.envelope import Envelope
 from libs.events.schemas import catalog as events
-from libs.events.schemas.fulfillment import StockReceived
+from libs.events.schemas.fulfillment import StockAdjusted, StockReceived
 from libs.events.schemas.live import LiveClaimExpired, LiveDealCreated, LiveDealEnded
 from libs.events.schemas.orders import OrderCancelled, OrderConfirmed, OrderPlaced
 from libs.ids import new_id
@@ -159,6 +159,8 @@ async def on_order_cancelled(conn: asyncpg.Connection, envelope: Envelope,
     reservation = await stock_repository.reservation(conn, event.order_id, for_update=True)
     if reservation is None:
         await stock_repository.tombstone(conn, new_id(), event.order_id)
+    elif reservation["status"] == "committed" and not event.restock:
+        return  # the units had shipped: whoever gets them back counts them
     elif reservation["status"] == "committed":
         sku_ids = await stock_repository.restock_committed(conn, reservation["id"],
                                                            "order cancelled before shipping")
@@ -193,13 +195,27 @@ async def on_claim_expired(conn: asyncpg.Connection, envelope: Envelope,
 
 async def on_stock_received(conn: asyncpg.Connection, envelope: Envelope,
                             event: StockReceived) -> None:
-    received = await stock_repository.receive(conn, event.sku_id, event.quantity,
-                                              reference=str(event.inbound_shipment_id))
-    if received is None:
-        raise NonRetryable(f"unknown SKU {event.sku_id}")
-    _, after, seller_id = received
+    await _warehouse_change(conn, event.sku_id, event.quantity, "received into warehouse",
+                            str(event.inbound_shipment_id), event.received_at)
+
+
+async def on_stock_adjusted(conn: asyncpg.Connection, envelope: Envelope,
+                            event: StockAdjusted) -> None:
+    """A warehouse's sellable units changed outside an order: a resellable return, a parcel
+    back from a failed delivery, a count correction, a write-off."""
+    await _warehouse_change(conn, event.sku_id, event.delta,
+                            f"warehouse: {event.reason.replace('_', ' ')}",
+                            str(event.adjustment_id), event.adjusted_at)
+
+
+async def _warehouse_change(conn: asyncpg.Connection, sku_id: UUID, delta: int, reason: str,
+                            reference: str, at: datetime) -> None:
+    changed = await stock_repository.receive(conn, sku_id, delta, reference=reference,
+                                             reason=reason)
+    if changed is None:
+        raise NonRetryable(f"unknown SKU {sku_id}")
+    before, after, seller_id = changed
     await enqueue(conn, SOURCE, events.InventoryAdjusted(
-        sku_id=after.sku_id, seller_id=seller_id, delta=event.quantity,
-        reason="received into warehouse", level=_level_event(after),
-        adjusted_at=event.received_at))
+        sku_id=after.sku_id, seller_id=seller_id, delta=after.on_hand - before.on_hand,
+        reason=reason, level=_level_event(after), adjusted_at=at))
     await _evict_products_of(conn, [after.sku_id])

@@ -86,7 +86,8 @@ async def rules_for(pool_or_conn: Any, category_id: UUID) -> EffectiveRules:
 
 def _published_skus(product: Product) -> list[events.PublishedSku]:
     return [events.PublishedSku(sku_id=s.id, code=s.code, price_minor=s.price_minor,
-                                currency=s.currency) for s in product.skus]
+                                currency=s.currency, weight_grams=s.weight_grams)
+            for s in product.skus]
 
 
 async def _publish(conn: asyncpg.Connection, product: Product, decided_by: str,

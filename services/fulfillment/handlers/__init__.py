@@ -1,5 +1,24 @@
 """Event handlers of the fulfillment service, by event type."""
 
-from libs.consumer import Handler
+from __future__ import annotations
 
-HANDLERS: dict[str, Handler] = {}
+from functools import partial
+
+from libs.consumer import Handler
+from services.fulfillment.handlers import catalog_view
+from services.fulfillment.settings import FulfillmentSettings
+from services.fulfillment.use_cases import fulfillment_orders, returns
+
+
+def handlers(settings: FulfillmentSettings) -> dict[str, Handler]:
+    return {
+        "seller.registered": catalog_view.on_seller_registered,
+        "seller.verified": catalog_view.on_seller_verified,
+        "seller.suspended": catalog_view.on_seller_suspended,
+        "seller.reinstated": catalog_view.on_seller_reinstated,
+        "product.published": catalog_view.on_product_published,
+        "order.fulfillment_requested": partial(fulfillment_orders.on_requested,
+                                               settings=settings),
+        "order.cancelled": fulfillment_orders.on_order_cancelled,
+        "return.authorized": returns.on_authorized,
+    }

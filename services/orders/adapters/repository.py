@@ -18,15 +18,15 @@ from services.orders.domain.order import Order, OrderStatus
 async def upsert_skus(conn: asyncpg.Connection, rows: list[dict[str, Any]]) -> None:
     await conn.executemany(
         """INSERT INTO catalog_skus (sku_id, product_id, seller_id, price_minor, currency, market,
-                                     age_restricted, product_live, seller_active)
+                                     age_restricted, product_live, seller_active, weight_grams)
            VALUES ($1, $2, $3, $4, $5, $6, $7, true,
-                   NOT EXISTS (SELECT 1 FROM inactive_sellers WHERE seller_id = $3))
+                   NOT EXISTS (SELECT 1 FROM inactive_sellers WHERE seller_id = $3), $8)
            ON CONFLICT (sku_id) DO UPDATE SET price_minor = EXCLUDED.price_minor,
                currency = EXCLUDED.currency, market = EXCLUDED.market,
                age_restricted = EXCLUDED.age_restricted, product_live = true,
-               updated_at = now()""",
+               weight_grams = EXCLUDED.weight_grams, updated_at = now()""",
         [(r["sku_id"], r["product_id"], r["seller_id"], r["price_minor"], r["currency"],
-          r["market"], r["age_restricted"]) for r in rows])
+          r["market"], r["age_restricted"], r.get("weight_grams")) for r in rows])
 
 
 async def set_prices(conn: asyncpg.Connection, prices: list[tuple[UUID, int]]) -> None:
@@ -55,7 +55,8 @@ def _sku(row: asyncpg.Record) -> SkuView:
     return SkuView(sku_id=row["sku_id"], product_id=row["product_id"], seller_id=row["seller_id"],
                    price_minor=row["price_minor"], currency=row["currency"].strip(),
                    market=row["market"], age_restricted=row["age_restricted"],
-                   product_live=row["product_live"], seller_active=row["seller_active"])
+                   product_live=row["product_live"], seller_active=row["seller_active"],
+                   weight_grams=row["weight_grams"])
 
 
 async def skus(conn: asyncpg.Connection | asyncpg.Pool, sku_ids: list[UUID]) -> dict[UUID, SkuView]:
@@ -128,15 +129,21 @@ def _order(row: asyncpg.Record) -> Order:
 
 
 async def add_order(conn: asyncpg.Connection, order: Order, lines: list[CartLine],
-                    address: dict[str, Any], card_last4: str) -> None:
+                    address: dict[str, Any], card_last4: str,
+                    quote: dict[str, Any] | None = None) -> None:
+    """Stores a placed order with its lines and the shipping quote its buyer was shown."""
+    quote = quote or {}
     await conn.execute(
         """INSERT INTO orders (id, checkout_id, buyer_id, seller_id, currency, subtotal_minor,
                                shipping_minor, discount_minor, status, card_last4,
-                               shipping_address, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)""",
+                               shipping_address, created_at, updated_at, market, zone,
+                               shipping_speed, shipping_quote)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14,
+                   coalesce($15, 'standard'), $16)""",
         order.id, order.checkout_id, order.buyer_id, order.seller_id, order.currency,
         order.subtotal_minor, order.shipping_minor, order.discount_minor, order.status.value,
-        card_last4, address, order.created_at)
+        card_last4, address, order.created_at, quote.get("market"), quote.get("zone"),
+        quote.get("speed"), quote or None)
     await conn.executemany(
         """INSERT INTO order_lines (order_id, sku_id, quantity, unit_price_minor, source)
            VALUES ($1, $2, $3, $4, $5)""",
@@ -363,3 +370,58 @@ async def commission_lines(pool: asyncpg.Pool, *, creator_id: str | None = None,
            FROM order_commissions
            WHERE ($1::text IS NULL OR creator_id = $1) AND ($2::uuid IS NULL OR seller_id = $2)
            ORDER BY order_id""", creator_id, seller_id))
+
+
+# Shipping and returns -----------------------------------------------------------------------
+
+
+async def promised(conn: asyncpg.Connection | asyncpg.Pool, order_id: UUID,
+                   column: str) -> datetime | None:
+    """One of the order's promised times (`pay_by`, `ship_by`, `deliver_by`,
+    `return_window_ends_at`)."""
+    assert column in ("pay_by", "ship_by", "deliver_by", "return_window_ends_at"), column
+    value: datetime | None = await conn.fetchval(
+        f"SELECT {column} FROM orders WHERE id = $1", order_id)  # noqa: S608 - checked
+    return value
+
+
+async def fulfillment_request(conn: asyncpg.Connection, order_id: UUID) -> asyncpg.Record:
+    """What fulfillment needs to ship the order: address, market, zone, speed, lines."""
+    row = await conn.fetchrow(
+        """SELECT o.id, o.seller_id, o.buyer_id, o.shipping_address, o.zone, o.shipping_speed,
+                  coalesce(o.market, (SELECT s.market FROM order_lines l
+                                      JOIN catalog_skus s USING (sku_id)
+                                      WHERE l.order_id = o.id LIMIT 1)) AS market,
+                  (SELECT jsonb_agg(jsonb_build_object('sku_id', l.sku_id,
+                                                       'quantity', l.quantity))
+                   FROM order_lines l WHERE l.order_id = o.id) AS lines
+           FROM orders o WHERE o.id = $1""", order_id)
+    assert row is not None
+    return row
+
+
+async def add_return(conn: asyncpg.Connection, return_id: UUID, order_id: UUID, buyer_id: str,
+                     lines: dict[str, int], reason: str) -> None:
+    await conn.execute(
+        """INSERT INTO returns (id, order_id, buyer_id, lines, reason, status)
+           VALUES ($1, $2, $3, $4, $5, 'authorized')""",
+        return_id, order_id, buyer_id, lines, reason)
+
+
+async def returnable_units(conn: asyncpg.Connection, order_id: UUID) -> dict[UUID, int]:
+    """Per SKU: ordered, less units already asked back, less units that never arrived (their
+    parcel came back to its sender and was refunded)."""
+    rows = await conn.fetch(
+        """SELECT l.sku_id, l.quantity
+                  - coalesce((SELECT sum((r.lines ->> l.sku_id::text)::int) FROM returns r
+                              WHERE r.order_id = l.order_id), 0)
+                  - coalesce((SELECT sum((f.lines ->> l.sku_id::text)::int) FROM refunds f
+                              WHERE f.order_id = l.order_id AND f.reference LIKE 'rts:%'), 0)
+                  AS left
+           FROM order_lines l WHERE l.order_id = $1""", order_id)
+    return {r["sku_id"]: max(0, int(r["left"])) for r in rows}
+
+
+async def count_delivered_parcel(conn: asyncpg.Connection, order_id: UUID) -> None:
+    await conn.execute("UPDATE orders SET parcels_delivered = parcels_delivered + 1 "
+                       "WHERE id = $1", order_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
@@ -45,6 +45,8 @@ class CheckoutIn(BaseModel):
     payment: Payment
     voucher_codes: list[str] = Field(default_factory=list, max_length=5,
                                      description="At most one platform voucher and one per seller.")
+    shipping_speed: Literal["standard", "express"] = Field(
+        default="standard", description="Quoted per seller from the market's rate card.")
 
 
 class PlacedOrder(BaseModel):
@@ -70,6 +72,13 @@ class CheckoutResult(BaseModel):
     orders: list[PlacedOrder]
 
 
+def _command(body: CheckoutIn, principal: Principal) -> Checkout:
+    return Checkout(buyer_id=principal.subject, birthdate=principal.birthdate,
+                    shipping_address=body.shipping_address.model_dump(),
+                    card_number=body.payment.card_number, voucher_codes=body.voucher_codes,
+                    shipping_speed=body.shipping_speed)
+
+
 @router.post("/v1/checkout", status_code=201, response_model=CheckoutResult,
              summary="Check out the cart: one order per seller. Send an Idempotency-Key.",
              responses={409: {"description": "Prices changed; the cart now shows the new ones."},
@@ -79,9 +88,7 @@ async def checkout(
     principal: Annotated[Principal, Depends(require(Role.BUYER))],
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    command = Checkout(buyer_id=principal.subject, birthdate=principal.birthdate,
-                       shipping_address=body.shipping_address.model_dump(),
-                       card_number=body.payment.card_number, voucher_codes=body.voucher_codes)
+    command = _command(body, principal)
     pool, settings = runtime(request).db, runtime(request).settings
 
     async def work(conn: Any) -> tuple[int, Any]:

@@ -53,6 +53,12 @@ class OrderDetail(BaseModel):
     carrier: str | None = None
     tracking_number: str | None = None
     shipping_address: dict[str, Any]
+    market: str | None = None
+    zone: str | None = Field(default=None, description="The delivery zone of the address.")
+    shipping_speed: str = "standard"
+    shipping_quote: dict[str, Any] | None = Field(
+        default=None, description="The quote the buyer paid: rate card version, zone band, "
+                                  "speed, billable weight, price.")
     lines: list[dict[str, Any]]
     timeline: list[TimelineEntry]
     created_at: datetime

@@ -18,6 +18,8 @@ class SkuView:
     age_restricted: bool
     product_live: bool
     seller_active: bool
+    weight_grams: int | None = None
+    """As the listing states it; a shipping quote assumes a default when it states none."""
 
     @property
     def purchasable(self) -> bool:

@@ -1,32 +1,19 @@
-"""Checkout rules: one order per seller, shipping per order, totals, price re-validation."""
+"""Checkout rules: one order per seller, shipping quoted per order from the market's rate card
+(fulfillment publishes it), totals, price re-validation."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from uuid import UUID
 
 from libs.domain_errors import FieldError, StateConflict
+from libs.shipping_rates import DEFAULT_ITEM_GRAMS, Quote
 from services.orders.domain.cart import CartLine
 from services.orders.domain.catalog_view import SkuView
 
-
-@dataclass(frozen=True)
-class ShippingRate:
-    """A flat fee per order, free from a threshold; until fulfillment publishes quotes."""
-
-    fee_minor: int
-    free_from_minor: int | None
-
-
-DEFAULT_RATES: Mapping[str, ShippingRate] = {
-    "GBP": ShippingRate(399, 3000), "EUR": ShippingRate(499, 3500),
-    "USD": ShippingRate(599, 4000), "IDR": ShippingRate(1_500_000, 20_000_000),
-    "MYR": ShippingRate(800, 15000), "PHP": ShippingRate(9900, 150000),
-    "SGD": ShippingRate(500, 6000), "THB": ShippingRate(4000, 100000),
-    "VND": ShippingRate(30000, 500000), "MXN": ShippingRate(9900, 80000),
-    "BRL": ShippingRate(1990, 20000), "JPY": ShippingRate(500, 5000),
-}
+QuoteShipping = Callable[[list[CartLine], int], Quote]
+"""Prices one seller's parcel: its lines and their subtotal -> the quote."""
 
 
 class CheckoutError(FieldError):
@@ -52,6 +39,7 @@ class DraftOrder:
     lines: tuple[CartLine, ...]
     subtotal_minor: int
     shipping_minor: int
+    quote: Quote | None = None
 
     @property
     def total_minor(self) -> int:
@@ -72,8 +60,13 @@ def revalidate(lines: list[CartLine], skus: Mapping[UUID, SkuView]) -> list[Pric
     return changes
 
 
-def split_by_seller(lines: list[CartLine],
-                    rates: Mapping[str, ShippingRate] = DEFAULT_RATES) -> list[DraftOrder]:
+def parcel_grams(lines: list[CartLine], skus: Mapping[UUID, SkuView]) -> int:
+    """The parcel's weight from the listings' weights (a default for items that state none)."""
+    return sum((getattr(skus.get(line.sku_id), "weight_grams", None) or DEFAULT_ITEM_GRAMS)
+               * line.quantity for line in lines)
+
+
+def split_by_seller(lines: list[CartLine], quote: QuoteShipping) -> list[DraftOrder]:
     if not lines:
         raise CheckoutConflict("cart", "the cart is empty", "cart_empty")
     by_seller: dict[UUID, list[CartLine]] = {}
@@ -87,8 +80,7 @@ def split_by_seller(lines: list[CartLine],
                                 "mixed_currency")
         currency = currencies.pop()
         subtotal = sum(line.unit_price_minor * line.quantity for line in seller_lines)
-        rate = rates.get(currency, ShippingRate(0, None))
-        free = rate.free_from_minor is not None and subtotal >= rate.free_from_minor
+        priced = quote(seller_lines, subtotal)
         drafts.append(DraftOrder(seller_id, currency, tuple(seller_lines), subtotal,
-                                 0 if free else rate.fee_minor))
+                                 priced.price_minor, priced))
     return drafts

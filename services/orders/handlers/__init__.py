@@ -3,15 +3,17 @@
 from functools import partial
 
 from libs.consumer import Handler
-from services.orders.handlers import catalog_view
+from services.orders.handlers import catalog_view, shipping
 from services.orders.settings import OrdersSettings
-from services.orders.use_cases import saga
+from services.orders.use_cases import after_sale, saga
 
 
 def handlers(settings: OrdersSettings) -> dict[str, Handler]:
     """Orders' consumer, by event type; the settings are given, not read from a global."""
-    return {**HANDLERS, "shipment.shipped": partial(saga.on_shipped, settings=settings),
-            "shipment.delivered": partial(saga.on_delivered, settings=settings)}
+    return {**HANDLERS, "shipment.shipped": partial(after_sale.on_shipped, settings=settings),
+            "shipment.delivered": partial(after_sale.on_delivered, settings=settings),
+            "shipment.returned_to_sender": partial(after_sale.on_returned_to_sender,
+                                                   settings=settings)}
 
 
 HANDLERS: dict[str, Handler] = {
@@ -24,6 +26,8 @@ HANDLERS: dict[str, Handler] = {
     "seller.reinstated": catalog_view.on_seller_reinstated,
     "inventory.reserved": saga.on_inventory_reserved,
     "inventory.reservation_failed": saga.on_reservation_failed,
-    "return.received": saga.on_return_received,
-    "dispute.resolved": saga.on_dispute_resolved,
+    "return.received": after_sale.on_return_received,
+    "fulfillment_order.allocated": after_sale.on_fulfillment_promised,
+    "shipping_rates.published": shipping.on_rates_published,
+    "dispute.resolved": after_sale.on_dispute_resolved,
 }

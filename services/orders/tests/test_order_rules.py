@@ -6,8 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from libs import shipping_rates
 from libs.domain_errors import InvalidTransition
 from libs.ids import new_id
+from libs.shipping_rates import Quote, opening_card
 from services.orders.domain.age_rules import (
     AgeRuleViolation,
     LineForAgeCheck,
@@ -17,7 +19,12 @@ from services.orders.domain.age_rules import (
 )
 from services.orders.domain.cart import CartLine
 from services.orders.domain.catalog_view import SkuView
-from services.orders.domain.checkout import CheckoutError, revalidate, split_by_seller
+from services.orders.domain.checkout import (
+    CheckoutError,
+    parcel_grams,
+    revalidate,
+    split_by_seller,
+)
 from services.orders.domain.order import Order, OrderStatus
 
 TODAY = date(2026, 11, 21)
@@ -30,12 +37,38 @@ def line(seller: object, price: int, qty: int = 1, currency: str = "GBP") -> Car
 
 def test_the_cart_splits_per_seller_with_shipping_free_over_the_threshold() -> None:
     a, b = new_id(), new_id()
+    card = opening_card("GB", "GBP")
+
+    def quote(lines: list[CartLine], subtotal: int) -> Quote:
+        grams = parcel_grams(lines, {})
+        return shipping_rates.quote(card, zone="GB-LON", speed="standard",
+                                    billable_grams=grams, subtotal_minor=subtotal)
+
     drafts = {d.seller_id: d for d in split_by_seller(
-        [line(a, 1000, 2), line(b, 3500), line(a, 500)])}
-    assert drafts[a].subtotal_minor == 2500 and drafts[a].shipping_minor == 399
+        [line(a, 1000, 2), line(b, 3500), line(a, 500)], quote)}
+    assert drafts[a].subtotal_minor == 2500 and drafts[a].shipping_minor == 399 * 2  # 1.5 kg
     assert drafts[b].shipping_minor == 0 and drafts[b].total_minor == 3500
+    quoted = drafts[a].quote
+    assert quoted is not None and quoted.billable_grams == 1500 and quoted.zone == "GB-LON"
     with pytest.raises(CheckoutError):
-        split_by_seller([])
+        split_by_seller([], quote)
+
+
+def test_quotes_follow_the_zone_band_speed_and_weight_of_the_card() -> None:
+    card = opening_card("GB", "GBP")
+    london = shipping_rates.quote(card, zone="GB-LON", speed="standard", billable_grams=800,
+                                  subtotal_minor=100)
+    highlands = shipping_rates.quote(card, zone="GB-SCO", speed="standard",
+                                     billable_grams=800, subtotal_minor=100)
+    express = shipping_rates.quote(card, zone="GB-LON", speed="express", billable_grams=800,
+                                   subtotal_minor=100_000)
+    assert (london.band, london.price_minor) == ("A", 399)
+    assert (highlands.band, highlands.price_minor) == ("B", 598)
+    assert express.price_minor == 798  # express is never free
+    with pytest.raises(shipping_rates.NoRate) as heavy:
+        shipping_rates.quote(card, zone="GB-LON", speed="standard", billable_grams=30_001,
+                             subtotal_minor=100)
+    assert heavy.value.field == "lines"
 
 
 def test_price_changes_and_unsellable_lines_are_caught() -> None:

@@ -11,14 +11,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from libs import claim_tokens, deadlines
+from libs import claim_tokens, deadlines, shipping_rates, zones
 from libs.api import field_problem
 from libs.domain_errors import StateConflict
 from libs.errors import Problem
 from libs.events.schemas.orders import OrderLine, OrderPlaced
 from libs.ids import new_id
 from libs.outbox import enqueue
-from services.orders.adapters import repository, vouchers_repository
+from libs.shipping_rates import Quote, Speed
+from services.orders.adapters import rates_repository, repository, vouchers_repository
 from services.orders.domain.age_rules import (
     AgeRuleViolation,
     LineForAgeCheck,
@@ -26,7 +27,15 @@ from services.orders.domain.age_rules import (
     check_restricted_products,
 )
 from services.orders.domain.cart import CartLine
-from services.orders.domain.checkout import DraftOrder, revalidate, split_by_seller
+from services.orders.domain.catalog_view import SkuView
+from services.orders.domain.checkout import (
+    CheckoutConflict,
+    DraftOrder,
+    QuoteShipping,
+    parcel_grams,
+    revalidate,
+    split_by_seller,
+)
 from services.orders.domain.claims import ClaimError, check_claim
 from services.orders.domain.order import Order, OrderStatus
 from services.orders.domain.vouchers import VoucherError, share
@@ -41,6 +50,7 @@ class Checkout:
     shipping_address: dict[str, Any]
     card_number: str
     voucher_codes: list[str] = field(default_factory=list)
+    shipping_speed: Speed = "standard"
 
 
 async def place_orders(conn: Any, command: Checkout,
@@ -59,7 +69,7 @@ async def place_orders(conn: Any, command: Checkout,
         check_restricted_products(
             [LineForAgeCheck(i, skus[line.sku_id].age_restricted)
              for i, line in enumerate(lines)], command.birthdate, today)
-        drafts = split_by_seller(lines)
+        drafts = split_by_seller(lines, await _quoting(conn, command, skus))
         for currency in {d.currency for d in drafts}:
             check_minor_spending_cap(
                 command.birthdate, today, currency=currency,
@@ -90,8 +100,9 @@ async def place_orders(conn: Any, command: Checkout,
                       subtotal_minor=draft.subtotal_minor,
                       shipping_minor=draft.shipping_minor, discount_minor=discount,
                       status=OrderStatus.AWAITING_STOCK, created_at=placed_at)
-        await repository.add_order(conn, order, list(draft.lines),
-                                       command.shipping_address, command.card_number[-4:])
+        await repository.add_order(conn, order, list(draft.lines), command.shipping_address,
+                                   command.card_number[-4:],
+                                   draft.quote.as_dict() if draft.quote else None)
         await repository.add_payment(conn, order, command.card_number)
         await deadlines.schedule(conn, order.id, STOCK_TIMEOUT, placed_at + timedelta(
             seconds=settings.stock_answer_timeout_seconds))
@@ -113,6 +124,26 @@ async def reprice_cart(pool: Any, buyer_id: str, changed: PricesChanged) -> None
     async with pool.acquire() as conn:
         await repository.reprice_lines(conn, buyer_id,
                                        [(c.sku_id, c.now_minor) for c in changed.changes])
+
+
+async def _quoting(conn: Any, command: Checkout, skus: dict[UUID, SkuView]) -> QuoteShipping:
+    """Quotes each seller's parcel from its market's rate card, to the buyer's zone."""
+    address = command.shipping_address
+    zone = zones.zone_of(address["country"], address["postcode"]).code
+    markets = {sku.market for sku in skus.values()}
+    cards = {m: await rates_repository.card(conn, m) for m in markets}
+
+    def quote(lines: list[CartLine], subtotal: int) -> Quote:
+        market = skus[lines[0].sku_id].market
+        card = cards.get(market)
+        if card is None:
+            raise CheckoutConflict("lines", f"the platform does not ship in market {market}",
+                                   "no_rate_card")
+        return shipping_rates.quote(card, zone=zone, speed=command.shipping_speed,
+                                    billable_grams=parcel_grams(lines, skus),
+                                    subtotal_minor=subtotal)
+
+    return quote
 
 
 def _claims_of(lines: list[CartLine], buyer_id: str,

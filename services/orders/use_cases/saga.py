@@ -16,21 +16,18 @@ from uuid import UUID
 
 import asyncpg
 
-from libs import deadlines
-from libs.consumer import NonRetryable
+from libs import deadlines, zones
 from libs.db.transaction import transaction
 from libs.events.envelope import Envelope
 from libs.events.schemas import catalog as catalog_events
 from libs.events.schemas import orders as events
-from libs.events.schemas.fulfillment import ReturnReceived, ShipmentDelivered, ShipmentShipped
-from libs.events.schemas.support import DisputeResolved
 from libs.ids import new_id
 from libs.outbox import enqueue
 from libs.retry import backoff
 from services.orders.adapters import repository, vouchers_repository
 from services.orders.domain.order import Order, OrderStatus
 from services.orders.domain.payments import AuthorizationOutcome, PaymentProvider, ProviderTimeout
-from services.orders.domain.refunds import RefundError, refund_amount
+from services.orders.domain.refunds import refund_amount
 from services.orders.settings import OrdersSettings
 from services.orders.use_cases import commissions
 
@@ -57,14 +54,16 @@ async def promise(conn: asyncpg.Connection, order_id: UUID, kind: str, due_at: d
     await deadlines.schedule(conn, order_id, kind, due_at, replace=replace)
 
 
-async def cancel(conn: asyncpg.Connection, order: Order, reason: str, note: str) -> Order:
-    """Cancels and compensates: catalog releases the stock on `order.cancelled`; an authorized
-    payment is voided by a timer."""
+async def cancel(conn: asyncpg.Connection, order: Order, reason: str, note: str, *,
+                 restock: bool = True) -> Order:
+    """Cancels and compensates: catalog releases the stock on `order.cancelled` (and puts
+    committed units back unless they had shipped); an authorized payment is voided by a
+    timer, a captured one refunded."""
     cancelled = order.cancel(reason)
     await repository.save_order(conn, cancelled, note)
     await deadlines.cancel(conn, order.id, STOCK_TIMEOUT, HOLD_ENDS, *PROMISES)
     await enqueue(conn, SOURCE, events.OrderCancelled(order_id=order.id, reason=reason,  # type: ignore[arg-type]
-                                                      cancelled_at=now()))
+                                                      restock=restock, cancelled_at=now()))
     payment = await repository.payment(conn, order.id)
     if payment is not None and payment["status"] == "authorized":
         await deadlines.schedule(conn, order.id, VOID, now())
@@ -166,8 +165,9 @@ async def _order_deadline(conn: asyncpg.Connection, deadline: deadlines.Deadline
                                     "hold window over; ready to ship")
     elif kind == SHIP_BY and status in (OrderStatus.ON_HOLD, OrderStatus.AWAITING_SHIPMENT):
         await cancel(conn, order, "ship_by_missed", "not shipped by the ship-by date")
-    elif kind == DELIVER_BY and status is OrderStatus.IN_TRANSIT:
-        await cancel(conn, order, "deliver_by_missed", "not delivered by the deliver-by date")
+    elif kind == DELIVER_BY and status is OrderStatus.IN_TRANSIT:  # lost: nothing to restock
+        await cancel(conn, order, "deliver_by_missed", "not delivered by the deliver-by date",
+                     restock=False)
     elif kind == RETURN_WINDOW_ENDS and status is OrderStatus.DELIVERED:
         await repository.save_order(conn, order.move(OrderStatus.COMPLETED),
                                     "return window closed")
@@ -258,7 +258,8 @@ async def _authorize(provider: PaymentProvider, settings: OrdersSettings, pool: 
                 await repository.save_order(conn, current.move(OrderStatus.ON_HOLD),
                                             "payment authorized")
                 await enqueue(conn, SOURCE, events.OrderConfirmed(order_id=order_id,
-                                                                  confirmed_at=now()))
+                                                                  confirmed_at=now()),
+                              await _fulfillment_request(conn, order_id))
                 await deadlines.cancel(conn, order_id, PAY_BY)
                 await deadlines.schedule(conn, order_id, HOLD_ENDS,
                                          now() + timedelta(seconds=settings.hold_window_seconds))
@@ -281,62 +282,19 @@ async def _payment_failed(conn: asyncpg.Connection, order_id: UUID, reason: str)
         await cancel(conn, order, "payment_failed", f"payment failed: {reason}")
 
 
-async def on_shipped(conn: asyncpg.Connection, envelope: Envelope, event: ShipmentShipped, *,
-                     settings: OrdersSettings) -> None:
-    order = await repository.get_order(conn, event.order_id, for_update=True)
-    if order is None or order.status not in (OrderStatus.ON_HOLD, OrderStatus.AWAITING_SHIPMENT):
-        return
-    if order.status is OrderStatus.ON_HOLD:  # shipped early: the hold window ends with it
-        order = order.move(OrderStatus.AWAITING_SHIPMENT)
-    shipped = order.move(OrderStatus.IN_TRANSIT)
-    await repository.set_shipping(conn, order.id, event.carrier, event.tracking_number)
-    await repository.save_order(conn, shipped, f"shipped with {event.carrier} "
-                                f"({event.tracking_number})")
-    await enqueue(conn, SOURCE, events.OrderShipped(
-        order_id=order.id, carrier=event.carrier, tracking_number=event.tracking_number,
-        shipped_at=event.shipped_at))
-    await deadlines.cancel(conn, order.id, SHIP_BY, HOLD_ENDS)
-    await deadlines.schedule(conn, order.id, CAPTURE, now())
-    await promise(conn, order.id, DELIVER_BY,
-                  now() + timedelta(seconds=settings.deliver_by_seconds))
 
 
-async def on_delivered(conn: asyncpg.Connection, envelope: Envelope, event: ShipmentDelivered,
-                       *, settings: OrdersSettings) -> None:
-    order = await repository.get_order(conn, event.order_id, for_update=True)
-    if order is None or order.status is not OrderStatus.IN_TRANSIT:
-        return
-    ends = event.delivered_at + timedelta(seconds=settings.return_window_seconds)
-    await repository.save_order(conn, order.move(OrderStatus.DELIVERED), "delivered")
-    await enqueue(conn, SOURCE, events.OrderDelivered(
-        order_id=order.id, delivered_at=event.delivered_at, return_window_ends_at=ends))
-    await deadlines.cancel(conn, order.id, DELIVER_BY)
-    await promise(conn, order.id, RETURN_WINDOW_ENDS, ends)
 
 
-async def on_return_received(conn: asyncpg.Connection, envelope: Envelope,
-                             event: ReturnReceived) -> None:
-    order = await repository.get_order(conn, event.order_id, for_update=True)
-    if order is None:
-        raise NonRetryable(f"unknown order {event.order_id}")
-    try:
-        await request_refund(conn, order, {line.sku_id: line.quantity for line in event.lines},
-                             reason="return_received", reference=f"return:{event.return_id}")
-    except RefundError as exc:
-        raise NonRetryable(str(exc)) from exc
 
-
-async def on_dispute_resolved(conn: asyncpg.Connection, envelope: Envelope,
-                              event: DisputeResolved) -> None:
-    if event.outcome != "refund_buyer":
-        return
-    order = await repository.get_order(conn, event.order_id, for_update=True)
-    if order is None:
-        raise NonRetryable(f"unknown order {event.order_id}")
-    try:
-        await request_refund(conn, order, {line.sku_id: line.quantity
-                                           for line in event.refund_lines},
-                             include_shipping=event.refund_shipping, reason="dispute_resolved",
-                             reference=f"dispute:{event.dispute_id}")
-    except RefundError as exc:
-        raise NonRetryable(str(exc)) from exc
+async def _fulfillment_request(conn: asyncpg.Connection,
+                               order_id: UUID) -> events.OrderFulfillmentRequested:
+    row = await repository.fulfillment_request(conn, order_id)
+    address = row["shipping_address"]
+    ship_to = events.ShipTo(**address)
+    return events.OrderFulfillmentRequested(
+        order_id=order_id, seller_id=row["seller_id"], buyer_id=row["buyer_id"],
+        market=row["market"].strip(), ship_to=ship_to,
+        zone=row["zone"] or zones.zone_of(ship_to.country, ship_to.postcode).code,
+        speed=row["shipping_speed"], requested_at=now(),
+        lines=[events.LineToFulfil(**line) for line in row["lines"]])
