@@ -14,19 +14,25 @@ async def move(conn: asyncpg.Connection, warehouse_id: UUID, sku_id: UUID, selle
                kind: MovementKind, deltas: Deltas, reference: str) -> None:
     """Applies one movement to the balances and records it, in the caller's transaction. A
     balance that would go negative raises (the table's CHECK), so nothing is half-moved."""
-    await conn.execute(
-        """WITH balance AS (
-               INSERT INTO stock AS s (warehouse_id, sku_id, seller_id, fulfillable, reserved,
-                                       inbound, unfulfillable)
+    args = (warehouse_id, sku_id, deltas.fulfillable, deltas.reserved, deltas.inbound,
+            deltas.unfulfillable)
+    updated = await conn.fetchval(
+        """UPDATE stock SET fulfillable = fulfillable + $3, reserved = reserved + $4,
+                            inbound = inbound + $5, unfulfillable = unfulfillable + $6
+           WHERE warehouse_id = $1 AND sku_id = $2 RETURNING true""", *args)
+    if not updated:  # a first movement (CHECKs apply to an insert before any conflict)
+        await conn.execute(
+            """INSERT INTO stock AS s (warehouse_id, sku_id, fulfillable, reserved, inbound,
+                                       unfulfillable, seller_id)
                VALUES ($1, $2, $3, $4, $5, $6, $7)
                ON CONFLICT (warehouse_id, sku_id) DO UPDATE
-               SET fulfillable = s.fulfillable + $4, reserved = s.reserved + $5,
-                   inbound = s.inbound + $6, unfulfillable = s.unfulfillable + $7)
-           INSERT INTO stock_movements (warehouse_id, sku_id, kind, d_fulfillable, d_reserved,
+               SET fulfillable = s.fulfillable + $3, reserved = s.reserved + $4,
+                   inbound = s.inbound + $5, unfulfillable = s.unfulfillable + $6""",
+            *args, seller_id)
+    await conn.execute(
+        """INSERT INTO stock_movements (warehouse_id, sku_id, kind, d_fulfillable, d_reserved,
                                         d_inbound, d_unfulfillable, reference)
-           VALUES ($1, $2, $8, $4, $5, $6, $7, $9)""",
-        warehouse_id, sku_id, seller_id, deltas.fulfillable, deltas.reserved, deltas.inbound,
-        deltas.unfulfillable, kind.value, reference)
+           VALUES ($1, $2, $7, $3, $4, $5, $6, $8)""", *args, kind.value, reference)
 
 
 async def fulfillable_by_warehouse(conn: asyncpg.Connection, sku_ids: list[UUID],

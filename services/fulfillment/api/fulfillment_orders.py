@@ -127,11 +127,12 @@ async def get_order(request: Request, order_id: UUID,
                              or (principal.has(Role.BUYER)
                                  and principal.subject == order["buyer_id"])):
         raise Problem(404, "Not found", "No such order.")
-    return FulfillmentOrderView(
-        **order, short=[Line(sku_id=k, quantity=v) for k, v in order["short"].items()],
-        parcels=[ParcelView.of(p) for p in await parcels.parcels_of(pool, order_id)],
-        returns=[ReturnSummary(**r) for r in await returns_repository.of_order(pool, order_id)],
-        history=[TrackingEvent(**h) for h in await parcels.history(pool, order_id)])
+    return FulfillmentOrderView(**{
+        **order, "short": [Line(sku_id=k, quantity=v) for k, v in order["short"].items()],
+        "parcels": [ParcelView.of(p) for p in await parcels.parcels_of(pool, order_id)],
+        "returns": [ReturnSummary(**r)
+                    for r in await returns_repository.of_order(pool, order_id)],
+        "history": [TrackingEvent(**h) for h in await parcels.history(pool, order_id)]})
 
 
 @router.post("/{order_id}/shipments", status_code=201, response_model=ParcelView,

@@ -1,0 +1,218 @@
+"""Fulfillment end to end, through Kafka, on real servers, by the routes people use: a seller's
+goods go into warehouses, an FBT order split across two warehouses and a seller-shipped order
+both reach the buyer and complete (payment captured once, commission payable after the return
+window), and a return is refunded for exactly what the warehouse accepted."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from libs.testing import bearer, eventually
+from tests.e2e.fulfillment_world import (
+    OPERATOR,
+    World,
+    available,
+    checked_out,
+    commission_rate,
+    listed,
+    open_warehouse,
+    order_status,
+    outbox_events,
+    ship_from_warehouse,
+    start_world,
+    stocked,
+    tracking,
+)
+
+pytestmark = pytest.mark.kafka
+
+
+@pytest.fixture(scope="module")
+async def world(settings_for: Callable[..., Any]) -> AsyncIterator[World]:
+    async for running in start_world(settings_for):
+        await open_warehouse(running, "London Park Royal", "NW10 7AB", ["GB-LON", "GB-SOU"])
+        await open_warehouse(running, "Manchester Trafford", "M17 1AB", ["GB-NOR", "GB-MID"])
+        yield running
+
+
+async def test_receiving_makes_exactly_the_good_units_sellable(world: World) -> None:
+    sku = (await listed(world))["sku"]
+    plan = await stocked(world, sku, 12, ship_from="E14 5AB", damaged=2)
+    assert plan["status"] == "received_with_discrepancies"
+    assert plan["warehouse_id"] == world.warehouses["London Park Royal"]["id"], \
+        "a London seller's goods go to the London warehouse"
+    assert [c["label"].startswith("FBT-") for c in plan["cartons"]] == [True]
+
+    async def sellable() -> bool:
+        return await available(world, sku) == 10
+
+    assert await eventually(sellable, timeout=30), "catalog shows the 10 good units, no more"
+    balances = (await world.fulfillment.client.get(
+        "/v1/warehouse-stock", params={"sku_id": sku}, headers=world.seller)).json()["items"]
+    assert [(b["fulfillable"], b["unfulfillable"], b["inbound"]) for b in balances] == [(10, 2, 0)]
+    ledger = (await world.fulfillment.client.get(f"/v1/warehouse-stock/{sku}/ledger",
+                                                 headers=world.seller)).json()["items"]
+    assert sum(m["d_fulfillable"] for m in ledger) == 10
+    assert sum(m["d_unfulfillable"] for m in ledger) == 2
+    assert [m["kind"] for m in ledger] == ["inbound_planned", "receipt"]
+    stranger = bearer("seller", "x", seller_id=secrets.token_hex(16))
+    hidden = await world.fulfillment.client.get(f"/v1/warehouse-stock/{sku}/ledger",
+                                                headers=stranger)
+    assert hidden.status_code in (403, 404)
+
+
+async def test_an_fbt_order_split_across_two_warehouses_reaches_the_buyer(world: World) -> None:
+    knit_listing = await listed(world)
+    knit, scarf = knit_listing["sku"], (await listed(world, price=1500))["sku"]
+    await commission_rate(world, knit_listing["product"]["id"], 1000)
+    await stocked(world, knit, 5, ship_from="SE1 9AA")      # London only
+    await stocked(world, scarf, 5, ship_from="M1 1AE")      # Manchester only
+    order, buyer = await checked_out(world, {knit: 1, scarf: 2}, creator="cr_fbt")
+    order_id = order["id"]
+    view = await tracking(world, order_id, buyer)
+    assert view["method"] == "fbt"
+    parcels = {p["warehouse_id"]: p for p in view["parcels"]}
+    assert set(parcels) == {world.warehouses["London Park Royal"]["id"],
+                            world.warehouses["Manchester Trafford"]["id"]}, "split in two"
+    allocated = await outbox_events(world.fulfillment, order_id, "fulfillment_order.allocated")
+    assert allocated[0]["split"] is True and allocated[0]["seller_id"] == world.seller_id
+
+    detail = await order_status(world, buyer, order_id, "awaiting_shipment")
+    assert detail["ship_by"] is not None
+    assert abs(_ts(detail["ship_by"]) - _ts(view["ship_by"])) < 0.01, \
+        "the order keeps fulfillment's ship-by promise"
+
+    wave = await world.fulfillment.client.post(
+        f"/v1/warehouses/{world.warehouses['London Park Royal']['id']}/waves",
+        headers={**OPERATOR, "Idempotency-Key": secrets.token_hex(8)}, json={})
+    assert wave.status_code == 201, wave.text
+    london_parcel = parcels[world.warehouses["London Park Royal"]["id"]]
+    assert london_parcel["id"] in [p["id"] for p in wave.json()["parcels"]]
+    assert wave.json()["pick_list"][knit] >= 1
+    for parcel in parcels.values():
+        await ship_from_warehouse(world, parcel)
+
+    completed = await order_status(world, buyer, order_id, "completed")
+    assert completed["status"] == "completed"
+    history = (await tracking(world, order_id, buyer))["history"]
+    states = [h["status"] for h in history]
+    for state in ("allocated", "picked", "packed", "labelled", "shipped", "in_transit",
+                  "out_for_delivery", "delivered"):
+        assert states.count(state) == 2, f"both parcels were {state}"
+    captured = await outbox_events(world.orders, order_id, "payment.captured")
+    assert len(captured) == 1, "the payment is captured once, at the first parcel"
+    assert captured[0]["amount_minor"] == order["total_minor"]
+    payable = await outbox_events(world.orders, order_id, "commission.payable")
+    assert len(payable) == 1, "the creator's commission became payable after the window"
+
+    fees = (await world.fulfillment.client.get(
+        "/v1/fbt-fees", params={"month": completed["created_at"][:7]},
+        headers=world.seller)).json()
+    mine = [f for f in fees["fees"] if f["order_id"] == order_id]
+    assert sorted(f["units"] for f in mine) == [1, 2] and all(f["amount_minor"] > 0 for f in mine)
+
+
+async def test_a_seller_shipped_order_is_delivered_and_completes(world: World) -> None:
+    sku = (await listed(world, stock=5))["sku"]   # never sent to a warehouse: the seller ships
+    order, buyer = await checked_out(world, {sku: 2})
+    order_id = order["id"]
+    view = await tracking(world, order_id, world.seller)
+    assert view["method"] == "seller"
+    assert [p["status"] for p in view["parcels"]] == ["awaiting_seller"]
+
+    client = world.fulfillment.client
+    wrong = await client.post(f"/v1/fulfillment-orders/{order_id}/shipments",
+                              headers={**world.seller, "Idempotency-Key": secrets.token_hex(8)},
+                              json={"carrier": "Royal Mail", "tracking_number": "12345"})
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"][0]["field"] == "tracking_number"
+    other = bearer("seller", "other", seller_id=str(secrets.token_hex(16)))
+    refused = await client.post(f"/v1/fulfillment-orders/{order_id}/shipments",
+                                headers={**other, "Idempotency-Key": secrets.token_hex(8)},
+                                json={"carrier": "Royal Mail", "tracking_number": "RM123456785GB"})
+    assert refused.status_code in (403, 409, 422)
+    number = f"RM{secrets.randbelow(10**9):09d}GB"
+    shipped = await client.post(f"/v1/fulfillment-orders/{order_id}/shipments",
+                                headers={**world.seller, "Idempotency-Key": secrets.token_hex(8)},
+                                json={"carrier": "Royal Mail", "tracking_number": number})
+    assert shipped.status_code == 201, shipped.text
+
+    in_transit = await order_status(world, buyer, order_id, "in_transit")
+    assert in_transit["tracking_number"] == number
+    await order_status(world, buyer, order_id, "completed")
+    assert len(await outbox_events(world.orders, order_id, "payment.captured")) == 1
+    seen_by_stranger = await client.get(f"/v1/fulfillment-orders/{order_id}",
+                                        headers=bearer("buyer", "someone-else"))
+    assert seen_by_stranger.status_code == 404, "a buyer sees only their own tracking"
+
+
+async def test_a_return_refunds_exactly_the_accepted_units(world: World) -> None:
+    sku = (await listed(world, price=2000))["sku"]
+    await stocked(world, sku, 6, ship_from="W1A 1AA")
+    order, buyer = await checked_out(world, {sku: 3})
+    order_id = order["id"]
+    view = await tracking(world, order_id, buyer)
+    for parcel in view["parcels"]:
+        await ship_from_warehouse(world, parcel)
+    await order_status(world, buyer, order_id, "delivered")
+
+    client = world.orders.client
+    too_many = await client.post(f"/v1/orders/{order_id}/returns",
+                                 headers={**buyer, "Idempotency-Key": secrets.token_hex(8)},
+                                 json={"lines": [{"sku_id": sku, "quantity": 4}],
+                                       "reason": "does not fit"})
+    assert too_many.status_code == 422
+    assert too_many.json()["errors"][0]["field"] == "lines.0.quantity"
+    asked = await client.post(f"/v1/orders/{order_id}/returns",
+                              headers={**buyer, "Idempotency-Key": secrets.token_hex(8)},
+                              json={"lines": [{"sku_id": sku, "quantity": 3}],
+                                    "reason": "does not fit"})
+    assert asked.status_code == 201, asked.text
+    return_id = asked.json()["id"]
+
+    async def labelled() -> Any:
+        response = await world.fulfillment.client.get(f"/v1/returns/{return_id}", headers=buyer)
+        return response.json() if response.status_code == 200 else None
+
+    label = await eventually(labelled, timeout=30)
+    assert label["destination"] == "warehouse" and label["tracking_number"]
+    seller_try = await world.fulfillment.client.post(f"/v1/returns/{return_id}/receipt",
+                                                     headers=world.seller)
+    assert seller_try.status_code == 403, "warehouse returns are received by its operators"
+    path = f"/v1/returns/{return_id}"
+    assert (await world.fulfillment.client.post(f"{path}/receipt",
+                                                headers=OPERATOR)).status_code == 200
+    bad = await world.fulfillment.client.post(f"{path}/inspection", headers=OPERATOR, json={
+        "lines": [{"sku_id": sku, "resellable": 3, "damaged": 1}]})
+    assert bad.status_code == 422, "more units inspected than returned"
+    inspected = await world.fulfillment.client.post(f"{path}/inspection", headers=OPERATOR,
+                                                    json={"lines": [{"sku_id": sku,
+                                                                     "resellable": 1,
+                                                                     "damaged": 1,
+                                                                     "rejected": 1}]})
+    assert inspected.status_code == 200, inspected.text
+
+    async def refunded() -> Any:
+        rows = await outbox_events(world.orders, order_id, "payment.refunded")
+        return rows or None
+
+    [refund] = await eventually(refunded, timeout=30)
+    assert refund["amount_minor"] == 2 * 2000, "resellable and damaged units, not the rejected"
+
+    async def back_on_sale() -> bool:
+        return await available(world, sku) == 6 - 3 + 1
+
+    assert await eventually(back_on_sale, timeout=30), "the resellable unit is for sale again"
+    [balance] = (await world.fulfillment.client.get(
+        "/v1/warehouse-stock", params={"sku_id": sku}, headers=world.seller)).json()["items"]
+    assert (balance["fulfillable"], balance["unfulfillable"], balance["reserved"]) == (4, 1, 0)
+
+
+def _ts(value: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(value).timestamp()
