@@ -117,7 +117,9 @@ async def commission_rate(world: World, product_id: str, rate_bps: int) -> None:
 
 async def stocked(world: World, sku: str, units: int, *, ship_from: str,
                   damaged: int = 0) -> dict[str, Any]:
-    """Walks an inbound plan from draft to received; returns the received plan."""
+    """Walks an inbound plan from draft to received and waits until catalog sells the good
+    units; returns the received plan."""
+    before = await available(world, sku)
     body = {"ship_from": {"country": "GB", "postcode": ship_from},
             "lines": [{"sku_id": sku, "quantity": units}],
             "cartons": [{"weight_grams": 4000, "length_mm": 400, "width_mm": 300,
@@ -141,6 +143,11 @@ async def stocked(world: World, sku: str, units: int, *, ship_from: str,
     receipt = await client.post(f"{path}/receipt", headers=OPERATOR, json={"counts": [
         {"sku_id": sku, "good": units - damaged, "damaged": damaged}]})
     assert receipt.status_code == 200, receipt.text
+
+    async def on_sale() -> bool:
+        return await available(world, sku) == before + units - damaged
+
+    assert await eventually(on_sale, timeout=60), "catalog never showed the received units"
     return dict(receipt.json())
 
 
