@@ -76,10 +76,15 @@ async def receive(conn: asyncpg.Connection, sku_id: UUID, quantity: int, referen
                   ) -> tuple[StockLevel, StockLevel, UUID] | None:
     """A warehouse's sellable units changed by `quantity` (received, returned, written off);
     returns (before, after, seller) or None for unknown SKUs. Units held for orders stay held:
-    a write-off larger than what is free takes what is free."""
+    a write-off larger than what is free takes what is free. Applied once per `reference` (an
+    inbound plan, an adjustment), whichever consumer group delivers it."""
     row = await conn.fetchrow("SELECT * FROM stock WHERE sku_id = $1 FOR UPDATE", sku_id)
     if row is None:
         return None
+    if await conn.fetchval(
+            """SELECT true FROM stock_movements WHERE sku_id = $1 AND actor = 'fulfillment'
+               AND reference = $2 LIMIT 1""", sku_id, reference):
+        return _level(row), _level(row), row["seller_id"]  # already applied: a redelivery
     after = await conn.fetchrow(
         """UPDATE stock SET on_hand = greatest(reserved, on_hand + $2), version = version + 1,
                             updated_at = now()

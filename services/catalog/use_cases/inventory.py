@@ -215,6 +215,8 @@ async def _warehouse_change(conn: asyncpg.Connection, sku_id: UUID, delta: int, 
     if changed is None:
         raise NonRetryable(f"unknown SKU {sku_id}")
     before, after, seller_id = changed
+    if after.version == before.version:
+        return  # applied before
     await enqueue(conn, SOURCE, events.InventoryAdjusted(
         sku_id=after.sku_id, seller_id=seller_id, delta=after.on_hand - before.on_hand,
         reason=reason, level=_level_event(after), adjusted_at=at))

@@ -80,12 +80,23 @@ async def parcel(conn: asyncpg.Connection | asyncpg.Pool, parcel_id: UUID, *,
     return _parcel(row) if row else None
 
 
+async def locked_parcel(conn: asyncpg.Connection, parcel_id: UUID) -> dict[str, Any] | None:
+    """The parcel, locked after its order: every writer locks the order first, then its
+    parcels, so two changes to one order cannot deadlock."""
+    order_id = await conn.fetchval("SELECT order_id FROM parcels WHERE id = $1", parcel_id)
+    if order_id is None:
+        return None
+    await conn.execute("SELECT 1 FROM fulfillment_orders WHERE order_id = $1 FOR UPDATE",
+                       order_id)
+    return await parcel(conn, parcel_id, for_update=True)
+
+
 async def parcel_by_tracking(conn: asyncpg.Connection, carrier: str,
                              tracking_number: str) -> dict[str, Any] | None:
-    row = await conn.fetchrow("""SELECT * FROM parcels WHERE carrier = $1
-                                 AND tracking_number = $2 FOR UPDATE""",
-                              carrier, tracking_number)
-    return _parcel(row) if row else None
+    parcel_id = await conn.fetchval(
+        "SELECT id FROM parcels WHERE carrier = $1 AND tracking_number = $2",
+        carrier, tracking_number)
+    return await locked_parcel(conn, parcel_id) if parcel_id else None
 
 
 async def parcels_of(conn: asyncpg.Connection | asyncpg.Pool, order_id: UUID, *,

@@ -78,7 +78,7 @@ async def on_requested(conn: asyncpg.Connection, envelope: Envelope,
                                  seller_id=event.seller_id, origin="warehouse",
                                  warehouse_id=warehouse_id, status=ParcelStatus.ALLOCATED,
                                  lines=parcel_lines, now=at)
-        for sku, qty in parcel_lines.items():
+        for sku, qty in sorted(parcel_lines.items()):
             await stock_repository.move(conn, warehouse_id, sku, event.seller_id,
                                         MovementKind.ALLOCATION, stock.allocation(qty),
                                         f"order:{event.order_id}")
@@ -136,7 +136,7 @@ async def on_order_cancelled(conn: asyncpg.Connection, envelope: Envelope,
                           ParcelStatus.PICKED, ParcelStatus.PACKED, ParcelStatus.LABELLED):
             continue
         if parcel["warehouse_id"] is not None:
-            for sku, qty in parcel["lines"].items():
+            for sku, qty in sorted(parcel["lines"].items()):
                 kind, deltas = ((MovementKind.DEALLOCATION, stock.deallocation(qty))
                                 if status is ParcelStatus.ALLOCATED
                                 else (MovementKind.UNPICK, stock.back_on_shelf(qty)))

@@ -68,7 +68,7 @@ async def create_plan(conn: asyncpg.Connection, *, seller_id: UUID, ship_from: d
     await inbound_repository.add(conn, inbound_id=inbound_id, seller_id=seller_id,
                                  warehouse_id=warehouse.id, ship_from=ship_from, lines=lines,
                                  cartons=cartons, labels=labels, now=at)
-    for sku, qty in lines.items():
+    for sku, qty in sorted(lines.items()):
         await stock_repository.move(conn, warehouse.id, sku, seller_id,
                                     MovementKind.INBOUND_PLANNED, stock.inbound_planned(qty),
                                     f"inbound:{inbound_id}")
@@ -154,7 +154,7 @@ async def receive(conn: asyncpg.Connection, inbound_id: UUID,
     plan = await _move(conn, plan, to)
     await inbound_repository.record_counts(conn, inbound_id, counts)
     at = now()
-    for count in counts:
+    for count in sorted(counts, key=lambda c: c.sku_id):
         await stock_repository.move(
             conn, plan["warehouse_id"], count.sku_id, plan["seller_id"], MovementKind.RECEIPT,
             stock.receipt(planned=planned.get(count.sku_id, 0), good=count.good,

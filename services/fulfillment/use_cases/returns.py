@@ -96,7 +96,7 @@ async def inspect(conn: asyncpg.Connection, found: dict[str, Any],
     await returns_repository.set_status(conn, found["id"], ReturnStatus.INSPECTED.value, at,
                                         inspection)
     if found["warehouse_id"] is not None:
-        for line in lines:
+        for line in sorted(lines, key=lambda i: i.sku_id):
             if line.accepted:
                 await stock_repository.move(
                     conn, found["warehouse_id"], line.sku_id, found["seller_id"],

@@ -43,7 +43,7 @@ async def pick_list(conn: asyncpg.Connection, warehouse_id: UUID,
 
 async def _warehouse_parcel(conn: asyncpg.Connection, warehouse_id: UUID, parcel_id: UUID,
                             expected: ParcelStatus) -> dict[str, Any]:
-    parcel = await parcels.parcel(conn, parcel_id, for_update=True)
+    parcel = await parcels.locked_parcel(conn, parcel_id)
     if parcel is None:
         raise StateConflict("parcel_id", "no such parcel", "unknown_parcel")
     if parcel["warehouse_id"] != warehouse_id:
@@ -57,7 +57,7 @@ async def _warehouse_parcel(conn: asyncpg.Connection, warehouse_id: UUID, parcel
 
 async def pick(conn: asyncpg.Connection, warehouse_id: UUID, parcel_id: UUID) -> dict[str, Any]:
     parcel = await _warehouse_parcel(conn, warehouse_id, parcel_id, S.ALLOCATED)
-    for sku, qty in parcel["lines"].items():
+    for sku, qty in sorted(parcel["lines"].items()):
         await stock_repository.move(conn, warehouse_id, sku, parcel["seller_id"],
                                     MovementKind.PICK, stock.pick(qty), f"parcel:{parcel_id}")
     at = now()

@@ -79,7 +79,7 @@ async def _back_at_sender(conn: asyncpg.Connection, parcel: dict[str, Any], at: 
     seller's parcel goes back to the seller, who counts its own stock."""
     if parcel["warehouse_id"] is None:
         return
-    for sku, qty in parcel["lines"].items():
+    for sku, qty in sorted(parcel["lines"].items()):
         await stock_repository.move(conn, parcel["warehouse_id"], sku, parcel["seller_id"],
                                     MovementKind.RETURN, stock.back_on_shelf(qty),
                                     f"returned_to_sender:{parcel['id']}")
@@ -114,7 +114,7 @@ _NEXT_SIMULATED = {S.SHIPPED: S.IN_TRANSIT, S.IN_TRANSIT: S.OUT_FOR_DELIVERY,
 async def _simulate_step(settings: FulfillmentSettings, rng: random.Random,
                          conn: asyncpg.Connection, deadline: deadlines.Deadline) -> None:
     """The simulated carrier moves a parcel one state on, failing some deliveries."""
-    parcel = await parcels.parcel(conn, UUID(deadline.key), for_update=True)
+    parcel = await parcels.locked_parcel(conn, UUID(deadline.key))
     if parcel is None:
         return
     current = ParcelStatus(parcel["status"])

@@ -140,6 +140,10 @@ async def _void(provider: PaymentProvider, pool: asyncpg.Pool,
     order_id = UUID(deadline.key)
     payment = await repository.payment(pool, order_id)
     assert payment is not None
+    if payment["status"] == "captured":  # a capture won the race; it arranged the refund
+        async with transaction(pool) as conn:
+            await deadlines.complete(conn, deadline)
+        return
     await provider.void(idempotency_key=f"void-{order_id}", payment_id=payment["payment_id"])
     async with transaction(pool) as conn:
         await repository.set_payment(conn, order_id, "voided")
@@ -181,15 +185,23 @@ async def _capture(provider: PaymentProvider, pool: asyncpg.Pool,
     order_id = UUID(deadline.key)
     payment = await repository.payment(pool, order_id)
     assert payment is not None
-    if payment["status"] == "authorized":
+    order = await repository.get_order(pool, order_id)
+    if payment["status"] == "authorized" and order is not None \
+            and order.status is not OrderStatus.CANCELLED:
         amount = payment["amount_minor"]
         await provider.capture(idempotency_key=f"capture-{order_id}",
                                payment_id=payment["payment_id"], amount_minor=amount)
         async with transaction(pool) as conn:
+            order = await repository.get_order(conn, order_id, for_update=True)
+            assert order is not None
             await repository.record_capture(conn, order_id, amount)
             await enqueue(conn, SOURCE, events.PaymentCaptured(
                 order_id=order_id, payment_id=payment["payment_id"],
                 amount_minor=amount, captured_at=now()))
+            if order.status is OrderStatus.CANCELLED:  # cancelled while the provider captured
+                await request_refund(conn, order, {}, include_everything=True,
+                                     reason=order.cancel_reason or "cancelled",
+                                     reference="cancellation")
             await deadlines.complete(conn, deadline)
         return
     async with transaction(pool) as conn:
