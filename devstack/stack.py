@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import secrets
@@ -44,6 +45,7 @@ class Stack:
         self.urls: dict[str, str] = {}
         self.jwt_secret = secrets.token_urlsafe(32)
         self.claim_token_secret = secrets.token_urlsafe(32)
+        self.carrier_webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
     def start(self) -> dict[str, Any]:
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -65,6 +67,9 @@ class Stack:
                 "HTTP_WORKERS": os.environ.get(f"{name.upper()}_HTTP_WORKERS", "1"),
                 "DEV_MODE": "true",
                 "RELAY_POLL_INTERVAL_SECONDS": "0.5",
+                "CARRIER_WEBHOOK_SECRET": self.carrier_webhook_secret,
+                # The simulated carrier moves parcels every few seconds, for a lively demo.
+                "CARRIER_STEP_SECONDS": os.environ.get("CARRIER_STEP_SECONDS", "10"),
             }
             log = open(self.workdir / f"{name}.log", "wb")  # noqa: SIM115 - lives with the process
             self.processes[name] = subprocess.Popen(
@@ -85,6 +90,7 @@ class Stack:
             "database_url": self.infra.admin_database_url,
             "redis_url": self.infra.redis_url,
             "jwt_secret": self.jwt_secret,
+            "carrier_webhook_secret": self.carrier_webhook_secret,
             "infra_sources": self.infra.sources,
             "logs": str(self.workdir),
         }

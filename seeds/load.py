@@ -18,6 +18,12 @@ import httpx
 
 from libs.auth.dev_token import mint
 from seeds.catalog_data import listings
+from seeds.fulfillment_data import (
+    FBT_SELLERS,
+    FBT_SKUS_PER_SELLER,
+    FBT_UNITS_PER_SKU,
+    WAREHOUSES,
+)
 
 # (legal name, business type, based in, sells in)
 SELLERS: list[tuple[str, str, str, str]] = [
@@ -157,8 +163,76 @@ async def load_seed_marketplace(stack: dict[str, Any], per_seller: int = 120) ->
         products = await _products(client, services["catalog"], secret, seller_ids,
                                    _paths(tree), per_seller)
         sessions = await _live_sessions(client, services["live"], secret, seller_ids)
+        warehouses = await _warehouses(client, services["fulfillment"], operator)
+        stocked = await _fbt_stock(client, services, secret, operator, seller_ids)
     return {"sellers": len(seller_ids), "categories": _count(tree), "products": products,
-            "live_sessions": sessions}
+            "live_sessions": sessions, "warehouses": warehouses, "fbt_skus": stocked}
+
+
+async def _warehouses(client: httpx.AsyncClient, fulfillment: str,
+                      operator: dict[str, str]) -> int:
+    """The FBT warehouses, and each seeded market's rate card published (orders quotes
+    checkout from it). Idempotent: a warehouse code exists once."""
+    for warehouse in WAREHOUSES:
+        response = await client.post(f"{fulfillment}/v1/warehouses", json=warehouse, headers={
+            **operator, "Idempotency-Key": f"seed-warehouse-{warehouse['code']}"})
+        if response.status_code not in (201, 409):
+            raise RuntimeError(f"warehouse {warehouse['code']}: {response.status_code} "
+                               f"{response.text}")
+    for market in sorted({w["market"] for w in WAREHOUSES}):
+        card = (await client.get(f"{fulfillment}/v1/shipping-rates/{market}")).json()
+        if card["card_version"] == 0:
+            body = {k: card[k] for k in ("currency", "zone_bands", "default_band", "rates",
+                                         "free_from_minor")}
+            await client.put(f"{fulfillment}/v1/shipping-rates/{market}", json=body,
+                             headers=operator)
+    return len(WAREHOUSES)
+
+
+async def _fbt_stock(client: httpx.AsyncClient, services: dict[str, str], secret: str,
+                     operator: dict[str, str], seller_ids: list[str]) -> int:
+    """A few sellers send their first listings into the warehouses: planned, shipped,
+    received, and so sellable by FBT. Skipped for a seller that already has inbound plans."""
+    fulfillment, catalog = services["fulfillment"], services["catalog"]
+    stocked = 0
+    for number, (country, postcode) in FBT_SELLERS.items():
+        seller_id = seller_ids[number - 1]
+        token = mint(secret, subject=f"seed-seller-{number:03d}", roles=["seller"],
+                     seller_id=seller_id)
+        seller = {"Authorization": f"Bearer {token}"}
+        plans = (await client.get(f"{fulfillment}/v1/inbound-plans", headers=seller)).json()
+        if plans.get("items"):
+            continue
+        products = (await client.get(f"{catalog}/v1/seller/products", headers=seller,
+                                     params={"limit": FBT_SKUS_PER_SELLER, "status": "live"},
+                                     )).json()["items"]
+        skus = [p["skus"][0]["id"] for p in products if p["status"] == "live"]
+        if not skus:
+            continue
+        lines = [{"sku_id": sku, "quantity": FBT_UNITS_PER_SKU} for sku in skus]
+        plan = None
+        for _ in range(60):  # fulfillment learns the seller and its SKUs from catalog's events
+            response = await client.post(f"{fulfillment}/v1/inbound-plans", headers={
+                **seller, "Idempotency-Key": f"seed-inbound-{number:03d}"}, json={
+                "ship_from": {"country": country, "postcode": postcode}, "lines": lines,
+                "cartons": [{"weight_grams": 12_000, "length_mm": 600, "width_mm": 400,
+                             "height_mm": 400, "contents": [line]} for line in lines]})
+            if response.status_code == 201:
+                plan = response.json()
+                break
+            await asyncio.sleep(1)
+        if plan is None:
+            raise RuntimeError(f"inbound plan of seller {number}: {response.text}")
+        path = f"{fulfillment}/v1/inbound-plans/{plan['id']}"
+        await client.post(f"{path}/confirmation", headers=seller)
+        await client.post(f"{path}/transport", headers=seller,
+                          json={"carrier": "DHL", "tracking_number": f"{number:010d}"})
+        for step in ("arrival", "receiving"):
+            await client.post(f"{path}/{step}", headers=operator)
+        await client.post(f"{path}/receipt", headers=operator, json={"counts": [
+            {"sku_id": sku, "good": FBT_UNITS_PER_SKU} for sku in skus]})
+        stocked += len(skus)
+    return stocked
 
 
 LIVE_SHOWS = ["Friday night drop", "Unboxing the new arrivals", "Flash deals hour",
