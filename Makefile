@@ -4,7 +4,7 @@ UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test test-apache-kafka token lint typecheck events-doc contracts api-contracts smoke bench bench-checkout bench-live
+.PHONY: install run test test-apache-kafka token lint typecheck events-doc contracts api-contracts smoke bench bench-checkout bench-fulfillment bench-live
 
 install:  ## a virtualenv with the pinned dependencies (uv.lock)
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
@@ -32,6 +32,9 @@ bench: install  ## catalog benchmarks against the running stack (or a fresh seed
 
 bench-checkout: install  ## checkout end to end against the running stack (RATE=150 SECONDS=300)
 	$(UV) run python -m benchmarks.checkout --rate $(or $(RATE),150) --seconds $(or $(SECONDS),300)
+
+bench-fulfillment: install  ## checkout -> allocated -> shipped through the real pipeline against the running stack (RATE=40 SECONDS=60)
+	$(UV) run python -m benchmarks.fulfillment --rate $(or $(RATE),40) --seconds $(or $(SECONDS),60)
 
 bench-live: install  ## flash claims and WebSocket fan-out against the running stack (see benchmarks/live.py)
 	$(UV) run python -m benchmarks.live claims

@@ -173,11 +173,13 @@ async def charge_fee(conn: asyncpg.Connection, *, parcel_id: UUID, seller_id: UU
         units * fee_per_unit, currency, now)
 
 
-async def fees(conn: asyncpg.Connection | asyncpg.Pool, seller_id: UUID,
+async def fees(conn: asyncpg.Connection | asyncpg.Pool, seller_id: UUID | None,
                month: str) -> list[dict[str, Any]]:
+    """A month's fees of one seller (None: of every seller)."""
     rows = await conn.fetch(
         """SELECT parcel_id, order_id, size_tier, units, fee_per_unit_minor, amount_minor,
                   currency, charged_at
-           FROM fbt_fees WHERE seller_id = $1 AND month = $2 ORDER BY charged_at, parcel_id""",
+           FROM fbt_fees WHERE ($1::uuid IS NULL OR seller_id = $1) AND month = $2
+           ORDER BY charged_at, parcel_id LIMIT 10000""",
         seller_id, month)
     return [dict(r) for r in rows]

@@ -40,6 +40,8 @@ class Accepted(BaseModel):
 @router.post("/v1/carriers/{carrier}/tracking-updates", response_model=Accepted,
              openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
                  "schema": TrackingUpdate.model_json_schema()}}}},
+             responses={401: {"description": "Unsigned, wrongly signed or stale."},
+                        503: {"description": "No signing secret is configured."}},
              summary="A carrier's signed tracking update (Standard Webhooks signature).")
 async def tracking_update(request: Request, carrier: str) -> Any:
     secret = runtime(request).settings.carrier_secret()

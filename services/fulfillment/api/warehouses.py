@@ -6,8 +6,9 @@ from __future__ import annotations
 from datetime import time
 from typing import Annotated, Any, Literal
 from uuid import UUID
+from zoneinfo import available_timezones
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from libs import idempotency
@@ -16,21 +17,38 @@ from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.bounds import MAX_GRAMS, MAX_MINOR, MAX_UNITS
 from libs.db.transaction import transaction
+from libs.domain_errors import FieldError
 from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
+from libs.markets import MARKET_CURRENCIES
 from libs.pagination import Page, PageParams, decode_cursor, encode_cursor, page_params
 from libs.request_guard import NOT_BLANK
 from libs.shipping_rates import RateCard, RateLine
+from libs.zones import known_zones
 from services.fulfillment.adapters import warehouses_repository
+from services.fulfillment.domain.carriers import CARRIERS
 from services.fulfillment.domain.warehouses import CarrierService, Warehouse
 from services.fulfillment.use_cases import warehouses
 
 router = APIRouter(tags=["warehouses"])
+MARKETS = sorted(MARKET_CURRENCIES)
+Market = Annotated[str, Path(pattern=r"^[A-Z]{2}$", json_schema_extra={"enum": MARKETS},
+                             description="A market the platform sells in (ISO 3166-1).")]
+MarketField = Annotated[str, Field(pattern=r"^[A-Z]{2}$", json_schema_extra={"enum": MARKETS})]
+Cutoff = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+                              examples=["15:00"],
+                              description="Local time (HH:MM): orders in by then leave the "
+                                          "same day.")]
+ZoneCode = Annotated[str, Field(max_length=20, json_schema_extra={"enum": known_zones()})]
+TimeZone = Annotated[str, Field(max_length=64, json_schema_extra={
+    "enum": sorted(available_timezones())}, examples=["Europe/London"])]
+CarrierName = Annotated[str, Field(max_length=50, json_schema_extra={"enum": sorted(CARRIERS)},
+                                   examples=["Royal Mail"])]
 
 
 class ServiceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    carrier: str = Field(min_length=1, max_length=50, examples=["Royal Mail"])
+    carrier: CarrierName
     service: str = Field(min_length=1, max_length=50, pattern=NOT_BLANK, examples=["Tracked 48"])
     speed: Literal["standard", "express"]
     transit_days: int = Field(ge=0, le=60)
@@ -45,14 +63,14 @@ class WarehouseIn(BaseModel):
                       "transit_days": 2}], "capacity_units": 100000}]})
     code: str = Field(pattern=r"^[A-Z0-9-]{2,20}$")
     name: str = Field(min_length=1, max_length=200, pattern=NOT_BLANK)
-    market: str = Field(pattern=r"^[A-Z]{2}$")
+    market: MarketField
     country: str = Field(pattern=r"^[A-Z]{2}$")
     postcode: str = Field(min_length=1, max_length=20, pattern=NOT_BLANK)
     address: str = Field(min_length=1, max_length=500, pattern=NOT_BLANK)
-    timezone: str = Field(min_length=1, max_length=64, examples=["Europe/London"])
-    cutoff: time = Field(description="Orders in by this local time leave the same day.")
+    timezone: TimeZone
+    cutoff: Cutoff
     handling_days: int = Field(default=0, ge=0, le=30)
-    zones_served: list[str] = Field(min_length=1, max_length=100)
+    zones_served: list[ZoneCode] = Field(min_length=1, max_length=100)
     services: list[ServiceIn] = Field(min_length=1, max_length=20)
     capacity_units: int = Field(gt=0, le=MAX_UNITS * 100)
 
@@ -60,9 +78,9 @@ class WarehouseIn(BaseModel):
 class WarehouseChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, min_length=1, max_length=200, pattern=NOT_BLANK)
-    cutoff: time | None = None
+    cutoff: Cutoff | None = None
     handling_days: int | None = Field(default=None, ge=0, le=30)
-    zones_served: list[str] | None = Field(default=None, min_length=1, max_length=100)
+    zones_served: list[ZoneCode] | None = Field(default=None, min_length=1, max_length=100)
     services: list[ServiceIn] | None = Field(default=None, min_length=1, max_length=20)
     capacity_units: int | None = Field(default=None, gt=0, le=MAX_UNITS * 100)
     active: bool | None = None
@@ -76,7 +94,8 @@ class WarehouseView(WarehouseIn):
     @classmethod
     def of(cls, w: Warehouse) -> WarehouseView:
         return cls(id=w.id, code=w.code, name=w.name, market=w.market, country=w.country,
-                   postcode=w.postcode, address=w.address, timezone=w.timezone, cutoff=w.cutoff,
+                   postcode=w.postcode, address=w.address, timezone=w.timezone,
+                   cutoff=w.cutoff.strftime("%H:%M"),
                    handling_days=w.handling_days, zones_served=list(w.zones_served),
                    services=[ServiceIn(**vars(s)) for s in w.services],
                    capacity_units=w.capacity_units, zone=w.zone.code, active=w.active)
@@ -92,8 +111,9 @@ async def create_warehouse(request: Request, body: WarehouseIn,
                            principal: Annotated[Principal, Depends(require(Role.OPERATOR))],
                            idempotency_key: IdempotencyKey = None) -> Any:
     async def work(conn: Any) -> tuple[int, Any]:
-        created = await warehouses.create(conn, **{**body.model_dump(exclude={"services"}),
-                                                   "services": _services(body.services)})
+        created = await warehouses.create(conn, **{
+            **body.model_dump(exclude={"services"}), "cutoff": time.fromisoformat(body.cutoff),
+            "services": _services(body.services)})
         return 201, WarehouseView.of(created).model_dump(mode="json")
 
     return await idempotency.run_idempotent(
@@ -125,7 +145,10 @@ async def get_warehouse(request: Request, warehouse_id: UUID,
               summary="Change a warehouse's cut-off, zones, services, capacity or state.")
 async def change_warehouse(request: Request, warehouse_id: UUID, body: WarehouseChange,
                            _: Annotated[Principal, Depends(require(Role.OPERATOR))]) -> Any:
-    changes = body.model_dump(exclude_unset=True, exclude={"services"})
+    changes = {k: v for k, v in body.model_dump(exclude_unset=True, exclude={"services"}).items()
+               if v is not None}
+    if body.cutoff is not None:
+        changes["cutoff"] = time.fromisoformat(body.cutoff)
     if body.services is not None:
         changes["services"] = _services(body.services)
     try:
@@ -167,15 +190,19 @@ class RateCardView(RateCardIn):
 
 @router.get("/v1/shipping-rates/{market}", response_model=RateCardView, tags=["shipping rates"],
             summary="A market's shipping rate card (version 0: the opening card).")
-async def get_rate_card(request: Request, market: str) -> Any:
-    return RateCardView.of(await warehouses.rate_card(runtime(request).db, market.upper()))
+async def get_rate_card(request: Request, market: Market) -> Any:
+    try:
+        return RateCardView.of(await warehouses.rate_card(runtime(request).db, market))
+    except FieldError:
+        raise Problem(404, "Not found", f"The platform does not sell in {market}.") from None
 
 
 @router.put("/v1/shipping-rates/{market}", response_model=RateCardView, tags=["shipping rates"],
+            openapi_extra={"x-cross-field-rules": ["currency is the market's currency"]},
             summary="Publish a market's rate card (operators); checkout quotes from it.")
-async def put_rate_card(request: Request, market: str, body: RateCardIn,
+async def put_rate_card(request: Request, market: Market, body: RateCardIn,
                         _: Annotated[Principal, Depends(require(Role.OPERATOR))]) -> Any:
-    card = RateCard(market.upper(), body.currency, 0, body.zone_bands, body.default_band,
+    card = RateCard(market, body.currency, 0, body.zone_bands, body.default_band,
                     tuple(RateLine(**r.model_dump()) for r in body.rates), body.free_from_minor)
     async with transaction(runtime(request).db) as conn:
         return RateCardView.of(await warehouses.publish_rate_card(conn, card))
