@@ -209,7 +209,7 @@ async def run(stack: dict[str, Any], rate: float, seconds: float, skus: int, cre
 
         print(f"  offering {rate} checkouts/s for {seconds:.0f} s; a crew of {crew} ships ...",
               flush=True)
-        raw = RawClient(services["orders"], connections=128)
+        raw = RawClient(services["orders"], connections=max(4, min(128, int(rate))))
         run_id, accepted, failures = secrets.token_hex(3), list[str](), Counter[str]()
         checkout_body = json.dumps({"shipping_address": {**ADDRESS, "postcode": "M1 1AE"},
                                     "payment": {"card_number": "4242424242424242"}}).encode()

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from libs.testing import bearer, eventually
+from services.fulfillment.reconcile import compare
 from tests.e2e.fulfillment_world import (
     OPERATOR,
     World,
@@ -216,3 +217,18 @@ def _ts(value: str) -> float:
     from datetime import datetime
 
     return datetime.fromisoformat(value).timestamp()
+
+
+async def test_catalog_and_the_warehouses_agree_after_all_of_it(world: World, infra: Any) -> None:
+    """The reconciliation command's check, over every SKU these journeys put in a warehouse."""
+    import asyncpg
+
+    conn = await asyncpg.connect(infra.admin_database_url)
+    try:
+        async def agreed() -> Any:
+            compared, differences = await compare(conn, conn)
+            return compared if compared and not differences else None
+
+        assert await eventually(agreed, timeout=30), await compare(conn, conn)
+    finally:
+        await conn.close()
