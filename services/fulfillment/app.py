@@ -8,7 +8,9 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from libs.auth import api_key_replica
 from libs.service import ServiceDefinition, create_service_app
+from services.fulfillment.adapters import views_repository
 from services.fulfillment.api import (
     carriers,
     fulfillment_orders,
@@ -39,4 +41,6 @@ def create_app(settings: FulfillmentSettings | None = None) -> FastAPI:
                  fulfillment_orders.router, returns.router, carriers.router],
         handlers=handlers(settings),
         deadline_kinds=deadline_kinds,
+        api_key_resolver=lambda runtime: api_key_replica.resolver(
+            runtime, views_repository.seller_status),
     ))

@@ -136,11 +136,23 @@ async def test_a_seller_shipped_order_is_delivered_and_completes(world: World) -
                                 headers={**other, "Idempotency-Key": secrets.token_hex(8)},
                                 json={"carrier": "Royal Mail", "tracking_number": "RM123456785GB"})
     assert refused.status_code in (403, 409, 422)
+    key = (await world.catalog.client.post(
+        f"/v1/sellers/{world.seller_id}/api-keys",
+        headers={**world.seller, "Idempotency-Key": secrets.token_hex(8)},
+        json={"name": "warehouse system"})).json()["key"]
     number = f"RM{secrets.randbelow(10**9):09d}GB"
-    shipped = await client.post(f"/v1/fulfillment-orders/{order_id}/shipments",
-                                headers={**world.seller, "Idempotency-Key": secrets.token_hex(8)},
-                                json={"carrier": "Royal Mail", "tracking_number": number})
+
+    async def shipped_by_key() -> Any:  # the seller's system uses catalog's key here too
+        response = await client.post(
+            f"/v1/fulfillment-orders/{order_id}/shipments",
+            headers={"X-Api-Key": key, "Idempotency-Key": "ship-1"},
+            json={"carrier": "Royal Mail", "tracking_number": number})
+        return response if response.status_code != 401 else None
+
+    shipped = await eventually(shipped_by_key, timeout=30)
     assert shipped.status_code == 201, shipped.text
+    assert (await client.get(f"/v1/fulfillment-orders/{order_id}",
+                             headers={"X-Api-Key": key + "x"})).status_code == 401
 
     in_transit = await order_status(world, buyer, order_id, "in_transit")
     assert in_transit["tracking_number"] == number

@@ -270,3 +270,33 @@ class InventoryLowStock(Event):
     seller_id: UUID
     available: int
     threshold: int
+
+
+@register
+class ApiKeyIssued(Event):
+    """A seller created an API key. Carries its look-up prefix and SHA-256 digest (never the key)
+    so every service that serves sellers can accept it; not public."""
+
+    type = "api_key.issued"
+    topic = "catalog.seller.v1"
+    key_field = "seller_id"
+
+    seller_id: UUID
+    shop_id: UUID
+    key_id: UUID
+    prefix: str = Field(min_length=12, max_length=12)
+    digest: str = Field(min_length=64, max_length=64)
+    issued_at: datetime
+
+
+@register
+class ApiKeyRevoked(Event):
+    """A seller revoked an API key: no service accepts it any more."""
+
+    type = "api_key.revoked"
+    topic = "catalog.seller.v1"
+    key_field = "seller_id"
+
+    seller_id: UUID
+    key_id: UUID
+    revoked_at: datetime

@@ -35,8 +35,8 @@ async def list_for_seller(pool: asyncpg.Pool, seller_id: UUID) -> list[StoredKey
     return [StoredKey(**dict(r)) for r in rows]
 
 
-async def revoke(pool: asyncpg.Pool, seller_id: UUID, key_id: UUID) -> bool:
-    result = await pool.execute(
+async def revoke(conn: asyncpg.Connection | asyncpg.Pool, seller_id: UUID, key_id: UUID) -> bool:
+    result = await conn.execute(
         """UPDATE seller_api_keys SET revoked_at = coalesce(revoked_at, now())
            WHERE id = $1 AND seller_id = $2""", key_id, seller_id)
     return str(result) != "UPDATE 0"

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -15,12 +15,13 @@ from libs.api import runtime
 from libs.auth import api_keys
 from libs.auth.dependencies import ApiKeyResolver, require
 from libs.auth.principal import Principal, Role
+from libs.db.transaction import transaction
 from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
-from libs.ids import new_id
 from services.catalog.adapters import api_keys_repository, sellers_repository
 from services.catalog.adapters.api_keys_repository import StoredKey
 from services.catalog.domain.sellers import SellerStatus
+from services.catalog.use_cases import api_keys as keys
 
 router = APIRouter(prefix="/v1/sellers/{seller_id}/api-keys", tags=["api keys"])
 
@@ -61,11 +62,7 @@ async def create_key(
     await _own_seller(request, seller_id, principal)
 
     async def work(conn: Any) -> tuple[int, Any]:
-        issued = api_keys.issue()
-        stored = StoredKey(id=new_id(), seller_id=seller_id, name=body.name,
-                           prefix=issued.prefix, created_at=datetime.now(UTC),
-                           last_used_at=None, revoked_at=None)
-        await api_keys_repository.add(conn, stored, issued.digest)
+        issued, stored = await keys.issue(conn, seller_id, body.name)
         return 201, CreatedApiKey(key=issued.plaintext, **_view_fields(stored)).model_dump(
             mode="json")
 
@@ -96,8 +93,9 @@ async def revoke_key(
     principal: Annotated[Principal, Depends(require(Role.SELLER))],
 ) -> Response:
     await _own_seller(request, seller_id, principal)
-    if not await api_keys_repository.revoke(request.app.state.runtime.db, seller_id, key_id):
-        raise Problem(404, "Not found", "No such API key.")
+    async with transaction(runtime(request).db) as conn:
+        if not await keys.revoke(conn, seller_id, key_id):
+            raise Problem(404, "Not found", "No such API key.")
     return Response(status_code=204)
 
 

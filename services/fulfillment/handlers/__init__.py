@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from libs.auth import api_key_replica
 from libs.consumer import Handler
 from services.fulfillment.handlers import catalog_view
 from services.fulfillment.settings import FulfillmentSettings
@@ -21,4 +22,5 @@ def handlers(settings: FulfillmentSettings) -> dict[str, Handler]:
                                                settings=settings),
         "order.cancelled": fulfillment_orders.on_order_cancelled,
         "return.authorized": returns.on_authorized,
+        **api_key_replica.HANDLERS,
     }
