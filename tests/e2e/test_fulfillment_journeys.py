@@ -156,6 +156,30 @@ async def test_a_seller_shipped_order_is_delivered_and_completes(world: World) -
 
     in_transit = await order_status(world, buyer, order_id, "in_transit")
     assert in_transit["tracking_number"] == number
+    await order_status(world, buyer, order_id, "delivered")
+    asked = await world.orders.client.post(
+        f"/v1/orders/{order_id}/returns", headers={**buyer, "Idempotency-Key": "r-1"},
+        json={"lines": [{"sku_id": sku, "quantity": 1}], "reason": "wrong colour"})
+    assert asked.status_code == 201, asked.text
+    path = f"/v1/returns/{asked.json()['id']}"
+
+    async def label() -> Any:
+        response = await client.get(path, headers=buyer)
+        return response.json() if response.status_code == 200 else None
+
+    assert (await eventually(label, timeout=30))["destination"] == "seller", \
+        "a self-shipped order comes back to its seller"
+    assert (await client.post(f"{path}/receipt", headers=other)).status_code == 404
+    assert (await client.post(f"{path}/receipt", headers=world.seller)).status_code == 200
+    inspected = await client.post(f"{path}/inspection", headers=world.seller, json={
+        "lines": [{"sku_id": sku, "resellable": 1}]})
+    assert inspected.status_code == 200, inspected.text
+
+    async def refunded() -> Any:
+        return await outbox_events(world.orders, order_id, "payment.refunded") or None
+
+    [refund] = await eventually(refunded, timeout=30)
+    assert refund["amount_minor"] == 2500, "one unit back, refunded at its price"
     await order_status(world, buyer, order_id, "completed")
     assert len(await outbox_events(world.orders, order_id, "payment.captured")) == 1
     seen_by_stranger = await client.get(f"/v1/fulfillment-orders/{order_id}",
