@@ -23,7 +23,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer
 
-from benchmarks.load import RawClient
+from benchmarks.load import RawClient, open_loop
 from libs.auth.dev_token import mint
 from libs.events.envelope import from_kafka
 
@@ -133,19 +133,8 @@ async def run(stack: dict[str, Any], rate: float, seconds: float, skus: int) -> 
                 failures[type(exc).__name__] += 1
 
         run_id = secrets.token_hex(3)  # buyers and keys are new on every run
-        tasks = []
-        begin = time.perf_counter()
-        n = 0
-        while time.perf_counter() - begin < seconds:
-            due = begin + n / rate
-            delay = due - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one_buyer(n)))
-            n += 1
-        await asyncio.gather(*tasks)
+        n, begin, offered = await open_loop(rate, seconds, one_buyer)
         await raw.close()
-        offered = time.perf_counter() - begin
         deadline = time.perf_counter() + 120
         while len([o for o in accepted if o in outcomes]) < len(accepted) and \
                 time.perf_counter() < deadline:  # noqa: ASYNC110 - progress is a shared dict

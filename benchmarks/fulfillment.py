@@ -29,7 +29,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 
 from benchmarks.checkout import ADDRESS, pct
-from benchmarks.load import RawClient
+from benchmarks.load import RawClient, open_loop
 from libs.auth.dev_token import mint
 from libs.events.envelope import from_kafka
 
@@ -230,16 +230,8 @@ async def run(stack: dict[str, Any], rate: float, seconds: float, skus: int, cre
             except (OSError, ConnectionError, asyncio.IncompleteReadError) as exc:
                 failures[type(exc).__name__] += 1
 
-        tasks, begin, n = [], time.perf_counter(), 0
-        while time.perf_counter() - begin < seconds:
-            delay = begin + n / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one_buyer(n)))
-            n += 1
-        await asyncio.gather(*tasks)
+        n, begin, offered = await open_loop(rate, seconds, one_buyer)
         await raw.close()
-        offered = time.perf_counter() - begin
         drain = time.perf_counter() + 180
         while time.perf_counter() < drain and any(  # noqa: ASYNC110 - a shared dict
                 "shipment.shipped" not in seen.get(o, {}) for o in confirmed(accepted, seen)):

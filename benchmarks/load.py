@@ -9,8 +9,9 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -124,3 +125,21 @@ class RawClient:
             connection = self.idle.get_nowait()
             if connection is not None:
                 connection[1].close()
+
+
+async def open_loop(rate: float, seconds: float,
+                    one: Callable[[int], Coroutine[Any, Any, None]]) -> tuple[int, float, float]:
+    """Starts `one(n)` at `rate` per second for `seconds`, whether or not earlier ones have
+    finished (open loop: a slow server meets the same arrivals), then waits for all of them.
+    Returns (how many were started, when the first started, seconds spent offering)."""
+    tasks: list[asyncio.Task[None]] = []
+    begin, n = time.perf_counter(), 0
+    while time.perf_counter() - begin < seconds:
+        delay = begin + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(n)))
+        n += 1
+    offered = time.perf_counter() - begin
+    await asyncio.gather(*tasks)
+    return n, begin, offered

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
@@ -66,3 +67,11 @@ def time_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
         raise Problem(422, "Validation failed", "The cursor is not valid for this list.",
                       errors=[{"field": "query.cursor", "message": "invalid cursor",
                                "code": "cursor_invalid"}]) from None
+
+
+def page_of(items: list[T], limit: int, cursor_of: Callable[[T], tuple[Any, ...]]) -> Page[T]:
+    """A page from `limit + 1` fetched items: the extra one only says another page exists, and
+    the last item shown gives the cursor (`cursor_of(item)`, the sort key's values)."""
+    shown = items[:limit]
+    more = len(items) > limit and bool(shown)
+    return Page[T](items=shown, next_cursor=encode_cursor(*cursor_of(shown[-1])) if more else None)

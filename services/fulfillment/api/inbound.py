@@ -19,7 +19,7 @@ from libs.bounds import MAX_GRAMS, MAX_MILLIMETRES, MAX_UNITS
 from libs.db.transaction import transaction
 from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
-from libs.pagination import Page, PageParams, decode_cursor, encode_cursor, page_params
+from libs.pagination import Page, PageParams, decode_cursor, page_of, page_params
 from libs.request_guard import NOT_BLANK
 from services.fulfillment.adapters import inbound_repository
 from services.fulfillment.domain.inbound import Carton, Count, InboundStatus
@@ -162,9 +162,7 @@ async def list_plans(request: Request,
     after = UUID(str(decode_cursor(page.cursor, 1)[0])) if page.cursor else None
     found = await inbound_repository.page(runtime(request).db, seller_id=seller,
                                           status=status, after=after, limit=page.limit + 1)
-    items = [PlanSummary(**p) for p in found[:page.limit]]
-    more = len(found) > page.limit
-    return Page(items=items, next_cursor=encode_cursor(items[-1].id) if more else None)
+    return page_of([PlanSummary(**p) for p in found], page.limit, lambda p: (p.id,))
 
 
 @router.get("/{inbound_id}", response_model=PlanView,

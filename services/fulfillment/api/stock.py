@@ -16,7 +16,7 @@ from libs.auth.principal import Principal, Role
 from libs.bounds import MAX_UNITS
 from libs.db.transaction import transaction
 from libs.errors import Problem
-from libs.pagination import Page, PageParams, decode_cursor, encode_cursor, page_params
+from libs.pagination import Page, PageParams, decode_cursor, page_of, page_params
 from libs.request_guard import NOT_BLANK
 from services.fulfillment.adapters import parcels_repository, stock_repository
 from services.fulfillment.use_cases import stock
@@ -91,10 +91,8 @@ async def balances(request: Request, principal: SellerOrOperator,
     found = await stock_repository.balances(
         runtime(request).db, seller_id=_seller_scope(principal, seller_id), sku_id=sku_id,
         after=after, limit=page.limit + 1)
-    items = [Balance(**b) for b in found[:page.limit]]
-    more = len(found) > page.limit
-    return Page(items=items, next_cursor=encode_cursor(items[-1].sku_id, items[-1].warehouse_id)
-                if more else None)
+    return page_of([Balance(**b) for b in found], page.limit,
+                   lambda b: (b.sku_id, b.warehouse_id))
 
 
 @router.get("/v1/warehouse-stock/{sku_id}/ledger", response_model=Page[Movement],
@@ -107,9 +105,7 @@ async def ledger(request: Request, sku_id: UUID, principal: SellerOrOperator,
         raise Problem(404, "Not found", "No warehouse stock of such a SKU.")
     after = int(decode_cursor(page.cursor, 1)[0]) if page.cursor else None
     found = await stock_repository.ledger(pool, sku_id, after, page.limit + 1)
-    items = [Movement(**m) for m in found[:page.limit]]
-    more = len(found) > page.limit
-    return Page(items=items, next_cursor=encode_cursor(items[-1].id) if more else None)
+    return page_of([Movement(**m) for m in found], page.limit, lambda m: (m.id,))
 
 
 @router.post("/v1/warehouse-stock/adjustments", status_code=204,

@@ -21,7 +21,7 @@ from libs.domain_errors import FieldError
 from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
 from libs.markets import MARKET_CURRENCIES
-from libs.pagination import Page, PageParams, decode_cursor, encode_cursor, page_params
+from libs.pagination import Page, PageParams, decode_cursor, page_of, page_params
 from libs.request_guard import NOT_BLANK
 from libs.shipping_rates import RateCard, RateLine
 from libs.zones import known_zones
@@ -126,9 +126,7 @@ async def list_warehouses(request: Request, _: Annotated[Principal, Depends(requ
                           page: Annotated[PageParams, Depends(page_params)]) -> Any:
     after = UUID(str(decode_cursor(page.cursor, 1)[0])) if page.cursor else None
     found = await warehouses_repository.page(runtime(request).db, after, page.limit + 1)
-    items = [WarehouseView.of(w) for w in found[:page.limit]]
-    more = len(found) > page.limit
-    return Page(items=items, next_cursor=encode_cursor(items[-1].id) if more else None)
+    return page_of([WarehouseView.of(w) for w in found], page.limit, lambda w: (w.id,))
 
 
 @router.get("/v1/warehouses/{warehouse_id}", response_model=WarehouseView,
