@@ -20,3 +20,14 @@ def test_every_event_names_a_catalogued_topic_and_a_key_field() -> None:
 
 def test_docs_events_md_is_generated_from_the_catalogue() -> None:
     assert (ROOT / "docs" / "events.md").read_text() == render(), "run `make events-doc`"
+
+
+def test_every_public_event_names_the_seller_it_belongs_to() -> None:
+    """Webhooks deliver a public event to its seller's endpoints only: it must say whose it is."""
+    from libs.events.catalogue import all_event_types
+    from libs.events.registry import EVENT_TYPES
+
+    all_event_types()
+    anonymous = [t for t, cls in EVENT_TYPES.items()
+                 if cls.public and "seller_id" not in cls.model_fields]
+    assert anonymous == []

@@ -81,6 +81,8 @@ async def test_an_fbt_order_split_across_two_warehouses_reaches_the_buyer(world:
                             world.warehouses["Manchester Trafford"]["id"]}, "split in two"
     allocated = await outbox_events(world.fulfillment, order_id, "fulfillment_order.allocated")
     assert allocated[0]["split"] is True and allocated[0]["seller_id"] == world.seller_id
+    [confirmed] = await outbox_events(world.orders, order_id, "order.confirmed")
+    assert confirmed["seller_id"] == world.seller_id, "public events say whose they are"
 
     detail = await order_status(world, buyer, order_id, "awaiting_shipment")
     assert detail["ship_by"] is not None

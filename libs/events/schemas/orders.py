@@ -54,6 +54,9 @@ class OrderConfirmed(Event):
     public = True
 
     order_id: UUID
+    seller_id: UUID | None = Field(
+        default=None, description="The seller the order belongs to (always set by orders; "
+                                  "optional only for events from before it was added).")
     confirmed_at: datetime
 
 
@@ -67,6 +70,9 @@ class OrderCancelled(Event):
     public = True
 
     order_id: UUID
+    seller_id: UUID | None = Field(
+        default=None, description="The seller the order belongs to (always set by orders; "
+                                  "optional only for events from before it was added).")
     reason: Literal["buyer_cancelled", "seller_cancelled", "payment_failed", "out_of_stock",
                     "reservation_timeout", "ship_by_missed", "deliver_by_missed", "other",
                     "delivery_failed"]
@@ -128,6 +134,9 @@ class OrderShipped(Event):
     public = True
 
     order_id: UUID
+    seller_id: UUID | None = Field(
+        default=None, description="The seller the order belongs to (always set by orders; "
+                                  "optional only for events from before it was added).")
     carrier: str
     tracking_number: str
     shipped_at: datetime
@@ -143,6 +152,9 @@ class OrderDelivered(Event):
     public = True
 
     order_id: UUID
+    seller_id: UUID | None = Field(
+        default=None, description="The seller the order belongs to (always set by orders; "
+                                  "optional only for events from before it was added).")
     delivered_at: datetime
     return_window_ends_at: datetime
 
@@ -157,6 +169,9 @@ class OrderCompleted(Event):
     public = True
 
     order_id: UUID
+    seller_id: UUID | None = Field(
+        default=None, description="The seller the order belongs to (always set by orders; "
+                                  "optional only for events from before it was added).")
     completed_at: datetime
 
 

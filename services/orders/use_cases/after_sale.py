@@ -52,7 +52,8 @@ async def on_shipped(conn: asyncpg.Connection, envelope: Envelope, event: Shipme
     await repository.save_order(conn, shipped, f"shipped with {event.carrier} "
                                 f"({event.tracking_number})")
     await enqueue(conn, SOURCE, events.OrderShipped(
-        order_id=order.id, carrier=event.carrier, tracking_number=event.tracking_number,
+        order_id=order.id, seller_id=order.seller_id, carrier=event.carrier,
+        tracking_number=event.tracking_number,
         shipped_at=event.shipped_at))
     await deadlines.cancel(conn, order.id, SHIP_BY, HOLD_ENDS)
     await deadlines.schedule(conn, order.id, CAPTURE, now())
@@ -80,7 +81,7 @@ async def _delivered(conn: asyncpg.Connection, order: Order, delivered_at: datet
     ends = delivered_at + timedelta(seconds=settings.return_window_seconds)
     await repository.save_order(conn, order.move(OrderStatus.DELIVERED), "delivered")
     await enqueue(conn, SOURCE, events.OrderDelivered(
-        order_id=order.id, delivered_at=delivered_at, return_window_ends_at=ends))
+        order_id=order.id, seller_id=order.seller_id, delivered_at=delivered_at, return_window_ends_at=ends))
     await deadlines.cancel(conn, order.id, DELIVER_BY)
     await promise(conn, order.id, RETURN_WINDOW_ENDS, ends)
 

@@ -62,8 +62,9 @@ async def cancel(conn: asyncpg.Connection, order: Order, reason: str, note: str,
     cancelled = order.cancel(reason)
     await repository.save_order(conn, cancelled, note)
     await deadlines.cancel(conn, order.id, STOCK_TIMEOUT, HOLD_ENDS, *PROMISES)
-    await enqueue(conn, SOURCE, events.OrderCancelled(order_id=order.id, reason=reason,  # type: ignore[arg-type]
-                                                      restock=restock, cancelled_at=now()))
+    await enqueue(conn, SOURCE, events.OrderCancelled(
+        order_id=order.id, seller_id=order.seller_id, reason=reason,  # type: ignore[arg-type]
+        restock=restock, cancelled_at=now()))
     payment = await repository.payment(conn, order.id)
     if payment is not None and payment["status"] == "authorized":
         await deadlines.schedule(conn, order.id, VOID, now())
@@ -175,7 +176,7 @@ async def _order_deadline(conn: asyncpg.Connection, deadline: deadlines.Deadline
     elif kind == RETURN_WINDOW_ENDS and status is OrderStatus.DELIVERED:
         await repository.save_order(conn, order.move(OrderStatus.COMPLETED),
                                     "return window closed")
-        await enqueue(conn, SOURCE, events.OrderCompleted(order_id=order_id,
+        await enqueue(conn, SOURCE, events.OrderCompleted(order_id=order_id, seller_id=order.seller_id,
                                                           completed_at=now()))
         await commissions.release(conn, order_id)
 
@@ -269,8 +270,10 @@ async def _authorize(provider: PaymentProvider, settings: OrdersSettings, pool: 
             if current.status is OrderStatus.AWAITING_PAYMENT:
                 await repository.save_order(conn, current.move(OrderStatus.ON_HOLD),
                                             "payment authorized")
-                await enqueue(conn, SOURCE, events.OrderConfirmed(order_id=order_id,
-                                                                  confirmed_at=now()),
+                await enqueue(conn, SOURCE,
+                              events.OrderConfirmed(order_id=order_id,
+                                                    seller_id=current.seller_id,
+                                                    confirmed_at=now()),
                               await _fulfillment_request(conn, order_id))
                 await deadlines.cancel(conn, order_id, PAY_BY)
                 await deadlines.schedule(conn, order_id, HOLD_ENDS,
