@@ -64,7 +64,9 @@ async def run_service(app: FastAPI, *, wait_ready: bool = True) -> AsyncIterator
     """The app with its lifespan (connections, migrations, relay, consumer), served in-process."""
     async with app.router.lifespan_context(app):
         if wait_ready:
-            await asyncio.wait_for(app.state.runtime.started.wait(), timeout=90)
+            runtime = getattr(app.state, "runtime", None)  # a plain app (a test receiver) has none
+        if runtime is not None:
+            await asyncio.wait_for(runtime.started.wait(), timeout=90)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
             yield RunningService(app, client)
@@ -103,7 +105,9 @@ async def serve(app: FastAPI) -> AsyncIterator[ServedService]:
             if task.done():
                 task.result()
             await asyncio.sleep(0.05)
-        await asyncio.wait_for(app.state.runtime.started.wait(), timeout=90)
+        runtime = getattr(app.state, "runtime", None)  # a plain app (a test receiver) has none
+        if runtime is not None:
+            await asyncio.wait_for(runtime.started.wait(), timeout=90)
         port = server.servers[0].sockets[0].getsockname()[1]
         base_url = f"http://127.0.0.1:{port}"
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:

@@ -1,0 +1,236 @@
+"""Webhooks end to end, through Kafka on real servers: sellers subscribe, a buyer's order
+reaches its seller's receiver signed (verified with the `standardwebhooks` library) and in
+sequence order, never another seller's; a receiver that is down gets everything once it is back;
+410 disables; a rotation signs with both secrets; the pull feed holds the same events."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from fastapi import FastAPI, Request, Response
+from pydantic import SecretStr
+from standardwebhooks.webhooks import Webhook
+
+from libs.testing import (
+    RunningService,
+    ServedService,
+    bearer,
+    distinct_title,
+    eventually,
+    run_service,
+    serve,
+)
+from services.catalog.app import create_app as create_catalog
+from services.catalog.settings import CatalogSettings
+from services.orders.app import create_app as create_orders
+from services.orders.settings import OrdersSettings
+from services.webhooks.app import create_app as create_webhooks
+from services.webhooks.settings import WebhooksSettings
+
+pytestmark = pytest.mark.kafka
+OPERATOR = bearer("operator", "ops-1")
+ADDRESS = {"name": "Ada", "line1": "1 Mall", "city": "London", "postcode": "SW1Y 4JH",
+           "country": "GB"}
+
+
+@dataclass
+class Receiver:
+    """A seller's server: records what arrives, answers with the status it is told to."""
+
+    served: ServedService
+    answer: dict[str, int] = field(default_factory=dict)
+    received: dict[str, list[tuple[dict[str, str], bytes]]] = field(default_factory=dict)
+
+    def url(self, name: str) -> str:
+        return f"{self.served.base_url}/hooks/{name}"
+
+
+@dataclass
+class World:
+    catalog: RunningService
+    orders: RunningService
+    webhooks: RunningService
+    receiver: Receiver
+
+
+@pytest.fixture(scope="module")
+async def world(settings_for: Callable[..., Any]) -> AsyncIterator[World]:
+    app = FastAPI()
+    answer: dict[str, int] = {}
+    received: dict[str, list[tuple[dict[str, str], bytes]]] = {}
+
+    @app.post("/hooks/{name}")
+    async def hook(name: str, request: Request) -> Response:
+        received.setdefault(name, []).append((dict(request.headers), await request.body()))
+        return Response(status_code=answer.get(name, 204))
+
+    webhooks_settings = settings_for(
+        WebhooksSettings, dev_mode=True, retry_scale=0.002, poll_interval_seconds=0.05,
+        endpoint_secret_key=SecretStr("dGVzdC1vbmx5LXdlYmhvb2stc2VjcmV0cy1rZXktMzI="))
+    async with (
+        run_service(create_catalog(settings_for(CatalogSettings))) as catalog,
+        run_service(create_orders(settings_for(OrdersSettings, hold_window_seconds=0.5))) as orders,
+        run_service(create_webhooks(webhooks_settings)) as webhooks,
+        serve(app) as served,
+    ):
+        receiver = Receiver(served)
+        receiver.answer, receiver.received = answer, received
+        yield World(catalog, orders, webhooks, receiver)
+
+
+async def seller(world: World) -> tuple[str, dict[str, str], str]:
+    """A verified seller with one live product: (seller id, headers, SKU id)."""
+    subject = f"seller-{secrets.token_hex(3)}"
+    created = (await world.catalog.client.post("/v1/sellers", headers=bearer("seller", subject),
+                                               json={"legal_name": "Hook & Loop Ltd",
+                                                     "country": "GB", "business_type": "company",
+                                                     "market": "GB"})).json()
+    await world.catalog.client.post(f"/v1/sellers/{created['id']}/verification", headers=OPERATOR)
+    headers = bearer("seller", subject, seller_id=created["id"])
+    category = (await world.catalog.client.post("/v1/categories", headers=OPERATOR, json={
+        "name": f"Hooks {subject}"})).json()["id"]
+    product = (await world.catalog.client.post("/v1/products", headers=headers, json={
+        "title": distinct_title("Brass coat hook"), "category_id": category,
+        "skus": [{"code": f"HK-{secrets.token_hex(3)}", "price_minor": 1200, "currency": "GBP",
+                  "stock": 50}]})).json()
+    await world.catalog.client.post(f"/v1/products/{product['id']}/submission", headers=headers)
+    return created["id"], headers, product["skus"][0]["id"]
+
+
+async def subscribe(world: World, headers: dict[str, str], name: str,
+                    types: list[str]) -> dict[str, Any]:
+    response = await world.webhooks.client.post(
+        "/v1/webhook-endpoints", headers={**headers, "Idempotency-Key": secrets.token_hex(8)},
+        json={"url": world.receiver.url(name), "event_types": types, "description": name})
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def buy(world: World, sku: str) -> str:
+    buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
+
+    async def in_cart() -> bool:
+        return (await world.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer,
+                                              json={"quantity": 1})).status_code == 200
+
+    assert await eventually(in_cart, timeout=60)
+    response = await world.orders.client.post(
+        "/v1/checkout", headers={**buyer, "Idempotency-Key": secrets.token_hex(8)},
+        json={"shipping_address": ADDRESS, "payment": {"card_number": "4242424242424242"}})
+    assert response.status_code == 201, response.text
+    return str(response.json()["orders"][0]["id"])
+
+
+def verified(received: list[tuple[dict[str, str], bytes]], secret: str) -> list[dict[str, Any]]:
+    return [Webhook(secret).verify(body, headers) for headers, body in received]
+
+
+async def events_for(world: World, name: str, order_id: str, *types: str) -> list[Any]:
+    async def arrived() -> Any:
+        bodies = [b for _, b in world.receiver.received.get(name, [])]
+        mine = [b for b in bodies if order_id.encode() in b]
+        return mine if all(any(t.encode() in b for b in mine) for t in types) else None
+
+    return list(await eventually(arrived, timeout=60) or [])
+
+
+async def test_a_sellers_order_events_arrive_signed_in_order_and_only_to_it(world: World) -> None:
+    alpha_id, alpha, alpha_sku = await seller(world)
+    _, beta, beta_sku = await seller(world)
+    a = await subscribe(world, alpha, "alpha", ["order.*"])
+    await subscribe(world, beta, "beta", ["order.*", "product.*"])
+    assert a["secret"].startswith("whsec_")
+    order_id = await buy(world, alpha_sku)
+    await events_for(world, "alpha", order_id, "order.placed", "order.confirmed")
+    mine = [e for e in verified(world.receiver.received["alpha"], a["secret"])
+            if e["aggregate_id"] == order_id]
+    assert [e["type"] for e in mine][:2] == ["order.placed", "order.confirmed"]
+    assert [e["sequence"] for e in mine] == list(range(1, len(mine) + 1)), "in sequence order"
+    assert all(e["data"]["seller_id"] == alpha_id for e in mine)
+    beta_got = [body for _, body in world.receiver.received.get("beta", [])]
+    assert not any(order_id.encode() in body for body in beta_got), "never another seller's"
+    other_order = await buy(world, beta_sku)
+    await events_for(world, "beta", other_order, "order.confirmed")
+    assert not any(other_order.encode() in body for _, body in world.receiver.received["alpha"])
+
+    feed = (await world.webhooks.client.get("/v1/events", headers=alpha,
+                                            params={"types": "order.placed,order.confirmed"}
+                                            )).json()
+    fed = [e for e in feed["events"] if e["aggregate_id"] == order_id]
+    assert [e["type"] for e in fed] == ["order.placed", "order.confirmed"]
+    assert fed[0]["data"] == mine[0]["data"], "the feed holds what webhooks delivered"
+    stranger = await world.webhooks.client.get(f"/v1/webhook-endpoints/{a['id']}", headers=beta)
+    assert stranger.status_code == 404
+    log = (await world.webhooks.client.get(f"/v1/webhook-endpoints/{a['id']}/deliveries",
+                                           headers=alpha)).json()["items"]
+    assert log and all(d["status"] == "succeeded" for d in log)
+
+
+async def test_a_receiver_that_was_down_gets_everything_once_it_is_back(world: World) -> None:
+    _, headers, sku = await seller(world)
+    endpoint = await subscribe(world, headers, "flaky", ["order.*"])
+    world.receiver.answer["flaky"] = 503
+    order_id = await buy(world, sku)
+
+    async def retried() -> bool:
+        return len(world.receiver.received.get("flaky", [])) >= 4
+
+    assert await eventually(retried, timeout=60), "deliveries are retried while it is down"
+    first_ids = {h["webhook-id"] for h, _ in world.receiver.received["flaky"]}
+    assert len(first_ids) == 1, "a later event of the order waits for the earlier one"
+    world.receiver.answer["flaky"] = 200
+    await events_for(world, "flaky", order_id, "order.placed", "order.confirmed")
+    ok = verified(world.receiver.received["flaky"], endpoint["secret"])
+    delivered_after = [e["type"] for e in ok if e["aggregate_id"] == order_id]
+    assert delivered_after.index("order.placed") < delivered_after.index("order.confirmed")
+    [attempts] = [d for d in (await world.webhooks.client.get(
+        f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=headers)).json()["items"]
+        if d["type"] == "order.placed"]
+    assert attempts["status"] == "succeeded" and attempts["attempts"] >= 4
+    log = (await world.webhooks.client.get(
+        f"/v1/webhook-deliveries/{attempts['id']}/attempts", headers=headers)).json()
+    assert [a["status_code"] for a in log][-1] == 200 and 503 in [a["status_code"] for a in log]
+
+
+async def test_410_disables_and_rotation_signs_with_both_secrets(world: World) -> None:
+    _, headers, sku = await seller(world)
+    gone = await subscribe(world, headers, "gone", ["order.placed"])
+    rotating = await subscribe(world, headers, "rotating", ["order.placed"])
+    world.receiver.answer["gone"] = 410
+    rotated = (await world.webhooks.client.post(
+        f"/v1/webhook-endpoints/{rotating['id']}/secret-rotation", headers=headers)).json()
+    assert rotated["secret"] != rotating["secret"] and rotated["old_secret_until"]
+    order_id = await buy(world, sku)
+    await events_for(world, "rotating", order_id, "order.placed")
+    for secret in (rotating["secret"], rotated["secret"]):
+        assert verified(world.receiver.received["rotating"], secret)
+
+    async def disabled() -> Any:
+        found = (await world.webhooks.client.get(f"/v1/webhook-endpoints/{gone['id']}",
+                                                 headers=headers)).json()
+        return found if not found["active"] else None
+
+    assert "410" in (await eventually(disabled, timeout=30))["disabled_reason"]
+    assert len(world.receiver.received["gone"]) == 1, "no retry after 410 Gone"
+
+
+async def test_bad_subscriptions_are_refused_with_the_field_named(world: World) -> None:
+    _, headers, _ = await seller(world)
+    for body, field_name in [
+        ({"url": "https://10.0.0.7/hook", "event_types": ["order.*"]}, "url"),
+        ({"url": "http://169.254.169.254/latest", "event_types": ["order.*"]}, "url"),
+        ({"url": world.receiver.url("x"), "event_types": ["payment.*"]}, "event_types.0"),
+        ({"url": world.receiver.url("x"), "event_types": ["order.*"],
+          "description": "x" * 501}, "description"),
+    ]:
+        response = await world.webhooks.client.post(
+            "/v1/webhook-endpoints", json=body,
+            headers={**headers, "Idempotency-Key": secrets.token_hex(8)})
+        assert response.status_code == 422, (body, response.text)
+        assert response.json()["errors"][0]["field"].endswith(field_name), response.json()
+    listed = (await world.webhooks.client.get("/v1/webhook-endpoints", headers=headers)).json()
+    assert listed["items"] == [], "nothing half-written"
