@@ -67,7 +67,12 @@ def _seller(principal: Principal) -> UUID | None:
     return None if principal.has(Role.OPERATOR) else acting_seller(principal)
 
 
-@router.post("", status_code=201, response_model=CreatedEndpoint,
+RULES = {"x-cross-field-rules": [
+    "url: the host resolves, only to public addresses (https outside dev mode)",
+    "event_types: each pattern matches at least one public event type"]}
+
+
+@router.post("", status_code=201, response_model=CreatedEndpoint, openapi_extra=RULES,
              summary="Subscribe an endpoint to your events; its secret is shown once.")
 async def create(request: Request, body: EndpointIn, principal: Seller,
                  idempotency_key: IdempotencyKey = None) -> Any:
@@ -109,7 +114,7 @@ async def get_endpoint(request: Request, endpoint_id: UUID,
         raise Problem(404, "Not found", "No such endpoint.") from None
 
 
-@router.patch("/{endpoint_id}", response_model=EndpointView,
+@router.patch("/{endpoint_id}", response_model=EndpointView, openapi_extra=RULES,
               summary="Change the URL, description, event types, or enable it again.")
 async def change(request: Request, endpoint_id: UUID, body: EndpointChange,
                  principal: Seller) -> Any:

@@ -41,7 +41,9 @@ class Feed(BaseModel):
 @router.get("/v1/events", response_model=Feed,
             summary="Your public events in publish order, as webhooks deliver them.")
 async def feed(request: Request, principal: Seller,
-               after: Annotated[str | None, Query(max_length=200)] = None,
+               after: Annotated[str | None, Query(pattern=r"^[0-9]{1,19}$",
+                                                  description="A `cursor` from the feed.")
+                                ] = None,
                types: Annotated[str | None, Query(max_length=1000,
                                                   description="Comma-separated types.")] = None,
                limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Any:

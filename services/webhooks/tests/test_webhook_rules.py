@@ -93,3 +93,23 @@ def test_secrets_are_sealed_at_rest() -> None:
     secret = new_signing_secret()
     sealed = box.seal(secret)
     assert secret.encode() not in sealed and box.open(sealed) == secret
+
+
+def test_the_local_listener_verifies_prints_and_flags_gaps() -> None:
+    import io
+
+    from fastapi.testclient import TestClient
+
+    from services.webhooks.listen import receiver
+
+    secret, out = new_signing_secret(), io.StringIO()
+    client = TestClient(receiver(secret, out))
+    for sequence in (1, 3):
+        body = json.dumps({"type": "order.placed", "aggregate_id": "o-1", "sequence": sequence,
+                           "data": {"order_id": "o-1"}})
+        headers = signature_headers([secret], f"msg_{sequence}", datetime.now(UTC), body)
+        assert client.post("/", content=body, headers=headers).status_code == 204
+    forged = signature_headers([new_signing_secret()], "msg_9", datetime.now(UTC), "{}")
+    assert client.post("/", content="{}", headers=forged).status_code == 401
+    printed = out.getvalue()
+    assert "order.placed  o-1 #1" in printed and "gap: 2..2" in printed and "REFUSED" in printed

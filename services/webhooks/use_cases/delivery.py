@@ -117,8 +117,8 @@ class Deliverer:
             address = addresses.check_addresses([i[4][0] for i in infos], dev_mode=dev)
         except addresses.ForbiddenAddress as exc:
             return None, None, f"refused: {exc}", None
-        except OSError as exc:
-            return None, None, f"DNS: {exc}", None
+        except (OSError, UnicodeError, ValueError) as exc:
+            return None, None, f"DNS: {exc}"[:300], None
         parts = urlsplit(url)
         netloc = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
         pinned = urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))

@@ -25,7 +25,7 @@ async def check_destination(url: str, *, dev_mode: bool) -> None:
     _, host, port = addresses.check_url(url, dev_mode=dev_mode)
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except OSError:
+    except (OSError, UnicodeError, ValueError):  # unresolvable, or not a host name at all
         raise addresses.ForbiddenAddress("url", "the host does not resolve",
                                          "unresolvable") from None
     addresses.check_addresses([i[4][0] for i in infos], dev_mode=dev_mode)
