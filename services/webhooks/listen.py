@@ -15,6 +15,8 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from standardwebhooks.webhooks import Webhook
 
+from services.webhooks.adapters.signing import verify_ed25519
+
 
 def receiver(secret: str, out: Any = sys.stdout) -> FastAPI:
     app = FastAPI(title="socialcommerce webhook listener")
@@ -24,7 +26,12 @@ def receiver(secret: str, out: Any = sys.stdout) -> FastAPI:
     async def receive(request: Request, path: str) -> Response:
         body = await request.body()
         try:
-            event = Webhook(secret).verify(body, dict(request.headers))
+            if secret.startswith("whpk_"):  # an Ed25519 endpoint's public key
+                if not verify_ed25519(secret, dict(request.headers), body.decode()):
+                    raise ValueError("no matching v1a signature")
+                event = json.loads(body)
+            else:
+                event = Webhook(secret).verify(body, dict(request.headers))
         except Exception as exc:  # the library raises its own error types
             print(f"REFUSED {request.headers.get('webhook-id')}: {exc}", file=out, flush=True)
             return Response(status_code=401)
@@ -45,7 +52,8 @@ def receiver(secret: str, out: Any = sys.stdout) -> FastAPI:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--secret", required=True, help="the endpoint's whsec_… secret")
+    parser.add_argument("--secret", required=True,
+                        help="the endpoint's whsec_… secret, or its whpk_… Ed25519 public key")
     parser.add_argument("--port", type=int, default=9000)
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()

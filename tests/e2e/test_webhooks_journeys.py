@@ -28,6 +28,7 @@ from services.catalog.app import create_app as create_catalog
 from services.catalog.settings import CatalogSettings
 from services.orders.app import create_app as create_orders
 from services.orders.settings import OrdersSettings
+from services.webhooks.adapters.signing import verify_ed25519
 from services.webhooks.app import create_app as create_webhooks
 from services.webhooks.settings import WebhooksSettings
 
@@ -216,6 +217,24 @@ async def test_410_disables_and_rotation_signs_with_both_secrets(world: World) -
 
     assert "410" in (await eventually(disabled, timeout=30))["disabled_reason"]
     assert len(world.receiver.received["gone"]) == 1, "no retry after 410 Gone"
+
+
+async def test_an_ed25519_endpoint_gets_v1a_signatures_its_public_key_verifies(
+        world: World) -> None:
+    _, headers, sku = await seller(world)
+    response = await world.webhooks.client.post(
+        "/v1/webhook-endpoints", headers={**headers, "Idempotency-Key": secrets.token_hex(8)},
+        json={"url": world.receiver.url("ed"), "event_types": ["order.placed"],
+              "scheme": "ed25519"})
+    assert response.status_code == 201, response.text
+    endpoint = response.json()
+    assert endpoint["secret"] is None and endpoint["public_key"].startswith("whpk_")
+    order_id = await buy(world, sku)
+    await events_for(world, "ed", order_id, "order.placed")
+    [(sent_headers, body)] = [(h, b) for h, b in world.receiver.received["ed"]
+                              if order_id.encode() in b]
+    assert sent_headers["webhook-signature"].startswith("v1a,")
+    assert verify_ed25519(endpoint["public_key"], sent_headers, body.decode())
 
 
 async def test_bad_subscriptions_are_refused_with_the_field_named(world: World) -> None:

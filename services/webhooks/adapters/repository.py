@@ -46,12 +46,13 @@ async def active_endpoints(conn: asyncpg.Connection, seller_id: UUID) -> list[di
 
 
 async def add_endpoint(conn: asyncpg.Connection, *, endpoint_id: UUID, seller_id: UUID,
-                       url: str, description: str, event_types: list[str],
-                       secret: bytes) -> None:
+                       url: str, description: str, event_types: list[str], secret: bytes,
+                       scheme: str = "hmac", public_key: str | None = None) -> None:
     await conn.execute(
-        """INSERT INTO endpoints (id, seller_id, url, description, event_types, secret)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
-        endpoint_id, seller_id, url, description, event_types, secret)
+        """INSERT INTO endpoints (id, seller_id, url, description, event_types, secret, scheme,
+                                  public_key)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+        endpoint_id, seller_id, url, description, event_types, secret, scheme, public_key)
 
 
 async def endpoint(conn: asyncpg.Connection | asyncpg.Pool, endpoint_id: UUID, *,
@@ -70,7 +71,8 @@ async def endpoints_page(conn: asyncpg.Connection | asyncpg.Pool, seller_id: UUI
 
 
 _ENDPOINT_COLUMNS = {"url", "description", "event_types", "active", "disabled_reason",
-                     "secret", "old_secret", "old_secret_until", "failing_since"}
+                     "secret", "old_secret", "old_secret_until", "failing_since",
+                     "public_key", "old_public_key"}
 
 
 async def update_endpoint(conn: asyncpg.Connection, endpoint_id: UUID, **fields: Any) -> None:

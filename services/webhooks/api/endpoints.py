@@ -4,7 +4,7 @@ disable any."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -35,6 +35,9 @@ class EndpointIn(BaseModel):
     url: str = Field(min_length=8, max_length=2000, pattern=r"^https?://")
     description: str = Field(default="", max_length=500)
     event_types: EventTypes
+    scheme: Literal["hmac", "ed25519"] = Field(
+        default="hmac", description="`hmac` (v1, a shared secret) or `ed25519` (v1a, verified "
+                                    "with the endpoint's public key).")
 
 
 class EndpointChange(BaseModel):
@@ -56,11 +59,16 @@ class EndpointView(BaseModel):
     failing_since: datetime | None
     old_secret_until: datetime | None = Field(
         description="Until then deliveries carry the previous secret's signature too.")
+    scheme: str
+    public_key: str | None = Field(description="Ed25519 endpoints: verify `v1a,` signatures "
+                                               "with it (base64 of the raw key, `whpk_…`).")
+    old_public_key: str | None = None
     created_at: datetime
 
 
 class CreatedEndpoint(EndpointView):
-    secret: str = Field(description="The signing secret (whsec_...). Shown only here: store it.")
+    secret: str | None = Field(description="The HMAC signing secret (whsec_…), shown only "
+                                            "here: store it. None for Ed25519 endpoints.")
 
 
 def _seller(principal: Principal) -> UUID | None:
@@ -82,7 +90,7 @@ async def create(request: Request, body: EndpointIn, principal: Seller,
         found, secret = await endpoints.create(
             conn, rt.components["secret_box"], seller_id=acting_seller(principal), url=body.url,
             description=body.description, event_types=body.event_types,
-            dev_mode=rt.settings.dev_mode)
+            dev_mode=rt.settings.dev_mode, scheme=body.scheme)
         return 201, CreatedEndpoint(**{**found, "secret": secret}).model_dump(mode="json")
 
     return await idempotency.run_idempotent(

@@ -113,3 +113,16 @@ def test_the_local_listener_verifies_prints_and_flags_gaps() -> None:
     assert client.post("/", content="{}", headers=forged).status_code == 401
     printed = out.getvalue()
     assert "order.placed  o-1 #1" in printed and "gap: 2..2" in printed and "REFUSED" in printed
+
+
+def test_ed25519_endpoints_sign_v1a_verifiable_with_the_public_key() -> None:
+    from services.webhooks.adapters.signing import new_ed25519, verify_ed25519
+
+    private, public = new_ed25519()
+    other_private, other_public = new_ed25519()
+    body = json.dumps({"type": "order.placed"})
+    headers = signature_headers([private, other_private], "msg_7", datetime.now(UTC), body)
+    assert all(s.startswith("v1a,") for s in headers["webhook-signature"].split(" "))
+    assert verify_ed25519(public, headers, body) and verify_ed25519(other_public, headers, body)
+    assert not verify_ed25519(public, headers, body + " ")
+    assert not verify_ed25519(new_ed25519()[1], headers, body)

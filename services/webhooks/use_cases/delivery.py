@@ -22,12 +22,11 @@ from uuid import UUID
 
 import asyncpg
 import httpx
-from standardwebhooks.webhooks import Webhook
 
 from libs.db.transaction import transaction
 from libs.events.schemas.webhooks import EndpointDisabled
 from libs.outbox import enqueue
-from services.webhooks.adapters import repository
+from services.webhooks.adapters import repository, signing
 from services.webhooks.adapters.secrets_box import SecretBox
 from services.webhooks.domain import addresses, retries
 from services.webhooks.settings import WebhooksSettings
@@ -46,9 +45,9 @@ def body_of(row: dict[str, Any]) -> str:
 
 
 def signature_headers(secrets: list[str], msg_id: str, at: datetime, body: str) -> dict[str, str]:
-    """`webhook-id`, `webhook-timestamp` and one `v1,` signature per secret (two during a
-    rotation's overlap), signed by the reference implementation."""
-    signatures = " ".join(Webhook(s).sign(msg_id, at, body) for s in secrets)
+    """`webhook-id`, `webhook-timestamp` and one signature per secret or key (two during a
+    rotation's overlap): `v1,` HMAC by the reference implementation, or `v1a,` Ed25519."""
+    signatures = " ".join(signing.sign(s, msg_id, at, body) for s in secrets)
     return {"webhook-id": msg_id, "webhook-timestamp": str(int(at.timestamp())),
             "webhook-signature": signatures, "content-type": "application/json",
             "user-agent": "socialcommerce-webhooks/1"}

@@ -13,7 +13,7 @@ import asyncpg
 
 from libs.domain_errors import FieldError
 from libs.ids import new_id
-from services.webhooks.adapters import repository
+from services.webhooks.adapters import repository, signing
 from services.webhooks.adapters.secrets_box import SecretBox, new_signing_secret
 from services.webhooks.domain import addresses
 from services.webhooks.domain.subscriptions import check_patterns
@@ -31,19 +31,28 @@ async def check_destination(url: str, *, dev_mode: bool) -> None:
     addresses.check_addresses([i[4][0] for i in infos], dev_mode=dev_mode)
 
 
+def new_key(scheme: str) -> tuple[str, str | None]:
+    """(the secret or private key, the public key for Ed25519)."""
+    if scheme == "ed25519":
+        return signing.new_ed25519()
+    return new_signing_secret(), None
+
+
 async def create(conn: asyncpg.Connection, box: SecretBox, *, seller_id: UUID, url: str,
                  description: str, event_types: list[str], dev_mode: bool,
-                 ) -> tuple[dict[str, Any], str]:
-    """The endpoint and its signing secret (returned this once, stored sealed)."""
+                 scheme: str = "hmac") -> tuple[dict[str, Any], str | None]:
+    """The endpoint and its HMAC secret (returned this once, stored sealed; None for Ed25519,
+    whose public key is on the endpoint and whose private key never leaves the platform)."""
     await check_destination(url, dev_mode=dev_mode)
     patterns = check_patterns(event_types, public_types())
-    secret, endpoint_id = new_signing_secret(), new_id()
+    (secret, public_key), endpoint_id = new_key(scheme), new_id()
     await repository.add_endpoint(conn, endpoint_id=endpoint_id, seller_id=seller_id, url=url,
                                   description=description, event_types=patterns,
-                                  secret=box.seal(secret))
+                                  secret=box.seal(secret), scheme=scheme,
+                                  public_key=public_key)
     found = await repository.endpoint(conn, endpoint_id)
     assert found is not None
-    return found, secret
+    return found, None if public_key else secret
 
 
 async def owned(conn: asyncpg.Connection | asyncpg.Pool, endpoint_id: UUID,
@@ -70,14 +79,16 @@ async def update(conn: asyncpg.Connection, endpoint_id: UUID, seller_id: UUID,
 
 
 async def rotate(conn: asyncpg.Connection, box: SecretBox, endpoint_id: UUID, seller_id: UUID,
-                 overlap_seconds: float) -> tuple[dict[str, Any], str]:
-    """A new secret (returned once); the previous one keeps signing until the overlap ends."""
+                 overlap_seconds: float) -> tuple[dict[str, Any], str | None]:
+    """A new secret (returned once) or key pair; the previous one keeps signing until the
+    overlap ends."""
     found = await owned(conn, endpoint_id, seller_id, for_update=True)
-    secret = new_signing_secret()
+    secret, public_key = new_key(found["scheme"])
     await repository.update_endpoint(
         conn, endpoint_id, secret=box.seal(secret), old_secret=found["secret"],
-        old_secret_until=datetime.now(UTC) + timedelta(seconds=overlap_seconds))
-    return await owned(conn, endpoint_id, seller_id), secret
+        old_secret_until=datetime.now(UTC) + timedelta(seconds=overlap_seconds),
+        public_key=public_key, old_public_key=found["public_key"])
+    return await owned(conn, endpoint_id, seller_id), None if public_key else secret
 
 
 async def send_test(conn: asyncpg.Connection, endpoint_id: UUID, seller_id: UUID) -> UUID:
