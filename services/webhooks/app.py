@@ -14,6 +14,7 @@ from services.webhooks.adapters.secrets_box import SecretBox
 from services.webhooks.api import endpoints, feed
 from services.webhooks.handlers import HANDLERS, seller_standing
 from services.webhooks.settings import WebhooksSettings
+from services.webhooks.use_cases import retention
 from services.webhooks.use_cases.delivery import Deliverer
 
 
@@ -23,6 +24,10 @@ def _on_start(runtime: Any) -> None:
 
 async def _deliver(runtime: Any) -> None:
     await Deliverer(runtime.worker_db, runtime.settings).run()
+
+
+async def _retention(runtime: Any) -> None:
+    await retention.run(runtime.worker_db, runtime.settings)
 
 
 def create_app(settings: WebhooksSettings | None = None) -> FastAPI:
@@ -35,6 +40,6 @@ def create_app(settings: WebhooksSettings | None = None) -> FastAPI:
         routers=[endpoints.router, feed.router],
         handlers=HANDLERS,
         on_start=_on_start,
-        background={"deliveries": _deliver},
+        background={"deliveries": _deliver, "retention": _retention},
         api_key_resolver=lambda runtime: api_key_replica.resolver(runtime, seller_standing),
     ))

@@ -31,6 +31,11 @@ class WebhooksSettings(ServiceSettings):
         default=86400, gt=0, le=7 * 86400,
         description="After a rotation, deliveries carry both signatures this long.")
     poll_interval_seconds: float = Field(default=0.2, gt=0, le=10)
+    delivery_log_retention_days: int = Field(default=30, gt=0, le=3650,
+                                             description="Attempts and finished deliveries.")
+    feed_retention_days: int = Field(default=30, gt=0, le=3650,
+                                     description="Events in the pull feed.")
+    retention_interval_seconds: float = Field(default=600, gt=0, le=86400)
 
     def secret_key(self) -> str:
         """The key for endpoint secrets; outside dev mode it must be configured."""

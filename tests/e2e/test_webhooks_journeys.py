@@ -253,3 +253,21 @@ async def test_bad_subscriptions_are_refused_with_the_field_named(world: World) 
         assert response.json()["errors"][0]["field"].endswith(field_name), response.json()
     listed = (await world.webhooks.client.get("/v1/webhook-endpoints", headers=headers)).json()
     assert listed["items"] == [], "nothing half-written"
+
+
+async def test_the_log_and_the_feed_are_purged_after_their_retention(world: World) -> None:
+    from services.webhooks.use_cases.retention import purge_once
+
+    _, headers, sku = await seller(world)
+    endpoint = await subscribe(world, headers, "kept", ["order.placed"])
+    order_id = await buy(world, sku)
+    await events_for(world, "kept", order_id, "order.placed")
+    pool = world.webhooks.runtime.db
+    await pool.execute("""UPDATE attempts SET at = at - interval '40 days' WHERE delivery_id IN
+                          (SELECT id FROM deliveries WHERE endpoint_id = $1)""", endpoint["id"])
+    await pool.execute("""UPDATE deliveries SET updated_at = updated_at - interval '40 days'
+                          WHERE endpoint_id = $1""", endpoint["id"])
+    assert await purge_once(pool, world.webhooks.runtime.settings) >= 2
+    log = (await world.webhooks.client.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries",
+                                           headers=headers)).json()
+    assert log["items"] == [], "attempts and finished deliveries past retention are gone"
