@@ -96,21 +96,35 @@ async def add_deliveries(conn: asyncpg.Connection, rows: list[tuple[UUID, UUID, 
            ON CONFLICT (endpoint_id, event_seq) DO NOTHING""", rows)
 
 
-async def lease_due(conn: asyncpg.Connection | asyncpg.Pool, limit: int,
-                    lease_seconds: float) -> list[dict[str, Any]]:
-    """Due deliveries whose aggregate has no earlier delivery still pending to that endpoint
-    (order per aggregate holds while an endpoint recovers); leased so another instance skips
-    them, and picked up again if this one dies."""
+async def lease_due(conn: asyncpg.Connection | asyncpg.Pool, limit: int, lease_seconds: float,
+                    per_endpoint: int) -> list[dict[str, Any]]:
+    """Due deliveries, leased so another instance skips them (and picks them up again if this
+    one dies). Only deliveries whose aggregate has no earlier one still pending to that endpoint
+    (order per aggregate holds while an endpoint recovers), and no more per endpoint than its
+    free slots (`per_endpoint` in flight across instances): a slow endpoint's backlog cannot
+    take the places of others' deliveries."""
     rows = await conn.fetch(
-        """WITH due AS (
-               SELECT d.id FROM deliveries d
+        """WITH busy AS (
+               SELECT endpoint_id, count(*) AS n FROM deliveries
+               WHERE status = 'delivering' AND leased_until >= now() GROUP BY endpoint_id),
+           candidates AS (
+               SELECT d.id, d.endpoint_id, d.next_at,
+                      row_number() OVER (PARTITION BY d.endpoint_id
+                                         ORDER BY d.next_at, d.event_seq) AS place
+               FROM deliveries d
                WHERE ((d.status = 'pending' AND d.next_at <= now())
                       OR (d.status = 'delivering' AND d.leased_until < now()))
                  AND NOT EXISTS (
                      SELECT 1 FROM deliveries e
                      WHERE e.endpoint_id = d.endpoint_id AND e.aggregate_id = d.aggregate_id
-                       AND e.event_seq < d.event_seq AND e.status IN ('pending', 'delivering'))
-               ORDER BY d.next_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+                       AND e.event_seq < d.event_seq AND e.status IN ('pending', 'delivering'))),
+           chosen AS (
+               SELECT c.id, c.next_at FROM candidates c LEFT JOIN busy b USING (endpoint_id)
+               WHERE c.place <= $3 - coalesce(b.n, 0)
+               ORDER BY c.next_at LIMIT $1),
+           due AS (
+               SELECT d.id FROM deliveries d JOIN chosen USING (id)
+               FOR UPDATE OF d SKIP LOCKED)
            UPDATE deliveries d SET status = 'delivering', updated_at = now(),
                   leased_until = now() + make_interval(secs => $2)
            FROM due, endpoints p, events v
@@ -118,7 +132,7 @@ async def lease_due(conn: asyncpg.Connection | asyncpg.Pool, limit: int,
            RETURNING d.id, d.endpoint_id, d.event_seq, d.attempts, p.url, p.seller_id,
                      p.secret, p.old_secret, p.old_secret_until, p.active, p.failing_since,
                      v.event_id, v.type, v.aggregate_id, v.sequence, v.occurred_at, v.data""",
-        limit, lease_seconds)
+        limit, lease_seconds, per_endpoint)
     return [dict(r) for r in rows]
 
 

@@ -10,6 +10,7 @@ Each attempt is logged with its status, latency and the first bytes of the respo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import socket
@@ -65,18 +66,25 @@ class Deliverer:
         self.client = httpx.AsyncClient(follow_redirects=False, timeout=httpx.Timeout(
             settings.total_timeout_seconds, connect=settings.connect_timeout_seconds))
         self.running: set[asyncio.Task[None]] = set()
+        self.freed = asyncio.Event()
+        """Set when a delivery finishes: its endpoint has a free slot, so lease again at once."""
 
     async def run(self) -> None:
         try:
             while True:
                 free = self.settings.delivery_concurrency - len(self.running)
-                leased = await repository.lease_due(self.pool, free, LEASE_SECONDS) if free else []
+                leased = await repository.lease_due(
+                    self.pool, free, LEASE_SECONDS,
+                    self.settings.per_endpoint_concurrency) if free else []
                 for row in leased:
                     task = asyncio.create_task(self._deliver(row))
                     self.running.add(task)
                     task.add_done_callback(self.running.discard)
                 if not leased:
-                    await asyncio.sleep(self.settings.poll_interval_seconds)
+                    self.freed.clear()
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self.freed.wait(),
+                                               self.settings.poll_interval_seconds)
         finally:
             await self.client.aclose()
 
@@ -86,6 +94,8 @@ class Deliverer:
                 await self._attempt(row)
             except Exception:  # a bug must not kill the loop; the lease expires and it retries
                 log.exception("delivery %s failed unexpectedly", row["id"])
+            finally:
+                self.freed.set()
 
     async def _attempt(self, row: dict[str, Any]) -> None:
         now = datetime.now(UTC)
