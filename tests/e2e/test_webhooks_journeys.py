@@ -271,3 +271,28 @@ async def test_the_log_and_the_feed_are_purged_after_their_retention(world: Worl
     log = (await world.webhooks.client.get(f"/v1/webhook-endpoints/{endpoint['id']}/deliveries",
                                            headers=headers)).json()
     assert log["items"] == [], "attempts and finished deliveries past retention are gone"
+
+
+async def test_a_test_event_reaches_the_endpoint_but_not_the_feed(world: World) -> None:
+    _, headers, _ = await seller(world)
+    endpoint = await subscribe(world, headers, "pinged", ["order.*"])
+    sent = await world.webhooks.client.post(
+        f"/v1/webhook-endpoints/{endpoint['id']}/test",
+        headers={**headers, "Idempotency-Key": secrets.token_hex(8)})
+    assert sent.status_code == 202, sent.text
+
+    async def pinged() -> Any:
+        return world.receiver.received.get("pinged") or None
+
+    [(sent_headers, body)] = await eventually(pinged, timeout=30)
+    event = Webhook(endpoint["secret"]).verify(body, sent_headers)
+    assert event["type"] == "webhook.test" and event["data"]["endpoint_id"] == endpoint["id"]
+    feed = (await world.webhooks.client.get("/v1/events", headers=headers)).json()
+    assert all(e["type"] != "webhook.test" for e in feed["events"])
+    operator_view = await world.webhooks.client.post(
+        f"/v1/webhook-endpoints/{endpoint['id']}/disable", headers=OPERATOR)
+    assert operator_view.status_code == 200 and operator_view.json()["active"] is False
+    again = await world.webhooks.client.post(
+        f"/v1/webhook-endpoints/{endpoint['id']}/test",
+        headers={**headers, "Idempotency-Key": secrets.token_hex(8)})
+    assert again.status_code == 409, "a disabled endpoint is enabled again before a test"

@@ -11,7 +11,7 @@ from uuid import UUID
 
 import asyncpg
 
-from libs.domain_errors import FieldError
+from libs.domain_errors import StateConflict
 from libs.ids import new_id
 from services.webhooks.adapters import repository, signing
 from services.webhooks.adapters.secrets_box import SecretBox, new_signing_secret
@@ -95,7 +95,8 @@ async def send_test(conn: asyncpg.Connection, endpoint_id: UUID, seller_id: UUID
     """Queues a `webhook.test` delivery to the endpoint (it is not in the seller's feed)."""
     found = await owned(conn, endpoint_id, seller_id)
     if not found["active"]:
-        raise FieldError("endpoint_id", "the endpoint is disabled; enable it first", "disabled")
+        raise StateConflict("endpoint_id", "the endpoint is disabled; enable it first",
+                            "disabled")
     event_id = new_id()
     seq = await repository.add_event(
         conn, event_id=event_id, seller_id=seller_id, type_="webhook.test",
