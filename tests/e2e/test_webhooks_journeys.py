@@ -296,3 +296,61 @@ async def test_a_test_event_reaches_the_endpoint_but_not_the_feed(world: World) 
         f"/v1/webhook-endpoints/{endpoint['id']}/test",
         headers={**headers, "Idempotency-Key": secrets.token_hex(8)})
     assert again.status_code == 409, "a disabled endpoint is enabled again before a test"
+
+
+async def test_replay_and_disabling_after_failing_for_too_long(world: World) -> None:
+    _, headers, sku = await seller(world)
+    _, other, _ = await seller(world)
+    endpoint = await subscribe(world, headers, "replayed", ["order.placed"])
+    order_id = await buy(world, sku)
+    await events_for(world, "replayed", order_id, "order.placed")
+    [done] = (await world.webhooks.client.get(
+        f"/v1/webhook-endpoints/{endpoint['id']}/deliveries", headers=headers)).json()["items"]
+    path = f"/v1/webhook-endpoints/{endpoint['id']}"
+    assert (await world.webhooks.client.post(f"{path}/replay", headers=other,
+                                             json={"delivery_id": done["id"]})).status_code == 404
+    assert (await world.webhooks.client.post(f"{path}/secret-rotation",
+                                             headers=other)).status_code == 404
+    replayed = await world.webhooks.client.post(f"{path}/replay", headers=headers,
+                                                json={"delivery_id": done["id"]})
+    assert replayed.json() == {"queued": 1}
+
+    async def twice() -> bool:
+        return len([b for _, b in world.receiver.received["replayed"]
+                    if order_id.encode() in b]) == 2
+
+    assert await eventually(twice, timeout=30), "a replay delivers the event again"
+
+    world.receiver.answer["replayed"] = 500
+    await world.webhooks.runtime.db.execute(
+        "UPDATE endpoints SET failing_since = now() - interval '6 days' WHERE id = $1",
+        endpoint["id"])
+    await buy(world, sku)
+
+    async def disabled() -> Any:
+        found = (await world.webhooks.client.get(path, headers=headers)).json()
+        return found if not found["active"] else None
+
+    assert "kept failing" in (await eventually(disabled, timeout=30))["disabled_reason"]
+    events = await world.webhooks.runtime.db.fetch(
+        "SELECT payload FROM outbox WHERE event_type = 'endpoint.disabled' AND event_key = $1",
+        endpoint["id"])
+    assert len(events) == 1, "the seller is told, once"
+
+
+async def test_deliveries_recheck_the_address_outside_dev_mode(
+        settings_for: Callable[..., Any]) -> None:
+    """At delivery time the URL is checked again and the connection goes only to an allowed
+    address: outside dev mode, loopback and plain http are refused before any byte is sent."""
+    from services.webhooks.use_cases.delivery import Deliverer
+
+    settings = settings_for(WebhooksSettings, dev_mode=False, endpoint_secret_key=SecretStr(
+        "dGVzdC1vbmx5LXdlYmhvb2stc2VjcmV0cy1rZXktMzI="))
+    deliverer = Deliverer(None, settings)  # no database is needed for _post
+    try:
+        for url in ("https://localhost:9/hook", "https://127.0.0.1/hook",
+                    "https://[::ffff:127.0.0.1]/hook", "http://example.com/hook"):
+            status, _, error, _ = await deliverer._post(url, {}, "{}")
+            assert status is None and error is not None and error.startswith("refused"), url
+    finally:
+        await deliverer.client.aclose()
