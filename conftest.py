@@ -61,6 +61,9 @@ def settings_for(infra: Infra, service_db_urls: dict[str, str]) -> Callable[...,
             "kafka_bootstrap_servers": infra.kafka_bootstrap_servers,
             "kafka_idempotent_producer": infra.kafka_idempotence,
             "jwt_secret": TEST_JWT_SECRET,
+            # Webhooks seals endpoint secrets with it (required outside dev mode); the other
+            # services ignore it.
+            "endpoint_secret_key": "dGVzdC1vbmx5LXdlYmhvb2stc2VjcmV0cy1rZXktMzI=",
             "relay_poll_interval_seconds": 0.2,
             "consumer_retry_base_seconds": 0.05,
             "log_level": os.environ.get("TEST_LOG_LEVEL", "WARNING"),

@@ -64,9 +64,7 @@ async def run_service(app: FastAPI, *, wait_ready: bool = True) -> AsyncIterator
     """The app with its lifespan (connections, migrations, relay, consumer), served in-process."""
     async with app.router.lifespan_context(app):
         if wait_ready:
-            runtime = getattr(app.state, "runtime", None)  # a plain app (a test receiver) has none
-        if runtime is not None:
-            await asyncio.wait_for(runtime.started.wait(), timeout=90)
+            await asyncio.wait_for(app.state.runtime.started.wait(), timeout=90)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
             yield RunningService(app, client)
