@@ -169,6 +169,10 @@ async def test_a_sellers_order_events_arrive_signed_in_order_and_only_to_it(worl
     log = (await world.webhooks.client.get(f"/v1/webhook-endpoints/{a['id']}/deliveries",
                                            headers=alpha)).json()["items"]
     assert log and all(d["status"] == "succeeded" for d in log)
+    one = (await world.webhooks.client.get(f"/v1/webhook-endpoints/{a['id']}/deliveries",
+                                           headers=alpha,
+                                           params={"event_id": mine[0]["event_id"]})).json()
+    assert [d["type"] for d in one["items"]] == ["order.placed"], "the log of one event"
 
 
 async def test_a_receiver_that_was_down_gets_everything_once_it_is_back(world: World) -> None:

@@ -154,16 +154,17 @@ async def add_attempt(conn: asyncpg.Connection, delivery_id: UUID, *, url: str,
 
 
 async def deliveries_page(conn: asyncpg.Connection | asyncpg.Pool, endpoint_id: UUID,
-                          after: tuple[datetime, UUID] | None,
-                          limit: int) -> list[dict[str, Any]]:
+                          after: tuple[datetime, UUID] | None, limit: int,
+                          event_id: UUID | None = None) -> list[dict[str, Any]]:
     rows = await conn.fetch(
         """SELECT d.id, d.event_seq, v.event_id, v.type, v.aggregate_id, v.sequence, d.status,
                   d.attempts, d.next_at, d.last_status, d.created_at
            FROM deliveries d JOIN events v ON v.seq = d.event_seq
            WHERE d.endpoint_id = $1
              AND ($2::timestamptz IS NULL OR (d.created_at, d.id) < ($2, $3::uuid))
+             AND ($5::uuid IS NULL OR v.event_id = $5)
            ORDER BY d.created_at DESC, d.id DESC LIMIT $4""",
-        endpoint_id, after[0] if after else None, after[1] if after else None, limit)
+        endpoint_id, after[0] if after else None, after[1] if after else None, limit, event_id)
     return [dict(r) for r in rows]
 
 

@@ -86,16 +86,18 @@ class Attempt(BaseModel):
 
 
 @router.get("/v1/webhook-endpoints/{endpoint_id}/deliveries", response_model=Page[Delivery],
-            tags=["delivery log"], summary="An endpoint's deliveries, newest first.")
+            tags=["delivery log"],
+            summary="An endpoint's deliveries, newest first (of one event with `event_id`).")
 async def deliveries(request: Request, endpoint_id: UUID, principal: Seller,
-                     page: Annotated[PageParams, Depends(page_params)]) -> Any:
+                     page: Annotated[PageParams, Depends(page_params)],
+                     event_id: UUID | None = None) -> Any:
     pool = runtime(request).db
     try:
         await endpoints.owned(pool, endpoint_id, acting_seller(principal))
     except LookupError:
         raise Problem(404, "Not found", "No such endpoint.") from None
     rows = await repository.deliveries_page(pool, endpoint_id, time_cursor(page.cursor),
-                                            page.limit + 1)
+                                            page.limit + 1, event_id)
     shown = page_of([Delivery(**r) for r in rows], page.limit, lambda d: (d.created_at, d.id))
     if shown.next_cursor:
         last = shown.items[-1]
