@@ -174,6 +174,16 @@ async def test_a_sellers_order_events_arrive_signed_in_order_and_only_to_it(worl
                                            params={"event_id": mine[0]["event_id"]})).json()
     assert [d["type"] for d in one["items"]] == ["order.placed"], "the log of one event"
 
+    cancelled = await world.orders.client.post(f"/v1/seller/orders/{order_id}/cancellation",
+                                               headers=alpha, json={"reason": "broken in store"})
+    assert cancelled.status_code == 200, cancelled.text
+    await events_for(world, "alpha", order_id, "order.cancelled")
+    story = {e["type"]: e["sequence"]
+             for e in verified(world.receiver.received["alpha"], a["secret"])
+             if e["aggregate_id"] == order_id}
+    assert story == {"order.placed": 1, "order.confirmed": 2, "order.cancelled": 3}, \
+        "no gap where a private event (the address for fulfillment) came between"
+
 
 async def test_a_receiver_that_was_down_gets_everything_once_it_is_back(world: World) -> None:
     _, headers, sku = await seller(world)

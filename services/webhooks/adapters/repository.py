@@ -24,6 +24,20 @@ async def add_event(conn: asyncpg.Connection, *, event_id: UUID, seller_id: UUID
     return seq
 
 
+async def number_public(conn: asyncpg.Connection, seq: int, topic: str,
+                        aggregate_id: str) -> int:
+    """Gives a newly recorded event the next public sequence number of its aggregate on its
+    topic (1, 2, 3...: the events a seller can see, with no gaps from private ones)."""
+    number: int = await conn.fetchval(
+        """WITH next AS (
+               INSERT INTO public_sequences AS p (topic, aggregate_id, last) VALUES ($2, $3, 1)
+               ON CONFLICT (topic, aggregate_id) DO UPDATE SET last = p.last + 1
+               RETURNING last)
+           UPDATE events SET sequence = (SELECT last FROM next) WHERE seq = $1
+           RETURNING sequence""", seq, topic, aggregate_id)
+    return number
+
+
 async def feed(conn: asyncpg.Connection | asyncpg.Pool, seller_id: UUID, after: int,
                types: list[str] | None, limit: int) -> list[dict[str, Any]]:
     rows = await conn.fetch(

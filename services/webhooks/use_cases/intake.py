@@ -1,6 +1,10 @@
 """Every public event of every service, kept for its seller (the pull feed) and queued for each
 of the seller's active endpoints that wants its type. An event carries the seller it belongs
-to; it is never queued for another seller's endpoint."""
+to; it is never queued for another seller's endpoint.
+
+Its `sequence` is counted here over the public events of its topic and aggregate (the platform's
+own counts private events too, which would look like gaps to a seller); events of one
+aggregate reach this consumer in order, so the numbers follow publish order."""
 
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ async def record(conn: asyncpg.Connection, envelope: Envelope, event: Any) -> No
         occurred_at=envelope.time, data=event.model_dump(mode="json"))
     if seq is None:
         return
+    await repository.number_public(conn, seq, event.topic, event.key)
     endpoints = await repository.active_endpoints(conn, seller_id)
     await repository.add_deliveries(conn, [
         (new_id(), e["id"], seq, event.key) for e in endpoints
