@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from libs.ids import new_id
 from libs.testing import RunningService, bearer, distinct_title, eventually, run_service
 from services.catalog.app import create_app as create_catalog
 from services.catalog.settings import CatalogSettings
@@ -293,8 +294,12 @@ async def test_vouchers_hold_their_limits_under_concurrency(shop: Shop) -> None:
     assert all(r.json()["errors"][0]["code"] == "voucher_exhausted"
                for r in results if r.status_code != 201)
     assert placed[0].json()["orders"][0]["total_minor"] == 2000 - 500 + 399
-    usage = (await shop.orders.client.get(f"/v1/vouchers/{code}", headers=bearer("buyer"))).json()
+    usage = (await shop.orders.client.get(f"/v1/vouchers/{code}",
+                                          headers=bearer("operator"))).json()
     assert usage["used_count"] == 3
+    for outsider, status in ((bearer("buyer"), 403), (shop.seller_headers, 404)):
+        hidden = await shop.orders.client.get(f"/v1/vouchers/{code}", headers=outsider)
+        assert hidden.status_code == status, "a platform voucher's usage is for operators only"
 
     winner = buyers[results.index(placed[0])]
     order_id = placed[0].json()["orders"][0]["id"]
@@ -302,13 +307,19 @@ async def test_vouchers_hold_their_limits_under_concurrency(shop: Shop) -> None:
     twice = await attempt(winner)
     assert twice.json()["errors"][0]["code"] in ("voucher_buyer_limit", "voucher_exhausted")
     await shop.orders.client.post(f"/v1/orders/{order_id}/cancellation", headers=winner)
-    again = (await shop.orders.client.get(f"/v1/vouchers/{code}", headers=bearer("buyer"))).json()
+    again = (await shop.orders.client.get(f"/v1/vouchers/{code}",
+                                          headers=bearer("operator"))).json()
     assert again["used_count"] == 2, "a cancelled order hands its voucher use back"
 
     expired_code = f"OLD{secrets.token_hex(3)}".upper()
     await shop.orders.client.post("/v1/vouchers", headers=shop.seller_headers, json={
         "code": expired_code, "kind": "percent", "value": 1000, "currency": "GBP",
         "starts_at": "2020-01-01T00:00:00Z", "ends_at": "2020-02-01T00:00:00Z"})
+    own = await shop.orders.client.get(f"/v1/vouchers/{expired_code}", headers=shop.seller_headers)
+    assert own.status_code == 200, "a seller reads its own voucher"
+    other_seller = bearer("seller", "another", seller_id=str(new_id()))
+    assert (await shop.orders.client.get(f"/v1/vouchers/{expired_code}",
+                                         headers=other_seller)).status_code == 404
     late = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
     await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=late, json={"quantity": 1})
     refused = await shop.orders.client.post(

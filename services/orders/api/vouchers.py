@@ -72,12 +72,17 @@ async def create(request: Request, body: VoucherIn,
         key=idempotency_key, body=body.model_dump(mode="json"), work=work)
 
 
-@router.get("/{code}", response_model=VoucherView, summary="A voucher's terms and usage.")
+@router.get("/{code}", response_model=VoucherView,
+            summary="A voucher's terms and usage (its seller, or operators; a buyer only "
+                    "applies a code at checkout).")
 async def get(request: Request, code: str,
-              _: Annotated[Principal, Depends(require())]) -> Any:
+              principal: Annotated[Principal, Depends(require(Role.SELLER, Role.OPERATOR))],
+              ) -> Any:
     pool = request.app.state.runtime.db
     voucher = await vouchers_repository.get(pool, code.upper())
-    if voucher is None:
+    if voucher is None or not (principal.has(Role.OPERATOR)
+                               or (voucher.seller_id is not None
+                                   and principal.owns_seller(voucher.seller_id))):
         raise Problem(404, "Not found", "No such voucher.")
     return VoucherView(code=voucher.code, kind=voucher.kind, value=voucher.value,
                        currency=voucher.currency, min_spend_minor=voucher.min_spend_minor,
