@@ -7,6 +7,11 @@ field at fault; a `StateConflict` (well-formed input the current state refuses) 
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
+from typing import TypeVar
+
+S = TypeVar("S")
+
 
 class FieldError(ValueError):
     def __init__(self, field: str, message: str, code: str = "invalid") -> None:
@@ -26,3 +31,11 @@ class StateConflict(FieldError):
 
 class InvalidTransition(Exception):
     """A state machine was asked for a move its current state does not allow."""
+
+
+def transition(allowed: Mapping[S, Collection[S]], current: S, to: S, what: str) -> S:
+    """`to`, when a state machine `allowed` moves `current` there; else InvalidTransition
+    naming the object (`what`: "an inbound plan", "a parcel")."""
+    if to not in allowed[current]:
+        raise InvalidTransition(f"{what} {current} cannot become {to}")
+    return to

@@ -75,3 +75,15 @@ def page_of(items: list[T], limit: int, cursor_of: Callable[[T], tuple[Any, ...]
     shown = items[:limit]
     more = len(items) > limit and bool(shown)
     return Page[T](items=shown, next_cursor=encode_cursor(*cursor_of(shown[-1])) if more else None)
+
+
+def id_cursor(cursor: str | None) -> UUID | None:
+    """The id a list ordered by id resumes after; None for the first page."""
+    if not cursor:
+        return None
+    try:
+        return UUID(str(decode_cursor(cursor, 1)[0]))
+    except ValueError:
+        raise Problem(422, "Validation failed", "The cursor is not valid for this list.",
+                      errors=[{"field": "query.cursor", "message": "invalid cursor",
+                               "code": "cursor_invalid"}]) from None

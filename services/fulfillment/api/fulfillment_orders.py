@@ -17,7 +17,7 @@ from libs.auth.principal import Principal, Role
 from libs.bounds import MAX_UNITS
 from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
-from libs.pagination import Page, PageParams, decode_cursor, page_of, page_params
+from libs.pagination import Page, PageParams, id_cursor, page_of, page_params
 from services.fulfillment.adapters import parcels_repository as parcels
 from services.fulfillment.adapters import returns_repository
 from services.fulfillment.use_cases import shipping
@@ -108,7 +108,7 @@ async def list_orders(request: Request,
                       page: Annotated[PageParams, Depends(page_params)],
                       status: str | None = None) -> Any:
     seller = None if principal.has(Role.OPERATOR) else acting_seller(principal)
-    after = UUID(str(decode_cursor(page.cursor, 1)[0])) if page.cursor else None
+    after = id_cursor(page.cursor)
     found = await parcels.orders_page(runtime(request).db, seller_id=seller, status=status,
                                       after=after, limit=page.limit + 1)
     return page_of([Summary(**o) for o in found], page.limit, lambda o: (o.order_id,))

@@ -19,7 +19,7 @@ from libs.bounds import MAX_GRAMS, MAX_MILLIMETRES, MAX_UNITS
 from libs.db.transaction import transaction
 from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
-from libs.pagination import Page, PageParams, decode_cursor, page_of, page_params
+from libs.pagination import Page, PageParams, id_cursor, page_of, page_params
 from libs.request_guard import NOT_BLANK
 from services.fulfillment.adapters import inbound_repository
 from services.fulfillment.domain.inbound import Carton, Count, InboundStatus
@@ -159,7 +159,7 @@ async def list_plans(request: Request,
                      page: Annotated[PageParams, Depends(page_params)],
                      status: InboundStatus | None = None) -> Any:
     seller = None if principal.has(Role.OPERATOR) else acting_seller(principal)
-    after = UUID(str(decode_cursor(page.cursor, 1)[0])) if page.cursor else None
+    after = id_cursor(page.cursor)
     found = await inbound_repository.page(runtime(request).db, seller_id=seller,
                                           status=status, after=after, limit=page.limit + 1)
     return page_of([PlanSummary(**p) for p in found], page.limit, lambda p: (p.id,))

@@ -21,7 +21,7 @@ from libs.domain_errors import FieldError
 from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
 from libs.markets import MARKET_CURRENCIES
-from libs.pagination import Page, PageParams, decode_cursor, page_of, page_params
+from libs.pagination import Page, PageParams, id_cursor, page_of, page_params
 from libs.request_guard import NOT_BLANK
 from libs.shipping_rates import RateCard, RateLine
 from libs.zones import known_zones
@@ -124,7 +124,7 @@ async def create_warehouse(request: Request, body: WarehouseIn,
 @router.get("/v1/warehouses", response_model=Page[WarehouseView], summary="Warehouses.")
 async def list_warehouses(request: Request, _: Annotated[Principal, Depends(require())],
                           page: Annotated[PageParams, Depends(page_params)]) -> Any:
-    after = UUID(str(decode_cursor(page.cursor, 1)[0])) if page.cursor else None
+    after = id_cursor(page.cursor)
     found = await warehouses_repository.page(runtime(request).db, after, page.limit + 1)
     return page_of([WarehouseView.of(w) for w in found], page.limit, lambda w: (w.id,))
 

@@ -13,7 +13,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from libs.bounds import MAX_GRAMS, MAX_MILLIMETRES, MAX_UNITS
-from libs.domain_errors import FieldError, InvalidTransition
+from libs.domain_errors import FieldError, transition
 
 
 class InboundStatus(StrEnum):
@@ -40,9 +40,7 @@ NEXT: dict[InboundStatus, set[InboundStatus]] = {
 
 
 def move(current: InboundStatus, to: InboundStatus) -> InboundStatus:
-    if to not in NEXT[current]:
-        raise InvalidTransition(f"an inbound plan {current.value} cannot become {to.value}")
-    return to
+    return transition(NEXT, current, to, "an inbound plan")
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
-from libs.domain_errors import FieldError, InvalidTransition
+from libs.domain_errors import FieldError, transition
 
 
 class ReturnStatus(StrEnum):
@@ -26,9 +26,7 @@ NEXT = {ReturnStatus.LABEL_ISSUED: {ReturnStatus.RECEIVED},
 
 
 def move(current: ReturnStatus, to: ReturnStatus) -> ReturnStatus:
-    if to not in NEXT[current]:
-        raise InvalidTransition(f"a return {current.value} cannot become {to.value}")
-    return to
+    return transition(NEXT, current, to, "a return")
 
 
 @dataclass(frozen=True)

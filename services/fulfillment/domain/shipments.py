@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from libs.domain_errors import InvalidTransition
+from libs.domain_errors import transition
 
 
 class ParcelStatus(StrEnum):
@@ -49,9 +49,7 @@ ON_THE_WAY = {S.SHIPPED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERY_FAILED}
 
 
 def move(current: ParcelStatus, to: ParcelStatus) -> ParcelStatus:
-    if to not in NEXT[current]:
-        raise InvalidTransition(f"a parcel {current.value} cannot become {to.value}")
-    return to
+    return transition(NEXT, current, to, "a parcel")
 
 
 def is_news(current: ParcelStatus, reported: ParcelStatus) -> bool:

@@ -17,7 +17,7 @@ from libs.auth.principal import Principal, Role
 from libs.db.transaction import transaction
 from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
-from libs.pagination import Page, PageParams, decode_cursor, page_of, page_params
+from libs.pagination import Page, PageParams, id_cursor, page_of, page_params
 from services.webhooks.adapters import repository
 from services.webhooks.use_cases import delivery, endpoints
 
@@ -105,7 +105,7 @@ async def list_endpoints(request: Request,
                          principal: Annotated[Principal, Depends(require(Role.SELLER,
                                                                          Role.OPERATOR))],
                          page: Annotated[PageParams, Depends(page_params)]) -> Any:
-    after = UUID(str(decode_cursor(page.cursor, 1)[0])) if page.cursor else None
+    after = id_cursor(page.cursor)
     found = await repository.endpoints_page(runtime(request).db, _seller(principal), after,
                                             page.limit + 1)
     return page_of([EndpointView(**e) for e in found], page.limit, lambda e: (e.id,))
