@@ -10,9 +10,10 @@ from uuid import UUID
 from fastapi import Request
 
 from libs.errors import Problem
+from libs.rate_limit import RateLimiter
 from services.live.adapters.channel import Feed, Hub
 from services.live.adapters.claims_store import ClaimsStore
-from services.live.adapters.presence import Presence, RateLimiter, Throttle
+from services.live.adapters.presence import Presence, Throttle
 from services.live.settings import LiveSettings
 
 

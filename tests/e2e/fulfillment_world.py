@@ -47,14 +47,15 @@ def cutoff_in(delta: timedelta) -> str:
     return (datetime.now(ZoneInfo("Europe/London")) + delta).strftime("%H:%M:%S")
 
 
-async def start_world(settings_for: Callable[..., Any], **fulfillment: Any,
+async def start_world(settings_for: Callable[..., Any], *,
+                      orders_overrides: dict[str, Any] | None = None, **fulfillment: Any,
                       ) -> AsyncIterator[World]:
-    fulfillment_settings = settings_for(
-        FulfillmentSettings, seconds_per_day=600, carrier_step_seconds=0.3,
-        carrier_failure_rate=0.0, carrier_webhook_secret=SecretStr(CARRIER_SECRET),
-        deadline_poll_interval_seconds=0.2, **fulfillment)
-    orders_settings = settings_for(OrdersSettings, hold_window_seconds=0.5,
-                                   return_window_seconds=4)
+    fulfillment_settings = settings_for(FulfillmentSettings, **{
+        "seconds_per_day": 600, "carrier_step_seconds": 0.3, "carrier_failure_rate": 0.0,
+        "carrier_webhook_secret": SecretStr(CARRIER_SECRET),
+        "deadline_poll_interval_seconds": 0.2, **fulfillment})
+    orders_settings = settings_for(OrdersSettings, **{
+        "hold_window_seconds": 0.5, "return_window_seconds": 4, **(orders_overrides or {})})
     async with (
         run_service(create_catalog(settings_for(CatalogSettings))) as catalog,
         run_service(create_orders(orders_settings)) as orders,

@@ -86,7 +86,7 @@ async def record_status_change(
     )
 
 
-async def status_history(conn: asyncpg.Pool, seller_id: UUID) -> list[asyncpg.Record]:
+async def status_history(conn: asyncpg.Pool | asyncpg.Connection, seller_id: UUID) -> list[asyncpg.Record]:
     return list(await conn.fetch(
         """SELECT status, actor, reason, changed_at FROM seller_status_changes
            WHERE seller_id = $1 ORDER BY id""", seller_id))

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 from libs import idempotency
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
-from libs.db.transaction import after_commit, transaction
+from libs.db.transaction import transaction
 from libs.domain_errors import InvalidTransition
 from libs.errors import Problem
 from libs.events.base import Event
@@ -22,7 +22,7 @@ from libs.markets import MARKET_CURRENCIES
 from libs.outbox import enqueue
 from libs.pagination import Page, PageParams, decode_cursor, encode_cursor, page_params
 from libs.request_guard import NOT_BLANK
-from services.catalog.adapters import product_cache, sellers_repository
+from services.catalog.adapters import sellers_repository
 from services.catalog.domain.sellers import (
     BusinessType,
     Seller,
@@ -30,6 +30,7 @@ from services.catalog.domain.sellers import (
     Tier,
     register_seller,
 )
+from services.catalog.use_cases import sellers
 
 router = APIRouter(prefix="/v1/sellers", tags=["sellers"])
 
@@ -160,19 +161,15 @@ async def _decide(
 ) -> SellerView:
     runtime = _runtime(request)
     async with transaction(runtime.db) as conn:
-        seller = await sellers_repository.get_for_update(conn, seller_id)
-        if seller is None:
-            raise Problem(404, "Not found", "No such seller.")
         try:
-            changed, event = action(seller, datetime.now(UTC))
+            changed = await sellers.decide(conn, seller_id, actor=principal.subject,
+                                           reason=reason, action=action)
         except InvalidTransition as exc:
-            raise Problem(409, "Conflict", str(exc), current_status=seller.status.value) from exc
-        await sellers_repository.record_status_change(conn, changed, actor=principal.subject,
-                                                      reason=reason)
-        await enqueue(conn, runtime.settings.service_name, event)
-        if changed.can_sell != seller.can_sell:  # the seller's listings appear or vanish
-            products = await sellers_repository.product_ids(conn, seller_id)
-            after_commit(lambda: product_cache.evict(*products))
+            current = await sellers_repository.get_for_update(conn, seller_id)
+            raise Problem(409, "Conflict", str(exc),
+                          current_status=current.status.value if current else None) from exc
+    if changed is None:
+        raise Problem(404, "Not found", "No such seller.")
     return SellerView.of(changed)
 
 

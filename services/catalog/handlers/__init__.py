@@ -11,6 +11,7 @@ from services.catalog.use_cases.inventory import (
     on_stock_adjusted,
     on_stock_received,
 )
+from services.catalog.use_cases.sellers import on_account_reinstated, on_account_suspended
 
 HANDLERS: dict[str, Handler] = {
     "order.placed": on_order_placed,
@@ -21,4 +22,6 @@ HANDLERS: dict[str, Handler] = {
     "live.deal.created": on_deal_created,
     "live.deal.ended": on_deal_ended,
     "live.claim.expired": on_claim_expired,
+    "account.suspended": on_account_suspended,
+    "account.reinstated": on_account_reinstated,
 }

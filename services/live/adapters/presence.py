@@ -67,21 +67,3 @@ class Throttle:
     async def allow(self, key: str, interval_seconds: float) -> bool:
         return bool(await self.client.set(f"throttle:{key}", 1, nx=True,
                                           px=max(1, int(interval_seconds * 1000))))
-
-
-class RateLimiter:
-    """A fixed window per key: `limit` actions per `window_seconds`."""
-
-    def __init__(self, client: redis.Redis) -> None:
-        self.client = client
-
-    async def hit(self, key: str, limit: int, window_seconds: float) -> float | None:
-        """None when allowed, else the seconds until the next try can succeed."""
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.incr(f"rate:{key}")
-            pipe.pexpire(f"rate:{key}", int(window_seconds * 1000), nx=True)
-            pipe.pttl(f"rate:{key}")
-            count, _, ttl_ms = await pipe.execute()
-        if int(count) <= limit:
-            return None
-        return max(0.001, int(ttl_ms) / 1000)

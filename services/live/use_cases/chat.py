@@ -11,6 +11,7 @@ import asyncpg
 from libs.auth.principal import Principal
 from libs.errors import Problem
 from libs.ids import new_id
+from libs.rate_limit import too_many
 from services.live.adapters import chat_repository, sessions_repository
 from services.live.components import LiveComponents
 from services.live.domain.chat import ChatConflict, blocked_word, clean_text
@@ -45,10 +46,7 @@ async def post_message(live: LiveComponents, pool: asyncpg.Pool | asyncpg.Connec
         f"chat:{session_id}:{principal.subject}", settings.chat_messages_per_window,
         settings.chat_window_seconds)
     if retry_after is not None:
-        raise Problem(429, "Too many messages", "Slow down: you are posting too fast.",
-                      headers={"Retry-After": str(max(1, round(retry_after + 0.5)))},
-                      errors=[{"field": "text", "message": "rate limited",
-                               "code": "rate_limited"}])
+        raise too_many("text", "Slow down: you are posting too fast.", retry_after)
     message_id = new_id()
     await chat_repository.add_message(pool, message_id, session_id, principal.subject,
                                       cleaned, now)

@@ -25,6 +25,7 @@ from services.orders.adapters import repository
 from services.orders.domain.order import Order, OrderStatus
 from services.orders.domain.refunds import RefundError
 from services.orders.settings import OrdersSettings
+from services.orders.use_cases.returns import return_for_dispute
 from services.orders.use_cases.saga import (
     CAPTURE,
     DELIVER_BY,
@@ -100,11 +101,15 @@ async def on_return_received(conn: asyncpg.Connection, envelope: Envelope,
 
 async def on_dispute_resolved(conn: asyncpg.Connection, envelope: Envelope,
                               event: DisputeResolved) -> None:
-    if event.outcome != "refund_buyer":
+    if event.outcome == "reject_claim":
         return
     order = await repository.get_order(conn, event.order_id, for_update=True)
     if order is None:
         raise NonRetryable(f"unknown order {event.order_id}")
+    if event.outcome == "return_and_refund":  # refunded when the goods come back
+        await return_for_dispute(conn, order, event.dispute_id,
+                                 [(line.sku_id, line.quantity) for line in event.refund_lines])
+        return
     try:
         await request_refund(conn, order, {line.sku_id: line.quantity
                                            for line in event.refund_lines},

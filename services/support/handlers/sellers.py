@@ -1,22 +1,21 @@
-"""Keeps support's view of sellers in step with catalog."""
+"""Keeps support's view of sellers in step with catalog: accounts opened at registration, and
+catalog's standing decisions (verification, an operator's suspension, reinstatement)."""
 
 from __future__ import annotations
 
-from uuid import UUID
-
 import asyncpg
 
-from libs.consumer import NonRetryable
 from libs.events.envelope import Envelope
-from libs.events.schemas.catalog import SellerRegistered, SellerReinstated, SellerSuspended
+from libs.events.schemas.catalog import (
+    SellerRegistered,
+    SellerReinstated,
+    SellerSuspended,
+    SellerVerified,
+)
 from libs.outbox import enqueue
 from services.support.adapters import seller_accounts_repository
-from services.support.domain.seller_accounts import (
-    Standing,
-    open_account,
-    standing_after_reinstatement,
-    standing_after_suspension,
-)
+from services.support.domain.seller_accounts import open_account
+from services.support.use_cases.account_health import on_catalog_standing
 
 
 async def on_seller_registered(
@@ -27,19 +26,18 @@ async def on_seller_registered(
         await enqueue(conn, "support", account.opened_event())
 
 
+async def on_seller_verified(conn: asyncpg.Connection, envelope: Envelope,
+                             event: SellerVerified) -> None:
+    await on_catalog_standing(conn, event.seller_id, "verified", None)
+
+
 async def on_seller_suspended(
     conn: asyncpg.Connection, envelope: Envelope, event: SellerSuspended
 ) -> None:
-    await _change_standing(conn, event.seller_id, standing_after_suspension())
+    await on_catalog_standing(conn, event.seller_id, "suspended", event.reason)
 
 
 async def on_seller_reinstated(
     conn: asyncpg.Connection, envelope: Envelope, event: SellerReinstated
 ) -> None:
-    await _change_standing(conn, event.seller_id, standing_after_reinstatement())
-
-
-async def _change_standing(conn: asyncpg.Connection, seller_id: UUID, standing: Standing) -> None:
-    if not await seller_accounts_repository.set_standing(conn, seller_id, standing):
-        # Per-key ordering means the registration always arrives first; a miss is a real fault.
-        raise NonRetryable(f"no account for seller {seller_id}")
+    await on_catalog_standing(conn, event.seller_id, "verified", event.reason)
