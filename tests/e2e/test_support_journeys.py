@@ -14,7 +14,14 @@ from typing import Any
 import pytest
 
 from libs.testing import bearer, eventually
-from tests.e2e.fulfillment_world import OPERATOR, order_status, tracking
+from tests.e2e.fulfillment_world import (
+    OPERATOR,
+    World,
+    checked_out,
+    listed,
+    order_status,
+    tracking,
+)
 from tests.e2e.support_world import (
     Desk,
     new_seller,
@@ -232,3 +239,140 @@ async def test_an_ignored_not_received_dispute_refunds_the_buyer_by_its_deadline
     violations = (await desk.support.client.get(f"/v1/seller-accounts/{seller_id}/violations",
                                                 headers=seller)).json()
     assert [v["kind"] for v in violations] == ["dispute_lost"]
+
+
+async def test_late_shipments_warn_then_suspend_and_a_granted_appeal_reinstates(
+        desk: Desk) -> None:
+    world = desk.world
+    seller_id, seller = await new_seller(desk)
+    sold = World(world.catalog, world.orders, world.fulfillment, seller_id, seller,
+                 world.category)
+    listing = await listed(sold, stock=10)
+    for _ in range(2):  # paid, never shipped: each misses its ship-by
+        await checked_out(sold, {listing["sku"]: 1})
+
+    async def standing(expected: str) -> Any:
+        account = (await desk.support.client.get(f"/v1/seller-accounts/{seller_id}",
+                                                 headers=seller)).json()
+        return account if account["standing"] == expected else None
+
+    suspended = await eventually(lambda: standing("restricted"), timeout=120, interval=0.5)
+    assert suspended["health_score"] == 80 and suspended["suspended_by"] == "support"
+    kinds = [e["type"] for e in await support_events(
+        desk, seller_id, "account.violation_recorded", "account.warned", "account.suspended")]
+    assert kinds == ["account.violation_recorded", "account.warned",
+                     "account.violation_recorded", "account.suspended"]
+
+    async def catalog_status(expected: str) -> bool:
+        found = (await world.catalog.client.get(f"/v1/sellers/{seller_id}",
+                                                headers=OPERATOR)).json()
+        return bool(found["status"] == expected)
+
+    assert await eventually(lambda: catalog_status("suspended"), timeout=60), \
+        "catalog carries out support's suspension"
+    product = f"/v1/products/{listing['product']['id']}"
+    assert (await world.catalog.client.get(product)).status_code == 404, \
+        "a suspended seller's listings stop selling"
+
+    appeal = await desk.support.client.post(
+        f"/v1/seller-accounts/{seller_id}/appeals", headers=seller,
+        json={"statement": "Our courier collection failed twice; we now use daily pickups."})
+    assert appeal.status_code == 201, appeal.text
+    appeal_ticket = appeal.json()
+    assert (appeal_ticket["kind"], appeal_ticket["priority"]) == ("appeal", "high")
+    refused = await desk.support.client.post(
+        f"/v1/seller-accounts/{seller_id}/appeals/{appeal_ticket['id']}/decision",
+        headers=seller, json={"grant": True, "reason": "I say so"})
+    assert refused.status_code in (403, 404)
+    granted = await desk.support.client.post(
+        f"/v1/seller-accounts/{seller_id}/appeals/{appeal_ticket['id']}/decision",
+        headers=desk.agent(), json={"grant": True, "reason": "Daily pickups are in place."})
+    assert granted.status_code == 200, granted.text
+    assert granted.json()["status"] == "solved"
+
+    reinstated = await eventually(lambda: standing("good"), timeout=60)
+    assert reinstated["health_score"] == 100
+    assert await eventually(lambda: catalog_status("verified"), timeout=60)
+    assert (await world.catalog.client.get(product)).status_code == 200
+    answer = (await ticket(desk, appeal_ticket["id"], seller))["messages"][-1]
+    assert "granted" in answer["body"]
+
+
+async def test_the_report_compares_local_and_cross_border_sellers(desk: Desk) -> None:
+    _, local = await new_seller(desk)
+    _, abroad = await new_seller(desk, country="CN")
+    for who in (local, abroad):
+        created = await opened(desk, who, {
+            "category": "listing", "subject": "Listing question",
+            "body": "Why could a listing be rejected, and how do I fix it?"})
+        await reply_from(desk, created["id"], who, "responder")
+        taken = await desk.support.client.post(
+            f"/v1/tickets/{created['id']}/messages", headers=desk.agent(1),
+            json={"body": "Fix the fields named in the rejection and submit again."})
+        assert taken.status_code == 201, taken.text
+    report = await desk.support.client.get("/v1/support-reports/sla", headers=desk.agent())
+    assert report.status_code == 200, report.text
+    rows = {(r["tier"], r["market"], r["origin"]): r for r in report.json()["rows"]}
+    local_row, abroad_row = rows[("standard", "GB", "local")], rows[("standard", "GB",
+                                                                       "cross_border")]
+    for row in (local_row, abroad_row):
+        assert row["first_replied"] >= 1 and row["first_reply_p50_seconds"] is not None
+        assert row["first_reply_p90_seconds"] >= row["first_reply_p50_seconds"]
+    assert local_row["first_reply_target_minutes"] == abroad_row["first_reply_target_minutes"]
+    buyer_report = await desk.support.client.get("/v1/support-reports/sla", headers=local)
+    assert buyer_report.status_code == 403
+
+
+async def test_bad_requests_get_a_clear_answer_and_change_nothing(desk: Desk) -> None:
+    client = desk.support.client
+    world = desk.world
+    other_id, other = await new_seller(desk)
+    order, buyer = await seller_order(desk)
+    await support_knows(desk, order["id"])
+
+    too_long = await client.post("/v1/tickets", headers=world.seller, json={
+        "category": "order", "subject": "Long", "body": "x" * 10_001})
+    assert too_long.status_code == 422
+    assert too_long.json()["errors"][0]["field"] == "body"
+    not_theirs = await client.post("/v1/tickets", headers=other, json={
+        "category": "order", "subject": "Someone else's order", "body": "Where is it?",
+        "links": [{"kind": "order", "id": order["id"]}]})
+    assert not_theirs.status_code == 422
+    assert not_theirs.json()["errors"][0]["field"] == "links.0.id"
+    before = await desk.support.runtime.db.fetchval(
+        "SELECT count(*) FROM tickets WHERE seller_id = $1::uuid", other_id)
+    assert before == 0, "nothing half-written"
+    bad_market = await client.post("/v1/tickets", headers=bearer("buyer", "b-x"), json={
+        "category": "other", "subject": "Hello", "body": "A question"})
+    assert bad_market.status_code == 422
+    assert bad_market.json()["errors"][0]["field"] == "market"
+
+    created = await opened(desk, buyer, {
+        "category": "order", "subject": "My order", "body": "When does it arrive?",
+        "links": [{"kind": "order", "id": order["id"]}]})
+    path = f"/v1/tickets/{created['id']}"
+    assert (await client.get(path, headers=world.seller)).status_code == 404, \
+        "a buyer's ticket is not its seller's business"
+    assert (await client.get(path, headers=bearer("buyer", "stranger"))).status_code == 404
+    note = await client.post(f"{path}/messages", headers=buyer,
+                             json={"body": "psst", "internal": True})
+    assert note.status_code == 403 and note.json()["errors"][0]["field"] == "internal"
+    solve = await client.post(f"{path}/solution", headers=buyer)
+    assert solve.status_code == 403 and solve.json()["errors"][0]["field"] == "status"
+    outsider = await client.get(path, headers=bearer("agent", "agent-in-no-queue"))
+    assert outsider.status_code == 404, "an agent sees only what its queues allow"
+
+    closed = await client.post(f"{path}/closure", headers=buyer)
+    assert closed.status_code == 200 and closed.json()["status"] == "closed"
+    after = await client.post(f"{path}/messages", headers=buyer, json={"body": "One more"})
+    assert after.status_code == 409 and after.json()["errors"][0]["field"] == "body"
+
+    decision = await client.post("/v1/disputes/01a21962-0000-7000-8000-000000000000/decision",
+                                 headers=buyer, json={"outcome": "refund_buyer", "note": "x"})
+    assert decision.status_code == 404
+
+    flood = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
+    statuses = [(await client.post("/v1/tickets", headers=flood, json={
+        "category": "other", "market": "GB", "subject": f"Spam {n}", "body": "Hello?"})
+    ).status_code for n in range(22)]
+    assert statuses[:20] == [201] * 20 and statuses[20:] == [429, 429]
