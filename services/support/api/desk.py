@@ -4,17 +4,20 @@ and business calendars."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from libs import idempotency
 from libs.api import field_problem, runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.db.transaction import transaction
 from libs.errors import Problem
+from libs.idempotency import IdempotencyKey
 from libs.ids import new_id
 from libs.markets import MARKET_CURRENCIES
 from libs.request_guard import NOT_BLANK
@@ -69,15 +72,22 @@ class AssignmentRequest(BaseModel):
 
 @router.post("/v1/support-queues", status_code=201, response_model=QueueView,
              summary="Create a queue (operators).")
-async def create_queue(request: Request, body: QueueRequest, principal: Operator) -> QueueView:
+async def create_queue(request: Request, body: QueueRequest, principal: Operator,
+                       idempotency_key: IdempotencyKey = None) -> JSONResponse:
     queue = Queue(id=new_id(), name=body.name.strip(),
                   category=body.category.value if body.category else None, market=body.market,
                   lead=body.lead, strategy=body.strategy, created_at=datetime.now(UTC))
     if body.market and body.market not in MARKET_CURRENCIES:
         raise field_problem("market", f"the platform does not sell in {body.market}")
-    if not await desk.add_queue(runtime(request).db, queue):
-        raise field_problem("name", "a queue with this name exists", "duplicate", status=409)
-    return QueueView(**queue.__dict__)
+
+    async def work(conn: Any) -> tuple[int, Any]:
+        if not await desk.add_queue(conn, queue):
+            raise field_problem("name", "a queue with this name exists", "duplicate", status=409)
+        return 201, QueueView(**queue.__dict__).model_dump(mode="json")
+
+    return await idempotency.run_idempotent(
+        runtime(request).db, scope=f"support:queue:{principal.subject}", key=idempotency_key,
+        body=body.model_dump(mode="json"), work=work)
 
 
 @router.get("/v1/support-queues", response_model=list[QueueView],

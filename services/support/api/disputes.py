@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
@@ -19,6 +19,7 @@ from libs.auth.principal import Principal, Role
 from libs.bounds import MAX_UNITS
 from libs.db.transaction import transaction
 from libs.errors import Problem
+from libs.idempotency import IdempotencyKey
 from libs.pagination import Page, PageParams, page_of, page_params, time_cursor
 from libs.request_guard import NOT_BLANK
 from services.support.adapters import disputes_repository as disputes
@@ -131,7 +132,7 @@ def _only(party: str, wanted: str, field: str, action: str) -> None:
 async def open_dispute(
     request: Request, body: DisputeRequest,
     principal: Annotated[Principal, Depends(require(Role.BUYER))],
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     rt = runtime(request)
 
@@ -197,11 +198,16 @@ async def get_evidence(request: Request, dispute_id: UUID, evidence_id: UUID,
 @router.post("/{dispute_id}/evidence", status_code=201, response_model=EvidenceView,
              summary="Add evidence (either side, or an agent).")
 async def add_evidence(request: Request, dispute_id: UUID, body: EvidenceIn,
-                       principal: Caller) -> EvidenceView:
-    async with transaction(runtime(request).db) as conn:
+                       principal: Caller, idempotency_key: IdempotencyKey = None,
+                       ) -> JSONResponse:
+    async def work(conn: Any) -> tuple[int, Any]:
         dispute, party = await dispute_for(conn, principal, dispute_id, for_update=True)
         row = await cases.add_evidence(conn, dispute, party, principal.subject, body.evidence())
-    return EvidenceView(**row)
+        return 201, EvidenceView(**row).model_dump(mode="json")
+
+    return await idempotency.run_idempotent(
+        runtime(request).db, scope=f"support:evidence:{principal.subject}:{dispute_id}",
+        key=idempotency_key, body=body.model_dump(mode="json"), work=work)
 
 
 @router.post("/{dispute_id}/response", response_model=DisputeView,

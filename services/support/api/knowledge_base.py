@@ -4,16 +4,19 @@ Anyone reads and searches published articles; agents write them."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from libs import idempotency
 from libs.api import field_problem, runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.errors import Problem
+from libs.idempotency import IdempotencyKey
 from libs.ids import new_id
 from libs.pagination import Page, PageParams, encode_cursor, id_cursor, page_params
 from libs.request_guard import NOT_BLANK
@@ -98,14 +101,20 @@ async def read(request: Request, article_id: UUID) -> ArticleView:
 
 @router.post("/v1/kb-articles", status_code=201, response_model=ArticleView,
              summary="Write a help article (agents).")
-async def create(request: Request, body: ArticleRequest, principal: Agent) -> ArticleView:
-    row = await kb.add(runtime(request).db, {**body.model_dump(), "id": new_id(),
-                                             "category": body.category.value,
-                                             "updated_by": principal.subject})
-    if row is None:
-        raise field_problem("slug", "an article with this slug exists for this language and "
-                                    "market", "duplicate", status=409)
-    return ArticleView(**row)
+async def create(request: Request, body: ArticleRequest, principal: Agent,
+                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
+    async def work(conn: Any) -> tuple[int, Any]:
+        row = await kb.add(conn, {**body.model_dump(), "id": new_id(),
+                                  "category": body.category.value,
+                                  "updated_by": principal.subject})
+        if row is None:
+            raise field_problem("slug", "an article with this slug exists for this language "
+                                        "and market", "duplicate", status=409)
+        return 201, ArticleView(**row).model_dump(mode="json")
+
+    return await idempotency.run_idempotent(
+        runtime(request).db, scope=f"support:article:{principal.subject}", key=idempotency_key,
+        body=body.model_dump(mode="json"), work=work)
 
 
 @router.get("/v1/kb-articles/{article_id}", response_model=ArticleView,

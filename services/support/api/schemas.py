@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from libs.request_guard import NOT_BLANK
 from services.support.domain.tickets import Category, LinkKind
+from services.support.use_cases.tickets import NewTicket
 
 MAX_MESSAGE_CHARS = 10_000
 MAX_ATTACHMENTS = 10
@@ -51,6 +52,13 @@ class TicketRequest(BaseModel):
                                description="Buyers: the market (else the linked order's).")
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}$",
                                  description="Defaults to the market's language.")
+
+    def ticket(self) -> NewTicket:
+        return NewTicket(
+            category=self.category.value, subject=self.subject.strip(), body=self.body,
+            priority=self.priority, links=[(link.kind.value, link.id) for link in self.links],
+            attachments=attachments_json(self.attachments), market=self.market,
+            language=self.language)
 
 
 class MessageRequest(BaseModel):

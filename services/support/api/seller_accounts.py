@@ -8,13 +8,16 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from libs import idempotency
 from libs.api import runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.db.transaction import transaction
 from libs.errors import Problem
+from libs.idempotency import IdempotencyKey
 from libs.request_guard import NOT_BLANK
 from services.support.adapters import seller_accounts_repository as accounts
 from services.support.api.schemas import MAX_MESSAGE_CHARS, TicketView
@@ -95,15 +98,21 @@ async def violations(request: Request, seller_id: UUID,
 @router.post("/{seller_id}/appeals", status_code=201, response_model=TicketView,
              summary="Appeal a warning or a suspension: opens a high-priority account ticket.")
 async def appeal(request: Request, seller_id: UUID, body: AppealRequest,
-                 principal: Annotated[Principal, Depends(require(Role.SELLER))]) -> TicketView:
+                 principal: Annotated[Principal, Depends(require(Role.SELLER))],
+                 idempotency_key: IdempotencyKey = None) -> JSONResponse:
     account = await _account(request, seller_id, principal)
     account_health.check_can_appeal(account)
     rt = runtime(request)
-    async with transaction(rt.db) as conn:
+
+    async def work(conn: Any) -> tuple[int, Any]:
         ticket = await tickets.open_ticket(conn, rt.settings, principal, tickets.NewTicket(
             category="account", priority="high", kind="appeal", body=body.statement,
             subject=f"Appeal: {account.standing.value.replace('_', ' ')} account"))
-        return TicketView.of(ticket)
+        return 201, TicketView.of(ticket).model_dump(mode="json")
+
+    return await idempotency.run_idempotent(
+        rt.db, scope=f"support:appeal:{seller_id}", key=idempotency_key,
+        body=body.model_dump(mode="json"), work=work)
 
 
 @router.post("/{seller_id}/appeals/{ticket_id}/decision", response_model=TicketView,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
@@ -16,9 +16,8 @@ from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.db.transaction import transaction
 from libs.errors import Problem
+from libs.idempotency import IdempotencyKey
 from libs.pagination import Page, PageParams, page_of, page_params, time_cursor
-from libs.rate_limit import too_many
-from services.support.adapters import desk_repository as desk
 from services.support.adapters import tickets_repository as tickets
 from services.support.api.schemas import (
     Feedback,
@@ -49,24 +48,13 @@ async def _view(conn: Any, ticket: dict[str, Any], on_desk: bool) -> TicketView:
 async def open_ticket(
     request: Request, body: TicketRequest,
     principal: Annotated[Principal, Depends(require(Role.SELLER, Role.BUYER))],
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     rt = runtime(request)
-    settings = rt.settings
-    who = f"seller:{principal.seller_id}" if principal.seller_id else principal.subject
-    retry_after = await rt.components["rate_limiter"].hit(
-        f"tickets:{who}", settings.tickets_per_hour, 3600)
-    if retry_after is not None:
-        raise too_many("body", f"At most {settings.tickets_per_hour} tickets an hour; write on "
-                               "an open ticket instead.", retry_after)
-    new = ticket_cases.NewTicket(
-        category=body.category.value, subject=body.subject.strip(), body=body.body,
-        priority=body.priority, links=[(link.kind.value, link.id) for link in body.links],
-        attachments=attachments_json(body.attachments), market=body.market,
-        language=body.language)
+    who = await ticket_cases.check_rate(rt.components["rate_limiter"], rt.settings, principal)
 
     async def work(conn: Any) -> tuple[int, Any]:
-        ticket = await ticket_cases.open_ticket(conn, settings, principal, new)
+        ticket = await ticket_cases.open_ticket(conn, rt.settings, principal, body.ticket())
         return 201, (await _view(conn, ticket, False)).model_dump(mode="json")
 
     return await idempotency.run_idempotent(
@@ -76,36 +64,18 @@ async def open_ticket(
 
 @router.get("", response_model=Page[TicketView],
             summary="Tickets: a requester's own; an agent's assigned ones (`scope=mine`) or a "
-                    "queue's (`queue_id`); operators any.")
+                    "queue's (`queue_id`); operators any (`scope=all`).")
 async def list_tickets(
     request: Request, principal: Caller, page: Annotated[PageParams, Depends(page_params)],
     status: Annotated[Status | None, Query()] = None,
-    scope: Annotated[str | None, Query(pattern="^(mine|all)$",
-                                       description="Desk only: `mine` or `all` (operators).")]
-    = None,
-    queue_id: Annotated[UUID | None, Query(description="Desk only: one queue's tickets.")]
+    scope: Annotated[str | None, Query(pattern="^(mine|all)$")] = None,
+    queue_id: Annotated[UUID | None, Query(description="The desk: one queue's tickets.")]
     = None,
 ) -> Page[TicketView]:
     db = runtime(request).db
-    after = time_cursor(page.cursor)
-    status_value = status.value if status else None
-    value: UUID | str | None
-    if principal.is_staff:
-        if queue_id is not None:
-            if not (principal.has(Role.OPERATOR)
-                    or await desk.is_member(db, queue_id, principal.subject)):
-                require_desk(False, "query.queue_id", "read a queue they do not work in")
-            where, value = tickets.SCOPE_QUEUE, queue_id
-        elif scope == "all" and principal.has(Role.OPERATOR):
-            where, value = tickets.SCOPE_ALL, None
-        else:
-            where, value = tickets.SCOPE_ASSIGNEE, principal.subject
-    elif principal.seller_id is not None:
-        where, value = tickets.SCOPE_SELLER, UUID(principal.seller_id)
-    else:
-        where, value = tickets.SCOPE_REQUESTER, principal.subject
-    rows = await tickets.list_where(db, where, value, status=status_value, after=after,
-                                    limit=page.limit + 1)
+    where, value = await ticket_cases.listing_scope(db, principal, scope, queue_id)
+    rows = await tickets.list_where(db, where, value, status=status.value if status else None,
+                                    after=time_cursor(page.cursor), limit=page.limit + 1)
     return page_of([TicketView.of(r) for r in rows], page.limit,
                    lambda t: (t.created_at.isoformat(), str(t.id)))
 
@@ -123,26 +93,22 @@ async def get_ticket(request: Request, ticket_id: UUID, principal: Caller) -> Ti
              summary="Write on a ticket: the requester (reopens a solved ticket within its "
                      "window), or an agent (a reply, or an internal note).",
              responses={409: {"description": "The ticket is closed, or past its reopen window."}})
-async def write(request: Request, ticket_id: UUID, body: MessageRequest,
-                principal: Caller) -> MessageView:
+async def write(request: Request, ticket_id: UUID, body: MessageRequest, principal: Caller,
+                idempotency_key: IdempotencyKey = None) -> JSONResponse:
     rt = runtime(request)
-    async with transaction(rt.db) as conn:
+
+    async def work(conn: Any) -> tuple[int, Any]:
         ticket, on_desk = await ticket_for(conn, principal, ticket_id, for_update=True)
-        if on_desk and not is_requester(principal, ticket):
-            message = await ticket_cases.agent_writes(
-                conn, rt.settings, ticket, principal.subject, body.body,
-                attachments_json(body.attachments), internal=body.internal,
-                await_requester=body.await_requester)
-        else:
-            if body.internal:
-                require_desk(False, "internal", "write internal notes")
-            if body.await_requester:
-                require_desk(False, "await_requester", "set a ticket to wait on its requester")
-            message = await ticket_cases.requester_writes(
-                conn, rt.settings, ticket, principal.subject, body.body,
-                attachments_json(body.attachments))
-    return MessageView(**{**message, "confidence": None, "helpful": None,
-                          "author": message["author"] if on_desk else None})
+        message = await ticket_cases.write(
+            conn, rt.settings, principal, ticket, on_desk, body.body,
+            attachments_json(body.attachments), internal=body.internal,
+            await_requester=body.await_requester)
+        return 201, MessageView(**{**message, "confidence": None, "helpful": None, "author":
+                                   message["author"] if on_desk else None}).model_dump(mode="json")
+
+    return await idempotency.run_idempotent(
+        rt.db, scope=f"support:message:{principal.subject}:{ticket_id}", key=idempotency_key,
+        body=body.model_dump(mode="json"), work=work)
 
 
 @router.post("/{ticket_id}/messages/{message_id}/feedback", status_code=204,

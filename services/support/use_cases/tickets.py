@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeAlias
 from uuid import UUID
 
 import asyncpg
@@ -14,9 +14,11 @@ import asyncpg
 from libs import deadlines
 from libs.auth.principal import Principal, Role
 from libs.domain_errors import FieldError, StateConflict
+from libs.errors import Problem
 from libs.events.schemas.support import TicketCreated, TicketReplied, TicketSolved
 from libs.ids import new_id
 from libs.outbox import enqueue
+from libs.rate_limit import RateLimiter, too_many
 from services.support.adapters import context_repository as context
 from services.support.adapters import desk_repository as desk
 from services.support.adapters import seller_accounts_repository as accounts
@@ -37,8 +39,10 @@ from services.support.domain.tickets import close as close_state
 from services.support.domain.tickets import solve as solve_state
 from services.support.settings import SupportSettings
 from services.support.use_cases import clocks
+from services.support.use_cases.access import is_requester
 from services.support.use_cases.desk import assign
 
+Conn: TypeAlias = asyncpg.Connection | asyncpg.Pool
 SOURCE = "support"
 AUTO_REPLY = "auto_reply"
 CLOSE_SOLVED = "close_solved"
@@ -59,6 +63,55 @@ class NewTicket:
     market: str | None = None
     language: str | None = None
     kind: str = "question"
+
+
+async def check_rate(limiter: RateLimiter, settings: SupportSettings,
+                     principal: Principal) -> str:
+    """Refuses a requester opening too many tickets; returns who it counted (a seller's
+    credentials all count as the seller)."""
+    who = f"seller:{principal.seller_id}" if principal.seller_id else principal.subject
+    retry_after = await limiter.hit(f"tickets:{who}", settings.tickets_per_hour, 3600)
+    if retry_after is not None:
+        raise too_many("body", f"At most {settings.tickets_per_hour} tickets an hour; write on "
+                               "an open ticket instead.", retry_after)
+    return who
+
+
+async def listing_scope(conn: Conn, principal: Principal, scope: str | None,
+                        queue_id: UUID | None) -> tuple[str, UUID | str | None]:
+    """Which tickets a list shows: a requester's own; on the desk, an agent's assigned ones, a
+    queue it works in, or (operators) all."""
+    if not principal.is_staff:
+        if principal.seller_id is not None:
+            return tickets.SCOPE_SELLER, UUID(principal.seller_id)
+        return tickets.SCOPE_REQUESTER, principal.subject
+    if queue_id is not None:
+        if not (principal.has(Role.OPERATOR)
+                or await desk.is_member(conn, queue_id, principal.subject)):
+            raise Problem(403, "Forbidden", "You do not work in this queue.",
+                          errors=[{"field": "query.queue_id", "message": "not your queue",
+                                   "code": "agents_only"}])
+        return tickets.SCOPE_QUEUE, queue_id
+    if scope == "all" and principal.has(Role.OPERATOR):
+        return tickets.SCOPE_ALL, None
+    return tickets.SCOPE_ASSIGNEE, principal.subject
+
+
+async def write(conn: asyncpg.Connection, settings: SupportSettings, principal: Principal,
+                ticket: dict[str, Any], on_desk: bool, body: str,
+                attachments: list[dict[str, Any]], *, internal: bool,
+                await_requester: bool) -> dict[str, Any]:
+    """A message from whoever the caller is on this ticket: the desk replies or notes; the
+    requester writes (and may not use the desk's options)."""
+    if on_desk and not is_requester(principal, ticket):
+        return await agent_writes(conn, settings, ticket, principal.subject, body, attachments,
+                                  internal=internal, await_requester=await_requester)
+    for option, used in (("internal", internal), ("await_requester", await_requester)):
+        if used:
+            raise Problem(403, "Forbidden", f"Only the support desk may set {option}.",
+                          errors=[{"field": option, "message": "only agents may set it",
+                                   "code": "agents_only"}])
+    return await requester_writes(conn, settings, ticket, principal.subject, body, attachments)
 
 
 async def open_ticket(conn: asyncpg.Connection, settings: SupportSettings,
