@@ -24,8 +24,8 @@ WEEKDAYS_8_TO_20 = BusinessCalendar("GB", "Europe/London", frozenset({1, 2, 3, 4
                                     holidays=frozenset({date(2026, 12, 25)}))
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 # --- business hours --------------------------------------------------------------------------
