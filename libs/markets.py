@@ -11,3 +11,7 @@ MARKET_CURRENCIES: dict[str, str] = {
 
 def currency_of(market: str) -> str | None:
     return MARKET_CURRENCIES.get(market)
+
+
+MARKET_PATTERN = "^(" + "|".join(sorted(MARKET_CURRENCIES)) + ")$"
+"""A schema pattern accepting exactly the markets the platform sells in."""

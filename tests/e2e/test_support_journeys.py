@@ -337,7 +337,7 @@ async def test_bad_requests_get_a_clear_answer_and_change_nothing(desk: Desk) ->
     not_theirs = await client.post("/v1/tickets", headers=other, json={
         "category": "order", "subject": "Someone else's order", "body": "Where is it?",
         "links": [{"kind": "order", "id": order["id"]}]})
-    assert not_theirs.status_code == 422
+    assert not_theirs.status_code == 409
     assert not_theirs.json()["errors"][0]["field"] == "links.0.id"
     before = await desk.support.runtime.db.fetchval(
         "SELECT count(*) FROM tickets WHERE seller_id = $1::uuid", other_id)

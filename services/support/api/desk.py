@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,7 +19,7 @@ from libs.db.transaction import transaction
 from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
 from libs.ids import new_id
-from libs.markets import MARKET_CURRENCIES
+from libs.markets import MARKET_PATTERN
 from libs.request_guard import NOT_BLANK
 from services.support.adapters import desk_repository as desk
 from services.support.api.schemas import TicketView
@@ -33,7 +33,7 @@ from services.support.use_cases.desk import Reason, assign
 router = APIRouter(tags=["support desk"])
 Staff = Annotated[Principal, Depends(require(Role.AGENT, Role.OPERATOR))]
 Operator = Annotated[Principal, Depends(require(Role.OPERATOR))]
-MARKET = r"^[A-Z]{2}$"
+MARKET = MARKET_PATTERN
 
 
 class QueueRequest(BaseModel):
@@ -77,8 +77,6 @@ async def create_queue(request: Request, body: QueueRequest, principal: Operator
     queue = Queue(id=new_id(), name=body.name.strip(),
                   category=body.category.value if body.category else None, market=body.market,
                   lead=body.lead, strategy=body.strategy, created_at=datetime.now(UTC))
-    if body.market and body.market not in MARKET_CURRENCIES:
-        raise field_problem("market", f"the platform does not sell in {body.market}")
 
     async def work(conn: Any) -> tuple[int, Any]:
         if not await desk.add_queue(conn, queue):
@@ -132,7 +130,8 @@ async def assign_ticket(request: Request, ticket_id: UUID, body: AssignmentReque
         if body.queue_id is not None and await desk.queue(conn, body.queue_id) is None:
             raise field_problem("queue_id", "no such queue")
         if body.agent is not None and not await desk.is_member(conn, queue_id, body.agent):
-            raise field_problem("agent", "the agent does not work in that queue")
+            raise field_problem("agent", "the agent does not work in that queue", "not_member",
+                                status=409)
         reason: Reason = "taken" if body.agent == principal.subject else "transfer"
         await assign(conn, ticket, datetime.now(UTC), reason=reason, queue_id=queue_id,
                      agent=body.agent)
@@ -173,7 +172,7 @@ class CalendarView(BaseModel):
         "timezone": "Europe/London", "working_days": [1, 2, 3, 4, 5, 6], "opens": "08:00",
         "closes": "20:00", "holidays": [{"day": "2026-12-25", "name": "Christmas Day"}]}]})
     timezone: str = Field(min_length=1, max_length=64)
-    working_days: list[int] = Field(min_length=1, max_length=7,
+    working_days: list[Annotated[int, Field(ge=1, le=7)]] = Field(min_length=1, max_length=7,
                                     description="ISO weekdays, Monday = 1.")
     opens: str = Field(pattern=r"^\d{2}:\d{2}$")
     closes: str = Field(pattern=r"^\d{2}:\d{2}$", description="24:00 for midnight.")
@@ -196,12 +195,17 @@ async def get_calendar(request: Request, market: str,
 
 
 @router.put("/v1/business-calendars/{market}", response_model=CalendarView,
+            openapi_extra={"x-cross-field-rules": [
+                "timezone is an IANA time zone", "closes is after opens, the same day",
+                "each holiday's day appears once"]},
             summary="Set a market's business hours and holidays (operators). Running clocks "
                     "keep their due times; new ones use the new hours.")
-async def put_calendar(request: Request, market: str, body: CalendarView,
-                       principal: Operator) -> CalendarView:
-    if market not in MARKET_CURRENCIES:
-        raise field_problem("market", f"the platform does not sell in {market}")
+async def put_calendar(request: Request, market: Annotated[str, Path(pattern=MARKET)],
+                       body: CalendarView, principal: Operator) -> CalendarView:
+    days = [h.day for h in body.holidays]
+    for index, day in enumerate(days):
+        if day in days[:index]:
+            raise field_problem(f"holidays.{index}.day", "listed twice", "duplicate")
     calendar = BusinessCalendar(
         market=market, timezone=body.timezone, working_days=frozenset(body.working_days),
         opens_minute=parse_clock(body.opens, "opens"),

@@ -18,6 +18,7 @@ from libs.auth.principal import Principal, Role
 from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
 from libs.ids import new_id
+from libs.markets import MARKET_PATTERN
 from libs.pagination import Page, PageParams, encode_cursor, id_cursor, page_params
 from libs.request_guard import NOT_BLANK
 from services.support.adapters import kb_repository as kb
@@ -31,7 +32,7 @@ Audience = Literal["seller", "buyer", "all"]
 class ArticleRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     slug: str = Field(min_length=1, max_length=100, pattern=r"^[a-z0-9-]+$")
-    market: str | None = Field(default=None, pattern=r"^[A-Z]{2}$",
+    market: str | None = Field(default=None, pattern=MARKET_PATTERN,
                                description="None: every market.")
     language: str = Field(pattern=r"^[a-z]{2}$")
     category: Category

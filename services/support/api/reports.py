@@ -61,6 +61,8 @@ ORDER BY t.tier, t.market, origin
 
 
 @router.get("/sla", response_model=SlaReport,
+            openapi_extra={"x-cross-field-rules": ["since is before until, both with an "
+                                                   "offset"]},
             summary="Median and p90 first-reply and resolution times (wall-clock seconds) per "
                     "tier, market and local/cross-border (the desk).")
 async def sla_report(

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
+from libs.markets import MARKET_PATTERN
 from libs.request_guard import NOT_BLANK
 from services.support.domain.tickets import Category, LinkKind
 from services.support.use_cases.tickets import NewTicket
@@ -48,7 +49,7 @@ class TicketRequest(BaseModel):
     links: list[Link] = Field(default_factory=list, max_length=20,
                               description="Orders, parcels (shipment) and products of yours.")
     attachments: list[Attachment] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
-    market: str | None = Field(default=None, pattern=r"^[A-Z]{2}$",
+    market: str | None = Field(default=None, pattern=MARKET_PATTERN,
                                description="Buyers: the market (else the linked order's).")
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}$",
                                  description="Defaults to the market's language.")

@@ -44,6 +44,8 @@ async def _view(conn: Any, ticket: dict[str, Any], on_desk: bool) -> TicketView:
 
 @router.post("", status_code=201, response_model=TicketView,
              summary="Open a ticket (sellers, with a token or API key, and buyers).",
+             openapi_extra={"x-cross-field-rules": [
+                 "a buyer names the market unless a linked order tells it"]},
              responses={429: {"description": "Too many tickets opened in the last hour."}})
 async def open_ticket(
     request: Request, body: TicketRequest,

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from libs.domain_errors import FieldError, StateConflict
+from libs.domain_errors import StateConflict
 
 
 class DisputeStatus(StrEnum):
@@ -84,7 +84,7 @@ def disputed_lines(order_lines: dict[str, int], asked: dict[str, int] | None) ->
         return dict(order_lines)
     for sku, quantity in asked.items():
         if quantity > order_lines.get(sku, 0):
-            raise FieldError("lines", f"the order has {order_lines.get(sku, 0)} of SKU {sku}")
+            raise StateConflict("lines", f"the order has {order_lines.get(sku, 0)} of SKU {sku}")
     return dict(asked)
 
 

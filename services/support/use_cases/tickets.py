@@ -197,9 +197,9 @@ async def _check_links(conn: asyncpg.Connection, principal: Principal, seller_id
                 listing["seller_id"] == seller_id if seller_id is not None
                 else await context.buyer_bought_listing(conn, principal.subject, object_id))
         if not owner_ok:
-            raise FieldError(f"links.{index}.id",
-                             f"no {kind} {object_id} of yours is known to support",
-                             "not_yours")
+            raise StateConflict(f"links.{index}.id",
+                                f"no {kind} {object_id} of yours is known to support",
+                                "not_yours")
 
 
 def _owns_order(order: dict[str, Any], principal: Principal, seller_id: UUID | None) -> bool:
@@ -312,8 +312,7 @@ async def judge_answer(conn: asyncpg.Connection, ticket: dict[str, Any], message
     (if none came before it). Not helpful: a person takes over."""
     message = await tickets.message(conn, ticket["id"], message_id, for_update=True)
     if message is None or message["author_kind"] != AuthorKind.RESPONDER.value:
-        raise FieldError("message_id", "no automatic answer with this id on the ticket",
-                         "not_found")
+        raise Problem(404, "Not found", "No automatic answer with this id on the ticket.")
     if message["helpful"] is not None:
         raise StateConflict("helpful", "this answer was already rated")
     at = now()
