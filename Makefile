@@ -4,7 +4,7 @@ UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test test-apache-kafka token lint typecheck events-doc contracts api-contracts smoke bench bench-checkout bench-fulfillment bench-webhooks bench-live
+.PHONY: install run test test-apache-kafka token lint typecheck events-doc contracts api-contracts smoke bench bench-checkout bench-fulfillment bench-webhooks bench-support bench-live
 
 install:  ## a virtualenv with the pinned dependencies (uv.lock)
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
@@ -38,6 +38,9 @@ bench-fulfillment: install  ## checkout -> allocated -> shipped through the real
 
 bench-webhooks: install  ## signed deliveries to a local receiver against the running dev stack (RATE=100 SECONDS=30)
 	$(UV) run python -m benchmarks.webhooks --rate $(or $(RATE),100) --seconds $(or $(SECONDS),30)
+
+bench-support: install  ## ticket -> automatic answer, and SLA timer accuracy with 10,000 open tickets, against the running stack (RATE=10 SECONDS=30)
+	$(UV) run python -m benchmarks.support --rate $(or $(RATE),10) --seconds $(or $(SECONDS),30)
 
 bench-live: install  ## flash claims and WebSocket fan-out against the running stack (see benchmarks/live.py)
 	$(UV) run python -m benchmarks.live claims

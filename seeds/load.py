@@ -165,8 +165,30 @@ async def load_seed_marketplace(stack: dict[str, Any], per_seller: int = 120) ->
         sessions = await _live_sessions(client, services["live"], secret, seller_ids)
         warehouses = await _warehouses(client, services["fulfillment"], operator)
         stocked = await _fbt_stock(client, services, secret, operator, seller_ids)
+        agents = await _support_desk(client, services["support"], operator)
     return {"sellers": len(seller_ids), "categories": _count(tree), "products": products,
-            "live_sessions": sessions, "warehouses": warehouses, "fbt_skus": stocked}
+            "live_sessions": sessions, "warehouses": warehouses, "fbt_skus": stocked,
+            "support_agents": agents}
+
+
+SUPPORT_AGENTS = {"General": {"seed-agent-1": ["order", "shipment", "en"],
+                              "seed-agent-2": ["payment", "listing", "account", "de", "en"]},
+                  "Leads": {"seed-lead": ["en", "de"]}}
+"""The desk the seed staffs: two agents on the general queue, one lead (tokens with role
+`agent` and these subjects act as them)."""
+
+
+async def _support_desk(client: httpx.AsyncClient, support: str,
+                        operator: dict[str, str]) -> int:
+    queues = (await client.get(f"{support}/v1/support-queues", headers=operator)).json()
+    ids = {q["name"]: q["id"] for q in queues}
+    for queue, agents in SUPPORT_AGENTS.items():
+        for agent, skills in agents.items():
+            response = await client.put(f"{support}/v1/support-queues/{ids[queue]}/agents/"
+                                        f"{agent}", headers=operator, json={"skills": skills})
+            if response.status_code != 204:
+                raise RuntimeError(f"agent {agent}: {response.status_code} {response.text}")
+    return sum(len(agents) for agents in SUPPORT_AGENTS.values())
 
 
 async def _warehouses(client: httpx.AsyncClient, fulfillment: str,
