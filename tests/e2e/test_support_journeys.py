@@ -376,3 +376,55 @@ async def test_bad_requests_get_a_clear_answer_and_change_nothing(desk: Desk) ->
         "category": "other", "market": "GB", "subject": f"Spam {n}", "body": "Hello?"})
     ).status_code for n in range(22)]
     assert statuses[:20] == [201] * 20 and statuses[20:] == [429, 429]
+
+
+async def test_a_rejected_dispute_escalated_to_an_agent_ends_in_an_authorised_return(
+        desk: Desk) -> None:
+    world = desk.world
+    _, seller = await new_seller(desk)
+    order, buyer = await seller_order(desk, seller)
+    await tracking(world, order["id"], seller)
+    shipped = await world.fulfillment.client.post(
+        f"/v1/fulfillment-orders/{order['id']}/shipments", headers=seller,
+        json={"carrier": "Royal Mail", "tracking_number": "RM123456785GB"})
+    assert shipped.status_code == 201, shipped.text
+    await order_status(world, buyer, order["id"], "delivered")
+
+    async def disputed() -> Any:
+        response = await desk.support.client.post("/v1/disputes", headers=buyer, json={
+            "order_id": order["id"], "reason": "not_as_described",
+            "description": "The jumper is acrylic, the listing said merino."})
+        return response.json() if response.status_code == 201 else None
+
+    dispute = await eventually(disputed, timeout=60, interval=0.3)
+    path = f"/v1/disputes/{dispute['id']}"
+    early = await desk.support.client.post(f"{path}/escalation", headers=buyer, json={})
+    assert early.status_code == 409, "nothing to escalate before the seller answers"
+    by_buyer = await desk.support.client.post(f"{path}/decision", headers=buyer, json={
+        "outcome": "refund_buyer", "note": "I decide"})
+    assert by_buyer.status_code == 403 and by_buyer.json()["errors"][0]["field"] == "outcome"
+    rejected = await desk.support.client.post(f"{path}/response", headers=seller, json={
+        "response": "reject", "evidence": [{"text": "Label photo shows 100% merino.",
+                                            "urls": ["https://example.com/label.jpg"]}]})
+    assert rejected.status_code == 200, rejected.text
+    assert rejected.json()["status"] == "seller_rejected" and rejected.json()["escalate_by"]
+    escalated = await desk.support.client.post(f"{path}/escalation", headers=buyer, json={})
+    assert escalated.status_code == 200 and escalated.json()["decide_by"]
+    decided = await desk.support.client.post(f"{path}/decision", headers=desk.agent(), json={
+        "outcome": "return_and_refund", "note": "Return it; refunded on receipt."})
+    assert decided.status_code == 200, decided.text
+    assert decided.json()["decided_by"] == f"agent:{desk.agents[0]}"
+    kinds = [e["type"] for e in await support_events(
+        desk, dispute["id"], "dispute.opened", "dispute.responded", "dispute.escalated",
+        "dispute.resolved")]
+    assert kinds == ["dispute.opened", "dispute.responded", "dispute.escalated",
+                     "dispute.resolved"]
+
+    async def return_label() -> Any:
+        found = await world.fulfillment.runtime.db.fetchval(
+            "SELECT count(*) FROM outbox WHERE event_key = $1 AND "
+            "event_type = 'return.label_issued'", order["id"])
+        return found or None
+
+    assert await eventually(return_label, timeout=60, interval=0.3), \
+        "orders authorised the return and fulfillment issued its label"

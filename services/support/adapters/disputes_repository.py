@@ -9,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
-from libs.db.sql import locking
+from libs.db.sql import assignments, insert, locking
 
 Conn: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
@@ -19,11 +19,8 @@ _UPDATABLE = {"status", "respond_by", "escalate_by", "decide_by", "outcome", "de
 
 async def add(conn: asyncpg.Connection, dispute: dict[str, Any]) -> bool:
     row = {**dispute, "lines": json.dumps(dispute["lines"])}
-    columns = list(row)
     inserted = await conn.fetchval(
-        f"INSERT INTO disputes ({', '.join(columns)}) "  # noqa: S608 - column names are ours
-        f"VALUES ({', '.join(f'${i}' for i in range(1, len(columns) + 1))}) "
-        "ON CONFLICT DO NOTHING RETURNING true", *row.values())
+        insert("disputes", list(row), "ON CONFLICT DO NOTHING RETURNING true"), *row.values())
     return bool(inserted)
 
 
@@ -42,13 +39,9 @@ def _dispute(row: asyncpg.Record) -> dict[str, Any]:
 
 async def update(conn: asyncpg.Connection, dispute_id: UUID, now: datetime,
                  **fields: Any) -> None:
-    unknown = set(fields) - _UPDATABLE
-    if unknown:
-        raise ValueError(f"not updatable: {unknown}")
-    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(fields, start=3))
-    await conn.execute(
-        f"UPDATE disputes SET updated_at = $2, {assignments} WHERE id = $1",  # noqa: S608
-        dispute_id, now, *fields.values())
+    changes = assignments(list(fields), _UPDATABLE, first=3)
+    await conn.execute(f"UPDATE disputes SET updated_at = $2, {changes} WHERE id = $1",  # noqa: S608
+                       dispute_id, now, *fields.values())
 
 
 async def for_order(conn: Conn, order_ids: list[UUID]) -> list[dict[str, Any]]:
@@ -72,11 +65,7 @@ async def list_for(conn: Conn, *, buyer_id: str | None, seller_id: UUID | None,
 
 
 async def add_evidence(conn: asyncpg.Connection, evidence: dict[str, Any]) -> None:
-    columns = list(evidence)
-    await conn.execute(
-        f"INSERT INTO dispute_evidence ({', '.join(columns)}) "  # noqa: S608
-        f"VALUES ({', '.join(f'${i}' for i in range(1, len(columns) + 1))})",
-        *evidence.values())
+    await conn.execute(insert("dispute_evidence", list(evidence)), *evidence.values())
 
 
 async def evidence(conn: Conn, dispute_id: UUID) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ from uuid import UUID
 
 import asyncpg
 
-from libs.db.sql import locking
+from libs.db.sql import assignments, insert, locking
 
 Conn: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
@@ -19,11 +19,7 @@ _UPDATABLE = {"status", "priority", "queue_id", "assignee", "wants_person", "fir
 
 
 async def add(conn: asyncpg.Connection, ticket: dict[str, Any]) -> None:
-    columns = list(ticket)
-    await conn.execute(
-        f"INSERT INTO tickets ({', '.join(columns)}) "  # noqa: S608 - column names are ours
-        f"VALUES ({', '.join(f'${i}' for i in range(1, len(columns) + 1))})",
-        *ticket.values())
+    await conn.execute(insert("tickets", list(ticket)), *ticket.values())
 
 
 async def get(conn: Conn, ticket_id: UUID, *, for_update: bool = False) -> dict[str, Any] | None:
@@ -33,13 +29,9 @@ async def get(conn: Conn, ticket_id: UUID, *, for_update: bool = False) -> dict[
 
 
 async def update(conn: asyncpg.Connection, ticket_id: UUID, now: datetime, **fields: Any) -> None:
-    unknown = set(fields) - _UPDATABLE
-    if unknown:
-        raise ValueError(f"not updatable: {unknown}")
-    assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(fields, start=3))
-    await conn.execute(
-        f"UPDATE tickets SET updated_at = $2, {assignments} WHERE id = $1",  # noqa: S608
-        ticket_id, now, *fields.values())
+    changes = assignments(list(fields), _UPDATABLE, first=3)
+    await conn.execute(f"UPDATE tickets SET updated_at = $2, {changes} WHERE id = $1",  # noqa: S608
+                       ticket_id, now, *fields.values())
 
 
 async def add_links(conn: asyncpg.Connection, ticket_id: UUID,
@@ -57,11 +49,7 @@ async def links(conn: Conn, ticket_id: UUID) -> list[tuple[str, UUID]]:
 
 async def add_message(conn: asyncpg.Connection, message: dict[str, Any]) -> None:
     message = {**message, "attachments": json.dumps(message.get("attachments", []))}
-    columns = list(message)
-    await conn.execute(
-        f"INSERT INTO ticket_messages ({', '.join(columns)}) "  # noqa: S608
-        f"VALUES ({', '.join(f'${i}' for i in range(1, len(columns) + 1))})",
-        *message.values())
+    await conn.execute(insert("ticket_messages", list(message)), *message.values())
 
 
 async def messages(conn: Conn, ticket_id: UUID, *, internal: bool) -> list[dict[str, Any]]:
