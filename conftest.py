@@ -23,9 +23,10 @@ from libs.db.provision import SERVICES, provision, role_name
 from libs.devstack.infra import Infra, service_database_url, start_infra
 from libs.settings import ServiceSettings
 from libs.telemetry import configure_tracing
-from libs.testing import SPANS, TEST_JWT_SECRET, Scratch
+from libs.testing import SPANS, TEST_CLAIM_SECRET, TEST_JWT_SECRET, Scratch
 
-configure_tracing("tests", ServiceSettings(service_name="tests"), extra_exporter=SPANS)
+configure_tracing("tests", ServiceSettings(service_name="tests", dev_mode=True),
+                  extra_exporter=SPANS)
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +62,7 @@ def settings_for(infra: Infra, service_db_urls: dict[str, str]) -> Callable[...,
             "kafka_bootstrap_servers": infra.kafka_bootstrap_servers,
             "kafka_idempotent_producer": infra.kafka_idempotence,
             "jwt_secret": TEST_JWT_SECRET,
+            "claim_token_secret": TEST_CLAIM_SECRET,
             # Webhooks seals endpoint secrets with it (required outside dev mode); the other
             # services ignore it.
             "endpoint_secret_key": "dGVzdC1vbmx5LXdlYmhvb2stc2VjcmV0cy1rZXktMzI=",

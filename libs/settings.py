@@ -6,12 +6,21 @@ where the service's configuration is declared.
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from typing import ClassVar, Self
+
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIN_SECRET_LENGTH = 32
+"""The shortest signing or sealing secret accepted outside dev mode (256 bits of hex or text)."""
+WEAK_SECRETS = frozenset({"dev-only-change-me", "dev-only-claims-change-me", "changeme",
+                          "change-me", "secret", "password"})
 
 
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
+    development_secrets: ClassVar[frozenset[str]] = frozenset()
+    """Values a service uses in dev mode when a secret is unset: never accepted outside it."""
 
     service_name: str = Field(description="Name used in logs, traces and as the CloudEvents source.")
     database_url: str = Field(
@@ -68,6 +77,37 @@ class ServiceSettings(BaseSettings):
     dev_mode: bool = Field(
         default=False, description="Relaxes checks meant for production (e.g. loopback webhooks)."
     )
+
+    jwt_max_age_seconds: int = Field(
+        default=24 * 3600, ge=60, le=30 * 86_400,
+        description="The longest lifetime (exp - iat) of an access token accepted.")
+
+    @model_validator(mode="after")
+    def _refuse_weak_secrets_outside_dev(self) -> Self:
+        """Outside dev mode a service does not start with a secret left at its development
+        default, empty, or shorter than `MIN_SECRET_LENGTH`: anyone could mint operator tokens
+        or free claims with one. Every `SecretStr` setting is checked."""
+        if self.dev_mode:
+            return self
+        problems = []
+        if self.jwt_secret is None and self.jwt_jwks_url is None:
+            problems.append("set JWT_SECRET or JWT_JWKS_URL")
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            if not isinstance(value, SecretStr):
+                continue
+            text = value.get_secret_value()
+            default = info.default
+            if isinstance(default, SecretStr) and text == default.get_secret_value():
+                problems.append(f"{name.upper()} is still its development default")
+            elif text in self.development_secrets:
+                problems.append(f"{name.upper()} is a development value")
+            elif len(text) < MIN_SECRET_LENGTH or text.lower() in WEAK_SECRETS:
+                problems.append(f"{name.upper()} must be at least {MIN_SECRET_LENGTH} "
+                                "characters and not a well-known value")
+        if problems:
+            raise ValueError("outside dev mode: " + "; ".join(problems))
+        return self
 
     @property
     def schema_name(self) -> str:

@@ -18,7 +18,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from libs.auth.dev_token import mint
 
-TEST_JWT_SECRET = "test-secret-" + secrets.token_hex(8)
+TEST_JWT_SECRET = "test-secret-" + secrets.token_hex(16)
+TEST_CLAIM_SECRET = "test-claims-" + secrets.token_hex(16)
 SPANS = InMemorySpanExporter()
 
 

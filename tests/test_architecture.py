@@ -32,7 +32,7 @@ APPS = {"catalog": (catalog_app, CatalogSettings), "orders": (orders_app, Orders
 
 def openapi(service: str) -> dict[str, Any]:
     create, settings = APPS[service]
-    schema: dict[str, Any] = create(settings()).openapi()  # type: ignore[operator]
+    schema: dict[str, Any] = create(settings(dev_mode=True)).openapi()  # type: ignore[operator]
     return schema
 
 

@@ -15,14 +15,30 @@ COMPOSE = Path(compose.__file__).parent / "docker-compose"
 SERVICES = ["catalog", "orders", "live", "fulfillment", "support", "webhooks"]
 
 
-def run_compose(compose_file: Path, *args: str) -> subprocess.CompletedProcess[str]:
+SECRETS = [line.split("=", 1)[0] for line in (ROOT / ".env.example").read_text().splitlines()
+           if line and not line.startswith("#")]
+"""What an operator must set (`.env.example` lists it)."""
+
+
+def run_compose(compose_file: Path, *args: str, env: dict[str, str] | None = None,
+                ) -> subprocess.CompletedProcess[str]:
+    given = {name: f"{name.lower()}-{'x' * 32}" for name in SECRETS} if env is None else env
     return subprocess.run([str(COMPOSE), "-f", str(compose_file), "config", *args],
-                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+                          capture_output=True, text=True, cwd=ROOT, timeout=60,
+                          env={"PATH": "/usr/bin:/bin", **given})
 
 
 def test_the_compose_file_is_valid() -> None:
     result = run_compose(ROOT / "docker-compose.yml", "-q")
     assert result.returncode == 0, result.stderr
+
+
+def test_compose_refuses_to_run_without_each_secret() -> None:
+    everything = {name: f"{name.lower()}-{'x' * 32}" for name in SECRETS}
+    for name in SECRETS:
+        result = run_compose(ROOT / "docker-compose.yml", "-q",
+                             env={k: v for k, v in everything.items() if k != name})
+        assert result.returncode != 0 and name in result.stderr, name
 
 
 def test_the_validator_rejects_a_broken_file(tmp_path: Path) -> None:

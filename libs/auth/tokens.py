@@ -4,6 +4,7 @@ OIDC provider's JWKS (production)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import date
 from typing import Any
 
@@ -13,6 +14,7 @@ from libs.auth.principal import Principal, Role
 from libs.errors import Problem
 from libs.settings import ServiceSettings
 
+log = logging.getLogger(__name__)
 _ASYMMETRIC = ["RS256", "RS384", "RS512", "ES256", "ES384", "PS256", "EdDSA"]
 
 
@@ -29,6 +31,7 @@ class TokenVerifier:
         self._jwks = jwt.PyJWKClient(settings.jwt_jwks_url, cache_keys=True, lifespan=600) \
             if settings.jwt_jwks_url else None
         self._issuer = settings.jwt_issuer
+        self._max_age = settings.jwt_max_age_seconds
         self._audience = settings.jwt_audience
 
     async def verify(self, token: str) -> Principal:
@@ -41,12 +44,15 @@ class TokenVerifier:
                 key, algorithms = self._secret, ["HS256"]
             claims = jwt.decode(
                 token, key, algorithms=algorithms, audience=self._audience, issuer=self._issuer,
-                options={"require": ["exp", "sub", "iss", "aud"]}, leeway=30,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]}, leeway=30,
             )
         except jwt.ExpiredSignatureError as exc:
             raise unauthorized("The access token has expired.") from exc
         except (jwt.PyJWTError, jwt.PyJWKClientError) as exc:
-            raise unauthorized(f"The access token is invalid: {exc}") from exc
+            log.info("refused an access token: %s", exc)  # the reason stays in our logs
+            raise unauthorized("The access token is invalid.") from exc
+        if int(claims["exp"]) - int(claims["iat"]) > self._max_age:
+            raise unauthorized("The access token lives longer than this platform accepts.")
         return principal_from_claims(claims)
 
 

@@ -15,7 +15,7 @@ from libs.auth.tokens import TokenVerifier
 from libs.errors import Problem
 from libs.settings import ServiceSettings
 
-SECRET = "unit-test-secret"
+SECRET = "unit-test-secret-of-at-least-32-characters"
 
 
 def verifier() -> TokenVerifier:
@@ -57,3 +57,35 @@ def test_api_keys_are_stored_as_digests_and_compared_exactly() -> None:
     assert not api_keys.matches(key.plaintext[:-1] + "x", key.digest)
     assert api_keys.parse_prefix("sk_short_abc") is None
     assert api_keys.issue().plaintext != key.plaintext
+
+
+async def test_a_refused_token_does_not_echo_why() -> None:
+    from libs.auth.dev_token import mint
+
+    forged = mint("another-secret-of-at-least-32-characters!", subject="u", roles=["operator"])
+    with pytest.raises(Problem) as err:
+        await verifier().verify(forged)
+    assert err.value.detail == "The access token is invalid."
+
+
+async def test_a_token_living_longer_than_the_maximum_is_refused() -> None:
+    from libs.auth.dev_token import mint
+
+    forever = mint(SECRET, subject="u", roles=["operator"], ttl_seconds=365 * 86_400)
+    with pytest.raises(Problem) as err:
+        await verifier().verify(forever)
+    assert err.value.status == 401 and "longer" in str(err.value.detail)
+    assert (await verifier().verify(mint(SECRET, subject="u", roles=["buyer"]))).subject == "u"
+
+
+@pytest.mark.parametrize("secret", ["", "short", "dev-only-change-me", "x" * 31])
+def test_outside_dev_mode_a_weak_jwt_secret_stops_the_service(secret: str) -> None:
+    with pytest.raises(ValueError, match="JWT_SECRET"):
+        ServiceSettings(service_name="t", jwt_secret=SecretStr(secret))
+    ServiceSettings(service_name="t", jwt_secret=SecretStr(secret or "x"), dev_mode=True)
+
+
+def test_outside_dev_mode_some_way_to_verify_tokens_is_required() -> None:
+    with pytest.raises(ValueError, match="JWT_SECRET or JWT_JWKS_URL"):
+        ServiceSettings(service_name="t")
+

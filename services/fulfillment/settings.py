@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field, SecretStr
 
 from libs.settings import ServiceSettings
@@ -10,6 +12,7 @@ DEV_CARRIER_SECRET = "whsec_ZGV2LW9ubHktY2Fycmllci1zZWNyZXQtY2hhbmdlLW1l"  # noq
 
 
 class FulfillmentSettings(ServiceSettings):
+    development_secrets: ClassVar[frozenset[str]] = frozenset({DEV_CARRIER_SECRET})
     service_name: str = "fulfillment"
     http_port: int = 8004
     seconds_per_day: float = Field(

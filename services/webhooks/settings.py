@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import Field, SecretStr
 
 from libs.settings import ServiceSettings
@@ -10,6 +12,7 @@ DEV_SECRET_KEY = "ZGV2LW9ubHktd2ViaG9vay1zZWNyZXRzLWtleS0zMmI="  # noqa: S105 - 
 
 
 class WebhooksSettings(ServiceSettings):
+    development_secrets: ClassVar[frozenset[str]] = frozenset({DEV_SECRET_KEY})
     service_name: str = "webhooks"
     http_port: int = 8006
     endpoint_secret_key: SecretStr | None = Field(
