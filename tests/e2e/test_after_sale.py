@@ -16,6 +16,7 @@ import pytest
 
 from libs.events.base import Event
 from libs.events.envelope import Envelope, to_kafka
+from libs.events.schemas.catalog import ProductPublished, PublishedSku
 from libs.events.schemas.fulfillment import (
     ReturnedLine,
     ReturnReceived,
@@ -244,3 +245,40 @@ async def test_the_seller_cancels_before_shipping_with_a_reason(world: World) ->
     await ship(world, order_id)  # too late: nothing changes
     assert (await world.orders.client.get(f"/v1/orders/{order_id}",
                                           headers=buyer)).json()["status"] == "cancelled"
+
+
+async def test_nothing_of_a_seller_pending_verification_sells(world: World) -> None:
+    """Issue 12, item 1: orders treated any seller not suspended as active. Even a listing
+    that reaches orders (here published by hand) is not for sale until catalog verifies its
+    seller."""
+    subject = f"seller-{secrets.token_hex(3)}"
+    pending = (await world.catalog.client.post("/v1/sellers", headers=bearer("seller", subject),
+                                               json={"legal_name": "Not Yet Ltd", "country": "GB",
+                                                     "business_type": "company",
+                                                     "market": "GB"})).json()
+    sku = new_id()
+    await world.publish(ProductPublished(
+        product_id=new_id(), seller_id=UUID(pending["id"]), shop_id=UUID(pending["shop_id"]),
+        category_id=UUID(world.category), age_restricted=False, market="GB",
+        skus=[PublishedSku(sku_id=sku, code="NY-1", price_minor=900, currency="GBP")],
+        decided_by="auto", published_at=datetime.now(UTC)))
+    buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
+
+    async def known() -> bool:
+        return bool(await world.orders.runtime.db.fetchval(
+            "SELECT count(*) FROM catalog_skus WHERE sku_id = $1", sku))
+
+    assert await eventually(known, timeout=60), "orders heard of the listing"
+    refused = await world.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer,
+                                            json={"quantity": 1})
+    assert refused.status_code == 409
+    assert refused.json()["errors"][0]["code"] == "not_purchasable"
+    await world.catalog.client.post(f"/v1/sellers/{pending['id']}/verification",
+                                    headers=bearer("operator"))
+
+    async def on_sale() -> bool:
+        response = await world.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer,
+                                                 json={"quantity": 1})
+        return response.status_code == 200
+
+    assert await eventually(on_sale, timeout=60), "verified: its listings sell"

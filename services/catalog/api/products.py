@@ -222,10 +222,6 @@ async def submit_product(
 ) -> SubmissionResult:
     seller_id = acting_seller(principal)
     async with transaction(runtime(request).db) as conn:
-        seller = await sellers_repository.get(conn, seller_id)
-        if seller is not None and not seller.can_sell:
-            raise Problem(403, "Forbidden", f"A {seller.status.value} seller cannot submit "
-                          "listings.")
         product = await own_product(conn, product_id, seller_id, for_update=True)
         result, outcome, reasons = await listing.submit(conn, product)
     return SubmissionResult(product=ProductView.of(result), outcome=outcome.value,

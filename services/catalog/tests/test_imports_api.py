@@ -111,3 +111,22 @@ async def test_bad_uploads_are_refused_at_once(
     assert too_big.status_code == 413
     assert (await catalog.client.post("/v1/product-imports", content=b"{}",
                                       headers={**bearer("buyer"), **JSONL})).status_code == 403
+
+
+async def test_a_seller_that_may_not_sell_imports_drafts_but_cannot_publish(
+    catalog: RunningService, make_seller: MakeSeller, make_category: MakeCategory,
+) -> None:
+    """Issue 12, item 1: a pending seller published through the import's `submit`."""
+    pending = await make_seller(verified=False)
+    content = "\n".join(json.dumps(r) for r in rows(await make_category(), 3)).encode()
+    headers = {**pending.headers, **JSONL}
+    refused = await catalog.client.post("/v1/product-imports?submit=true", content=content,
+                                        headers=headers)
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["code"] == "seller_not_selling"
+    drafts = await catalog.client.post("/v1/product-imports", content=content, headers=headers)
+    assert drafts.status_code == 202
+    job = await finished(catalog, drafts.json()["id"], pending.headers)
+    assert job["created"] == 3
+    mine = (await catalog.client.get("/v1/seller/products", headers=pending.headers)).json()
+    assert {p["status"] for p in mine["items"]} == {"draft"}

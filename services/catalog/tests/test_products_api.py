@@ -265,3 +265,22 @@ async def test_a_deactivated_listing_leaves_the_shop_for_good(
     events = await catalog.runtime.db.fetch(
         "SELECT event_type FROM outbox WHERE event_key = $1 ORDER BY seq", product["id"])
     assert events[-1]["event_type"] == "product.deactivated"
+
+
+async def test_a_suspended_seller_cannot_republish_by_editing(
+    catalog: RunningService, make_seller: MakeSeller, make_category: MakeCategory,
+    make_live_product: MakeLive,
+) -> None:
+    """Issue 12, item 1: a suspended seller's PATCH re-ran moderation and republished."""
+    seller = await make_seller()
+    product = await make_live_product(seller, await make_category())
+    await catalog.client.post(f"/v1/sellers/{seller.id}/suspension", headers=bearer("operator"),
+                              json={"reason": "late shipments"})
+    edited = await catalog.client.patch(f"/v1/products/{product['id']}", headers=seller.headers,
+                                        json={"title": "A brand new title for the jumper"})
+    assert edited.status_code == 403
+    assert edited.json()["errors"][0]["field"] == "seller_id"
+    assert (await catalog.client.get(f"/v1/products/{product['id']}")).status_code == 404
+    mine = (await catalog.client.get(f"/v1/seller/products/{product['id']}",
+                                     headers=seller.headers)).json()
+    assert mine["title"] == product["title"], "nothing half-written"

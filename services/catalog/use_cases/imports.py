@@ -12,12 +12,16 @@ from libs.errors import Problem
 from libs.ids import new_id
 from services.catalog.adapters import imports_repository
 from services.catalog.domain.imports import ImportFileError, parse
+from services.catalog.use_cases.listings import require_selling
 
 
 async def queue_import(conn: asyncpg.Connection, seller_id: UUID, content: bytes,
                        media_type: str, fmt: str, *,
                        submit: bool) -> tuple[asyncpg.Record, bool]:
-    """Returns the job and whether it is new (the same file again returns the same job)."""
+    """Returns the job and whether it is new (the same file again returns the same job). A
+    seller that may not sell can import drafts, not submit them."""
+    if submit:
+        await require_selling(conn, seller_id, "submit listings")
     try:
         products = parse(content, media_type)
     except ImportFileError as exc:

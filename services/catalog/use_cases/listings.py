@@ -115,9 +115,22 @@ async def _reject(conn: asyncpg.Connection, product: Product, reasons: list[dict
     return rejected
 
 
+async def require_selling(conn: Any, seller_id: UUID, action: str) -> None:
+    """Only a verified seller publishes: a pending or suspended one is refused on every path
+    that could put a listing in front of buyers (submission, an edit that goes back through
+    moderation, a bulk import that submits)."""
+    seller = await sellers_repository.get(conn, seller_id)
+    if seller is None or not seller.can_sell:
+        status = seller.status.value.replace("_", " ") if seller else "unknown"
+        raise Problem(403, "Forbidden", f"A seller {status} cannot {action}.",
+                      errors=[{"field": "seller_id", "message": f"seller is {status}",
+                               "code": "seller_not_selling"}])
+
+
 async def submit(conn: asyncpg.Connection,
                  product: Product) -> tuple[Product, Outcome, list[Reason]]:
     """Sends a draft or rejected listing to review and runs the automatic checks on it."""
+    await require_selling(conn, product.seller_id, "submit listings")
     pending = product.submit(datetime.now(UTC))
     await products_repository.save(conn, pending)
     return await _moderate(conn, pending)
@@ -175,6 +188,8 @@ async def edit(conn: asyncpg.Connection, product: Product, changes: ProductChang
     if changes.category_id is not None and changes.category_id != product.category_id:
         await rules_for(conn, changes.category_id)  # must exist
     edited, back_to_review = product.edit(changes, shop_currency, datetime.now(UTC))
+    if back_to_review or product.status.value == "live":
+        await require_selling(conn, product.seller_id, "change a listing buyers can see")
     await products_repository.save(conn, edited)
     if back_to_review:
         # Unreviewed text never reaches buyers: the listing leaves search until re-approved.

@@ -30,6 +30,17 @@ async def on_product_withdrawn(conn: asyncpg.Connection, envelope: Envelope,
     await repository.set_product_live(conn, event.product_id, False)
 
 
+async def on_seller_registered(conn: asyncpg.Connection, envelope: Envelope,
+                               event: events.SellerRegistered) -> None:
+    """A new seller is pending verification: nothing of its sells until it is verified."""
+    await repository.set_seller_active(conn, event.seller_id, False)
+
+
+async def on_seller_verified(conn: asyncpg.Connection, envelope: Envelope,
+                             event: events.SellerVerified) -> None:
+    await repository.set_seller_active(conn, event.seller_id, True)
+
+
 async def on_seller_suspended(conn: asyncpg.Connection, envelope: Envelope,
                               event: events.SellerSuspended) -> None:
     await repository.set_seller_active(conn, event.seller_id, False)
