@@ -72,8 +72,13 @@ async def on_air_with_product(client: httpx.AsyncClient, stack: dict[str, Any],
         "skus": [{"code": f"TP-{subject}", "price_minor": 4500, "currency": "GBP",
                   "stock": stock}]})).json()
     await client.post(f"{catalog}/v1/products/{product['id']}/submission", headers=headers)
-    session = (await client.post(f"{live}/v1/live/sessions", headers=headers, json={
-        "title": "Bench live", "scheduled_for": datetime.now(UTC).isoformat()})).json()
+    for _ in range(60):  # live learns of the seller's verification by catalog's event
+        response = await client.post(f"{live}/v1/live/sessions", headers=headers, json={
+            "title": "Bench live", "scheduled_for": datetime.now(UTC).isoformat()})
+        if response.status_code != 403:
+            break
+        await asyncio.sleep(1)
+    session = response.json()
     await client.post(f"{live}/v1/live/sessions/{session['id']}/start", headers=headers)
     deadline = time.perf_counter() + 60
     while (await client.put(f"{live}/v1/live/sessions/{session['id']}/showcase/{product['id']}",

@@ -272,10 +272,14 @@ async def _live_sessions(client: httpx.AsyncClient, live: str, secret: str,
     for (number, seller_id), (slot, title) in zip(active, enumerate(LIVE_SHOWS), strict=False):
         token = mint(secret, subject=f"seed-seller-{number:03d}", roles=["seller"],
                      seller_id=seller_id)
-        response = await client.post(f"{live}/v1/live/sessions", json={
-            "title": title, "scheduled_for": (tomorrow + timedelta(hours=slot)).isoformat()},
-            headers={"Authorization": f"Bearer {token}",
-                     "Idempotency-Key": f"seed-live-{number:03d}-{tomorrow.date()}"})
+        for _ in range(60):  # live learns of the seller's verification by catalog's event
+            response = await client.post(f"{live}/v1/live/sessions", json={
+                "title": title, "scheduled_for": (tomorrow + timedelta(hours=slot)).isoformat()},
+                headers={"Authorization": f"Bearer {token}",
+                         "Idempotency-Key": f"seed-live-{number:03d}-{tomorrow.date()}"})
+            if response.status_code != 403:
+                break
+            await asyncio.sleep(1)
         if response.status_code not in (200, 201):
             raise RuntimeError(f"scheduling {title}: {response.status_code} {response.text}")
         scheduled += 1

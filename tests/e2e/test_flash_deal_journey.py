@@ -79,12 +79,14 @@ async def live_product(stage: Stage, stock: int, price: int = 4000) -> tuple[str
 
 
 async def on_air(stage: Stage, product_id: str) -> str:
-    session = await stage.live.client.post("/v1/live/sessions", headers=stage.seller, json={
-        "title": "Winter knits, live", "scheduled_for": "2026-11-21T00:00:00Z"})
-    if session.status_code == 422:  # the schedule must not be in the past: use now
-        from datetime import UTC, datetime
-        session = await stage.live.client.post("/v1/live/sessions", headers=stage.seller, json={
+    from datetime import UTC, datetime
+
+    async def scheduled() -> Any:  # once live has heard catalog verify the seller
+        response = await stage.live.client.post("/v1/live/sessions", headers=stage.seller, json={
             "title": "Winter knits, live", "scheduled_for": datetime.now(UTC).isoformat()})
+        return response if response.status_code != 403 else None
+
+    session = await eventually(scheduled, timeout=60, interval=0.2)
     assert session.status_code == 201, session.text
     session_id = session.json()["id"]
     started = await stage.live.client.post(f"/v1/live/sessions/{session_id}/start",

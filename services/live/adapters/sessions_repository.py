@@ -165,6 +165,19 @@ async def set_product_live(conn: Conn, product_id: UUID, live: bool) -> None:
                        "WHERE product_id = $1", product_id, live)
 
 
+async def set_standing(conn: Conn, seller_id: UUID, status: str) -> None:
+    await conn.execute(
+        """INSERT INTO seller_standing (seller_id, status) VALUES ($1, $2)
+           ON CONFLICT (seller_id) DO UPDATE SET status = EXCLUDED.status, updated_at = now()""",
+        seller_id, status)
+
+
+async def standing(conn: Conn, seller_id: UUID) -> str | None:
+    status: str | None = await conn.fetchval(
+        "SELECT status FROM seller_standing WHERE seller_id = $1", seller_id)
+    return status
+
+
 async def set_seller_live(conn: Conn, seller_id: UUID, live: bool) -> None:
     await conn.execute("UPDATE listings SET live = $2, updated_at = now() "
                        "WHERE seller_id = $1", seller_id, live)

@@ -28,7 +28,7 @@ from services.live.domain.sessions import (
 )
 from services.live.use_cases.access import controlled_session
 from services.live.use_cases.deal_clock import end_deal
-from services.live.use_cases.sessions import schedule_session
+from services.live.use_cases.sessions import require_verified, schedule_session
 
 router = APIRouter(prefix="/v1/live", tags=["sessions"])
 sellers = require(Role.SELLER)
@@ -164,6 +164,7 @@ async def _change_state(request: Request, session_id: UUID, principal: Principal
     async with transaction(runtime(request).db) as conn:
         session = await controlled_session(conn, session_id, principal, for_update=True)
         if action == "start":
+            await require_verified(conn, session.seller_id, "go live")
             session = session.start(now)
             await enqueue(conn, "live", events.LiveSessionStarted(
                 session_id=session.id, seller_id=session.seller_id, started_at=now))

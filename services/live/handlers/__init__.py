@@ -12,6 +12,8 @@ HANDLERS: dict[str, Handler] = {
     "product.submitted": catalog_view.on_product_withdrawn,
     "product.rejected": catalog_view.on_product_withdrawn,
     "product.deactivated": catalog_view.on_product_withdrawn,
+    "seller.registered": catalog_view.on_seller_registered,
+    "seller.verified": catalog_view.on_seller_verified,
     "seller.suspended": catalog_view.on_seller_suspended,
     "seller.reinstated": catalog_view.on_seller_reinstated,
     "inventory.adjusted": catalog_view.on_inventory_adjusted,

@@ -33,13 +33,25 @@ async def on_product_withdrawn(conn: asyncpg.Connection, envelope: Envelope,
     await sessions_repository.set_product_live(conn, event.product_id, False)
 
 
+async def on_seller_registered(conn: asyncpg.Connection, envelope: Envelope,
+                               event: events.SellerRegistered) -> None:
+    await sessions_repository.set_standing(conn, event.seller_id, "pending_verification")
+
+
+async def on_seller_verified(conn: asyncpg.Connection, envelope: Envelope,
+                             event: events.SellerVerified) -> None:
+    await sessions_repository.set_standing(conn, event.seller_id, "verified")
+
+
 async def on_seller_suspended(conn: asyncpg.Connection, envelope: Envelope,
                               event: events.SellerSuspended) -> None:
+    await sessions_repository.set_standing(conn, event.seller_id, "suspended")
     await sessions_repository.set_seller_live(conn, event.seller_id, False)
 
 
 async def on_seller_reinstated(conn: asyncpg.Connection, envelope: Envelope,
                                event: events.SellerReinstated) -> None:
+    await sessions_repository.set_standing(conn, event.seller_id, "verified")
     await sessions_repository.set_seller_live(conn, event.seller_id, True)
 
 

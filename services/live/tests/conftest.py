@@ -14,7 +14,12 @@ import pytest
 
 from libs.events.base import Event
 from libs.events.envelope import Envelope, to_kafka
-from libs.events.schemas.catalog import ProductPublished, PublishedSku
+from libs.events.schemas.catalog import (
+    ProductPublished,
+    PublishedSku,
+    SellerRegistered,
+    SellerVerified,
+)
 from libs.ids import new_id
 from libs.kafka import create_producer
 from libs.testing import ServedService, bearer, eventually, serve
@@ -58,9 +63,27 @@ async def live_replica(settings_for: Callable[..., Any],
         yield service
 
 
-def new_shop() -> Shop:
-    seller_id = str(new_id())
-    return Shop(seller_id, bearer("seller", f"seller-{secrets.token_hex(3)}", seller_id=seller_id))
+Publish = Callable[[Event], Awaitable[None]]
+
+
+async def new_shop(live: ServedService, publish: Publish) -> Shop:
+    """A seller catalog registered and verified (by its events, as catalog announces them):
+    live lets only verified sellers go live."""
+    seller_id = new_id()
+    now = datetime.now(UTC)
+    await publish(SellerRegistered(seller_id=seller_id, shop_id=new_id(), market="GB",
+                                   currency="GBP", tier="local", business_type="company",
+                                   registered_at=now))
+    await publish(SellerVerified(seller_id=seller_id, verified_at=now))
+
+    async def verified() -> bool:
+        status = await live.runtime.db.fetchval(
+            "SELECT status FROM seller_standing WHERE seller_id = $1", seller_id)
+        return bool(status == "verified")
+
+    assert await eventually(verified, timeout=60), "live never heard the seller verified"
+    return Shop(str(seller_id), bearer("seller", f"seller-{secrets.token_hex(3)}",
+                                       seller_id=str(seller_id)))
 
 
 async def published_product(live: ServedService, publish: Callable[[Event], Awaitable[None]],

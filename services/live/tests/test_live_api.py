@@ -7,23 +7,25 @@ import asyncio
 import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from uuid import UUID
 
 import pytest
 import redis.asyncio as redis
 
 from libs.events.base import Event
+from libs.events.schemas.catalog import SellerRegistered, SellerSuspended
 from libs.ids import new_id
-from libs.testing import ServedService, bearer
+from libs.testing import ServedService, bearer, eventually
 from services.live.adapters.claims_store import ClaimsStore
 
-from .conftest import live_session, new_shop, published_product
+from .conftest import Publish, live_session, new_shop, published_product
 
 pytestmark = pytest.mark.kafka
 
 
 async def test_only_sellers_schedule_and_only_the_host_or_shop_controls(
-        live: ServedService) -> None:
-    shop, other = new_shop(), new_shop()
+        live: ServedService, publish: Publish) -> None:
+    shop, other = await new_shop(live, publish), await new_shop(live, publish)
     body = {"title": "Tea time", "scheduled_for": datetime.now(UTC).isoformat()}
     assert (await live.client.post("/v1/live/sessions", json=body)).status_code == 401
     assert (await live.client.post("/v1/live/sessions", headers=bearer("buyer"),
@@ -40,8 +42,9 @@ async def test_only_sellers_schedule_and_only_the_host_or_shop_controls(
     assert again.status_code == 409 and again.json()["errors"][0]["code"] == "not_scheduled"
 
 
-async def test_a_creator_hosts_only_for_a_shop_that_agreed(live: ServedService) -> None:
-    shop = new_shop()
+async def test_a_creator_hosts_only_for_a_shop_that_agreed(
+        live: ServedService, publish: Publish) -> None:
+    shop = await new_shop(live, publish)
     creator_id = f"cr_{secrets.token_hex(3)}"
     body = {"title": "Haul", "scheduled_for": datetime.now(UTC).isoformat(),
             "host": {"kind": "creator", "creator_id": creator_id}}
@@ -64,7 +67,7 @@ async def test_a_creator_hosts_only_for_a_shop_that_agreed(live: ServedService) 
 
 async def test_deals_need_a_showcased_live_product_of_the_shop_and_sane_terms(
         live: ServedService, publish: Callable[[Event], Awaitable[None]]) -> None:
-    shop, other = new_shop(), new_shop()
+    shop, other = await new_shop(live, publish), await new_shop(live, publish)
     product_id, sku_id = await published_product(live, publish, shop, price=3000)
     _, foreign_sku = await published_product(live, publish, other)
     session_id = await live_session(live, shop)
@@ -107,8 +110,9 @@ async def test_deals_need_a_showcased_live_product_of_the_shop_and_sane_terms(
     assert len(history) == 2 and history[0]["unpinned_at"] and not history[1]["unpinned_at"]
 
 
-async def test_chat_is_rate_limited_filtered_and_moderated(live: ServedService) -> None:
-    shop = new_shop()
+async def test_chat_is_rate_limited_filtered_and_moderated(
+        live: ServedService, publish: Publish) -> None:
+    shop = await new_shop(live, publish)
     session_id = await live_session(live, shop)
     chat = f"/v1/live/sessions/{session_id}/chat"
     fan = f"fan-{secrets.token_hex(3)}"
@@ -222,3 +226,38 @@ async def test_the_lua_script_applies_exactly_the_domain_claim_rule(live: Served
         assert decision.refusal == expected, (deal, armed, claimed, quantity)
         await client.delete(deal_key, buyers_key)
     await client.aclose()
+
+
+async def test_only_verified_sellers_go_live(live: ServedService, publish: Publish) -> None:
+    """Issue 12, item 1: pending and suspended sellers scheduled sessions (201); live never
+    heard of seller standing. Now it does, from catalog's events, and fails closed."""
+    body = {"title": "Too early", "scheduled_for": datetime.now(UTC).isoformat()}
+    stranger = bearer("seller", "s-x", seller_id=str(new_id()))
+    unknown = await live.client.post("/v1/live/sessions", headers=stranger, json=body)
+    assert unknown.status_code == 403
+    assert unknown.json()["errors"][0]["code"] == "seller_not_selling"
+
+    pending_id = new_id()
+    await publish(SellerRegistered(seller_id=pending_id, shop_id=new_id(), market="GB",
+                                   currency="GBP", tier="local", business_type="company",
+                                   registered_at=datetime.now(UTC)))
+    pending = bearer("seller", "s-p", seller_id=str(pending_id))
+
+    async def refused_as_pending() -> bool:
+        response = await live.client.post("/v1/live/sessions", headers=pending, json=body)
+        return response.status_code == 403 and "pending" in response.json()["detail"]
+
+    assert await eventually(refused_as_pending, timeout=60)
+
+    shop = await new_shop(live, publish)
+    session_id = (await live.client.post("/v1/live/sessions", headers=shop.headers,
+                                         json=body)).json()["id"]
+    await publish(SellerSuspended(seller_id=UUID(shop.seller_id), reason="counterfeits",
+                                  suspended_at=datetime.now(UTC)))
+
+    async def cannot_start() -> bool:
+        response = await live.client.post(f"/v1/live/sessions/{session_id}/start",
+                                          headers=shop.headers)
+        return response.status_code == 403
+
+    assert await eventually(cannot_start, timeout=60), "a suspended seller does not go live"

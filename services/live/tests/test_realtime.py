@@ -17,7 +17,7 @@ from libs.testing import ServedService, bearer, token
 from services.live.adapters.channel import Feed, Hub
 from services.live.api.realtime import MAX_FRAME_CHARS
 
-from .conftest import live_session, new_shop
+from .conftest import Publish, live_session, new_shop
 
 pytestmark = pytest.mark.kafka
 
@@ -39,8 +39,8 @@ def ws_url(service: ServedService, session_id: str, **params: str) -> str:
 
 
 async def test_viewers_on_two_instances_see_one_feed_in_one_order(
-        live: ServedService, live_replica: ServedService) -> None:
-    shop = new_shop()
+        live: ServedService, live_replica: ServedService, publish: Publish) -> None:
+    shop = await new_shop(live, publish)
     session_id = await live_session(live, shop)
     async with (connect(ws_url(live, session_id)) as on_a,
                 connect(ws_url(live_replica, session_id)) as on_b):
@@ -64,8 +64,8 @@ async def test_viewers_on_two_instances_see_one_feed_in_one_order(
 
 
 async def test_a_reconnecting_viewer_receives_exactly_what_it_missed(
-        live: ServedService, live_replica: ServedService) -> None:
-    shop = new_shop()
+        live: ServedService, live_replica: ServedService, publish: Publish) -> None:
+    shop = await new_shop(live, publish)
     session_id = await live_session(live, shop)
     speaker = bearer("buyer", f"talker-{secrets.token_hex(3)}")
     async with connect(ws_url(live, session_id)) as ws:
@@ -116,8 +116,9 @@ async def test_a_slow_viewer_is_dropped_and_the_others_keep_up(live: ServedServi
     await hub.close()
 
 
-async def test_bad_frames_get_errors_and_the_connection_stays_open(live: ServedService) -> None:
-    shop = new_shop()
+async def test_bad_frames_get_errors_and_the_connection_stays_open(
+        live: ServedService, publish: Publish) -> None:
+    shop = await new_shop(live, publish)
     session_id = await live_session(live, shop)
     async with connect(ws_url(live, session_id)) as anonymous:
         await anonymous.recv()  # hello
@@ -142,13 +143,14 @@ async def test_bad_frames_get_errors_and_the_connection_stays_open(live: ServedS
         assert empty["ref"] == "c2" and empty["data"]["field"] == "text"
 
 
-async def test_unknown_sessions_and_bad_tokens_are_refused(live: ServedService) -> None:
+async def test_unknown_sessions_and_bad_tokens_are_refused(
+        live: ServedService, publish: Publish) -> None:
     from websockets.exceptions import InvalidStatus
 
     with pytest.raises(InvalidStatus):
         async with connect(ws_url(live, "0196f0c4-6f2e-7c4a-9d1e-2b8a1d3c4e5f")):
             pass
-    shop = new_shop()
+    shop = await new_shop(live, publish)
     session_id = await live_session(live, shop)
     with pytest.raises(InvalidStatus):
         async with connect(ws_url(live, session_id, access_token="forged.token.here")):
@@ -157,9 +159,9 @@ async def test_unknown_sessions_and_bad_tokens_are_refused(live: ServedService) 
     assert missing.status_code == 404
 
 
-async def test_viewer_counts_follow_joins_and_leaves(live: ServedService,
-                                                     live_replica: ServedService) -> None:
-    shop = new_shop()
+async def test_viewer_counts_follow_joins_and_leaves(
+        live: ServedService, live_replica: ServedService, publish: Publish) -> None:
+    shop = await new_shop(live, publish)
     session_id = await live_session(live, shop)
     async with (connect(ws_url(live, session_id, access_token=token("buyer", "v1"))),
                 connect(ws_url(live_replica, session_id, access_token=token("buyer", "v2"))),

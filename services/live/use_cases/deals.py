@@ -23,6 +23,7 @@ from services.live.components import DealCard, LiveComponents
 from services.live.domain.deals import ClaimRefusal, DealTerms, DealWindow, check_terms
 from services.live.use_cases import deal_clock
 from services.live.use_cases.access import controlled_session
+from services.live.use_cases.sessions import require_verified
 
 
 async def announce_deal(conn: asyncpg.Connection, live: LiveComponents, session_id: UUID,
@@ -32,6 +33,7 @@ async def announce_deal(conn: asyncpg.Connection, live: LiveComponents, session_
     now = datetime.now(UTC).replace(microsecond=0)
     session = await controlled_session(conn, session_id, principal, for_update=True)
     session.require_live("a flash deal")
+    await require_verified(conn, session.seller_id, "run flash deals")
     listing = await sessions_repository.sku_listing(conn, terms.sku_id)
     if listing is None or listing["seller_id"] != session.seller_id:
         raise field_problem("sku_id", "not a SKU of this shop", "unknown_sku", status=409)
