@@ -17,7 +17,7 @@ import pytest
 
 from libs.devstack.infra import Infra
 from libs.devstack.servers import REPO_ROOT, free_port
-from libs.testing import TEST_JWT_SECRET, bearer, eventually, run_service
+from libs.testing import TEST_CLAIM_SECRET, TEST_JWT_SECRET, bearer, eventually, run_service
 from services.catalog.app import create_app as create_catalog
 from services.catalog.settings import CatalogSettings
 
@@ -29,7 +29,8 @@ def start_orders(infra: Infra, database_url: str, port: int, group: str) -> subp
     env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": infra.redis_url,
            "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
            "KAFKA_IDEMPOTENT_PRODUCER": str(infra.kafka_idempotence).lower(),
-           "JWT_SECRET": TEST_JWT_SECRET, "HTTP_PORT": str(port), "CONSUMER_GROUP": group,
+           "JWT_SECRET": TEST_JWT_SECRET, "CLAIM_TOKEN_SECRET": TEST_CLAIM_SECRET,
+           "HTTP_PORT": str(port), "CONSUMER_GROUP": group,
            "DEADLINE_LEASE_SECONDS": "1", "LOG_LEVEL": "WARNING"}
     return subprocess.Popen([sys.executable, "-m", "services.orders"], env=env, cwd=REPO_ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -53,6 +53,20 @@ async def reply_from(desk: Desk, ticket_id: str, who: dict[str, str], kind: str,
     return dict(await eventually(probe, timeout=timeout, interval=0.1))
 
 
+async def delivered_order(desk: Desk, seller: dict[str, str],
+                          ) -> tuple[dict[str, Any], dict[str, str]]:
+    """A paid order the seller ships itself with Royal Mail, carried to the buyer."""
+    order, buyer = await seller_order(desk, seller)
+    await tracking(desk.world, order["id"], seller)
+    shipped = await desk.world.fulfillment.client.post(
+        f"/v1/fulfillment-orders/{order['id']}/shipments", headers=seller,
+        json={"carrier": "Royal Mail",
+              "tracking_number": f"RM{secrets.randbelow(10**9):09d}GB"})
+    assert shipped.status_code == 201, shipped.text
+    await order_status(desk.world, buyer, order["id"], "delivered")
+    return order, buyer
+
+
 def when(moment: str) -> str:
     return f"{datetime.fromisoformat(moment):%d %b %Y, %H:%M} UTC"
 
@@ -183,13 +197,7 @@ async def test_an_ignored_not_received_dispute_refunds_the_buyer_by_its_deadline
         desk: Desk) -> None:
     world = desk.world
     seller_id, seller = await new_seller(desk)
-    order, buyer = await seller_order(desk, seller)
-    await tracking(world, order["id"], seller)
-    shipped = await world.fulfillment.client.post(
-        f"/v1/fulfillment-orders/{order['id']}/shipments", headers=seller,
-        json={"carrier": "Royal Mail", "tracking_number": "RM123456785GB"})
-    assert shipped.status_code == 201, shipped.text
-    await order_status(world, buyer, order["id"], "delivered")
+    order, buyer = await delivered_order(desk, seller)
 
     async def disputed() -> Any:
         response = await desk.support.client.post("/v1/disputes", headers=buyer, json={
@@ -382,13 +390,7 @@ async def test_a_rejected_dispute_escalated_to_an_agent_ends_in_an_authorised_re
         desk: Desk) -> None:
     world = desk.world
     _, seller = await new_seller(desk)
-    order, buyer = await seller_order(desk, seller)
-    await tracking(world, order["id"], seller)
-    shipped = await world.fulfillment.client.post(
-        f"/v1/fulfillment-orders/{order['id']}/shipments", headers=seller,
-        json={"carrier": "Royal Mail", "tracking_number": "RM123456785GB"})
-    assert shipped.status_code == 201, shipped.text
-    await order_status(world, buyer, order["id"], "delivered")
+    order, buyer = await delivered_order(desk, seller)
 
     async def disputed() -> Any:
         response = await desk.support.client.post("/v1/disputes", headers=buyer, json={

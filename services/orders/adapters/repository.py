@@ -60,7 +60,15 @@ def _sku(row: asyncpg.Record) -> SkuView:
 
 
 async def skus(conn: asyncpg.Connection | asyncpg.Pool, sku_ids: list[UUID]) -> dict[UUID, SkuView]:
-    rows = await conn.fetch("SELECT * FROM catalog_skus WHERE sku_id = ANY($1::uuid[])", sku_ids)
+    # Whether the seller may sell is read from `inactive_sellers` now, not from the copy on the
+    # SKU: a listing and its seller's verification arrive on different topics, and a copy
+    # written by one transaction can miss the other's change (write skew).
+    rows = await conn.fetch(
+        """SELECT s.sku_id, s.product_id, s.seller_id, s.price_minor, s.currency, s.market,
+                  s.age_restricted, s.product_live, s.weight_grams,
+                  NOT EXISTS (SELECT 1 FROM inactive_sellers i
+                              WHERE i.seller_id = s.seller_id) AS seller_active
+           FROM catalog_skus s WHERE s.sku_id = ANY($1::uuid[])""", sku_ids)
     return {r["sku_id"]: _sku(r) for r in rows}
 
 
