@@ -20,6 +20,13 @@ class OrdersSettings(ServiceSettings):
     return_window_seconds: float = Field(default=15 * 86400,
                                          description="After delivery; then the sale is final.")
     payment_attempts: int = Field(default=5, description="Authorization tries after timeouts.")
+    checkouts_per_minute: int = Field(
+        default=10, ge=1, le=10_000,
+        description="Checkouts one buyer may attempt a minute (card testing, code guessing).")
+    top_ups_per_hour: int = Field(default=10, ge=1, le=10_000,
+                                  description="Token top-ups one buyer may attempt an hour.")
+    voucher_lookups_per_minute: int = Field(default=30, ge=1, le=10_000,
+                                            description="Voucher reads per caller a minute.")
     minor_monthly_cap_minor: dict[str, int] = Field(
         default_factory=lambda: {"GBP": 10000, "EUR": 12000, "USD": 13000, "IDR": 200_000_000},
         description="Monthly spending cap of buyers under 18, per currency (minor units).")

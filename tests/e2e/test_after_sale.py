@@ -282,3 +282,32 @@ async def test_nothing_of_a_seller_pending_verification_sells(world: World) -> N
         return response.status_code == 200
 
     assert await eventually(on_sale, timeout=60), "verified: its listings sell"
+
+
+async def test_card_testing_and_code_guessing_meet_rate_limits(world: World) -> None:
+    """Issue 12, item 5: checkout and top-ups allowed card testing at full speed. Each buyer
+    now gets a budget per window; the 429 says when to come back and states the policy."""
+    buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
+    body = {"shipping_address": {"name": "A", "line1": "1 High St", "city": "Bath",
+                                 "postcode": "BA1 1AA", "country": "GB"},
+            "payment": {"card_number": "4000000000000002"}}
+    statuses = [(await world.orders.client.post(
+        "/v1/checkout", headers={**buyer, "Idempotency-Key": f"try-{n}"}, json=body)).status_code
+        for n in range(11)]
+    assert 429 not in statuses[:10] and statuses[10] == 429
+    limited = await world.orders.client.post(
+        "/v1/checkout", headers={**buyer, "Idempotency-Key": "try-again"}, json=body)
+    assert limited.status_code == 429
+    assert int(limited.headers["retry-after"]) >= 1
+    assert limited.headers["ratelimit-policy"] == "10;w=60"
+    assert limited.json()["errors"][0]["code"] == "rate_limited"
+    other = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
+    fresh = await world.orders.client.post(
+        "/v1/checkout", headers={**other, "Idempotency-Key": "first"}, json=body)
+    assert fresh.status_code != 429, "the budget is the buyer's own"
+
+    top_ups = [(await world.orders.client.post(
+        "/v1/wallet/top-ups", headers={**buyer, "Idempotency-Key": f"top-{n}"},
+        json={"tokens": 100, "currency": "GBP",
+              "payment": {"card_number": "4000000000000002"}})).status_code for n in range(11)]
+    assert 429 not in top_ups[:10] and top_ups[10] == 429

@@ -14,6 +14,7 @@ from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
+from libs.rate_limit import RATE_LIMITED, RateLimiter, enforce
 from services.orders.domain.order import Order, OrderStatus
 from services.orders.use_cases.checkout import Checkout, PricesChanged, place_orders, reprice_cart
 
@@ -82,7 +83,8 @@ def _command(body: CheckoutIn, principal: Principal) -> Checkout:
 @router.post("/v1/checkout", status_code=201, response_model=CheckoutResult,
              summary="Check out the cart: one order per seller. Send an Idempotency-Key.",
              responses={409: {"description": "Prices changed; the cart now shows the new ones."},
-                        403: {"description": "An age rule refuses the purchase."}})
+                        403: {"description": "An age rule refuses the purchase."},
+                        **RATE_LIMITED})
 async def checkout(
     request: Request, body: CheckoutIn,
     principal: Annotated[Principal, Depends(require(Role.BUYER))],
@@ -90,6 +92,8 @@ async def checkout(
 ) -> Any:
     command = _command(body, principal)
     pool, settings = runtime(request).db, runtime(request).settings
+    await enforce(RateLimiter(runtime(request).redis), f"checkout:{principal.subject}",
+                  settings.checkouts_per_minute, 60, field="payment", what="checkouts")
 
     async def work(conn: Any) -> tuple[int, Any]:
         checkout_id, orders = await place_orders(conn, command, settings)

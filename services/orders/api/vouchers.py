@@ -16,6 +16,7 @@ from libs.auth.principal import Principal, Role
 from libs.bounds import MAX_MINOR
 from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
+from libs.rate_limit import RATE_LIMITED, RateLimiter, enforce
 from services.orders.adapters import vouchers_repository
 from services.orders.domain.vouchers import VoucherKind
 from services.orders.use_cases.vouchers import create_voucher
@@ -72,13 +73,17 @@ async def create(request: Request, body: VoucherIn,
         key=idempotency_key, body=body.model_dump(mode="json"), work=work)
 
 
-@router.get("/{code}", response_model=VoucherView,
+@router.get("/{code}", response_model=VoucherView, responses=RATE_LIMITED,
             summary="A voucher's terms and usage (its seller, or operators; a buyer only "
                     "applies a code at checkout).")
 async def get(request: Request, code: str,
               principal: Annotated[Principal, Depends(require(Role.SELLER, Role.OPERATOR))],
               ) -> Any:
-    pool = request.app.state.runtime.db
+    rt = request.app.state.runtime
+    pool = rt.db
+    await enforce(RateLimiter(rt.redis), f"voucher:{principal.subject}",
+                  rt.settings.voucher_lookups_per_minute, 60, field="code",
+                  what="voucher lookups")
     voucher = await vouchers_repository.get(pool, code.upper())
     if voucher is None or not (principal.has(Role.OPERATOR)
                                or (voucher.seller_id is not None

@@ -15,6 +15,7 @@ from libs.api import runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.idempotency import IdempotencyKey
+from libs.rate_limit import RATE_LIMITED, RateLimiter, enforce
 from services.orders.adapters.payment_simulator import PaymentSimulator
 from services.orders.api.checkout import Payment
 from services.orders.use_cases.top_ups import buy_tokens
@@ -42,12 +43,14 @@ class TopUpView(BaseModel):
 @router.post("/top-ups", status_code=201, response_model=TopUpView,
              summary="Buy gift tokens; the wallet (on the live service) is credited shortly "
                      "after. Send an Idempotency-Key.",
-             responses={402: {"description": "The payment was refused."}})
+             responses={402: {"description": "The payment was refused."}, **RATE_LIMITED})
 async def top_up(request: Request, body: TopUpIn,
                  principal: Annotated[Principal, Depends(require(Role.BUYER))],
                  idempotency_key: IdempotencyKey = None,
                  ) -> Any:
     settings = runtime(request).settings
+    await enforce(RateLimiter(runtime(request).redis), f"top-up:{principal.subject}",
+                  settings.top_ups_per_hour, 3600, field="payment", what="top-ups")
 
     async def work(conn: Any) -> tuple[int, Any]:
         bought = await buy_tokens(conn, PaymentSimulator(runtime(request).db), settings,
