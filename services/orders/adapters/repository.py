@@ -18,9 +18,8 @@ from services.orders.domain.order import Order, OrderStatus
 async def upsert_skus(conn: asyncpg.Connection, rows: list[dict[str, Any]]) -> None:
     await conn.executemany(
         """INSERT INTO catalog_skus (sku_id, product_id, seller_id, price_minor, currency, market,
-                                     age_restricted, product_live, seller_active, weight_grams)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, true,
-                   NOT EXISTS (SELECT 1 FROM inactive_sellers WHERE seller_id = $3), $8)
+                                     age_restricted, product_live, weight_grams)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, true, $8)
            ON CONFLICT (sku_id) DO UPDATE SET price_minor = EXCLUDED.price_minor,
                currency = EXCLUDED.currency, market = EXCLUDED.market,
                age_restricted = EXCLUDED.age_restricted, product_live = true,
@@ -41,14 +40,12 @@ async def set_product_live(conn: asyncpg.Connection, product_id: UUID, live: boo
 
 
 async def set_seller_active(conn: asyncpg.Connection, seller_id: UUID, active: bool) -> None:
+    """Whether the seller may sell; `skus()` reads it at purchase time."""
     if active:
         await conn.execute("DELETE FROM inactive_sellers WHERE seller_id = $1", seller_id)
     else:
         await conn.execute("INSERT INTO inactive_sellers VALUES ($1) ON CONFLICT DO NOTHING",
                            seller_id)
-    await conn.execute(
-        "UPDATE catalog_skus SET seller_active = $2, updated_at = now() WHERE seller_id = $1",
-        seller_id, active)
 
 
 def _sku(row: asyncpg.Record) -> SkuView:
@@ -60,9 +57,9 @@ def _sku(row: asyncpg.Record) -> SkuView:
 
 
 async def skus(conn: asyncpg.Connection | asyncpg.Pool, sku_ids: list[UUID]) -> dict[UUID, SkuView]:
-    # Whether the seller may sell is read from `inactive_sellers` now, not from the copy on the
-    # SKU: a listing and its seller's verification arrive on different topics, and a copy
-    # written by one transaction can miss the other's change (write skew).
+    # Whether the seller may sell is read from `inactive_sellers`, never copied onto the SKU: a
+    # listing and its seller's verification arrive on different topics, and a copy written by
+    # one transaction could miss the other's change (write skew).
     rows = await conn.fetch(
         """SELECT s.sku_id, s.product_id, s.seller_id, s.price_minor, s.currency, s.market,
                   s.age_restricted, s.product_live, s.weight_grams,

@@ -116,9 +116,10 @@ async def upsert_parcel(conn: asyncpg.Connection, *, shipment_id: UUID, order_id
         shipment_id, order_id, seller_id, carrier, service, tracking_number, status, at)
 
 
-async def parcels(conn: Conn, order_id: UUID) -> list[dict[str, Any]]:
+async def parcels(conn: Conn, *order_ids: UUID) -> list[dict[str, Any]]:
     return [dict(r) for r in await conn.fetch(
-        "SELECT * FROM shipment_views WHERE order_id = $1 ORDER BY last_event_at", order_id)]
+        "SELECT * FROM shipment_views WHERE order_id = ANY($1::uuid[]) ORDER BY last_event_at",
+        list(order_ids))]
 
 
 async def parcel(conn: Conn, shipment_id: UUID) -> dict[str, Any] | None:
@@ -134,9 +135,10 @@ async def add_refund(conn: asyncpg.Connection, *, refund_id: UUID, order_id: UUI
         refund_id, order_id, amount_minor, reason, at)
 
 
-async def refunds(conn: Conn, order_id: UUID) -> list[dict[str, Any]]:
+async def refunds(conn: Conn, *order_ids: UUID) -> list[dict[str, Any]]:
     return [dict(r) for r in await conn.fetch(
-        "SELECT * FROM refund_views WHERE order_id = $1 ORDER BY refunded_at", order_id)]
+        "SELECT * FROM refund_views WHERE order_id = ANY($1::uuid[]) ORDER BY refunded_at",
+        list(order_ids))]
 
 
 async def set_listing(conn: asyncpg.Connection, *, product_id: UUID, seller_id: UUID,
@@ -158,8 +160,10 @@ async def set_listing(conn: asyncpg.Connection, *, product_id: UUID, seller_id: 
 
 async def listing(conn: Conn, product_id: UUID) -> dict[str, Any] | None:
     row = await conn.fetchrow("SELECT * FROM listing_views WHERE product_id = $1", product_id)
-    if row is None:
-        return None
+    return _listing(row) if row else None
+
+
+def _listing(row: asyncpg.Record) -> dict[str, Any]:
     item = dict(row)
     if isinstance(item["reasons"], str):
         item["reasons"] = json.loads(item["reasons"])
@@ -167,9 +171,9 @@ async def listing(conn: Conn, product_id: UUID) -> dict[str, Any] | None:
 
 
 async def recent_listings(conn: Conn, seller_id: UUID, limit: int = 20) -> list[dict[str, Any]]:
-    rows = await conn.fetch("SELECT product_id FROM listing_views WHERE seller_id = $1 "
+    rows = await conn.fetch("SELECT * FROM listing_views WHERE seller_id = $1 "
                             "ORDER BY updated_at DESC LIMIT $2", seller_id, limit)
-    return [item for r in rows if (item := await listing(conn, r["product_id"]))]
+    return [_listing(r) for r in rows]
 
 
 async def buyer_bought_listing(conn: Conn, buyer_id: str, product_id: UUID) -> bool:

@@ -19,7 +19,7 @@ from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
 from libs.ids import new_id
 from libs.markets import MARKET_PATTERN
-from libs.pagination import Page, PageParams, encode_cursor, id_cursor, page_params
+from libs.pagination import Page, PageParams, id_cursor, page_of, page_params
 from libs.request_guard import NOT_BLANK
 from services.support.adapters import kb_repository as kb
 from services.support.domain.tickets import Category
@@ -85,10 +85,7 @@ async def browse(
     rows = await kb.browse(db, language=language, market=market,
                            category=category.value if category else None, published_only=True,
                            after=id_cursor(page.cursor), limit=page.limit + 1)
-    items = [ArticleView(**r) for r in rows[:page.limit]]
-    more = len(rows) > page.limit
-    return Page[ArticleView](items=items,
-                             next_cursor=encode_cursor(str(items[-1].id)) if more else None)
+    return page_of([ArticleView(**r) for r in rows], page.limit, lambda a: (str(a.id),))
 
 
 @router.get("/v1/help/articles/{article_id}", response_model=ArticleView,

@@ -40,9 +40,10 @@ def _fits(queue: Queue, category: str, market: str) -> bool:
 
 def queue_for(queues: list[Queue], category: str, market: str, *, lead: bool = False
               ) -> Queue | None:
-    fitting = [q for q in queues if q.lead == lead and _fits(q, category, market)]
-    if lead:
+    if lead:  # a lead queue takes any category of its market
         fitting = [q for q in queues if q.lead and q.market in (None, market)]
+    else:
+        fitting = [q for q in queues if not q.lead and _fits(q, category, market)]
     if not fitting:
         return None
     return max(fitting, key=lambda q: (2 * (q.category == category) + (q.market == market),

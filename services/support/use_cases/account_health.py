@@ -72,12 +72,8 @@ async def _apply(conn: asyncpg.Connection, rules: HealthRules, account: SellerAc
     elif outcome is Verdict.RECOVERED:
         account = account.recovered(score)
     else:
-        account = _with_score(account, score)
+        account = replace(account, health_score=score)
     await accounts.save_health(conn, account)
-
-
-def _with_score(account: SellerAccount, score: int) -> SellerAccount:
-    return replace(account, health_score=score)
 
 
 def check_can_appeal(account: SellerAccount) -> None:

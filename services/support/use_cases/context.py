@@ -3,7 +3,7 @@ sees on one screen (`GET /v1/tickets/{id}/context`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, TypeAlias
 from uuid import UUID
 
@@ -74,18 +74,21 @@ async def whole_story(conn: Conn, ticket: dict[str, Any]) -> dict[str, Any]:
             recent.insert(0, order)
     order_ids = [o["order_id"] for o in recent]
     stories = await context.story(conn, order_ids)
+    parcels = await context.parcels(conn, *order_ids)
+    refunds = await context.refunds(conn, *order_ids)
     orders = []
     for order in recent:
+        order_id = order["order_id"]
         orders.append({
             **{k: order[k] for k in ("order_id", "buyer_id", "seller_id", "status", "method",
                                      "currency", "total_minor", "refunded_minor", "placed_at",
                                      "ship_by", "deliver_by", "shipped_at", "delivered_at",
                                      "return_window_ends_at", "cancelled_reason")},
-            "linked": order["order_id"] in linked,
+            "linked": order_id in linked,
             "lines": order["lines"],
-            "parcels": await context.parcels(conn, order["order_id"]),
-            "refunds": await context.refunds(conn, order["order_id"]),
-            "story": [s for s in stories if s["order_id"] == order["order_id"]]})
+            "parcels": [p for p in parcels if p["order_id"] == order_id],
+            "refunds": [r for r in refunds if r["order_id"] == order_id],
+            "story": [s for s in stories if s["order_id"] == order_id]})
     account = None
     listings: list[dict[str, Any]] = []
     if ticket["seller_id"] is not None:
@@ -104,4 +107,4 @@ async def whole_story(conn: Conn, ticket: dict[str, Any]) -> dict[str, Any]:
                 {"kind": kind, "id": object_id} for kind, object_id in links],
             "orders": orders, "listings": listings, "account": account,
             "disputes": await disputes.for_order(conn, order_ids) if order_ids else [],
-            "generated_at": datetime.now().astimezone()}
+            "generated_at": datetime.now(UTC)}

@@ -18,7 +18,7 @@ from libs.errors import Problem
 from libs.events.schemas.support import TicketCreated, TicketReplied, TicketSolved
 from libs.ids import new_id
 from libs.outbox import enqueue
-from libs.rate_limit import RateLimiter, too_many
+from libs.rate_limit import RateLimiter, enforce
 from services.support.adapters import context_repository as context
 from services.support.adapters import desk_repository as desk
 from services.support.adapters import seller_accounts_repository as accounts
@@ -70,10 +70,8 @@ async def check_rate(limiter: RateLimiter, settings: SupportSettings,
     """Refuses a requester opening too many tickets; returns who it counted (a seller's
     credentials all count as the seller)."""
     who = f"seller:{principal.seller_id}" if principal.seller_id else principal.subject
-    retry_after = await limiter.hit(f"tickets:{who}", settings.tickets_per_hour, 3600)
-    if retry_after is not None:
-        raise too_many("body", f"At most {settings.tickets_per_hour} tickets an hour; write on "
-                               "an open ticket instead.", retry_after)
+    await enforce(limiter, f"tickets:{who}", settings.tickets_per_hour, 3600, field="body",
+                  what="tickets (write on an open ticket instead)")
     return who
 
 
