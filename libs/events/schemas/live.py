@@ -199,3 +199,23 @@ class LiveClaimConsumed(Event):
     deal_id: UUID
     order_id: UUID
     consumed_at: datetime
+
+
+@register
+class LiveClaimReleased(Event):
+    """The order that checked a claim out was cancelled. Within the claim's payment window it
+    is the buyer's again (`claim`: they may check it out once more); past it, its units went
+    back to the running deal (`deal`) or, once the deal was over, to stock (`stock`: catalog
+    releases them once the cancelled order's units are back in the deal's set-aside)."""
+
+    type = "live.claim.released"
+    topic = "live.deal.v1"
+    key_field = "deal_id"
+
+    claim_id: UUID
+    deal_id: UUID
+    order_id: UUID
+    sku_id: UUID
+    quantity: int = Field(gt=0)
+    returned_to: Literal["claim", "deal", "stock"]
+    released_at: datetime

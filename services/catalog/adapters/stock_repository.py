@@ -132,18 +132,23 @@ async def hold(conn: asyncpg.Connection, reservation_id: UUID, order_id: UUID,
 
 
 async def end(conn: asyncpg.Connection, reservation_id: UUID, *, commit: bool,
-              reason: str) -> list[UUID]:
-    """Release (units back to available) or commit (units leave on hand); returns the SKUs."""
+              reason: str, kept: dict[UUID, int] | None = None) -> list[UUID]:
+    """Release (units back to available) or commit (units leave on hand); returns the SKUs.
+    `kept` units of a released reservation stay reserved (moved back into a deal's
+    set-aside)."""
     lines = await conn.fetch(
         "SELECT sku_id, quantity FROM reservation_lines WHERE reservation_id = $1 ORDER BY sku_id",
         reservation_id)
     for line in lines:
+        freed = line["quantity"] - (kept or {}).get(line["sku_id"], 0)
+        if freed <= 0:
+            continue
         await conn.execute(
             f"""UPDATE stock SET reserved = reserved - $2,
                        {"on_hand = on_hand - $2," if commit else ""}
                        version = version + 1, updated_at = now()
                 WHERE sku_id = $1""",  # noqa: S608 - a fixed fragment
-            line["sku_id"], line["quantity"])
+            line["sku_id"], freed)
         await _movement(conn, line["sku_id"], reason, "orders", str(reservation_id))
     await conn.execute(
         """UPDATE reservations SET status = $2, ended_at = now(), end_reason = $3

@@ -1,10 +1,13 @@
 """Event handlers of the catalog service, by event type."""
 
 from libs.consumer import Handler
-from services.catalog.use_cases.inventory import (
+from services.catalog.use_cases.flash_deals import (
     on_claim_expired,
+    on_claim_released,
     on_deal_created,
     on_deal_ended,
+)
+from services.catalog.use_cases.inventory import (
     on_order_cancelled,
     on_order_confirmed,
     on_order_placed,
@@ -22,6 +25,7 @@ HANDLERS: dict[str, Handler] = {
     "live.deal.created": on_deal_created,
     "live.deal.ended": on_deal_ended,
     "live.claim.expired": on_claim_expired,
+    "live.claim.released": on_claim_released,
     "account.suspended": on_account_suspended,
     "account.reinstated": on_account_reinstated,
 }

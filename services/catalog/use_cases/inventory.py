@@ -14,20 +14,19 @@ from libs.deadlines import Deadline, DeadlineKind
 from libs.events.envelope import Envelope
 from libs.events.schemas import catalog as events
 from libs.events.schemas.fulfillment import StockAdjusted, StockReceived
-from libs.events.schemas.live import LiveClaimExpired, LiveDealCreated, LiveDealEnded
 from libs.events.schemas.orders import OrderCancelled, OrderConfirmed, OrderPlaced
 from libs.ids import new_id
 from libs.outbox import enqueue
 from services.catalog.adapters import product_cache, stock_repository
 from services.catalog.domain.stock import StockLevel, merge_lines, shortfalls
+from services.catalog.use_cases import deal_stock
 
 SOURCE = "catalog"
-DEAL_HOLD_MARGIN = timedelta(minutes=10)
 RESERVATION_EXPIRY = "reservation_expiry"
 """The deadline that hands back a reservation's stock, keyed by the reservation's owner."""
 
 
-async def _evict_products_of(conn: asyncpg.Connection, sku_ids: list[UUID]) -> None:
+async def evict_products_of(conn: asyncpg.Connection, sku_ids: list[UUID]) -> None:
     products = await stock_repository.product_of_skus(conn, sku_ids)
     after_commit(lambda: product_cache.evict(*products))
 
@@ -71,11 +70,7 @@ async def reserve(conn: asyncpg.Connection, owner_id: UUID, lines: list[tuple[UU
     if purchasable.issuperset(sku_ids):
         try:
             async with conn.transaction():  # a savepoint: a line that does not fit undoes all
-                moved: dict[UUID, int] = {}
-                for deal_id, sku_id, quantity in from_deals or []:
-                    if await stock_repository.take_from_set_aside(conn, deal_id, sku_id,
-                                                                  quantity):
-                        moved[sku_id] = moved.get(sku_id, 0) + quantity
+                moved = await deal_stock.take_for_order(conn, owner_id, from_deals or [])
                 changes = await stock_repository.hold(conn, reservation_id, owner_id,
                                                       wanted, expires_at, moved)
         except stock_repository.DoesNotFit:
@@ -87,7 +82,7 @@ async def reserve(conn: asyncpg.Connection, owner_id: UUID, lines: list[tuple[UU
                 lines=[events.ReservedLine(sku_id=s, quantity=q) for s, q in wanted.items()],
                 expires_at=expires_at))
             await _low_stock_checks(conn, changes)
-            await _evict_products_of(conn, sku_ids)
+            await evict_products_of(conn, sku_ids)
             return True
     short = shortfalls(wanted, await stock_repository.levels(conn, sku_ids), purchasable)
     await enqueue(conn, SOURCE, events.InventoryReservationFailed(
@@ -98,20 +93,15 @@ async def reserve(conn: asyncpg.Connection, owner_id: UUID, lines: list[tuple[UU
     return False
 
 
-async def release_deal_units(conn: asyncpg.Connection, deal_id: UUID, sku_id: UUID,
-                             quantity: int, reason: str) -> None:
-    if quantity > 0 and await stock_repository.release_from_set_aside(conn, deal_id, sku_id,
-                                                                      quantity, reason):
-        await _evict_products_of(conn, [sku_id])
-
-
 async def end_reservation(conn: asyncpg.Connection, order_id: UUID, *, commit: bool,
                           reason: str) -> bool:
     """Commit or release an order's active reservation; False when there is none active."""
     reservation = await stock_repository.reservation(conn, order_id, for_update=True)
     if reservation is None or reservation["status"] != "active":
         return False
-    sku_ids = await stock_repository.end(conn, reservation["id"], commit=commit, reason=reason)
+    kept = {} if commit else await deal_stock.put_back_into_deals(conn, order_id)
+    sku_ids = await stock_repository.end(conn, reservation["id"], commit=commit, reason=reason,
+                                         kept=kept)
     await deadlines.cancel(conn, order_id, RESERVATION_EXPIRY)
     if commit:
         await enqueue(conn, SOURCE, events.InventoryCommitted(
@@ -119,7 +109,7 @@ async def end_reservation(conn: asyncpg.Connection, order_id: UUID, *, commit: b
     else:
         await enqueue(conn, SOURCE, events.InventoryReleased(
             order_id=order_id, reservation_id=reservation["id"], reason=reason))  # type: ignore[arg-type]
-    await _evict_products_of(conn, sku_ids)
+    await evict_products_of(conn, sku_ids)
     return True
 
 
@@ -139,7 +129,7 @@ async def adjust(conn: asyncpg.Connection, level: StockLevel, adjusted: StockLev
         sku_id=adjusted.sku_id, seller_id=seller_id, delta=adjusted.on_hand - level.on_hand,
         reason=reason, level=_level_event(adjusted), adjusted_at=datetime.now(UTC)))
     await _low_stock_checks(conn, [(level, adjusted)])
-    await _evict_products_of(conn, [adjusted.sku_id])
+    await evict_products_of(conn, [adjusted.sku_id])
 
 
 # Event handlers -------------------------------------------------------------------------
@@ -167,30 +157,9 @@ async def on_order_cancelled(conn: asyncpg.Connection, envelope: Envelope,
         await enqueue(conn, SOURCE, events.InventoryReleased(
             order_id=event.order_id, reservation_id=reservation["id"],
             reason=reason))  # type: ignore[arg-type]
-        await _evict_products_of(conn, sku_ids)
+        await evict_products_of(conn, sku_ids)
     else:
         await end_reservation(conn, event.order_id, commit=False, reason=reason)
-
-
-async def on_deal_created(conn: asyncpg.Connection, envelope: Envelope,
-                          event: LiveDealCreated) -> None:
-    """A flash deal's units are set aside until the last claim could be paid for (a margin
-    later, the sweeper hands back whatever live never accounted for)."""
-    await reserve(conn, event.deal_id, [(event.sku_id, event.quantity)],
-                  event.hold_until + DEAL_HOLD_MARGIN)
-
-
-async def on_deal_ended(conn: asyncpg.Connection, envelope: Envelope,
-                        event: LiveDealEnded) -> None:
-    await release_deal_units(conn, event.deal_id, event.sku_id, event.unclaimed_units,
-                             "flash deal ended: unclaimed units")
-
-
-async def on_claim_expired(conn: asyncpg.Connection, envelope: Envelope,
-                           event: LiveClaimExpired) -> None:
-    if event.returned_to == "stock":
-        await release_deal_units(conn, event.deal_id, event.sku_id, event.quantity,
-                                 "flash deal claim expired after the deal")
 
 
 async def on_stock_received(conn: asyncpg.Connection, envelope: Envelope,
@@ -220,4 +189,4 @@ async def _warehouse_change(conn: asyncpg.Connection, sku_id: UUID, delta: int, 
     await enqueue(conn, SOURCE, events.InventoryAdjusted(
         sku_id=after.sku_id, seller_id=seller_id, delta=after.on_hand - before.on_hand,
         reason=reason, level=_level_event(after), adjusted_at=at))
-    await _evict_products_of(conn, [after.sku_id])
+    await evict_products_of(conn, [after.sku_id])

@@ -50,8 +50,8 @@ async def per_deal(conn: Conn, session_id: UUID) -> list[asyncpg.Record]:
     return list(await conn.fetch(
         """SELECT d.id, d.sku_id, d.quantity, d.status,
                   count(DISTINCT c.buyer_id) AS claimants,
-                  count(DISTINCT c.buyer_id) FILTER (WHERE c.status = 'consumed') AS buyers,
-                  coalesce(sum(c.quantity) FILTER (WHERE c.status = 'consumed'), 0) AS sold
+                  count(DISTINCT c.buyer_id) FILTER (WHERE c.status = 'paid') AS buyers,
+                  coalesce(sum(c.quantity) FILTER (WHERE c.status = 'paid'), 0) AS sold
            FROM deals d LEFT JOIN claims c ON c.deal_id = d.id
            WHERE d.session_id = $1 GROUP BY d.id ORDER BY d.created_at""", session_id))
 

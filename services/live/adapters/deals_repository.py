@@ -76,7 +76,8 @@ async def consume(conn: Conn, claim_id: UUID, order_id: UUID) -> asyncpg.Record 
     """Active (or, late, already expired) claims become consumed; returns the claim as it was."""
     return await conn.fetchrow(
         """UPDATE claims c SET status = 'consumed', order_id = $2, settled_at = now()
-           FROM claims old WHERE c.id = old.id AND c.id = $1 AND c.status <> 'consumed'
+           FROM claims old WHERE c.id = old.id AND c.id = $1
+            AND c.status NOT IN ('consumed', 'paid')
            RETURNING old.*""", claim_id, order_id)
 
 
@@ -85,6 +86,24 @@ async def get_claim(conn: Conn, claim_id: UUID, *,
     return await conn.fetchrow(
         "SELECT * FROM claims WHERE id = $1 FOR UPDATE" if for_update
         else "SELECT * FROM claims WHERE id = $1", claim_id)
+
+
+async def of_order(conn: Conn, order_id: UUID) -> list[asyncpg.Record]:
+    """The claims an order checked out (consumed or paid), locked."""
+    return list(await conn.fetch(
+        "SELECT * FROM claims WHERE order_id = $1 AND status IN ('consumed', 'paid') "
+        "ORDER BY id FOR UPDATE", order_id))
+
+
+async def mark_paid(conn: Conn, order_id: UUID) -> None:
+    await conn.execute("UPDATE claims SET status = 'paid' WHERE order_id = $1 "
+                       "AND status = 'consumed'", order_id)
+
+
+async def give_back_to_buyer(conn: Conn, claim_id: UUID) -> None:
+    """The claim's order was cancelled inside its payment window: it is active again."""
+    await conn.execute("UPDATE claims SET status = 'active', order_id = NULL, settled_at = NULL "
+                       "WHERE id = $1", claim_id)
 
 
 async def expire(conn: Conn, claim_id: UUID, returned_to: str) -> None:
@@ -96,8 +115,9 @@ async def expire(conn: Conn, claim_id: UUID, returned_to: str) -> None:
 async def tally(conn: Conn, deal_id: UUID) -> DealTally:
     row = await conn.fetchrow(
         """SELECT d.quantity, d.unclaimed_at_end,
-                  coalesce(sum(c.quantity) FILTER (WHERE c.status = 'consumed'), 0) AS sold,
-                  coalesce(sum(c.quantity) FILTER (WHERE c.status = 'active'), 0) AS held,
+                  coalesce(sum(c.quantity) FILTER (WHERE c.status = 'paid'), 0) AS sold,
+                  coalesce(sum(c.quantity) FILTER (WHERE c.status IN ('active', 'consumed')),
+                           0) AS held,
                   coalesce(sum(c.quantity) FILTER (WHERE c.status = 'expired'
                                                    AND c.returned_to = 'stock'), 0) AS returned
            FROM deals d LEFT JOIN claims c ON c.deal_id = d.id

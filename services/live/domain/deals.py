@@ -49,8 +49,20 @@ class ClaimRefusal(StrEnum):
 class ClaimStatus(StrEnum):
     ACTIVE = "active"
     CONSUMED = "consumed"
-    """Checked out: an order was placed with the claim's token."""
+    """Checked out: an order was placed with the claim's token (not paid yet)."""
+    PAID = "paid"
+    """The order was paid: the claim's units are sold."""
     EXPIRED = "expired"
+    """Not paid in time (or its order was cancelled after the payment window)."""
+
+
+def released_claim_goes_to(status: str, *, now: datetime, expires_at: datetime) -> str:
+    """Where a claim goes when its order is cancelled: back to its buyer while its payment
+    window is open ('claim'), else its units are handed back like an expired claim's
+    ('give_back'). A paid order's units were committed, so catalog restocks them ('stock')."""
+    if status == ClaimStatus.PAID:
+        return "stock"
+    return "claim" if now < expires_at else "give_back"
 
 
 @dataclass(frozen=True)
@@ -132,7 +144,8 @@ class DealWindow:
 
 @dataclass(frozen=True)
 class DealTally:
-    """Where a deal's units went. Once every claim is settled,
+    """Where a deal's units went: `sold` counts units in paid orders only, `held` those of
+    claims not yet paid (unchecked-out or checking out). Once every claim is settled,
     `sold + returned_to_stock + unclaimed_at_end == quantity`."""
 
     quantity: int

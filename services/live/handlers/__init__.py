@@ -18,7 +18,6 @@ HANDLERS: dict[str, Handler] = {
     "seller.reinstated": catalog_view.on_seller_reinstated,
     "inventory.adjusted": catalog_view.on_inventory_adjusted,
     "order.confirmed": orders_view.on_order_confirmed,
-    "order.cancelled": orders_view.on_order_cancelled,
     "wallet.topped_up": orders_view.on_wallet_topped_up,
 }
 
@@ -30,5 +29,6 @@ def handlers(runtime: Any) -> dict[str, Handler]:
     return {**HANDLERS,
             "inventory.reserved": partial(catalog_view.on_stock_set_aside, live=live),
             "inventory.reservation_failed": partial(catalog_view.on_stock_refused, live=live),
-            "order.placed": partial(orders_view.on_order_placed, live=live)}
+            "order.placed": partial(orders_view.on_order_placed, live=live),
+            "order.cancelled": partial(orders_view.on_order_cancelled, live=live)}
 

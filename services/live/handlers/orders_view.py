@@ -3,6 +3,7 @@ purchase ticker and the session's figures), and paid wallet top-ups."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from functools import partial
 
 import asyncpg
@@ -61,12 +62,14 @@ async def on_order_confirmed(conn: asyncpg.Connection, envelope: Envelope,
                              event: OrderConfirmed) -> None:
     await conn.execute("UPDATE session_order_lines SET status = 'paid' WHERE order_id = $1",
                        event.order_id)
+    await deals_repository.mark_paid(conn, event.order_id)
 
 
 async def on_order_cancelled(conn: asyncpg.Connection, envelope: Envelope,
-                             event: OrderCancelled) -> None:
+                             event: OrderCancelled, *, live: LiveComponents) -> None:
     await conn.execute("UPDATE session_order_lines SET status = 'cancelled' WHERE order_id = $1",
                        event.order_id)
+    await deal_clock.release_claims(live, conn, event.order_id, datetime.now(UTC))
 
 
 async def on_wallet_topped_up(conn: asyncpg.Connection, envelope: Envelope,

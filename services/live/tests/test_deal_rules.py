@@ -16,6 +16,7 @@ from services.live.domain.deals import (
     DealWindow,
     check_terms,
     decide_claim,
+    released_claim_goes_to,
 )
 
 NOW = datetime(2026, 11, 21, 20, 0, tzinfo=UTC)
@@ -101,3 +102,16 @@ def test_a_claim_is_refused_for_the_first_rule_it_breaks(
         deal: ClaimableDeal | None, claimed: int, quantity: int, now: int,
         expected: ClaimRefusal | None) -> None:
     assert decide_claim(deal, already_claimed=claimed, quantity=quantity, now_ms=now) == expected
+
+
+@pytest.mark.parametrize(("status", "seconds_left", "expected"), [
+    ("consumed", 30, "claim"),        # a declined card inside the window: the buyer retries
+    ("consumed", 0, "give_back"),     # past the window: the deal (while it runs) or stock
+    ("consumed", -5, "give_back"),
+    ("paid", 30, "stock"),            # a paid order's units were committed: catalog restocks
+])
+def test_a_cancelled_orders_claim_goes_back_to_its_buyer_only_inside_the_window(
+        status: str, seconds_left: int, expected: str) -> None:
+    now = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    assert released_claim_goes_to(status, now=now,
+                                  expires_at=now + timedelta(seconds=seconds_left)) == expected

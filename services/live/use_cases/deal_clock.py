@@ -21,6 +21,7 @@ from libs.outbox import enqueue
 from services.live.adapters import deals_repository
 from services.live.adapters.claims_store import NEVER_ARMED
 from services.live.components import LiveComponents
+from services.live.domain.deals import released_claim_goes_to
 
 log = logging.getLogger(__name__)
 DEAL_START, DEAL_END, CLAIM_EXPIRY = "deal_start", "deal_end", "claim_expiry"
@@ -93,13 +94,43 @@ async def expire_claim(live: LiveComponents, conn: asyncpg.Connection,
     claim = await deals_repository.get_claim(conn, UUID(deadline.key), for_update=True)
     if claim is None or claim["status"] != "active":
         return  # consumed by an order meanwhile
-    destination = await live.claims.give_back(claim["deal_id"], claim["id"], claim["buyer_id"],
-                                              claim["quantity"])
-    await deals_repository.expire(conn, claim["id"], destination)
+    destination = await _give_back(live, conn, claim)
     await enqueue(conn, "live", events.LiveClaimExpired(
         claim_id=claim["id"], deal_id=claim["deal_id"], sku_id=claim["sku_id"],
         quantity=claim["quantity"], returned_to=destination,  # type: ignore[arg-type]
         expired_at=datetime.now(UTC)))
+
+
+async def release_claims(live: LiveComponents, conn: asyncpg.Connection, order_id: UUID,
+                         now: datetime) -> None:
+    """The order that checked claims out was cancelled (a declined card, the buyer's change of
+    mind, a timeout): a claim still inside its payment window is its buyer's again, to check
+    out with a good card; past it, its units go back to the deal while it runs, else to stock.
+    Either way the deal's tally stops counting it as sold."""
+    for claim in await deals_repository.of_order(conn, order_id):
+        goes_to = released_claim_goes_to(claim["status"], now=now,
+                                         expires_at=claim["expires_at"])
+        if goes_to == "claim":
+            await deals_repository.give_back_to_buyer(conn, claim["id"])
+            await schedule_claim_expiry(conn, claim["id"], claim["expires_at"],
+                                        live.settings.claim_grace_seconds)
+        elif goes_to == "stock":
+            await deals_repository.expire(conn, claim["id"], "stock")
+        else:
+            goes_to = await _give_back(live, conn, claim)
+        await enqueue(conn, "live", events.LiveClaimReleased(
+            claim_id=claim["id"], deal_id=claim["deal_id"], order_id=order_id,
+            sku_id=claim["sku_id"], quantity=claim["quantity"],
+            returned_to=goes_to, released_at=now))  # type: ignore[arg-type]
+
+
+async def _give_back(live: LiveComponents, conn: asyncpg.Connection,
+                     claim: asyncpg.Record) -> str:
+    """Hands a claim's units back (Redis decides: the deal while it runs, else stock), records
+    it, and tells the viewers when the deal got units back."""
+    destination = await live.claims.give_back(claim["deal_id"], claim["id"], claim["buyer_id"],
+                                              claim["quantity"])
+    await deals_repository.expire(conn, claim["id"], destination)
     if destination == "deal":
         deal_id, session_id = claim["deal_id"], claim["session_id"]
 
@@ -109,6 +140,7 @@ async def expire_claim(live: LiveComponents, conn: asyncpg.Connection,
                                     {"deal_id": str(deal_id), "units_left": left})
 
         after_commit(announce)
+    return destination
 
 
 def kinds(runtime: Any) -> list[DeadlineKind]:

@@ -97,12 +97,19 @@ async def put_line(conn: asyncpg.Connection | asyncpg.Pool, buyer_id: str, line:
 
 
 async def redeem_claim(conn: asyncpg.Connection, claim_id: UUID, buyer_id: str,
-                       checkout_id: UUID) -> bool:
-    """Records a flash-deal claim as used; False when it already was (a token buys once)."""
+                       checkout_id: UUID, order_id: UUID) -> bool:
+    """Records a flash-deal claim as used by an order; False when it already is (a token buys
+    once, unless that order is cancelled unpaid)."""
     status: str = await conn.execute(
-        "INSERT INTO redeemed_claims (claim_id, buyer_id, checkout_id) VALUES ($1, $2, $3) "
-        "ON CONFLICT (claim_id) DO NOTHING", claim_id, buyer_id, checkout_id)
+        "INSERT INTO redeemed_claims (claim_id, buyer_id, checkout_id, order_id) "
+        "VALUES ($1, $2, $3, $4) ON CONFLICT (claim_id) DO NOTHING",
+        claim_id, buyer_id, checkout_id, order_id)
     return status == "INSERT 0 1"
+
+
+async def free_claims(conn: asyncpg.Connection, order_id: UUID) -> None:
+    """The order was cancelled before it was paid: its claims may be checked out again."""
+    await conn.execute("DELETE FROM redeemed_claims WHERE order_id = $1", order_id)
 
 
 async def remove_line(pool: asyncpg.Pool, buyer_id: str, sku_id: UUID) -> bool:

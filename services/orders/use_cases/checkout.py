@@ -85,9 +85,12 @@ async def place_orders(conn: Any, command: Checkout,
     order_ids = [new_id() for _ in drafts]
     discounts = await _apply_vouchers(conn, command.voucher_codes, drafts, order_ids,
                                       command.buyer_id, checkout_id, placed_at)
+    order_of_sku = {line.sku_id: order_id for order_id, draft in zip(order_ids, drafts,
+                                                                       strict=True)
+                    for line in draft.lines}
     for index, grant in grants.items():
         if not await repository.redeem_claim(conn, grant.claim_id, command.buyer_id,
-                                             checkout_id):
+                                             checkout_id, order_of_sku[lines[index].sku_id]):
             raise Problem(409, "Claim already used", "This flash-deal claim was already "
                           "checked out.", errors=[{
                               "field": f"lines.{index}.source.claim_token",

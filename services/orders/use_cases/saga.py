@@ -71,6 +71,8 @@ async def cancel(conn: asyncpg.Connection, order: Order, reason: str, note: str,
     elif payment is not None and payment["captured_minor"] > 0:
         await request_refund(conn, cancelled, {}, include_everything=True,
                              reason=reason, reference="cancellation")
+    if payment is None or payment["captured_minor"] == 0:
+        await repository.free_claims(conn, order.id)  # live gives them back to their buyer
     await commissions.reverse(conn, order.id, reason)
     await vouchers_repository.give_back(conn, order.id)
     return cancelled
