@@ -109,7 +109,7 @@ async def run(stack: dict[str, Any], rate: float, seconds: float, skus: int) -> 
 
         raw = RawClient(orders_url, connections=256)
         checkout_body = json.dumps({"shipping_address": ADDRESS,
-                                    "payment": {"card_number": "4242424242424242"}}).encode()
+                                    "payment": {"method": "pm_card_visa"}}).encode()
         cart_body = json.dumps({"quantity": 1}).encode()
 
         async def one_buyer(n: int) -> None:

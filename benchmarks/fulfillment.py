@@ -212,7 +212,7 @@ async def run(stack: dict[str, Any], rate: float, seconds: float, skus: int, cre
         raw = RawClient(services["orders"], connections=max(4, min(128, int(rate))))
         run_id, accepted, failures = secrets.token_hex(3), list[str](), Counter[str]()
         checkout_body = json.dumps({"shipping_address": {**ADDRESS, "postcode": "M1 1AE"},
-                                    "payment": {"card_number": "4242424242424242"}}).encode()
+                                    "payment": {"method": "pm_card_visa"}}).encode()
 
         async def one_buyer(n: int) -> None:
             token = mint(secret, subject=f"bench-fbt-{run_id}-{n}", roles=["buyer"])

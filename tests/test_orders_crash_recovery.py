@@ -1,5 +1,6 @@
-"""The orders process is killed (SIGKILL) while a payment authorization is in flight; a new
-process resumes the saga from the database and the buyer is charged exactly once."""
+"""The orders process is killed (SIGKILL) while a payment is in flight, once for an order's
+authorization and once for a gift-token top-up; a new process settles it from the database
+and the buyer is charged exactly once."""
 
 from __future__ import annotations
 
@@ -22,11 +23,12 @@ from services.catalog.app import create_app as create_catalog
 from services.catalog.settings import CatalogSettings
 
 pytestmark = pytest.mark.kafka
-SLOW_CARD = "4000000000000077"  # the simulator answers after 2 s
+SLOW_CARD = "pm_card_slow"  # the simulator charges at once and answers after 2 s
 
 
-def start_orders(infra: Infra, database_url: str, port: int, group: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": infra.redis_url,
+def start_orders(infra: Infra, database_url: str, port: int, group: str,
+                 **extra_env: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, **extra_env, "DATABASE_URL": database_url, "REDIS_URL": infra.redis_url,
            "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
            "KAFKA_IDEMPOTENT_PRODUCER": str(infra.kafka_idempotence).lower(),
            "JWT_SECRET": TEST_JWT_SECRET, "CLAIM_TOKEN_SECRET": TEST_CLAIM_SECRET,
@@ -83,7 +85,7 @@ async def test_a_killed_orders_process_resumes_the_saga_and_charges_once(
                                        json={"shipping_address": {
                                            "name": "A", "line1": "1 High St", "city": "Bath",
                                            "postcode": "BA1 1AA", "country": "GB"},
-                                           "payment": {"card_number": SLOW_CARD}})
+                                           "payment": {"method": SLOW_CARD}})
             order_id = placed.json()["orders"][0]["id"]
 
             async def authorizing() -> bool:
@@ -119,3 +121,73 @@ async def test_a_killed_orders_process_resumes_the_saga_and_charges_once(
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 process.wait(15)
+
+
+async def test_a_top_up_killed_between_the_charge_and_the_commit_is_credited_once(
+    infra: Infra, service_db_urls: dict[str, str],
+) -> None:
+    """The provider has charged (the simulator records the authorization, then answers 2 s
+    late) when the process dies: the intent's deadline settles it on the next process, with
+    the same provider keys, so the top-up is neither lost nor charged twice, and a retry of
+    the request with the same Idempotency-Key answers with that one top-up."""
+    import asyncpg
+
+    port, group = free_port(), f"orders-{secrets.token_hex(3)}"
+    first = start_orders(infra, service_db_urls["orders"], port, group,
+                         TOP_UP_RECOVERY_SECONDS="1")
+    second = None
+    fan = f"fan-{secrets.token_hex(3)}"
+    buyer = bearer("buyer", fan)
+    headers = {**buyer, "Idempotency-Key": "top-up-1"}
+    body = {"tokens": 100, "currency": "GBP", "payment": {"method": SLOW_CARD}}
+    conn = await asyncpg.connect(service_db_urls["orders"],
+                                 server_settings={"search_path": "orders"})
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as orders:
+            assert await eventually(lambda: ready(orders), timeout=60)
+            in_flight = asyncio.create_task(orders.post("/v1/wallet/top-ups", headers=headers, json=body))
+
+            async def charged() -> bool:
+                return bool(await conn.fetchval(
+                    "SELECT count(*) FROM simulated_provider_calls c JOIN topup_intents i "
+                    "ON c.idempotency_key = 'topup:' || i.id WHERE i.buyer_id = $1",
+                    fan))
+
+            assert await eventually(charged, timeout=30, interval=0.05)
+            first.send_signal(signal.SIGKILL)
+            first.wait(10)
+            with pytest.raises(httpx.HTTPError):
+                await in_flight
+            intent = await conn.fetchrow("SELECT * FROM topup_intents WHERE buyer_id = $1",
+                                         fan)
+            assert intent["status"] == "open"  # charged, not recorded: the crash window
+
+            second = start_orders(infra, service_db_urls["orders"], port, group,
+                                  TOP_UP_RECOVERY_SECONDS="1")
+            assert await eventually(lambda: ready(orders), timeout=60)
+
+            async def credited() -> bool:
+                return bool(await conn.fetchval(
+                    "SELECT count(*) FROM wallet_topups WHERE buyer_id = $1",
+                    fan))
+
+            assert await eventually(credited, timeout=60), "the top-up was lost"
+            retried = await orders.post("/v1/wallet/top-ups", headers=headers, json=body)
+            assert retried.status_code == 201, retried.text
+            assert retried.json()["topup_id"] == str(intent["id"])
+        calls = await conn.fetch(
+            "SELECT operation FROM simulated_provider_calls WHERE idempotency_key IN ($1, $2)",
+            f"topup:{intent['id']}", f"topup-capture:{intent['id']}")
+        assert sorted(c["operation"] for c in calls) == ["authorize", "capture"]
+        assert await conn.fetchval("SELECT count(*) FROM wallet_topups WHERE buyer_id = $1",
+                                   fan) == 1
+        assert await conn.fetchval(
+            "SELECT count(*) FROM outbox WHERE event_type = 'wallet.topped_up' "
+            "AND payload->>'topup_id' = $1", str(intent["id"])) == 1
+    finally:
+        await conn.close()
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(15)
+

@@ -23,6 +23,10 @@ class OrdersSettings(ServiceSettings):
     checkouts_per_minute: int = Field(
         default=10, ge=1, le=10_000,
         description="Checkouts one buyer may attempt a minute (card testing, code guessing).")
+    top_up_recovery_seconds: float = Field(
+        default=30, gt=0, le=3600,
+        description="When a top-up its request did not settle (a crash, a provider timeout) "
+                    "is settled by a deadline instead.")
     top_ups_per_hour: int = Field(default=10, ge=1, le=10_000,
                                   description="Token top-ups one buyer may attempt an hour.")
     voucher_lookups_per_minute: int = Field(default=30, ge=1, le=10_000,

@@ -5,8 +5,12 @@ from __future__ import annotations
 from libs.deadlines import DeadlineKind
 from libs.service import Runtime
 from services.orders.adapters.payment_simulator import PaymentSimulator
+from services.orders.use_cases import top_ups
 from services.orders.use_cases.saga import deadline_kinds
 
 
 def kinds(runtime: Runtime) -> list[DeadlineKind]:
-    return deadline_kinds(PaymentSimulator(runtime.worker_db), runtime.settings)  # type: ignore[arg-type]
+    provider = PaymentSimulator(runtime.worker_db)
+    settings = runtime.settings
+    return [*deadline_kinds(provider, settings),  # type: ignore[arg-type]
+            *top_ups.deadline_kinds(provider, settings)]  # type: ignore[arg-type]

@@ -20,7 +20,7 @@ from services.orders.settings import OrdersSettings
 
 ADDRESS = {"name": "Ada Lovelace", "line1": "12 St James's Square", "city": "London",
            "postcode": "SW1Y 4JH", "country": "GB"}
-GOOD_CARD = "4242424242424242"
+GOOD_CARD = "pm_card_visa"
 
 
 @dataclass

@@ -171,7 +171,7 @@ async def checked_out(world: World, lines: dict[str, int], *, address: dict[str,
         assert await eventually(in_cart, timeout=60)
     response = await world.orders.client.post(
         "/v1/checkout", headers={**buyer, "Idempotency-Key": secrets.token_hex(8)},
-        json={"shipping_address": address, "payment": {"card_number": "4242424242424242"},
+        json={"shipping_address": address, "payment": {"method": "pm_card_visa"},
               "shipping_speed": speed})
     assert response.status_code == 201, response.text
     [order] = response.json()["orders"]

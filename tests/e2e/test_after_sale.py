@@ -100,7 +100,7 @@ async def bought(world: World, *, quantity: int = 2, price: int = 2000,
         assert rate.status_code == 200, rate.text
     response = await world.orders.client.post(
         "/v1/checkout", headers={**buyer, "Idempotency-Key": secrets.token_hex(4)},
-        json={"shipping_address": ADDRESS, "payment": {"card_number": "4242424242424242"}})
+        json={"shipping_address": ADDRESS, "payment": {"method": "pm_card_visa"}})
     [order] = response.json()["orders"]
     assert await status_becomes(world, buyer, order["id"], "awaiting_shipment")
     return {"order": order, "sku": sku, "buyer": buyer, "product": product}
@@ -290,7 +290,7 @@ async def test_card_testing_and_code_guessing_meet_rate_limits(world: World) -> 
     buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
     body = {"shipping_address": {"name": "A", "line1": "1 High St", "city": "Bath",
                                  "postcode": "BA1 1AA", "country": "GB"},
-            "payment": {"card_number": "4000000000000002"}}
+            "payment": {"method": "pm_card_declined"}}
     statuses = [(await world.orders.client.post(
         "/v1/checkout", headers={**buyer, "Idempotency-Key": f"try-{n}"}, json=body)).status_code
         for n in range(11)]
@@ -309,5 +309,5 @@ async def test_card_testing_and_code_guessing_meet_rate_limits(world: World) -> 
     top_ups = [(await world.orders.client.post(
         "/v1/wallet/top-ups", headers={**buyer, "Idempotency-Key": f"top-{n}"},
         json={"tokens": 100, "currency": "GBP",
-              "payment": {"card_number": "4000000000000002"}})).status_code for n in range(11)]
+              "payment": {"method": "pm_card_declined"}})).status_code for n in range(11)]
     assert 429 not in top_ups[:10] and top_ups[10] == 429

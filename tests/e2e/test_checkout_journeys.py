@@ -21,7 +21,7 @@ from services.orders.settings import OrdersSettings
 pytestmark = pytest.mark.kafka
 ADDRESS = {"name": "Ada Lovelace", "line1": "12 St James's Square", "city": "London",
            "postcode": "SW1Y 4JH", "country": "GB"}
-GOOD_CARD, DECLINED, TIMEOUT = "4242424242424242", "4000000000000002", "4000000000000119"
+GOOD_CARD, DECLINED, TIMEOUT = "pm_card_visa", "pm_card_declined", "pm_card_timeout"
 
 
 @dataclass
@@ -81,7 +81,7 @@ async def checkout(shop: Shop, buyer: dict[str, str], card: str = GOOD_CARD,
                    key: str | None = None) -> Any:
     return await shop.orders.client.post(
         "/v1/checkout", headers={**buyer, "Idempotency-Key": key or secrets.token_hex(6)},
-        json={"shipping_address": ADDRESS, "payment": {"card_number": card}})
+        json={"shipping_address": ADDRESS, "payment": {"method": card}})
 
 
 async def reaches(shop: Shop, buyer: dict[str, str], order_id: str, status: str) -> Any:
@@ -220,7 +220,7 @@ async def test_checkout_refusals(shop: Shop) -> None:
     await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer, json={"quantity": 1})
     bad_address = await shop.orders.client.post("/v1/checkout", headers=buyer, json={
         "shipping_address": {**ADDRESS, "postcode": ""},
-        "payment": {"card_number": GOOD_CARD}})
+        "payment": {"method": GOOD_CARD}})
     assert bad_address.json()["errors"][0]["field"] == "shipping_address.postcode"
     too_many = await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer,
                                             json={"quantity": 1000})
@@ -285,7 +285,7 @@ async def test_vouchers_hold_their_limits_under_concurrency(shop: Shop) -> None:
     async def attempt(buyer: dict[str, str]) -> Any:
         return await shop.orders.client.post(
             "/v1/checkout", headers={**buyer, "Idempotency-Key": secrets.token_hex(4)},
-            json={"shipping_address": ADDRESS, "payment": {"card_number": GOOD_CARD},
+            json={"shipping_address": ADDRESS, "payment": {"method": GOOD_CARD},
                   "voucher_codes": [code.lower()]})
 
     results = await asyncio.gather(*(attempt(b) for b in buyers))
@@ -324,9 +324,40 @@ async def test_vouchers_hold_their_limits_under_concurrency(shop: Shop) -> None:
     await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=late, json={"quantity": 1})
     refused = await shop.orders.client.post(
         "/v1/checkout", headers={**late, "Idempotency-Key": secrets.token_hex(4)},
-        json={"shipping_address": ADDRESS, "payment": {"card_number": GOOD_CARD},
+        json={"shipping_address": ADDRESS, "payment": {"method": GOOD_CARD},
               "voucher_codes": [expired_code]})
     assert refused.json()["errors"][0] == {"field": "voucher_codes.0", "code": "voucher_expired",
                                            "message": f"{expired_code} has expired"}
     assert (await shop.orders.client.get("/v1/cart", headers=late)).json()["lines"], \
         "a refused checkout leaves the cart as it was"
+
+
+async def test_card_numbers_never_reach_the_api_or_the_database(shop: Shop) -> None:
+    """Checkout and top-ups take the provider's payment-method token; a card number is refused
+    at the door, an unknown token names its field, and orders' schema has nowhere to keep a
+    card number (issue 12, item 9)."""
+    sku = await live_sku(shop, stock=2)
+    buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
+    await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer, json={"quantity": 1})
+    raw = await shop.orders.client.post("/v1/checkout", headers=buyer, json={
+        "shipping_address": ADDRESS, "payment": {"card_number": "4242424242424242"}})
+    assert raw.status_code == 422
+    assert {e["field"] for e in raw.json()["errors"]} >= {"payment.card_number"}
+    unknown = await checkout(shop, buyer, card="pm_made_up_by_the_client")
+    assert unknown.status_code == 422
+    assert unknown.json()["errors"][0]["field"] == "payment.method"
+    top_up = await shop.orders.client.post("/v1/wallet/top-ups", headers=buyer, json={
+        "tokens": 50, "currency": "GBP", "payment": {"card_number": "4242424242424242"}})
+    assert top_up.status_code == 422
+    paid = await checkout(shop, buyer)
+    assert paid.status_code == 201, paid.text
+    columns = await shop.orders.runtime.db.fetch(
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND column_name LIKE '%card%' "
+        "AND table_name <> 'shipping_rate_cards'")  # a rate card is not a payment card
+    assert {(c["table_name"], c["column_name"]) for c in columns} == {
+        ("orders", "card_last4"), ("wallet_topups", "card_last4"),
+        ("topup_intents", "card_last4")}
+    digits = await shop.orders.runtime.db.fetchval(
+        "SELECT count(*) FROM payments WHERE payment_method ~ '[0-9]{12,}'")
+    assert digits == 0

@@ -24,7 +24,7 @@ from tests.e2e.flash_world import (
 )
 
 pytestmark = pytest.mark.kafka
-DECLINED = "4000000000000002"
+DECLINED = "pm_card_declined"
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +40,7 @@ async def checkout(stage: Stage, buyer: dict[str, str], sku: str, claim: dict[st
     assert put.status_code == 200, put.text
     placed = await stage.orders.client.post(
         "/v1/checkout", headers={**buyer, "Idempotency-Key": secrets.token_hex(6)},
-        json={"shipping_address": ADDRESS, "payment": {"card_number": card}})
+        json={"shipping_address": ADDRESS, "payment": {"method": card}})
     assert placed.status_code == 201, placed.text
     [order] = placed.json()["orders"]
     return dict(order)

@@ -96,7 +96,7 @@ async def test_a_flash_deal_sells_exactly_its_units_and_reconciles(stage: Stage)
     assert in_cart.json()["lines"][0]["unit_price_minor"] == 2500
     checkout = await stage.orders.client.post(
         "/v1/checkout", headers={**winner, "Idempotency-Key": secrets.token_hex(6)},
-        json={"shipping_address": ADDRESS, "payment": {"card_number": GOOD_CARD}})
+        json={"shipping_address": ADDRESS, "payment": {"method": GOOD_CARD}})
     assert checkout.status_code == 201, checkout.text
     [order] = checkout.json()["orders"]
     assert order["subtotal_minor"] == 2500 * winner_claim["quantity"]
@@ -180,7 +180,7 @@ async def test_a_claim_token_buys_once(stage: Stage) -> None:
         assert put.status_code == 200
         checkout = await stage.orders.client.post(
             "/v1/checkout", headers={**buyer, "Idempotency-Key": secrets.token_hex(6)},
-            json={"shipping_address": ADDRESS, "payment": {"card_number": GOOD_CARD}})
+            json={"shipping_address": ADDRESS, "payment": {"method": GOOD_CARD}})
         if attempt == 0:
             assert checkout.status_code == 201, checkout.text
         else:
@@ -198,12 +198,12 @@ async def test_gifts_are_paid_from_a_wallet_that_never_goes_negative(stage: Stag
     fan = bearer("buyer", f"fan-{secrets.token_hex(3)}")
     topped = await stage.orders.client.post(
         "/v1/wallet/top-ups", headers={**fan, "Idempotency-Key": secrets.token_hex(6)},
-        json={"tokens": 100, "currency": "GBP", "payment": {"card_number": GOOD_CARD}})
+        json={"tokens": 100, "currency": "GBP", "payment": {"method": GOOD_CARD}})
     assert topped.status_code == 201, topped.text
     assert topped.json()["amount_minor"] == 100
     declined = await stage.orders.client.post(
         "/v1/wallet/top-ups", headers=fan,
-        json={"tokens": 100, "currency": "GBP", "payment": {"card_number": "4000000000000002"}})
+        json={"tokens": 100, "currency": "GBP", "payment": {"method": "pm_card_declined"}})
     assert declined.status_code == 402
 
     async def credited() -> bool:

@@ -121,7 +121,7 @@ async def buy(world: World, sku: str) -> str:
     assert await eventually(in_cart, timeout=60)
     response = await world.orders.client.post(
         "/v1/checkout", headers={**buyer, "Idempotency-Key": secrets.token_hex(8)},
-        json={"shipping_address": ADDRESS, "payment": {"card_number": "4242424242424242"}})
+        json={"shipping_address": ADDRESS, "payment": {"method": "pm_card_visa"}})
     assert response.status_code == 201, response.text
     return str(response.json()["orders"][0]["id"])
 

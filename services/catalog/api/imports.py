@@ -17,6 +17,7 @@ from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
+from libs.request_guard import body_at_most
 from services.catalog.adapters import imports_repository
 from services.catalog.domain.imports import MAX_BYTES
 from services.catalog.use_cases.imports import queue_import
@@ -63,10 +64,7 @@ async def upload(
     if fmt is None:
         raise Problem(415, "Unsupported media type",
                       f"Send {', '.join(MEDIA_TYPES)}; got {media_type or 'nothing'}.")
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BYTES:
-        raise Problem(413, "Payload too large", f"At most {MAX_BYTES // 1024 // 1024} MiB.")
-    content = await request.body()
+    content = await body_at_most(request, MAX_BYTES)
 
     async def work(conn: Any) -> tuple[int, Any]:
         job, new = await queue_import(conn, seller_id, content, media_type, fmt, submit=submit)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from libs.testing import RunningService, bearer, eventually
@@ -109,6 +109,14 @@ async def test_bad_uploads_are_refused_at_once(
     too_big = await catalog.client.post("/v1/product-imports", content=big,
                                         headers={**seller.headers, **JSONL})
     assert too_big.status_code == 413
+
+    async def chunked() -> AsyncIterator[bytes]:  # no Content-Length: the server must count
+        for _ in range(40):
+            yield b"x" * (1024 * 1024)
+
+    unbounded = await catalog.client.post("/v1/product-imports", content=chunked(),
+                                          headers={**seller.headers, **JSONL})
+    assert unbounded.status_code == 413, unbounded.text
     assert (await catalog.client.post("/v1/product-imports", content=b"{}",
                                       headers={**bearer("buyer"), **JSONL})).status_code == 403
 

@@ -1,20 +1,25 @@
-"""A payment provider that behaves like real providers' test modes, chosen by card number.
+"""A payment provider that behaves like real providers' test modes, chosen by payment method.
 
-| card                | outcome                                                            |
-|---------------------|--------------------------------------------------------------------|
-| 4242 4242 4242 4242 | authorized                                                         |
-| 4000 0000 0000 0002 | declined                                                           |
-| 4000 0000 0000 9995 | insufficient funds                                                 |
-| 4000 0000 0000 0119 | authorized, but the first answer is lost (timeout): retry the key |
-| 4000 0000 0000 0077 | authorized after 2 seconds                                         |
+Card numbers never reach the platform: the buyer's app hands the card to the provider, which
+returns a payment-method token, and the platform only ever sees and stores that token (and the
+last four digits the provider describes). The simulator knows these test methods:
+
+| payment method                | card        | outcome                                           |
+|-------------------------------|-------------|---------------------------------------------------|
+| `pm_card_visa`                | visa 4242   | authorized                                        |
+| `pm_card_declined`            | visa 0002   | declined                                          |
+| `pm_card_insufficient_funds`  | visa 9995   | insufficient funds                                |
+| `pm_card_timeout`             | visa 0119   | authorized, but the first answer is lost: retry   |
+| `pm_card_slow`                | visa 0077   | authorized at once, answered after 2 seconds      |
 
 Like a real provider it remembers each idempotency key and answers a repeated call with the
-first outcome, so a retry after a timeout never charges twice.
+first outcome, so a retry after a timeout or a crash never charges twice.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from uuid import UUID
 
 import asyncpg
@@ -23,33 +28,52 @@ from libs.ids import new_id
 from services.orders.domain.payments import (
     Authorization,
     AuthorizationOutcome,
+    PaymentMethod,
     ProviderTimeout,
 )
 
-SUCCESS = "4242424242424242"
-DECLINE = "4000000000000002"
-INSUFFICIENT_FUNDS = "4000000000009995"
-TIMEOUT = "4000000000000119"
-SLOW = "4000000000000077"
+SUCCESS = "pm_card_visa"
+DECLINE = "pm_card_declined"
+INSUFFICIENT_FUNDS = "pm_card_insufficient_funds"
+TIMEOUT = "pm_card_timeout"
+SLOW = "pm_card_slow"
 SLOW_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class _TestMethod:
+    card: PaymentMethod
+    outcome: AuthorizationOutcome
+
+
+_AUTHORIZED, _DECLINED = AuthorizationOutcome.AUTHORIZED, AuthorizationOutcome.DECLINED
+TEST_METHODS = {
+    SUCCESS: _TestMethod(PaymentMethod("visa", "4242"), _AUTHORIZED),
+    DECLINE: _TestMethod(PaymentMethod("visa", "0002"), _DECLINED),
+    INSUFFICIENT_FUNDS: _TestMethod(PaymentMethod("visa", "9995"),
+                                    AuthorizationOutcome.INSUFFICIENT_FUNDS),
+    TIMEOUT: _TestMethod(PaymentMethod("visa", "0119"), _AUTHORIZED),
+    SLOW: _TestMethod(PaymentMethod("visa", "0077"), _AUTHORIZED),
+}
 
 
 class PaymentSimulator:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
 
+    async def describe(self, payment_method: str) -> PaymentMethod | None:
+        known = TEST_METHODS.get(payment_method)
+        return known.card if known else None
+
     async def authorize(self, *, idempotency_key: str, amount_minor: int, currency: str,
-                        card_number: str) -> Authorization:
+                        payment_method: str) -> Authorization:
         existing = await self._pool.fetchrow(
             "SELECT payment_id, outcome FROM simulated_provider_calls WHERE idempotency_key = $1",
             idempotency_key)
         if existing is not None:
             return Authorization(existing["payment_id"], AuthorizationOutcome(existing["outcome"]))
-        outcome = {DECLINE: AuthorizationOutcome.DECLINED,
-                   INSUFFICIENT_FUNDS: AuthorizationOutcome.INSUFFICIENT_FUNDS}.get(
-            card_number, AuthorizationOutcome.AUTHORIZED)
-        if card_number == SLOW:
-            await asyncio.sleep(SLOW_SECONDS)
+        known = TEST_METHODS.get(payment_method)
+        outcome = known.outcome if known else AuthorizationOutcome.DECLINED
         payment_id = new_id()
         recorded = await self._pool.fetchrow(
             """INSERT INTO simulated_provider_calls (idempotency_key, operation, payment_id,
@@ -60,8 +84,10 @@ class PaymentSimulator:
         if recorded is None:  # a concurrent duplicate won: answer as it did
             return await self.authorize(idempotency_key=idempotency_key,
                                         amount_minor=amount_minor, currency=currency,
-                                        card_number=card_number)
-        if card_number == TIMEOUT:
+                                        payment_method=payment_method)
+        if payment_method == SLOW:
+            await asyncio.sleep(SLOW_SECONDS)  # charged already; the answer is late
+        if payment_method == TIMEOUT:
             raise ProviderTimeout("the provider did not answer in time")
         return Authorization(payment_id, outcome)
 

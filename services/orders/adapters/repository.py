@@ -230,11 +230,12 @@ async def minor_spend_this_month(conn: asyncpg.Connection, buyer_id: str, curren
 # Payments ------------------------------------------------------------------------------
 
 
-async def add_payment(conn: asyncpg.Connection, order: Order, card_number: str) -> None:
+async def add_payment(conn: asyncpg.Connection, order: Order, payment_method: str) -> None:
+    """The provider's payment-method token, never a card number."""
     await conn.execute(
-        """INSERT INTO payments (order_id, status, amount_minor, currency, card_number)
+        """INSERT INTO payments (order_id, status, amount_minor, currency, payment_method)
            VALUES ($1, 'pending', $2, $3, $4)""",
-        order.id, order.total_minor, order.currency, card_number)
+        order.id, order.total_minor, order.currency, payment_method)
 
 
 async def payment(conn: asyncpg.Connection | asyncpg.Pool, order_id: UUID) -> asyncpg.Record | None:
@@ -245,8 +246,6 @@ async def set_payment(conn: asyncpg.Connection, order_id: UUID, status: str,
                       payment_id: UUID | None = None) -> None:
     await conn.execute(
         """UPDATE payments SET status = $2, payment_id = coalesce($3, payment_id),
-               card_number = CASE WHEN $2 IN ('authorized', 'failed') THEN NULL
-                                  ELSE card_number END,
                attempts = attempts + 1, updated_at = now() WHERE order_id = $1""",
         order_id, status, payment_id)
 

@@ -15,7 +15,9 @@ from libs.auth.principal import Principal, Role
 from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
 from libs.rate_limit import RATE_LIMITED, RateLimiter, enforce
+from services.orders.adapters.payment_simulator import PaymentSimulator
 from services.orders.domain.order import Order, OrderStatus
+from services.orders.domain.payments import PAYMENT_METHOD_PATTERN
 from services.orders.use_cases.checkout import Checkout, PricesChanged, place_orders, reprice_cart
 
 router = APIRouter(tags=["checkout"])
@@ -33,15 +35,20 @@ class Address(BaseModel):
 
 class Payment(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    card_number: str = Field(pattern=r"^[0-9]{12,19}$",
-                             description="A test card: the built-in simulator decides by number.")
+    method: str = Field(pattern=PAYMENT_METHOD_PATTERN, examples=["pm_card_visa"],
+                        description="A payment-method token from the payment provider (the "
+                                    "buyer's app gives the card to the provider, never to "
+                                    "the platform). The simulator's test methods: "
+                                    "pm_card_visa, pm_card_declined, "
+                                    "pm_card_insufficient_funds, pm_card_timeout, "
+                                    "pm_card_slow.")
 
 
 class CheckoutIn(BaseModel):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "shipping_address": {"name": "Ada Lovelace", "line1": "12 St James's Square",
                              "city": "London", "postcode": "SW1Y 4JH", "country": "GB"},
-        "payment": {"card_number": "4242424242424242"}}]})
+        "payment": {"method": "pm_card_visa"}}]})
     shipping_address: Address
     payment: Payment
     voucher_codes: list[str] = Field(default_factory=list, max_length=5,
@@ -76,7 +83,7 @@ class CheckoutResult(BaseModel):
 def _command(body: CheckoutIn, principal: Principal) -> Checkout:
     return Checkout(buyer_id=principal.subject, birthdate=principal.birthdate,
                     shipping_address=body.shipping_address.model_dump(),
-                    card_number=body.payment.card_number, voucher_codes=body.voucher_codes,
+                    payment_method=body.payment.method, voucher_codes=body.voucher_codes,
                     shipping_speed=body.shipping_speed)
 
 
@@ -96,7 +103,7 @@ async def checkout(
                   settings.checkouts_per_minute, 60, field="payment", what="checkouts")
 
     async def work(conn: Any) -> tuple[int, Any]:
-        checkout_id, orders = await place_orders(conn, command, settings)
+        checkout_id, orders = await place_orders(conn, command, settings, PaymentSimulator(pool))
         return 201, CheckoutResult(checkout_id=checkout_id, orders=[
             PlacedOrder.of(order) for order in orders]).model_dump(mode="json")
 

@@ -38,6 +38,7 @@ from services.orders.domain.checkout import (
 )
 from services.orders.domain.claims import ClaimError, check_claim
 from services.orders.domain.order import Order, OrderStatus
+from services.orders.domain.payments import PaymentProvider
 from services.orders.domain.vouchers import VoucherError, share
 from services.orders.settings import OrdersSettings
 from services.orders.use_cases.saga import PAY_BY, STOCK_TIMEOUT, promise
@@ -48,14 +49,18 @@ class Checkout:
     buyer_id: str
     birthdate: date | None
     shipping_address: dict[str, Any]
-    card_number: str
+    payment_method: str
     voucher_codes: list[str] = field(default_factory=list)
     shipping_speed: Speed = "standard"
 
 
-async def place_orders(conn: Any, command: Checkout,
-                       settings: OrdersSettings) -> tuple[UUID, list[Order]]:
+async def place_orders(conn: Any, command: Checkout, settings: OrdersSettings,
+                       provider: PaymentProvider) -> tuple[UUID, list[Order]]:
     """Places the buyer's cart; returns the checkout id and its orders (one per seller)."""
+    card = await provider.describe(command.payment_method)
+    if card is None:
+        raise field_problem("payment.method", "The payment provider does not know this "
+                            "payment method.", "unknown_payment_method")
     lines = await repository.cart(conn, command.buyer_id, for_update=True)
     if not lines:
         raise StateConflict("cart", "The cart is empty.", "cart_empty")
@@ -104,9 +109,8 @@ async def place_orders(conn: Any, command: Checkout,
                       shipping_minor=draft.shipping_minor, discount_minor=discount,
                       status=OrderStatus.AWAITING_STOCK, created_at=placed_at)
         await repository.add_order(conn, order, list(draft.lines), command.shipping_address,
-                                   command.card_number[-4:],
-                                   draft.quote.as_dict() if draft.quote else None)
-        await repository.add_payment(conn, order, command.card_number)
+                                   card.last4, draft.quote.as_dict() if draft.quote else None)
+        await repository.add_payment(conn, order, command.payment_method)
         await deadlines.schedule(conn, order.id, STOCK_TIMEOUT, placed_at + timedelta(
             seconds=settings.stock_answer_timeout_seconds))
         await promise(conn, order.id, PAY_BY,

@@ -248,7 +248,8 @@ async def _authorize(provider: PaymentProvider, settings: OrdersSettings, pool: 
     try:
         result = await provider.authorize(
             idempotency_key=f"authorize-{order_id}", amount_minor=payment["amount_minor"],
-            currency=payment["currency"].strip(), card_number=payment["card_number"])
+            currency=payment["currency"].strip(),
+            payment_method=payment["payment_method"] or "")
     except ProviderTimeout:
         async with transaction(pool) as conn:
             if deadline.attempts < settings.payment_attempts:
