@@ -33,6 +33,36 @@ def bearer(role: str | list[str], subject: str | None = None, **claims: Any) -> 
     return {"Authorization": f"Bearer {token(role, subject, **claims)}"}
 
 
+def subject_of(headers: dict[str, str]) -> str:
+    """The subject a test bearer token (from `bearer`) was minted for."""
+    import jwt
+
+    token = headers["Authorization"].removeprefix("Bearer ")
+    return str(jwt.decode(token, options={"verify_signature": False})["sub"])
+
+
+async def credited_source(orders_db: Any, sku_id: str, buyer: dict[str, str],
+                          creator_id: str | None) -> dict[str, str]:
+    """A cart line's `source` crediting `creator_id`, as live would sign it after the buyer
+    tapped the product in a partner creator's session (empty without a creator)."""
+    if creator_id is None:
+        return {}
+    from datetime import UTC, datetime, timedelta
+    from uuid import UUID, uuid4
+
+    from libs import attribution_tokens
+
+    row = await orders_db.fetchrow(
+        "SELECT product_id, seller_id FROM catalog_skus WHERE sku_id = $1", UUID(sku_id))
+    if row is None:
+        raise LookupError(f"orders does not know SKU {sku_id} yet")
+    touch = attribution_tokens.Touch(
+        touch_id=uuid4(), buyer_id=subject_of(buyer), product_id=row["product_id"],
+        seller_id=row["seller_id"], session_id=uuid4(), video_id=None, creator_id=creator_id,
+        expires_at=datetime.now(UTC) + timedelta(hours=1))
+    return {"attribution_token": attribution_tokens.issue(TEST_CLAIM_SECRET, touch)}
+
+
 def distinct_title(base: str) -> str:
     """A title moderation will not take for a near-duplicate of the seller's other listings.
 

@@ -9,7 +9,17 @@ from fastapi import FastAPI
 
 from libs.service import ServiceDefinition, create_service_app
 from services.live import components
-from services.live.api import analytics, chat, deals, gifts, realtime, sessions, showcase
+from services.live.api import (
+    analytics,
+    chat,
+    deals,
+    gifts,
+    partners,
+    realtime,
+    sessions,
+    showcase,
+    taps,
+)
 from services.live.handlers import handlers
 from services.live.settings import LiveSettings
 from services.live.use_cases import deal_clock
@@ -23,7 +33,7 @@ def create_app(settings: LiveSettings | None = None) -> FastAPI:
         settings=settings or LiveSettings(),
         migrations_dir=Path(__file__).parent / "migrations",
         routers=[sessions.router, showcase.router, deals.router, realtime.router, chat.router,
-                 gifts.router, analytics.router],
+                 gifts.router, analytics.router, partners.router, taps.router],
         handlers=handlers,
         on_start=components.build,
         on_stop=components.close,

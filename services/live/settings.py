@@ -10,7 +10,14 @@ class LiveSettings(ServiceSettings):
     http_port: int = 8003
     claim_token_secret: SecretStr = Field(
         default=SecretStr("dev-only-claims-change-me"),
-        description="Signs flash-deal claim tokens; live and orders must share it.")
+        description="Signs flash-deal claim tokens and attribution tokens; live and orders "
+                    "must share it.")
+    attribution_window_seconds: int = Field(
+        default=7 * 24 * 3600, ge=60, le=30 * 24 * 3600,
+        description="How long a tap on a product credits its session and creator (last touch "
+                    "wins).")
+    taps_per_minute: int = Field(default=120, ge=1, le=10_000,
+                                 description="Product taps one buyer may make a minute.")
     payment_window_seconds: int = Field(
         default=300, ge=1, le=3600, description="How long a claim token can be checked out.")
     claim_grace_seconds: int = Field(

@@ -36,7 +36,8 @@ class OrdersSettings(ServiceSettings):
         description="Monthly spending cap of buyers under 18, per currency (minor units).")
     claim_token_secret: SecretStr = Field(
         default=SecretStr("dev-only-claims-change-me"),
-        description="Verifies flash-deal claim tokens; live signs them with the same secret.")
+        description="Verifies flash-deal claim tokens and attribution tokens; live signs them "
+                    "with the same secret.")
     token_price_minor: dict[str, int] = Field(
         default_factory=lambda: {"GBP": 1, "EUR": 1, "USD": 1, "IDR": 150},
         description="What one gift token costs, per currency (minor units).")

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
-from libs.testing import RunningService, bearer, distinct_title, eventually, run_service
+from libs.testing import RunningService, bearer, credited_source, distinct_title, eventually, run_service
 from services.catalog.app import create_app as create_catalog
 from services.catalog.settings import CatalogSettings
 from services.fulfillment.app import create_app as create_fulfillment
@@ -163,9 +163,13 @@ async def checked_out(world: World, lines: dict[str, int], *, address: dict[str,
     buyer = buyer or bearer("buyer", f"buyer-{secrets.token_hex(3)}")
     for sku, quantity in lines.items():
         async def in_cart(sku: str = sku, quantity: int = quantity) -> bool:
+            if creator and not await known_to_orders(world, sku):
+                return False
             response = await world.orders.client.put(
                 f"/v1/cart/lines/{sku}", headers=buyer,
-                json={"quantity": quantity, "source": {"creator_id": creator} if creator else {}})
+                json={"quantity": quantity,
+                      "source": await credited_source(world.orders.runtime.db, sku, buyer,
+                                                      creator)})
             return response.status_code == 200
 
         assert await eventually(in_cart, timeout=60)
@@ -219,3 +223,8 @@ async def outbox_events(service: RunningService, key: str, *types: str) -> list[
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+async def known_to_orders(world: World, sku: str) -> bool:
+    return bool(await world.orders.runtime.db.fetchval(
+        "SELECT true FROM catalog_skus WHERE sku_id = $1::uuid", sku))

@@ -26,7 +26,7 @@ from libs.events.schemas.fulfillment import (
 from libs.events.schemas.support import DisputeResolved, RefundedLine
 from libs.ids import new_id
 from libs.kafka import create_producer
-from libs.testing import RunningService, bearer, distinct_title, eventually, run_service
+from libs.testing import RunningService, bearer, credited_source, distinct_title, eventually, run_service
 from services.catalog.app import create_app as create_catalog
 from services.catalog.settings import CatalogSettings
 from services.orders.app import create_app as create_orders
@@ -87,9 +87,13 @@ async def bought(world: World, *, quantity: int = 2, price: int = 2000,
     buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
 
     async def in_cart() -> bool:
+        if creator and not await world.orders.runtime.db.fetchval(
+                "SELECT true FROM catalog_skus WHERE sku_id = $1::uuid", sku):
+            return False
         response = await world.orders.client.put(
             f"/v1/cart/lines/{sku}", headers=buyer,
-            json={"quantity": quantity, "source": {"creator_id": creator} if creator else {}})
+            json={"quantity": quantity,
+                  "source": await credited_source(world.orders.runtime.db, sku, buyer, creator)})
         return response.status_code == 200
 
     assert await eventually(in_cart, timeout=60)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from libs.ids import new_id
-from libs.testing import RunningService, bearer, distinct_title, eventually, run_service
+from libs.testing import RunningService, bearer, credited_source, distinct_title, eventually, run_service
 from services.catalog.app import create_app as create_catalog
 from services.catalog.settings import CatalogSettings
 from services.orders.app import create_app as create_orders
@@ -96,7 +96,8 @@ async def test_a_paid_order_is_confirmed_held_then_ready_to_ship(shop: Shop) -> 
     sku = await live_sku(shop, stock=5)
     buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
     await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer, json={
-        "quantity": 2, "source": {"creator_id": "cr_9", "video_id": "v_1"}})
+        "quantity": 2, "source": await credited_source(shop.orders.runtime.db, sku, buyer,
+                                                        "cr_9")})
     response = await checkout(shop, buyer, key="pay-once")
     assert response.status_code == 201, response.text
     [order] = response.json()["orders"]

@@ -72,13 +72,26 @@ async def set_pinned_message(conn: Conn, session_id: UUID, message: dict[str, An
 
 # Partnerships -----------------------------------------------------------------------------
 
-async def agree(conn: Conn, seller_id: UUID, creator_id: str) -> None:
+async def invite(conn: Conn, seller_id: UUID, creator_id: str) -> None:
+    """A shop invites a creator; an invitation or partnership that exists stays as it is."""
     await conn.execute(
         "INSERT INTO creator_partners (seller_id, creator_id) VALUES ($1, $2) "
         "ON CONFLICT DO NOTHING", seller_id, creator_id)
 
 
+async def accept(conn: Conn, seller_id: UUID, creator_id: str,
+                 creator_subject: str) -> asyncpg.Record | None:
+    """The creator accepts the shop's invitation; None when there is none."""
+    return await conn.fetchrow(
+        """UPDATE creator_partners
+           SET status = 'active', accepted_at = coalesce(accepted_at, now()),
+               creator_subject = $3
+           WHERE seller_id = $1 AND creator_id = $2 RETURNING *""",
+        seller_id, creator_id, creator_subject)
+
+
 async def end_partnership(conn: Conn, seller_id: UUID, creator_id: str) -> bool:
+    """Either side ends it (or withdraws or declines the invitation)."""
     return _changed(await conn.execute(
         "DELETE FROM creator_partners WHERE seller_id = $1 AND creator_id = $2",
         seller_id, creator_id))
@@ -86,14 +99,33 @@ async def end_partnership(conn: Conn, seller_id: UUID, creator_id: str) -> bool:
 
 async def partners(conn: Conn, seller_id: UUID) -> list[asyncpg.Record]:
     return list(await conn.fetch(
-        "SELECT creator_id, agreed_at FROM creator_partners WHERE seller_id = $1 "
-        "ORDER BY agreed_at", seller_id))
+        "SELECT * FROM creator_partners WHERE seller_id = $1 ORDER BY invited_at, creator_id",
+        seller_id))
+
+
+async def shops_of(conn: Conn, creator_id: str) -> list[asyncpg.Record]:
+    """A creator's invitations and partnerships."""
+    return list(await conn.fetch(
+        "SELECT * FROM creator_partners WHERE creator_id = $1 ORDER BY invited_at, seller_id",
+        creator_id))
+
+
+async def partnership(conn: Conn, seller_id: UUID, creator_id: str) -> asyncpg.Record | None:
+    """The partnership if the creator accepted it."""
+    return await conn.fetchrow(
+        "SELECT * FROM creator_partners WHERE seller_id = $1 AND creator_id = $2 "
+        "AND status = 'active'", seller_id, creator_id)
 
 
 async def are_partners(conn: Conn, seller_id: UUID, creator_id: str) -> bool:
-    return bool(await conn.fetchval(
-        "SELECT true FROM creator_partners WHERE seller_id = $1 AND creator_id = $2",
-        seller_id, creator_id))
+    return await partnership(conn, seller_id, creator_id) is not None
+
+
+async def record_tap(conn: Conn, tap_id: UUID, session_id: UUID, product_id: UUID,
+                     buyer_id: str, creator_id: str | None) -> None:
+    await conn.execute(
+        "INSERT INTO product_taps (id, session_id, product_id, buyer_id, creator_id) "
+        "VALUES ($1, $2, $3, $4, $5)", tap_id, session_id, product_id, buyer_id, creator_id)
 
 
 # Showcase and pins --------------------------------------------------------------------------

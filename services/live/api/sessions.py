@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from libs import idempotency
@@ -187,35 +187,3 @@ async def _change_state(request: Request, session_id: UUID, principal: Principal
         status = session.status.value
         after_commit(lambda: live.feed.publish(session_id, "session", {"status": status}))
     return _view(session)
-
-
-# Partner creators -------------------------------------------------------------------------
-
-class PartnerView(BaseModel):
-    creator_id: str
-    agreed_at: datetime
-
-
-@router.put("/partners/{creator_id}", status_code=204,
-            summary="Agree to work with a creator: they may then host the shop's sessions.")
-async def add_partner(request: Request, creator_id: Annotated[str, Field(max_length=64)],
-                      principal: Annotated[Principal, Depends(sellers)]) -> Response:
-    await sessions_repository.agree(runtime(request).db, acting_seller(principal), creator_id)
-    return Response(status_code=204)
-
-
-@router.delete("/partners/{creator_id}", status_code=204, summary="Stop working with a creator.")
-async def remove_partner(request: Request, creator_id: str,
-                         principal: Annotated[Principal, Depends(sellers)]) -> Response:
-    if not await sessions_repository.end_partnership(runtime(request).db,
-                                                     acting_seller(principal), creator_id):
-        raise Problem(404, "Not found", "That creator is not a partner of your shop.")
-    return Response(status_code=204)
-
-
-@router.get("/partners", response_model=list[PartnerView], summary="The shop's partner creators.")
-async def list_partners(request: Request,
-                        principal: Annotated[Principal, Depends(sellers)]) -> Any:
-    return [PartnerView(creator_id=r["creator_id"], agreed_at=r["agreed_at"])
-            for r in await sessions_repository.partners(runtime(request).db,
-                                                        acting_seller(principal))]

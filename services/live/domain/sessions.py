@@ -85,3 +85,15 @@ def check_schedule(scheduled_for: datetime, now: datetime) -> None:
         raise SessionError("scheduled_for", "is in the past", "in_past")
     if scheduled_for > now + MAX_SCHEDULE_AHEAD:
         raise SessionError("scheduled_for", "is more than 90 days ahead", "too_far_ahead")
+
+
+def credited_creator(session: LiveSession, *, accepted_by: str | None,
+                     buyer_id: str) -> str | None:
+    """Whom a tap in the session credits: the hosting creator, only when they accepted the
+    shop's partnership (`accepted_by` is the account that accepted it), and never the buyer
+    themself (a creator buying through their own session earns nothing on it)."""
+    if session.host_kind is not HostKind.CREATOR or accepted_by is None:
+        return None
+    if buyer_id in (accepted_by, session.host_id):
+        return None
+    return session.host_id

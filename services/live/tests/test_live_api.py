@@ -42,7 +42,7 @@ async def test_only_sellers_schedule_and_only_the_host_or_shop_controls(
     assert again.status_code == 409 and again.json()["errors"][0]["code"] == "not_scheduled"
 
 
-async def test_a_creator_hosts_only_for_a_shop_that_agreed(
+async def test_a_creator_hosts_only_for_a_shop_whose_invitation_they_accepted(
         live: ServedService, publish: Publish) -> None:
     shop = await new_shop(live, publish)
     creator_id = f"cr_{secrets.token_hex(3)}"
@@ -54,9 +54,18 @@ async def test_a_creator_hosts_only_for_a_shop_that_agreed(
                                            "message": refused.json()["errors"][0]["message"]}
     assert (await live.client.put(f"/v1/live/partners/{creator_id}",
                                   headers=shop.headers)).status_code == 204
+    # Issue 12, item 2: the shop's word alone is an invitation, not a partnership.
+    invited = await live.client.post("/v1/live/sessions", headers=shop.headers, json=body)
+    assert invited.status_code == 409
+    creator = bearer("creator", f"user-{creator_id}", creator_id=creator_id)
+    someone_else = bearer("creator", "user-x", creator_id=f"cr_{secrets.token_hex(3)}")
+    assert (await live.client.post(f"/v1/live/partnerships/{shop.seller_id}/acceptance",
+                                   headers=someone_else)).status_code == 409
+    accepted = await live.client.post(f"/v1/live/partnerships/{shop.seller_id}/acceptance",
+                                      headers=creator)
+    assert accepted.status_code == 200 and accepted.json()["status"] == "active"
     session = await live.client.post("/v1/live/sessions", headers=shop.headers, json=body)
     assert session.status_code == 201
-    creator = bearer("creator", f"user-{creator_id}", creator_id=creator_id)
     started = await live.client.post(f"/v1/live/sessions/{session.json()['id']}/start",
                                      headers=creator)
     assert started.status_code == 200

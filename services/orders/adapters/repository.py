@@ -159,7 +159,7 @@ async def add_order(conn: asyncpg.Connection, order: Order, lines: list[CartLine
     await conn.executemany(
         """INSERT INTO order_lines (order_id, sku_id, quantity, unit_price_minor, source)
            VALUES ($1, $2, $3, $4, $5)""",
-        [(order.id, line.sku_id, line.quantity, line.unit_price_minor, line.source.as_dict())
+        [(order.id, line.sku_id, line.quantity, line.unit_price_minor, line.source.credits())
          for line in lines])
     await add_timeline(conn, order.id, order.status.value, "order placed")
 

@@ -6,12 +6,12 @@ tokens (signed by live), age rules against a verified birthdate, vouchers with t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from libs import claim_tokens, deadlines, shipping_rates, zones
+from libs import attribution_tokens, claim_tokens, deadlines, shipping_rates, zones
 from libs.api import field_problem
 from libs.domain_errors import StateConflict
 from libs.errors import Problem
@@ -26,6 +26,7 @@ from services.orders.domain.age_rules import (
     check_minor_spending_cap,
     check_restricted_products,
 )
+from services.orders.domain.attribution import AttributionError, check_touch, credited_by
 from services.orders.domain.cart import CartLine
 from services.orders.domain.catalog_view import SkuView
 from services.orders.domain.checkout import (
@@ -65,6 +66,7 @@ async def place_orders(conn: Any, command: Checkout, settings: OrdersSettings,
     if not lines:
         raise StateConflict("cart", "The cart is empty.", "cart_empty")
     skus = await repository.skus(conn, [line.sku_id for line in lines])
+    lines = [_credited_now(line, skus, command.buyer_id, settings) for line in lines]
     changes = revalidate(lines, skus)
     if changes:
         raise PricesChanged(changes)
@@ -151,6 +153,22 @@ async def _quoting(conn: Any, command: Checkout, skus: dict[UUID, SkuView]) -> Q
                                     subtotal_minor=subtotal)
 
     return quote
+
+
+def _credited_now(line: CartLine, skus: dict[UUID, SkuView], buyer_id: str,
+                  settings: OrdersSettings) -> CartLine:
+    """The line's credit, checked again: a token whose window has passed since the line was
+    added credits no one (the purchase goes ahead)."""
+    token, sku = line.source.attribution_token, skus.get(line.sku_id)
+    if token is None or sku is None:
+        return line
+    try:
+        touch = attribution_tokens.verify(settings.claim_token_secret.get_secret_value(), token)
+        check_touch(touch, buyer_id=buyer_id, product_id=sku.product_id,
+                    seller_id=sku.seller_id, now=datetime.now(UTC))
+    except (attribution_tokens.InvalidAttributionToken, AttributionError):
+        return replace(line, source=credited_by(line.source, None, buyer_id=buyer_id))
+    return replace(line, source=credited_by(line.source, touch, buyer_id=buyer_id))
 
 
 def _claims_of(lines: list[CartLine], buyer_id: str,
