@@ -19,6 +19,7 @@ from services.live.api import (
     sessions,
     showcase,
     taps,
+    ws_tickets,
 )
 from services.live.handlers import handlers
 from services.live.settings import LiveSettings
@@ -33,7 +34,8 @@ def create_app(settings: LiveSettings | None = None) -> FastAPI:
         settings=settings or LiveSettings(),
         migrations_dir=Path(__file__).parent / "migrations",
         routers=[sessions.router, showcase.router, deals.router, realtime.router, chat.router,
-                 gifts.router, analytics.router, partners.router, taps.router],
+                 gifts.router, analytics.router, partners.router, taps.router,
+                 ws_tickets.router],
         handlers=handlers,
         on_start=components.build,
         on_stop=components.close,

@@ -7,8 +7,9 @@ client should reload the session's state), then live events. A client too slow t
 disconnected rather than allowed to hold the others back.
 
 WebSocket clients may also send frames: `{"type": "chat", "text": "...", "ref": "..."}` and
-`{"type": "ping"}`. Browsers cannot set headers on a WebSocket, so the access token may come
-as the `access_token` query parameter.
+`{"type": "ping"}`. Browsers cannot set headers on a WebSocket and a token in a URL is logged
+by proxies, so a signed-in client opens the socket with a one-time `ticket` (see
+adapters/ws_tickets.py) instead of its access token.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from sse_starlette import EventSourceResponse
 from libs.auth.principal import Principal
 from libs.errors import Problem
 from services.live import components
-from services.live.adapters import sessions_repository
+from services.live.adapters import sessions_repository, ws_tickets
 from services.live.adapters.channel import FeedEvent, Viewer, newer, valid_id
 from services.live.components import LiveComponents
 from services.live.domain.sessions import SessionStatus
@@ -47,7 +48,7 @@ async def _principal(request_app: Any, token: str | None) -> Principal | None:
     return principal
 
 
-async def _watchable(live: LiveComponents, pool: Any, session_id: UUID) -> None:
+async def watchable(live: LiveComponents, pool: Any, session_id: UUID) -> None:
     session = await sessions_repository.get(pool, session_id)
     if session is None or session.status in (SessionStatus.CANCELLED, SessionStatus.ENDED):
         raise Problem(404, "Not found", "No live or upcoming session with that id.")
@@ -107,10 +108,10 @@ class Watch:
 
 @router.websocket("/ws")
 async def websocket(websocket: WebSocket, session_id: UUID,
-                    access_token: Annotated[str | None, Query()] = None,
+                    ticket: Annotated[str | None, Query()] = None,
                     last_event_id: Annotated[str | None, Query()] = None) -> None:
     runtime = websocket.app.state.runtime
-    opened = await _handshake(websocket, runtime, session_id, access_token)
+    opened = await _handshake(websocket, runtime, session_id, ticket)
     if opened is None:
         return
     live, principal = opened
@@ -131,13 +132,18 @@ async def websocket(websocket: WebSocket, session_id: UUID,
 
 
 async def _handshake(websocket: WebSocket, runtime: Any, session_id: UUID,
-                     access_token: str | None) -> tuple[LiveComponents, Principal | None] | None:
-    """The session must be watchable and the token (if any) valid; else the socket is closed
-    with a code saying why, and None returned."""
+                     ticket: str | None) -> tuple[LiveComponents, Principal | None] | None:
+    """The session must be watchable and the ticket (if any) unused and for this session;
+    else the socket is closed with a code saying why, and None returned."""
     try:
         live = runtime.components["live"]
-        await _watchable(live, runtime.db, session_id)
-        return live, await _principal(websocket.app, access_token)
+        await watchable(live, runtime.db, session_id)
+        if ticket is None:
+            return live, None
+        principal = await ws_tickets.redeem(runtime.redis, session_id, ticket)
+        if principal is None:
+            raise Problem(401, "Unauthorized", "The ticket is unknown, used or expired.")
+        return live, principal
     except Problem as problem:
         await websocket.close(code=CLOSE_NOT_FOUND if problem.status == 404 else
                               CLOSE_UNAUTHORIZED if problem.status == 401 else 1011,
@@ -242,7 +248,7 @@ async def server_sent_events(
 ) -> EventSourceResponse:
     runtime = request.app.state.runtime
     live = components.of(request)
-    await _watchable(live, runtime.db, session_id)
+    await watchable(live, runtime.db, session_id)
     token = authorization.removeprefix("Bearer ").strip() if authorization else None
     principal = await _principal(request.app, token)
     if last_event_id is not None and not valid_id(last_event_id):

@@ -33,6 +33,15 @@ async def frames_of(ws: ClientConnection, kind: str, count: int,
     return found
 
 
+async def ticket_for(service: ServedService, session_id: str, access_token: str) -> str:
+    """The one-time ticket a signed-in client opens the WebSocket with (its token travels in
+    a header, never in the socket's URL)."""
+    issued = await service.client.post(f"/v1/live/sessions/{session_id}/ws-tickets",
+                                       headers={"Authorization": f"Bearer {access_token}"})
+    assert issued.status_code == 200, issued.text
+    return str(issued.json()["ticket"])
+
+
 def ws_url(service: ServedService, session_id: str, **params: str) -> str:
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return f"{service.ws_url}/v1/live/sessions/{session_id}/ws" + (f"?{query}" if query else "")
@@ -132,7 +141,8 @@ async def test_bad_frames_get_errors_and_the_connection_stays_open(
         assert (await frames_of(anonymous, "pong", 1))[0]["ref"] == "p"
 
     viewer = token("buyer", f"viewer-{secrets.token_hex(3)}")
-    async with connect(ws_url(live, session_id, access_token=viewer)) as signed_in:
+    ticket = await ticket_for(live, session_id, viewer)
+    async with connect(ws_url(live, session_id, ticket=ticket)) as signed_in:
         await signed_in.recv()
         await signed_in.send(json.dumps({"type": "chat", "text": "hello from the app",
                                          "ref": "c1"}))
@@ -153,8 +163,26 @@ async def test_unknown_sessions_and_bad_tokens_are_refused(
     shop = await new_shop(live, publish)
     session_id = await live_session(live, shop)
     with pytest.raises(InvalidStatus):
-        async with connect(ws_url(live, session_id, access_token="forged.token.here")):
+        async with connect(ws_url(live, session_id, ticket="made-up-by-the-client-000000")):
             pass
+    # Issue 12, item 8: a bearer token in the URL is not honoured (proxies log URLs) ...
+    viewer = token("buyer", "v-url")
+    async with connect(ws_url(live, session_id, access_token=viewer)) as with_token:
+        hello = json.loads(await with_token.recv())
+        assert hello["data"]["signed_in"] is False
+    # ... a ticket is, once, and only for its own session.
+    ticket = await ticket_for(live, session_id, viewer)
+    other_session = await live_session(live, shop)
+    with pytest.raises(InvalidStatus):
+        async with connect(ws_url(live, other_session, ticket=ticket)):
+            pass
+    async with connect(ws_url(live, session_id, ticket=ticket)) as first_use:
+        assert json.loads(await first_use.recv())["data"]["signed_in"] is True
+    with pytest.raises(InvalidStatus):
+        async with connect(ws_url(live, session_id, ticket=ticket)):
+            pass
+    assert (await live.client.post(f"/v1/live/sessions/{session_id}/ws-tickets")
+            ).status_code == 401
     missing = await live.client.get("/v1/live/sessions/0196f0c4-6f2e-7c4a-9d1e-2b8a1d3c4e5f/events")
     assert missing.status_code == 404
 
@@ -163,9 +191,11 @@ async def test_viewer_counts_follow_joins_and_leaves(
         live: ServedService, live_replica: ServedService, publish: Publish) -> None:
     shop = await new_shop(live, publish)
     session_id = await live_session(live, shop)
-    async with (connect(ws_url(live, session_id, access_token=token("buyer", "v1"))),
-                connect(ws_url(live_replica, session_id, access_token=token("buyer", "v2"))),
-                connect(ws_url(live_replica, session_id, access_token=token("buyer", "v1")))):
+    tickets = [await ticket_for(live, session_id, token("buyer", subject))
+               for subject in ("v1", "v2", "v1")]
+    async with (connect(ws_url(live, session_id, ticket=tickets[0])),
+                connect(ws_url(live_replica, session_id, ticket=tickets[1])),
+                connect(ws_url(live_replica, session_id, ticket=tickets[2]))):
         await asyncio.sleep(0.3)
         audience = (await live.client.get(f"/v1/live/sessions/{session_id}")).json()["audience"]
         assert audience == {"watching": 3, "peak": 3, "unique": 2}
