@@ -79,9 +79,14 @@ def error_statuses(method: str, path: str, operation: dict[str, Any]) -> list[in
         statuses += [400, 413]
     if operation.get("parameters") or operation.get("requestBody") or operation.get("security"):
         statuses.append(422)
-    if operation.get("x-rate-limited"):
-        statuses.append(429)
+    if operation.get("x-rate-limited") or _takes_api_keys(operation):
+        statuses.append(429)  # an API key's budget (libs.rate_limit.api_key_budget)
     return sorted(statuses)
+
+
+def _takes_api_keys(operation: dict[str, Any]) -> bool:
+    return any("ApiKey" in name or "APIKey" in name
+               for requirement in operation.get("security") or [] for name in requirement)
 
 
 NO_NUL = "^[^\\u0000]*$"

@@ -1,17 +1,37 @@
 """Rate limits shared by every instance of a service, kept in Redis.
 
-A fixed window per key: the first action in a window starts it, and `limit` actions fit in it.
-Coarse (a burst may straddle two windows), but one round trip, and shared across instances,
-which is what abusable routes (chat, ticket creation) need.
+The counting is the `limits` library's sliding-window counter (two Redis counters per key and
+window, weighted by how far into the current window the request falls): no burst of twice the
+limit across a window's edge, as a fixed window allows, at the cost of one round trip. This
+module only adds the platform's answer: a 429 problem naming the field, with `Retry-After`
+and the IETF `RateLimit-Policy` / `RateLimit` headers.
 """
 
 from __future__ import annotations
 
+import time
+import weakref
 from typing import Any
 
 import redis.asyncio as redis
+from limits import RateLimitItemPerSecond
+from limits.aio.storage import RedisStorage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
 from libs.errors import Problem
+
+_STRATEGIES: weakref.WeakKeyDictionary[redis.Redis, SlidingWindowCounterRateLimiter] = (
+    weakref.WeakKeyDictionary())
+
+
+def _strategy(client: redis.Redis) -> SlidingWindowCounterRateLimiter:
+    """One limiter per Redis client, sharing the client's connection pool."""
+    strategy = _STRATEGIES.get(client)
+    if strategy is None:
+        storage = RedisStorage("async+redis://", implementation="redispy", key_prefix="rate",
+                               connection_pool=client.connection_pool)  # type: ignore[arg-type]
+        strategy = _STRATEGIES[client] = SlidingWindowCounterRateLimiter(storage)
+    return strategy
 
 
 class RateLimiter:
@@ -19,17 +39,15 @@ class RateLimiter:
 
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
+        self._limiter = _strategy(client)
 
     async def hit(self, key: str, limit: int, window_seconds: float) -> float | None:
         """None when allowed, else the seconds until the next try can succeed."""
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.incr(f"rate:{key}")
-            pipe.pexpire(f"rate:{key}", int(window_seconds * 1000), nx=True)
-            pipe.pttl(f"rate:{key}")
-            count, _, ttl_ms = await pipe.execute()
-        if int(count) <= limit:
+        item = RateLimitItemPerSecond(limit, max(1, round(window_seconds)))
+        if await self._limiter.hit(item, key):
             return None
-        return max(0.001, int(ttl_ms) / 1000)
+        stats = await self._limiter.get_window_stats(item, key)
+        return max(0.001, stats.reset_time - time.time())
 
 
 def too_many(field: str, detail: str, retry_after: float, *, limit: int | None = None,
@@ -53,6 +71,15 @@ async def enforce(limiter: RateLimiter, key: str, limit: int, window_seconds: fl
         raise too_many(field, f"Too many {what}: at most {limit} every "
                               f"{round(window_seconds)} s. Try again later.", retry_after,
                        limit=limit, window_seconds=window_seconds)
+
+
+async def api_key_budget(runtime: Any, principal: Any) -> None:
+    """The seller API's budget, per API key (the principal's subject names the key), shared by
+    every instance through Redis: `api_key_requests` per `api_key_window_seconds`."""
+    settings = runtime.settings
+    await enforce(RateLimiter(runtime.redis), f"api-key:{principal.subject}",
+                  settings.api_key_requests, settings.api_key_window_seconds,
+                  field="header.X-API-Key", what="requests with this API key")
 
 
 RATE_LIMITED: dict[int | str, dict[str, Any]] = {

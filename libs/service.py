@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +37,7 @@ from libs.errors import Problem, install_problem_handlers
 from libs.events.catalogue import TOPICS, all_event_types, dead_letter_topic
 from libs.kafka import create_producer, ensure_topics
 from libs.outbox import OutboxRelay
+from libs.rate_limit import api_key_budget
 from libs.request_guard import RequestGuard
 from libs.retry import backoff
 from libs.settings import ServiceSettings
@@ -293,7 +295,8 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
         runtime = Runtime(definition)
         app.state.runtime = runtime
         resolver = definition.api_key_resolver(runtime) if definition.api_key_resolver else None
-        app.state.authenticator = Authenticator(TokenVerifier(settings), resolver)
+        app.state.authenticator = Authenticator(TokenVerifier(settings), resolver,
+                                                partial(api_key_budget, runtime))
         starter = asyncio.create_task(runtime.start(), name="startup")
         try:
             yield

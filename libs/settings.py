@@ -56,6 +56,12 @@ class ServiceSettings(BaseSettings):
     http_workers: int = Field(default=1, ge=1, le=64,
                               description="Processes serving this service on one port.")
     root_path: str = Field(default="", description="Path prefix under the reverse proxy.")
+    api_key_requests: int = Field(
+        default=40, ge=1, le=100_000,
+        description="The seller API's budget per API key: this many requests per "
+                    "`api_key_window_seconds` (40 per 20 s: a burst of 40, then 2 a second, "
+                    "like Shopify's REST bucket).")
+    api_key_window_seconds: int = Field(default=20, ge=1, le=3600)
 
     consumer_group: str = Field(
         default="", description="Kafka consumer group; defaults to the service name.")

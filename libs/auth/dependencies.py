@@ -20,9 +20,13 @@ api_key_scheme = APIKeyHeader(name="X-Api-Key", auto_error=False,
 
 
 class Authenticator:
-    def __init__(self, verifier: TokenVerifier, api_key_resolver: ApiKeyResolver | None = None):
+    def __init__(self, verifier: TokenVerifier, api_key_resolver: ApiKeyResolver | None = None,
+                 api_key_budget: Callable[[Principal], Awaitable[None]] | None = None):
+        """`api_key_budget` counts each request made with an API key, raising a 429 once the
+        key's budget is spent (scripts hammer; people with tokens do not)."""
         self.verifier = verifier
         self.api_key_resolver = api_key_resolver
+        self.api_key_budget = api_key_budget
 
     async def authenticate(
         self, credentials: HTTPAuthorizationCredentials | None, api_key: str | None
@@ -35,6 +39,8 @@ class Authenticator:
             principal = await self.api_key_resolver(api_key)
             if principal is None:
                 raise unauthorized("The API key is invalid or revoked.")
+            if self.api_key_budget is not None:
+                await self.api_key_budget(principal)
             return principal
         raise unauthorized("Authentication required: send a bearer token or an API key.")
 

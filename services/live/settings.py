@@ -16,6 +16,10 @@ class LiveSettings(ServiceSettings):
         default=7 * 24 * 3600, ge=60, le=30 * 24 * 3600,
         description="How long a tap on a product credits its session and creator (last touch "
                     "wins).")
+    claim_attempts_per_minute: int = Field(
+        default=60, ge=1, le=100_000,
+        description="Flash-deal claim attempts one buyer may make a minute (bots hammering "
+                    "a deal meet this before the deal's own per-buyer limit).")
     taps_per_minute: int = Field(default=120, ge=1, le=10_000,
                                  description="Product taps one buyer may make a minute.")
     payment_window_seconds: int = Field(

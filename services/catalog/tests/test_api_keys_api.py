@@ -78,3 +78,25 @@ async def test_garbage_keys_are_401(catalog: RunningService) -> None:
     for key in ["nonsense", "sk_000000000000_" + "a" * 43, "sk_" + "x" * 60]:
         response = await catalog.client.get(f"/v1/sellers/{seller_id}", headers={"X-Api-Key": key})
         assert response.status_code == 401, key
+
+
+async def test_each_api_key_has_a_budget_like_shopifys_bucket(catalog: RunningService) -> None:
+    """Issue 12, item 5: scripts using the seller API meet a documented budget per key (40
+    requests per 20 s), answered 429 with Retry-After and RateLimit headers, shared by every
+    instance through Redis; people with bearer tokens and the seller's other keys go on."""
+    import asyncio
+
+    seller_id, owner = await new_seller(catalog)
+    keys = [(await catalog.client.post(f"/v1/sellers/{seller_id}/api-keys", json={"name": n},
+                                       headers=owner)).json()["key"] for n in ("ERP", "WMS")]
+    path = f"/v1/sellers/{seller_id}"
+    answers = await asyncio.gather(*[catalog.client.get(path, headers={"X-Api-Key": keys[0]})
+                                     for _ in range(45)])
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [200] * 40 + [429] * 5, statuses
+    refused = next(a for a in answers if a.status_code == 429)
+    assert refused.headers["RateLimit-Policy"] == "40;w=20"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 20
+    assert refused.json()["errors"][0]["field"] == "header.X-API-Key"
+    assert (await catalog.client.get(path, headers={"X-Api-Key": keys[1]})).status_code == 200
+    assert (await catalog.client.get(path, headers=owner)).status_code == 200

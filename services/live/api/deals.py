@@ -17,6 +17,7 @@ from libs.auth.principal import Principal, Role
 from libs.bounds import MAX_MINOR, MAX_UNITS
 from libs.errors import Problem, problem_response, validation_problem
 from libs.idempotency import IDEMPOTENCY_KEY_PARAMETER, IdempotencyKey
+from libs.rate_limit import RATE_LIMITED
 from services.live import components
 from services.live.adapters import deals_repository
 from services.live.components import LiveComponents
@@ -164,7 +165,8 @@ _REFUSALS = {
 @router.post("/deals/{deal_id}/claims", status_code=201, response_model=ClaimView,
              summary="Claim units of a flash deal: a claim token, or a refusal, at once.",
              responses={409: {"description": "Refused: sold_out, limit_reached, not_started, "
-                                             "ended or not_ready (the `code` says which)."}},
+                                             "ended or not_ready (the `code` says which)."},
+                        **RATE_LIMITED},
              openapi_extra={**HOT_PATH_SECURITY, "parameters": [IDEMPOTENCY_KEY_PARAMETER],
                             "requestBody": {
                  "required": False, "content": {"application/json": {

@@ -270,3 +270,28 @@ async def test_only_verified_sellers_go_live(live: ServedService, publish: Publi
         return response.status_code == 403
 
     assert await eventually(cannot_start, timeout=60), "a suspended seller does not go live"
+
+
+async def test_a_buyer_hammering_claims_meets_a_budget(
+        live: ServedService, publish: Publish) -> None:
+    """Issue 12, item 5: a bot sending claim after claim is stopped per buyer (60 a minute,
+    shared by every instance) before the deal's own rules; other buyers go on."""
+    shop = await new_shop(live, publish)
+    product_id, sku_id = await published_product(live, publish, shop, price=3000)
+    session_id = await live_session(live, shop)
+    await live.client.put(f"/v1/live/sessions/{session_id}/showcase/{product_id}",
+                          headers=shop.headers)
+    created = await live.client.post(f"/v1/live/sessions/{session_id}/deals",
+                                     headers=shop.headers, json={
+        "sku_id": sku_id, "deal_price_minor": 1999, "quantity": 10, "per_buyer_limit": 1,
+        "countdown_seconds": 30, "duration_seconds": 120})
+    assert created.status_code == 201, created.text
+    claims = f"/v1/live/deals/{created.json()['id']}/claims"
+    bot = bearer("buyer", f"bot-{secrets.token_hex(3)}")
+    answers = await asyncio.gather(*[live.client.post(claims, headers=bot) for _ in range(65)])
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [409] * 60 + [429] * 5, statuses  # not started yet, then the budget
+    refused = next(a for a in answers if a.status_code == 429)
+    assert "Retry-After" in refused.headers and refused.headers["RateLimit-Policy"] == "60;w=60"
+    person = await live.client.post(claims, headers=bearer("buyer", "someone"))
+    assert person.status_code == 409 and person.json()["code"] != "rate_limited"

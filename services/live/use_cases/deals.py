@@ -18,6 +18,7 @@ from libs.errors import Problem
 from libs.events.schemas import live as events
 from libs.ids import new_id
 from libs.outbox import enqueue
+from libs.rate_limit import enforce
 from services.live.adapters import deals_repository, sessions_repository
 from services.live.components import DealCard, LiveComponents
 from services.live.domain.deals import ClaimRefusal, DealTerms, DealWindow, check_terms
@@ -112,10 +113,13 @@ async def deal_card(live: LiveComponents, pool: Any, deal_id: UUID) -> DealCard:
 
 async def grant_claim(live: LiveComponents, pool: asyncpg.Pool, card: DealCard, buyer_id: str,
                       quantity: int, *, conn: asyncpg.Connection | None = None) -> GrantedClaim:
-    """Redis decides (raising ClaimRefused); a grant is recorded with its event (in `conn`'s
+    """Counts the buyer's attempt against their budget (a 429 past it), then Redis decides
+    (raising ClaimRefused); a grant is recorded with its event (in `conn`'s
     transaction when given, else in one of its own) and answered with a signed claim token.
     A grant that cannot be recorded in its own transaction goes straight back to the deal."""
     deal_id = card.id
+    await enforce(live.rate_limiter, f"claims:{buyer_id}", live.settings.claim_attempts_per_minute,
+                  60, field="deal_id", what="claim attempts")
     decision = await live.claims.claim(deal_id, buyer_id, quantity)
     if decision.refusal is not None:
         raise ClaimRefused(decision.refusal, decision.remaining)
