@@ -48,7 +48,7 @@ bench-live: install  ## flash claims and WebSocket fan-out against the running s
 
 lint: install
 	$(UV) run ruff check .
-	$(UV) run mypy libs services seeds devstack tests benchmarks conftest.py
+	$(UV) run mypy libs services seeds devstack tests benchmarks ops conftest.py
 
 events-doc: install  ## docs/events.md, docs/asyncapi.json and the per-type JSON Schemas (refuses breaking changes)
 	$(UV) run python -m libs.events.docs > docs/events.md

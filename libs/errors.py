@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis import exceptions as redis_errors
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 
@@ -17,6 +19,11 @@ PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://docs.socialcommerce.dev/problems/"
 
 log = logging.getLogger(__name__)
+UNREACHABLE: tuple[type[Exception], ...] = (
+    redis_errors.ConnectionError, redis_errors.TimeoutError, redis_errors.BusyLoadingError,
+    asyncpg.CannotConnectNowError, asyncpg.ConnectionDoesNotExistError,
+    asyncpg.TooManyConnectionsError, ConnectionRefusedError, ConnectionResetError)
+"""Errors that mean a server is out of reach, not that the request or the code is wrong."""
 
 
 class Problem(Exception):
@@ -134,6 +141,18 @@ def install_problem_handlers(app: FastAPI) -> None:
         if exc.status_code == 405:
             headers = {**(headers or {}), "Allow": _allowed_methods(request)}
         return problem_response(Problem(exc.status_code, title, detail, headers=headers), request)
+
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        """A server the request needs (Redis, Postgres) is unreachable: nothing was decided,
+        so the client may retry (a flash claim fails closed: never a grant without a unit)."""
+        log.warning("dependency unavailable on %s %s: %r", request.method, request.url.path,
+                    exc)
+        return problem_response(Problem(503, "Service unavailable", "A server this request "
+                                        "needs is unreachable; retry shortly.",
+                                        headers={"Retry-After": "2"}), request)
+
+    for unreachable in UNREACHABLE:
+        app.add_exception_handler(unreachable, _unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

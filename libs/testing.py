@@ -163,7 +163,8 @@ async def read_topic(
     timeout passes (then what was read). Uses no consumer group: it disturbs nothing."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+                                auto_offset_reset="earliest")
     await consumer.start()
     records: list[Any] = []
     try:
@@ -176,7 +177,8 @@ async def read_topic(
                 await asyncio.sleep(0.2)
         assignment = [TopicPartition(topic, p) for p in partitions]
         consumer.assign(assignment)
-        await consumer.seek_to_beginning(*assignment)
+        for partition in assignment:  # the local broker sometimes misreports the earliest
+            consumer.seek(partition, 0)  # offset; 0 (or the earliest kept) never misses one
         while not until(records) and asyncio.get_running_loop().time() < deadline:
             batch = await consumer.getmany(timeout_ms=200)
             for recs in batch.values():

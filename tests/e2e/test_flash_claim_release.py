@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from uuid import UUID
 
 import pytest
 
@@ -147,3 +148,37 @@ async def test_a_released_claim_keeps_its_unit_for_its_buyer(stage: Stage) -> No
 
 async def _stock_is(stage: Stage, sku: str, *, on_hand: int, reserved: int) -> bool:
     return await stock_of(stage, sku) == {"on_hand": on_hand, "reserved": reserved}
+
+
+async def test_a_deal_redis_lost_is_rebuilt_from_postgres_before_the_next_claim(
+        stage: Stage) -> None:
+    """Redis restarted without its data mid-deal: the next claim finds no deal there, live
+    rebuilds it from the claims Postgres recorded, and only then decides, so the deal never
+    grants more units than it has and no buyer passes the limit (issue 12, the fault suite's
+    Redis row)."""
+    from services.live.adapters.claims_store import _keys
+
+    product_id, sku = await live_product(stage, stock=5)
+    session_id = await on_air(stage, product_id)
+    created = await stage.live.client.post(
+        f"/v1/live/sessions/{session_id}/deals", headers=stage.seller,
+        json={"sku_id": sku, "deal_price_minor": 1500, "quantity": 3, "per_buyer_limit": 1,
+              "countdown_seconds": 10, "duration_seconds": 120})
+    deal_id = created.json()["id"]
+    first = bearer("buyer", f"first-{secrets.token_hex(3)}")
+
+    async def claimed() -> dict[str, Any] | None:
+        answer = await stage.live.client.post(f"/v1/live/deals/{deal_id}/claims", headers=first)
+        return answer.json() if answer.status_code == 201 else None
+
+    assert await eventually(claimed, timeout=60, interval=0.5)
+    await stage.live.runtime.redis.delete(*_keys(UUID(deal_id)))  # what a cold restart loses
+
+    again = await stage.live.client.post(f"/v1/live/deals/{deal_id}/claims", headers=first)
+    assert again.status_code == 409 and again.json()["code"] == "limit_reached"
+    answers = [await stage.live.client.post(
+        f"/v1/live/deals/{deal_id}/claims", headers=bearer("buyer", f"n-{n}-{deal_id[:6]}"))
+        for n in range(4)]
+    assert [a.status_code for a in answers] == [201, 201, 409, 409]
+    assert answers[-1].json()["code"] == "sold_out"
+    assert (await deal_state(stage, deal_id))["units_left"] == 0

@@ -63,6 +63,20 @@ redis.call('PEXPIREAT', KEYS[2], tonumber(ARGV[4]) + 86400000)
 return 1
 """
 
+# KEYS: deal, buyers   ARGV: remaining, limit, starts_ms, ends_ms, then buyer and units pairs
+# Only when Redis lost the deal (a restart without persistence): Postgres's record of the
+# claims says what is left and who holds what. A deal Redis still has is left alone.
+_REBUILD = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'remaining', ARGV[1], 'limit', ARGV[2], 'starts_ms', ARGV[3],
+           'ends_ms', ARGV[4])
+redis.call('DEL', KEYS[2])
+for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+redis.call('PEXPIREAT', KEYS[1], tonumber(ARGV[4]) + 86400000)
+redis.call('PEXPIREAT', KEYS[2], tonumber(ARGV[4]) + 86400000)
+return 1
+"""
+
 # KEYS: deal   ARGV: 1 to close it now even if its time is not up
 # -> the units never claimed once the deal is closed; -1 while it still runs; -2 never armed
 _CLOSE = _CLOCK + """
@@ -104,6 +118,7 @@ class ClaimsStore:
         self._give_back: Any = client.register_script(_GIVE_BACK)
         self._arm: Any = client.register_script(_ARM)
         self._close: Any = client.register_script(_CLOSE)
+        self._rebuild: Any = client.register_script(_REBUILD)
         self._client = client
 
     async def arm(self, deal_id: UUID, *, quantity: int, per_buyer_limit: int,
@@ -111,6 +126,15 @@ class ClaimsStore:
         deal, buyers, _ = _keys(deal_id)
         await self._arm(keys=[deal, buyers],
                         args=[quantity, per_buyer_limit, _ms(starts_at), _ms(ends_at)])
+
+    async def rebuild(self, deal_id: UUID, *, remaining: int, per_buyer_limit: int,
+                      starts_at: datetime, ends_at: datetime, held: dict[str, int]) -> bool:
+        """Restores a deal Redis lost from what Postgres recorded; False when Redis had it."""
+        deal, buyers, _ = _keys(deal_id)
+        pairs = [item for buyer, units in held.items() for item in (buyer, units)]
+        return bool(await self._rebuild(
+            keys=[deal, buyers],
+            args=[remaining, per_buyer_limit, _ms(starts_at), _ms(ends_at), *pairs]))
 
     async def claim(self, deal_id: UUID, buyer_id: str, quantity: int) -> ClaimDecision:
         deal, buyers, _ = _keys(deal_id)

@@ -112,6 +112,16 @@ async def expire(conn: Conn, claim_id: UUID, returned_to: str) -> None:
         "WHERE id = $1", claim_id, returned_to)
 
 
+async def units_held(conn: Conn, deal_id: UUID) -> dict[str, int]:
+    """Units each buyer's claims hold out of the deal (claimed, checking out or sold; an
+    expired claim's units went back to the deal or to stock)."""
+    rows = await conn.fetch(
+        "SELECT buyer_id, sum(quantity) AS units FROM claims WHERE deal_id = $1 "
+        "AND (status IN ('active', 'consumed', 'paid') OR returned_to = 'stock') "
+        "GROUP BY buyer_id", deal_id)
+    return {r["buyer_id"]: int(r["units"]) for r in rows}
+
+
 async def tally(conn: Conn, deal_id: UUID) -> DealTally:
     row = await conn.fetchrow(
         """SELECT d.quantity, d.unclaimed_at_end,

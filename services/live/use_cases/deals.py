@@ -111,6 +111,20 @@ async def deal_card(live: LiveComponents, pool: Any, deal_id: UUID) -> DealCard:
     return card
 
 
+async def rebuild_lost_deal(live: LiveComponents, pool: Any, deal_id: UUID) -> bool:
+    """Redis has no such deal, yet Postgres says it is set up: Redis lost it (restarted
+    without its data). Its state is rebuilt from the recorded claims before any claim is
+    decided, so no unit is granted twice and no buyer passes their limit. True if rebuilt."""
+    deal = await deals_repository.get(pool, deal_id)
+    if deal is None or deal["status"] not in ("ready", "live"):
+        return False
+    held = await deals_repository.units_held(pool, deal_id)
+    await live.claims.rebuild(deal_id, remaining=max(0, deal["quantity"] - sum(held.values())),
+                              per_buyer_limit=deal["per_buyer_limit"],
+                              starts_at=deal["starts_at"], ends_at=deal["ends_at"], held=held)
+    return True
+
+
 async def grant_claim(live: LiveComponents, pool: asyncpg.Pool, card: DealCard, buyer_id: str,
                       quantity: int, *, conn: asyncpg.Connection | None = None) -> GrantedClaim:
     """Counts the buyer's attempt against their budget (a 429 past it), then Redis decides
@@ -121,6 +135,8 @@ async def grant_claim(live: LiveComponents, pool: asyncpg.Pool, card: DealCard, 
     await enforce(live.rate_limiter, f"claims:{buyer_id}", live.settings.claim_attempts_per_minute,
                   60, field="deal_id", what="claim attempts")
     decision = await live.claims.claim(deal_id, buyer_id, quantity)
+    if decision.refusal is ClaimRefusal.NOT_READY and await rebuild_lost_deal(live, pool, deal_id):
+        decision = await live.claims.claim(deal_id, buyer_id, quantity)
     if decision.refusal is not None:
         raise ClaimRefused(decision.refusal, decision.remaining)
     claim_id = new_id()
