@@ -10,6 +10,7 @@ RUN uv sync --frozen --no-dev --no-install-project
 COPY libs ./libs
 COPY services ./services
 COPY seeds ./seeds
+COPY ops ./ops
 RUN uv sync --frozen --no-dev
 RUN useradd --system --uid 10001 app
 USER app
