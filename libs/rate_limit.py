@@ -9,6 +9,7 @@ and the IETF `RateLimit-Policy` / `RateLimit` headers.
 
 from __future__ import annotations
 
+import logging
 import time
 import weakref
 from typing import Any
@@ -18,7 +19,9 @@ from limits import RateLimitItemPerSecond
 from limits.aio.storage import RedisStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 
-from libs.errors import Problem
+from libs.errors import UNREACHABLE, Problem
+
+log = logging.getLogger(__name__)
 
 _STRATEGIES: weakref.WeakKeyDictionary[redis.Redis, SlidingWindowCounterRateLimiter] = (
     weakref.WeakKeyDictionary())
@@ -42,9 +45,16 @@ class RateLimiter:
         self._limiter = _strategy(client)
 
     async def hit(self, key: str, limit: int, window_seconds: float) -> float | None:
-        """None when allowed, else the seconds until the next try can succeed."""
+        """None when allowed, else the seconds until the next try can succeed. With Redis
+        unreachable it allows (fails open, logged): a budget is not worth an outage, and the
+        gateway's per-address limits still hold. What needs Redis to be right (a flash claim)
+        fails on its own."""
         item = RateLimitItemPerSecond(limit, max(1, round(window_seconds)))
-        if await self._limiter.hit(item, key):
+        try:
+            if await self._limiter.hit(item, key):
+                return None
+        except UNREACHABLE as exc:
+            log.warning("rate limiter unreachable, allowing %s: %r", key, exc)
             return None
         stats = await self._limiter.get_window_stats(item, key)
         return max(0.001, stats.reset_time - time.time())
