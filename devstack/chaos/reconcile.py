@@ -1,0 +1,134 @@
+"""The books after the faults: every acknowledged order is there and decided, nothing extra;
+stock, payments, the ledger and every outbox agree; dead letters are only the poison sent."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+SERVICES = ("catalog", "orders", "live", "fulfillment", "support", "webhooks")
+UNDECIDED = ("awaiting_stock", "awaiting_payment")
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+async def quiesce(admin_url: str, within: float = 240) -> float:
+    """Waits until no order is undecided and every outbox is drained; returns the seconds."""
+    began = time.monotonic()
+    conn = await asyncpg.connect(admin_url)
+    try:
+        while time.monotonic() - began < within:
+            undecided = await conn.fetchval(
+                "SELECT count(*) FROM orders.orders WHERE status = ANY($1::text[])",
+                list(UNDECIDED))
+            unpublished = sum([await conn.fetchval(
+                f"SELECT count(*) FROM {s}.outbox WHERE published_at IS NULL")  # noqa: S608
+                for s in SERVICES])
+            if undecided == 0 and unpublished == 0:
+                break
+            await asyncio.sleep(1)
+    finally:
+        await conn.close()
+    return time.monotonic() - began
+
+
+async def reconcile(admin_url: str, acked: set[str], initial_stock: dict[str, int],
+                    deal: dict[str, Any] | None, poison_keys: set[bytes],
+                    dead_letters: dict[str, list[Any]]) -> list[Check]:
+    conn = await asyncpg.connect(admin_url)
+    try:
+        return [
+            await _orders(conn, acked), await _stock(conn, initial_stock),
+            await _payments(conn), await _ledger(conn), await _outboxes(conn),
+            *([await _deal(conn, deal)] if deal else []),
+            _dead_letters(poison_keys, dead_letters),
+        ]
+    finally:
+        await conn.close()
+
+
+async def _orders(conn: asyncpg.Connection, acked: set[str]) -> Check:
+    rows = await conn.fetch("SELECT id::text, status FROM orders.orders "
+                            "WHERE buyer_id LIKE 'chaos-buyer-%'")
+    held = {r["id"] for r in rows}
+    undecided = [r["id"] for r in rows if r["status"] in UNDECIDED]
+    lost, extra = acked - held, held - acked
+    return Check("orders: every acknowledged order exists and is decided, none extra",
+                 not lost and not extra and not undecided,
+                 f"{len(acked)} acknowledged, {len(held)} held, {len(lost)} lost, "
+                 f"{len(extra)} unacknowledged, {len(undecided)} undecided")
+
+
+async def _stock(conn: asyncpg.Connection, initial: dict[str, int]) -> Check:
+    sold = {r["sku_id"]: int(r["units"]) for r in await conn.fetch(
+        """SELECT l.sku_id::text, sum(l.quantity) AS units FROM orders.order_lines l
+           JOIN orders.orders o ON o.id = l.order_id
+           WHERE o.status <> 'cancelled' GROUP BY l.sku_id""")}
+    levels = {r["sku_id"]: r for r in await conn.fetch(
+        "SELECT sku_id::text, on_hand, reserved FROM catalog.stock "
+        "WHERE sku_id = ANY($1::uuid[])", list(initial))}
+    wrong = [f"{sku[:8]}: on_hand {levels[sku]['on_hand']} (want {units - sold.get(sku, 0)}), "
+             f"reserved {levels[sku]['reserved']}"
+             for sku, units in initial.items()
+             if levels[sku]["on_hand"] != units - sold.get(sku, 0) or levels[sku]["reserved"]]
+    return Check("stock: on hand = initial - units in orders not cancelled; nothing reserved",
+                 not wrong, "; ".join(wrong) or f"{sum(sold.values())} units sold, all agree")
+
+
+async def _payments(conn: asyncpg.Connection) -> Check:
+    rows = await conn.fetch(
+        """SELECT o.id, o.status,
+                  (SELECT count(*) FROM orders.simulated_provider_calls c
+                    WHERE c.idempotency_key = 'authorize-' || o.id) AS authorizations,
+                  (SELECT count(*) FROM orders.simulated_provider_calls c
+                    WHERE c.idempotency_key = 'authorize-' || o.id
+                      AND c.outcome = 'authorized') AS authorized
+           FROM orders.orders o WHERE o.buyer_id LIKE 'chaos-buyer-%'""")
+    twice = [r for r in rows if r["authorizations"] > 1]
+    unpaid = [r for r in rows if r["status"] != "cancelled" and r["authorized"] != 1]
+    return Check("payments: each order authorized at most once; every live order exactly once",
+                 not twice and not unpaid,
+                 f"{len(rows)} orders, {len(twice)} charged twice, {len(unpaid)} live unpaid")
+
+
+async def _ledger(conn: asyncpg.Connection) -> Check:
+    total = await conn.fetchval("SELECT coalesce(sum(amount_minor), 0) FROM orders.ledger_entries")
+    return Check("ledger: balanced", total == 0, f"sum of entries {total}")
+
+
+async def _outboxes(conn: asyncpg.Connection) -> Check:
+    pending = {s: await conn.fetchval(
+        f"SELECT count(*) FROM {s}.outbox WHERE published_at IS NULL")  # noqa: S608
+        for s in SERVICES}
+    return Check("outboxes: every event published", not any(pending.values()),
+                 ", ".join(f"{s} {n}" for s, n in pending.items() if n) or "all drained")
+
+
+async def _deal(conn: asyncpg.Connection, deal: dict[str, Any]) -> Check:
+    granted = await conn.fetchval(
+        "SELECT coalesce(sum(quantity), 0) FROM live.claims WHERE deal_id = $1::uuid "
+        "AND NOT (status = 'expired' AND returned_to = 'deal')", deal["id"])
+    left = deal["units_left"]
+    ok = granted <= deal["quantity"] and left is not None and granted + left == deal["quantity"]
+    return Check("flash deals: units granted + units left = the deal's quantity, never more",
+                 ok, f"{granted} granted, {left} left of {deal['quantity']}")
+
+
+def _dead_letters(poison_keys: set[bytes], letters: dict[str, list[Any]]) -> Check:
+    other = {group: [d for d in found if d.key not in poison_keys]
+             for group, found in letters.items()}
+    poisoned = sum(len(found) for found in letters.values()) - sum(map(len, other.values()))
+    return Check("dead letters: only the poison sent, each with its reason",
+                 not any(other.values()) and poisoned > 0,
+                 f"{poisoned} poison records dead-lettered; unexpected: "
+                 + (", ".join(f"{g} {len(d)} ({d[0].reason[:80]})" for g, d in other.items()
+                              if d) or "none"))
