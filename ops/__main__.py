@@ -2,9 +2,15 @@
 
     python -m ops dead-letters list --group catalog
     python -m ops dead-letters replay --group catalog --event-id 0196...   (or --since/--until)
+    python -m ops lag [--group orders]          consumer lag per group and partition
+    python -m ops outbox                        each service's unpublished events, oldest first
+    python -m ops migrate --service orders      run a service's migrations up to head again
+                                                (with the service's own DATABASE_URL)
+    python -m ops reconcile-stock               catalog's stock against the warehouses'
 
-The Kafka bootstrap comes from `--bootstrap`, else `KAFKA_BOOTSTRAP_SERVERS`, else the dev
-stack's `.stack/stack.json`.
+Kafka comes from `--bootstrap`, else `KAFKA_BOOTSTRAP_SERVERS`; Postgres from `--database-url`
+(an administrator's URL that reaches every schema), else `DATABASE_URL`; else both from the
+dev stack's `.stack/stack.json`.
 """
 
 from __future__ import annotations
@@ -17,24 +23,33 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from ops import dead_letters
+from ops import backlog, dead_letters
+
+
+def _from(given: str | None, variable: str, stack_key: str, what: str) -> str:
+    if given:
+        return given
+    if os.environ.get(variable):
+        return os.environ[variable]
+    stack = Path(".stack/stack.json")
+    if stack.exists():
+        return str(json.loads(stack.read_text())[stack_key])
+    sys.exit(f"No {what}: pass it or set {variable}.")
 
 
 def _bootstrap(given: str | None) -> str:
-    if given:
-        return given
-    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
-        return os.environ["KAFKA_BOOTSTRAP_SERVERS"]
-    stack = Path(".stack/stack.json")
-    if stack.exists():
-        return str(json.loads(stack.read_text())["kafka_bootstrap"])
-    sys.exit("No Kafka: pass --bootstrap or set KAFKA_BOOTSTRAP_SERVERS.")
+    return _from(given, "KAFKA_BOOTSTRAP_SERVERS", "kafka_bootstrap", "Kafka")
+
+
+def _database(given: str | None) -> str:
+    return _from(given, "DATABASE_URL", "database_url", "Postgres")
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m ops", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bootstrap", help="Kafka bootstrap servers")
+    parser.add_argument("--database-url", help="an administrator's Postgres URL")
     commands = parser.add_subparsers(dest="command", required=True)
     dlq = commands.add_parser("dead-letters", help="a consumer group's dead-letter topic")
     actions = dlq.add_subparsers(dest="action", required=True)
@@ -49,10 +64,50 @@ def _parser() -> argparse.ArgumentParser:
     again.add_argument("--until", type=datetime.fromisoformat,
                        help="... and before this time")
     again.add_argument("--dry-run", action="store_true", help="only say what would be replayed")
+    lag = commands.add_parser("lag", help="consumer lag per group and partition")
+    lag.add_argument("--group", action="append", dest="groups",
+                     help="a consumer group (repeatable; default: every service's)")
+    commands.add_parser("outbox", help="each service's unpublished events")
+    migrate = commands.add_parser("migrate", help="run a service's migrations up to head")
+    migrate.add_argument("--service", required=True, choices=backlog.SERVICES)
+    migrate.add_argument("--schema", help="default: the service's name")
+    commands.add_parser("reconcile-stock", help="catalog's stock against the warehouses' "
+                        "(python -m services.fulfillment.reconcile)")
     return parser
 
 
 async def _main(args: argparse.Namespace) -> int:
+    if args.command == "lag":
+        for lag in await backlog.consumer_lag(_bootstrap(args.bootstrap),
+                                              args.groups or list(backlog.SERVICES)):
+            print(json.dumps({"group": lag.group, "topic": lag.topic,
+                              "partition": lag.partition, "committed": lag.committed,
+                              "end": lag.end, "lag": lag.lag}))
+        return 0
+    if args.command == "outbox":
+        for found in await backlog.outbox_backlog(_database(args.database_url)):
+            print(json.dumps({"service": found.service, "unpublished": found.unpublished,
+                              "failing": found.failing, "oldest": found.oldest.isoformat()
+                              if found.oldest else None}))
+        return 0
+    if args.command == "migrate":
+        from libs.db.migrations import upgrade_to_head
+
+        directory = Path(__file__).resolve().parent.parent / "services" / args.service / \
+            "migrations"
+        url = args.database_url or os.environ.get("DATABASE_URL")
+        if not url:  # not the stack's admin URL: tables must belong to the service's role
+            sys.exit("Pass the service's own --database-url (or DATABASE_URL).")
+        await asyncio.to_thread(upgrade_to_head, directory, url, args.schema or args.service)
+        print(f"{args.service}: migrated to head")
+        return 0
+    if args.command == "reconcile-stock":
+        from services.fulfillment import reconcile
+
+        sys.argv = [sys.argv[0], *(["--database-url", args.database_url]
+                                   if args.database_url else [])]
+        reconcile.main()
+        return 0
     bootstrap = _bootstrap(args.bootstrap)
     if args.action == "list":
         for letter in await dead_letters.read(bootstrap, args.group):

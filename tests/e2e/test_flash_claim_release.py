@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -53,13 +54,26 @@ async def order_status(stage: Stage, buyer: dict[str, str], order_id: str,
     return bool(got.json()["status"] == wanted)
 
 
-async def test_a_declined_card_gives_the_claim_back_to_retry(stage: Stage) -> None:
-    product_id, sku = await live_product(stage, stock=5)
+@dataclass
+class DeclinedClaim:
+    sku: str
+    session_id: str
+    deal_id: str
+    buyer: dict[str, str]
+    claim: dict[str, Any]
+    order_id: str
+
+
+async def claim_then_decline(stage: Stage, *, stock: int, quantity: int,
+                             price: int) -> DeclinedClaim:
+    """A running deal, a buyer's claim on it, and that claim checked out with a card the
+    provider declines (the order is cancelled)."""
+    product_id, sku = await live_product(stage, stock=stock)
     session_id = await on_air(stage, product_id)
     created = await stage.live.client.post(
         f"/v1/live/sessions/{session_id}/deals", headers=stage.seller,
-        json={"sku_id": sku, "deal_price_minor": 1500, "quantity": 2, "per_buyer_limit": 1,
-              "countdown_seconds": 10, "duration_seconds": 120})
+        json={"sku_id": sku, "deal_price_minor": price, "quantity": quantity,
+              "per_buyer_limit": 1, "countdown_seconds": 10, "duration_seconds": 120})
     deal_id = created.json()["id"]
     buyer = bearer("buyer", f"unlucky-{secrets.token_hex(3)}")
 
@@ -73,6 +87,13 @@ async def test_a_declined_card_gives_the_claim_back_to_retry(stage: Stage) -> No
     declined = await checkout(stage, buyer, sku, claim, DECLINED)
     assert await eventually(lambda: order_status(stage, buyer, declined["id"], "cancelled"),
                             timeout=60)
+    return DeclinedClaim(sku, session_id, deal_id, buyer, claim, declined["id"])
+
+
+async def test_a_declined_card_gives_the_claim_back_to_retry(stage: Stage) -> None:
+    declined = await claim_then_decline(stage, stock=5, quantity=2, price=1500)
+    sku, session_id, deal_id = declined.sku, declined.session_id, declined.deal_id
+    buyer, claim = declined.buyer, declined.claim
 
     async def back_with_its_buyer() -> bool:
         mine = await stage.live.client.get(f"/v1/live/deals/{deal_id}/claims/mine",
@@ -112,31 +133,14 @@ async def test_a_declined_card_gives_the_claim_back_to_retry(stage: Stage) -> No
 async def test_a_released_claim_keeps_its_unit_for_its_buyer(stage: Stage) -> None:
     """Inside the payment window the released unit is the buyer's, not the next viewer's;
     live says so once, as `live.claim.released` to `claim`."""
-    product_id, sku = await live_product(stage, stock=3)
-    session_id = await on_air(stage, product_id)
-    created = await stage.live.client.post(
-        f"/v1/live/sessions/{session_id}/deals", headers=stage.seller,
-        json={"sku_id": sku, "deal_price_minor": 900, "quantity": 1, "per_buyer_limit": 1,
-              "countdown_seconds": 10, "duration_seconds": 120})
-    deal_id = created.json()["id"]
-    buyer = bearer("buyer", f"twice-{secrets.token_hex(3)}")
-
-    async def claimed() -> dict[str, Any] | None:
-        answer = await stage.live.client.post(f"/v1/live/deals/{deal_id}/claims",
-                                              headers=buyer)
-        return answer.json() if answer.status_code == 201 else None
-
-    claim = await eventually(claimed, timeout=60, interval=0.5)
-    assert claim
-    declined = await checkout(stage, buyer, sku, claim, DECLINED)
-    assert await eventually(lambda: order_status(stage, buyer, declined["id"], "cancelled"),
-                            timeout=60)
+    declined = await claim_then_decline(stage, stock=3, quantity=1, price=900)
+    deal_id = declined.deal_id
 
     async def released_once() -> bool:
         rows = await stage.live.runtime.db.fetch(
             "SELECT payload->>'returned_to' AS returned_to FROM outbox "
             "WHERE event_type = 'live.claim.released' AND payload->>'order_id' = $1",
-            declined["id"])
+            declined.order_id)
         return [r["returned_to"] for r in rows] == ["claim"]
 
     assert await eventually(released_once, timeout=30)

@@ -1,23 +1,34 @@
-"""`python -m ops dead-letters`: an event a consumer could not apply is listed with its reason,
-and once the cause is fixed, replaying it by id applies it exactly once (issue 12's runbook;
-issue 16's operator commands)."""
+"""`python -m ops`, the operator's commands, against real Kafka and Postgres: an event a
+consumer could not apply is listed with its reason and, once the cause is fixed, replayed by id
+and applied exactly once; consumer lag and the outbox backlog say how far behind things are
+(issue 12's runbook; issue 16's operator commands)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import pytest
 
 from libs.consumer import NonRetryable
+from libs.devstack.infra import Infra
 from libs.devstack.servers import REPO_ROOT
 from libs.events.envelope import Envelope
+from libs.ids import new_id
 from libs.testing import Scratch, eventually
-from libs.tests.test_consumer import TOPIC, consuming, effects_of, registered_record
-from ops import dead_letters
+from libs.tests.test_consumer import (
+    TOPIC,
+    consuming,
+    effects_of,
+    record_effect,
+    registered_record,
+)
+from ops import backlog, dead_letters
 
 pytestmark = pytest.mark.kafka
 
@@ -71,3 +82,38 @@ async def test_a_dead_letter_is_listed_then_replayed_once_the_cause_is_fixed(
 
 async def _handled_twice(consumer: Any) -> bool:
     return bool(consumer.stats.duplicates >= 1)
+
+
+async def test_lag_counts_what_a_group_has_yet_to_handle(scratch: Scratch,
+                                                        kafka_bootstrap: str) -> None:
+    async with consuming(scratch, kafka_bootstrap, record_effect) as (consumer, producer):
+        _, (key, value, headers) = registered_record()
+        await producer.send_and_wait(TOPIC, value=value, key=key, headers=headers)
+
+        async def caught_up() -> list[backlog.Lag]:
+            lags = await backlog.consumer_lag(kafka_bootstrap, [consumer.group])
+            return lags if lags and all(lag.lag == 0 for lag in lags) else []
+
+        lags = await eventually(caught_up, timeout=30)
+        assert lags and {lag.topic for lag in lags} == {TOPIC}
+        consumer.stop()
+        await asyncio.sleep(1)
+        for _ in range(3):  # the group is stopped: these wait (same key, same partition)
+            _, (_, value, headers) = registered_record()
+            await producer.send_and_wait(TOPIC, value=value, key=key, headers=headers)
+        behind = await backlog.consumer_lag(kafka_bootstrap, [consumer.group])
+        assert sum(lag.lag for lag in behind) == 3
+
+
+async def test_the_outbox_backlog_names_its_oldest_unpublished_event(
+        scratch: Scratch, infra: Infra) -> None:
+    await scratch.pool.execute(
+        """INSERT INTO outbox (event_id, topic, event_key, event_type, source, payload,
+                               occurred_at, last_error, next_attempt_at)
+           VALUES ($1, 'support.ticket.v1', 'k', 'ticket.opened', 'support', '{}',
+                   now() - interval '1 hour', 'broker unreachable', now() + interval '1 day'),
+                  ($2, 'support.ticket.v1', 'k', 'ticket.opened', 'support', '{}',
+                   now(), NULL, now())""", new_id(), new_id())
+    [found] = await backlog.outbox_backlog(infra.admin_database_url, (scratch.schema,))
+    assert (found.unpublished, found.failing) == (2, 1)
+    assert found.oldest is not None and (datetime.now(UTC) - found.oldest).total_seconds() > 3500
