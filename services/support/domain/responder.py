@@ -151,7 +151,9 @@ def describe_order(order: OrderContext, requester_kind: str, account: AccountCon
                      f" ({latest.tracking_number or 'no number yet'}): "
                      f"{latest.status.replace('_', ' ')}, {_when(latest.at)}.")
         return text + _delivery_promise(order, requester_kind, now)
-    if status in ("placed", "pending"):
+    if status in ("placed", "pending") and order.method is None:
+        # Fulfillment opens an order only once it is paid, and its event may reach support
+        # before orders' own confirmation does: a known shipping method means paid.
         return f"{name} is waiting for its payment to be confirmed."
     text = f"{name} is paid and waiting to ship"
     text += " from our warehouse." if order.method == "fbt" else "."

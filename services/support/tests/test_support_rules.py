@@ -280,6 +280,15 @@ def test_unsure_or_asked_for_a_person_it_hands_over_and_says_when() -> None:
     assert asked.hand_over and "You asked for a person" in asked.body
 
 
+def test_an_order_fulfillment_opened_is_paid_even_before_orders_confirmation_arrives() -> None:
+    """Fulfillment's event and orders' confirmation come on different topics, in any order."""
+    early = responder.OrderContext(**{**LATE.__dict__, "status": "placed"})
+    assert "paid and waiting to ship" in responder.describe_order(early, "seller", None, NOW)
+    unpaid = responder.OrderContext(**{**LATE.__dict__, "status": "placed", "method": None,
+                                       "ship_by": None})
+    assert "waiting for its payment" in responder.describe_order(unpaid, "seller", None, NOW)
+
+
 def test_a_buyer_with_an_overdue_order_is_told_about_disputes() -> None:
     overdue = responder.OrderContext(**{**LATE.__dict__, "shipped_at": NOW - timedelta(days=4),
                                         "deliver_by": NOW - timedelta(hours=1)})
