@@ -28,6 +28,7 @@ from libs.db.transaction import transaction
 from libs.events.base import Event
 from libs.events.catalogue import all_event_types, dead_letter_topic, event_class
 from libs.events.envelope import Envelope, MalformedMessage, from_kafka
+from libs.metrics import CONSUMED, CONSUMER_LAG, DEAD_LETTERS
 from libs.retry import backoff
 
 log = logging.getLogger(__name__)
@@ -59,12 +60,15 @@ class EventConsumer:
         self, *, pool: asyncpg.Pool, bootstrap_servers: str, group: str,
         handlers: Mapping[str, Handler], producer: AIOKafkaProducer, max_attempts: int = 5,
         retry_base_seconds: float = 0.2, retry_max_seconds: float = 10.0,
+        service: str | None = None,
     ) -> None:
         known = all_event_types()
         unknown = [t for t in handlers if t not in known]
         if unknown:
             raise ValueError(f"handlers for event types not in the catalogue: {unknown}")
         self.group = group
+        self.service = service or group
+        """The `service` label of this consumer's metrics."""
         self.topics = sorted({known[t].topic for t in handlers})
         self.dead_letter_topic = dead_letter_topic(group)
         self._pool = pool
@@ -135,6 +139,10 @@ class EventConsumer:
                 # A rebalance took the partition away; the new owner redelivers and the inbox
                 # makes that harmless.
                 log.warning("consumer %s: commit failed after rebalance: %s", self.group, exc)
+            highwater = self._consumer.highwater(partition)
+            if highwater is not None:
+                CONSUMER_LAG.labels(self.service, self.group, partition.topic,
+                                    str(partition.partition)).set(max(0, highwater - next_offset))
 
     async def _handle_record(self, record: ConsumerRecord[Any, Any]) -> None:
         try:
@@ -148,6 +156,7 @@ class EventConsumer:
                 await self._dead_letter(record, f"unknown event type {envelope.type!r}")
             else:
                 self.stats.ignored += 1  # a catalogued event this group does not handle
+                CONSUMED.labels(self.service, self.group, "ignored").inc()
             return
         try:
             event = envelope.payload()
@@ -200,9 +209,11 @@ class EventConsumer:
             )
             if not first_time:
                 self.stats.duplicates += 1
+                CONSUMED.labels(self.service, self.group, "duplicate").inc()
                 return
             await self._handlers[envelope.type](conn, envelope, event)
         self.stats.handled += 1
+        CONSUMED.labels(self.service, self.group, "handled").inc()
 
     async def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str) -> None:
         log.error("consumer %s: dead-lettering %s[%d]@%d: %s", self.group, record.topic,
@@ -223,6 +234,8 @@ class EventConsumer:
                     self.dead_letter_topic, value=record.value, key=record.key, headers=headers,
                 )
                 self.stats.dead_lettered += 1
+                CONSUMED.labels(self.service, self.group, "dead_lettered").inc()
+                DEAD_LETTERS.labels(self.service, self.group, record.topic).inc()
                 return
             except KafkaError as exc:
                 log.warning("consumer %s: DLQ publish failed, retrying: %r", self.group, exc)

@@ -25,7 +25,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 
-from libs import openapi
+from libs import api_docs, metrics, openapi
 from libs.auth.dependencies import ApiKeyResolver, Authenticator
 from libs.auth.tokens import TokenVerifier
 from libs.consumer import EventConsumer, Handler
@@ -166,6 +166,10 @@ class Runtime:
                               s.retention_idempotency_key_hours)
         pool = self.worker_pool
         self._supervise("housekeeping", lambda: run_periodically(pool, retention))
+        sample = partial(metrics.sample_backlogs, pool, self.definition.name,
+                         self.definition.deadline_kinds is not None)
+        self._supervise("metrics", lambda: metrics.sample_periodically(
+            sample, s.metrics_sample_seconds))
         if s.run_relay:
             self.relay = OutboxRelay(self.worker_pool, self.producer, schema=schema,
                                      poll_interval=s.relay_poll_interval_seconds)
@@ -182,6 +186,7 @@ class Runtime:
                 group=self.consumer_group, handlers=self.handlers,
                 producer=self.producer, max_attempts=s.consumer_max_attempts,
                 retry_base_seconds=s.consumer_retry_base_seconds,
+                service=self.definition.name,
             )
             self._supervise("consumer", self.consumer.run, graceful=True)
 
@@ -307,11 +312,15 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
             await runtime.stop()
 
     app = FastAPI(title=f"{definition.name} service", description=definition.description,
-                  version="1.0.0", lifespan=lifespan, root_path=settings.root_path)
+                  version="1.0.0", lifespan=lifespan, root_path=settings.root_path,
+                  docs_url=None, redoc_url=None)
+    api_docs.install(app)
     install_problem_handlers(app)
     app.add_middleware(RequestGuard)
+    app.add_middleware(metrics.RequestMetrics, service=definition.name)
     openapi.install(app)
     instrument_app(app)
+    app.add_api_route("/metrics", metrics.exposition, methods=["GET"], include_in_schema=False)
 
     @app.get("/healthz", tags=["operations"], summary="Liveness: the process answers.")
     async def healthz() -> dict[str, str]:

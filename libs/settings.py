@@ -66,6 +66,9 @@ class ServiceSettings(BaseSettings):
     consumer_group: str = Field(
         default="", description="Kafka consumer group; defaults to the service name.")
     run_relay: bool = True
+    metrics_sample_seconds: float = Field(
+        default=5.0, ge=0.5, le=300,
+        description="How often the outbox and deadline backlogs are read into `/metrics`.")
     run_consumers: bool = True
     consumer_max_attempts: int = 5
     consumer_retry_base_seconds: float = 0.2

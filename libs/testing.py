@@ -193,3 +193,14 @@ def header(record: Any, name: str) -> str | None:
         if key == name:
             return value.decode() if value is not None else None
     return None
+
+
+async def metric_sum(client: httpx.AsyncClient, name: str, **labels: str) -> float:
+    """The sum of a service's `/metrics` samples named `name` whose labels include `labels`."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    response = await client.get("/metrics")
+    assert response.status_code == 200, response.text
+    return sum(sample.value for family in text_string_to_metric_families(response.text)
+               for sample in family.samples
+               if sample.name == name and labels.items() <= sample.labels.items())

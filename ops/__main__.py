@@ -7,6 +7,9 @@
     python -m ops migrate --service orders      run a service's migrations up to head again
                                                 (with the service's own DATABASE_URL)
     python -m ops reconcile-stock               catalog's stock against the warehouses'
+    python -m ops topics --partitions 12 --replication 3
+                                                create every topic and dead-letter topic
+                                                (before the first rollout; idempotent)
 
 Kafka comes from `--bootstrap`, else `KAFKA_BOOTSTRAP_SERVERS`; Postgres from `--database-url`
 (an administrator's URL that reaches every schema), else `DATABASE_URL`; else both from the
@@ -23,7 +26,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from ops import backlog, dead_letters
+from ops import backlog, dead_letters, topics
 
 
 def _from(given: str | None, variable: str, stack_key: str, what: str) -> str:
@@ -71,6 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="run a service's migrations up to head")
     migrate.add_argument("--service", required=True, choices=backlog.SERVICES)
     migrate.add_argument("--schema", help="default: the service's name")
+    creating = commands.add_parser("topics", help="create every event and dead-letter topic")
+    creating.add_argument("--partitions", type=int, default=3,
+                        help="partitions of each new topic: the most consumer instances "
+                             "of a group that can share its work")
+    creating.add_argument("--replication", type=int, default=1,
+                        help="replicas of each partition (3 on a production cluster)")
     commands.add_parser("reconcile-stock", help="catalog's stock against the warehouses' "
                         "(python -m services.fulfillment.reconcile)")
     return parser
@@ -100,6 +109,11 @@ async def _main(args: argparse.Namespace) -> int:
             sys.exit("Pass the service's own --database-url (or DATABASE_URL).")
         await asyncio.to_thread(upgrade_to_head, directory, url, args.schema or args.service)
         print(f"{args.service}: migrated to head")
+        return 0
+    if args.command == "topics":
+        created = await topics.create_topics(_bootstrap(args.bootstrap), args.partitions,
+                                             args.replication)
+        print(json.dumps({"topics": created}))
         return 0
     if args.command == "reconcile-stock":
         from services.fulfillment import reconcile

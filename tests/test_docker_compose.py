@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -22,8 +23,10 @@ SECRETS = [line.split("=", 1)[0] for line in (ROOT / ".env.example").read_text()
 
 def run_compose(compose_file: Path, *args: str, env: dict[str, str] | None = None,
                 ) -> subprocess.CompletedProcess[str]:
+    """`docker compose config` with every profile (the on-demand backup job included)."""
     given = {name: f"{name.lower()}-{'x' * 32}" for name in SECRETS} if env is None else env
-    return subprocess.run([str(COMPOSE), "-f", str(compose_file), "config", *args],
+    return subprocess.run([str(COMPOSE), "-f", str(compose_file), "--profile", "*", "config",
+                           *args],
                           capture_output=True, text=True, cwd=ROOT, timeout=60,
                           env={"PATH": "/usr/bin:/bin", **given})
 
@@ -75,3 +78,34 @@ def test_infrastructure_is_real_apache_kafka_postgres_redis_and_a_proxy(resolved
     assert resolved["gateway"]["image"].startswith("nginx:")
     assert {p["target"] for p in resolved["gateway"]["ports"]} == {8080}
     assert "otel-collector" in resolved and "jaeger" in resolved
+
+
+def test_every_image_is_pinned_to_a_release(resolved: dict) -> None:  # type: ignore[type-arg]
+    """`latest` or a bare major version changes under an operator between two `up`s."""
+    for name, service in resolved.items():
+        image = service["image"]
+        tag = image.rsplit(":", 1)[1] if ":" in image else "latest"
+        assert re.fullmatch(r"v?\d+\.\d+(\.\d+)?(-[a-z0-9.]+)?", tag), f"{name}: {image}"
+        if name in SERVICES or name == "db-init":
+            assert image == "socialcommerce:0.1.0", "the services run the release's image"
+
+
+def test_prometheus_scrapes_every_service_and_grafana_shows_the_dashboard(
+        resolved: dict) -> None:  # type: ignore[type-arg]
+    import yaml  # type: ignore[import-untyped]
+
+    config = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+    targets = {target for job in config["scrape_configs"]
+               for group in job["static_configs"] for target in group["targets"]}
+    assert targets == {f"{name}:8000" for name in SERVICES}
+    mounts = {volume["target"] for volume in resolved["grafana"]["volumes"]}
+    assert {"/etc/grafana/provisioning", "/var/lib/grafana/dashboards"} <= mounts
+    assert resolved["prometheus"]["volumes"][0]["source"].endswith(
+        "deploy/prometheus/prometheus.yml")
+
+
+def test_backups_run_on_demand_with_the_documented_script(resolved: dict) -> None:  # type: ignore[type-arg]
+    backup = resolved["backup"]
+    assert backup["profiles"] == ["backup"], "never started by a plain `up`"
+    assert backup["command"] == ["/scripts/backup.sh", "/backups"]
+    assert backup["image"] == resolved["postgres"]["image"], "pg_dump matches the server"

@@ -117,3 +117,28 @@ async def test_the_outbox_backlog_names_its_oldest_unpublished_event(
     [found] = await backlog.outbox_backlog(infra.admin_database_url, (scratch.schema,))
     assert (found.unpublished, found.failing) == (2, 1)
     assert found.oldest is not None and (datetime.now(UTC) - found.oldest).total_seconds() > 3500
+
+
+async def test_topics_creates_every_topic_and_dead_letter_topic(kafka_bootstrap: str) -> None:
+    """What the Helm chart's topics Job runs before the first rollout."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from ops.topics import every_topic
+
+    made = subprocess.run(
+        [sys.executable, "-m", "ops", "--bootstrap", kafka_bootstrap, "topics",
+         "--partitions", "3"], capture_output=True, text=True, cwd=REPO_ROOT, timeout=120)
+    assert made.returncode == 0, made.stderr
+    assert json.loads(made.stdout)["topics"] == every_topic()
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+    finally:
+        await admin.close()
+    assert set(every_topic()) <= existing
+    assert {"dlq.orders", "dlq.webhooks", "orders.order.v1"} <= set(every_topic())
+    refused = subprocess.run([sys.executable, "-m", "ops", "--bootstrap", kafka_bootstrap,
+                              "topics", "--partitions", "0"], capture_output=True, text=True,
+                             cwd=REPO_ROOT, timeout=60)
+    assert refused.returncode != 0 and "at least 1" in refused.stderr

@@ -25,6 +25,7 @@ from uuid import UUID
 from fastapi import APIRouter, Header, Query, Request, WebSocket, WebSocketDisconnect
 from sse_starlette import EventSourceResponse
 
+from libs import metrics
 from libs.auth.principal import Principal
 from libs.errors import Problem
 from services.live import components
@@ -58,8 +59,10 @@ class Watch:
     """One viewer's subscription: catch-up from the feed, then the room's live events,
     with nothing sent twice."""
 
-    def __init__(self, live: LiveComponents, session_id: UUID, viewer_id: str) -> None:
+    def __init__(self, live: LiveComponents, session_id: UUID, viewer_id: str,
+                 transport: str) -> None:
         self.live = live
+        self.connected = metrics.viewers("live", transport)
         self.session_id = session_id
         self.key = str(session_id)
         self.viewer_id = viewer_id
@@ -68,6 +71,7 @@ class Watch:
 
     async def __aenter__(self) -> Watch:
         self.viewer, room_position = await self.live.hub.join(self.key)
+        self.connected.inc()
         self.sent_upto = room_position
         await self.live.presence.join(self.session_id, self.viewer_id)
         await self._announce_audience()
@@ -75,6 +79,7 @@ class Watch:
 
     async def __aexit__(self, *_: object) -> None:
         if self.viewer is not None:
+            self.connected.dec()
             await self.live.hub.leave(self.key, self.viewer)
         with contextlib.suppress(Exception):
             await self.live.presence.leave(self.session_id)
@@ -117,7 +122,7 @@ async def websocket(websocket: WebSocket, session_id: UUID,
     live, principal = opened
     await websocket.accept()
     viewer_id = principal.subject if principal else f"anon:{secrets.token_hex(8)}"
-    async with Watch(live, session_id, viewer_id) as watch:
+    async with Watch(live, session_id, viewer_id, "websocket") as watch:
         await _catch_up(websocket, watch, session_id, principal, last_event_id)
         receiver = asyncio.create_task(_receive(websocket, live, runtime.db, session_id,
                                                 principal))
@@ -260,7 +265,7 @@ async def server_sent_events(
 
 async def _event_stream(live: LiveComponents, session_id: UUID, viewer_id: str,
                         last_event_id: str | None) -> AsyncIterator[dict[str, Any]]:
-    async with Watch(live, session_id, viewer_id) as watch:
+    async with Watch(live, session_id, viewer_id, "sse") as watch:
         missed, gap = await watch.catch_up(last_event_id)
         if gap:
             yield {"event": "gap", "data": "{}"}

@@ -15,7 +15,7 @@ import redis.asyncio as redis
 from libs.events.base import Event
 from libs.events.schemas.catalog import SellerRegistered, SellerSuspended
 from libs.ids import new_id
-from libs.testing import ServedService, bearer, eventually
+from libs.testing import ServedService, bearer, eventually, metric_sum
 from services.live.adapters.claims_store import ClaimsStore
 
 from .conftest import Publish, live_session, new_shop, published_product
@@ -288,6 +288,7 @@ async def test_a_buyer_hammering_claims_meets_a_budget(
     assert created.status_code == 201, created.text
     claims = f"/v1/live/deals/{created.json()['id']}/claims"
     bot = bearer("buyer", f"bot-{secrets.token_hex(3)}")
+    counted = await metric_sum(live.client, "flash_deal_claims_total")
     answers = await asyncio.gather(*[live.client.post(claims, headers=bot) for _ in range(65)])
     statuses = sorted(a.status_code for a in answers)
     assert statuses == [409] * 60 + [429] * 5, statuses  # not started yet, then the budget
@@ -295,3 +296,5 @@ async def test_a_buyer_hammering_claims_meets_a_budget(
     assert "Retry-After" in refused.headers and refused.headers["RateLimit-Policy"] == "60;w=60"
     person = await live.client.post(claims, headers=bearer("buyer", "someone"))
     assert person.status_code == 409 and person.json()["code"] != "rate_limited"
+    assert await metric_sum(live.client, "flash_deal_claims_total") - counted == 61, \
+        "operators see every refusal the deal's rules made (not the budget's 429s)"

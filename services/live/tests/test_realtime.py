@@ -13,7 +13,7 @@ import pytest
 from httpx_sse import aconnect_sse
 from websockets.asyncio.client import ClientConnection, connect
 
-from libs.testing import ServedService, bearer, token
+from libs.testing import ServedService, bearer, metric_sum, token
 from services.live.adapters.channel import Feed, Hub
 from services.live.api.realtime import MAX_FRAME_CHARS
 
@@ -193,14 +193,17 @@ async def test_viewer_counts_follow_joins_and_leaves(
     session_id = await live_session(live, shop)
     tickets = [await ticket_for(live, session_id, token("buyer", subject))
                for subject in ("v1", "v2", "v1")]
+    before = await metric_sum(live.client, "live_viewers", transport="websocket")
     async with (connect(ws_url(live, session_id, ticket=tickets[0])),
                 connect(ws_url(live_replica, session_id, ticket=tickets[1])),
                 connect(ws_url(live_replica, session_id, ticket=tickets[2]))):
         await asyncio.sleep(0.3)
         audience = (await live.client.get(f"/v1/live/sessions/{session_id}")).json()["audience"]
         assert audience == {"watching": 3, "peak": 3, "unique": 2}
+        during = await metric_sum(live.client, "live_viewers", transport="websocket")
+        assert during >= before + 3, "operators see the viewers (both instances run here)"
     await asyncio.sleep(0.3)
     audience = (await live.client.get(f"/v1/live/sessions/{session_id}")).json()["audience"]
     assert audience == {"watching": 0, "peak": 3, "unique": 2}
-
+    assert await metric_sum(live.client, "live_viewers", transport="websocket") <= during - 3
 

@@ -10,7 +10,7 @@ from uuid import UUID
 
 import asyncpg
 
-from libs import claim_tokens
+from libs import claim_tokens, metrics
 from libs.api import field_problem
 from libs.auth.principal import Principal
 from libs.db.transaction import after_commit
@@ -138,7 +138,9 @@ async def grant_claim(live: LiveComponents, pool: asyncpg.Pool, card: DealCard, 
     if decision.refusal is ClaimRefusal.NOT_READY and await rebuild_lost_deal(live, pool, deal_id):
         decision = await live.claims.claim(deal_id, buyer_id, quantity)
     if decision.refusal is not None:
+        metrics.record_claim("live", decision.refusal.value)
         raise ClaimRefused(decision.refusal, decision.remaining)
+    metrics.record_claim("live", "granted")
     claim_id = new_id()
     expires_at = (datetime.now(UTC) + timedelta(seconds=live.settings.payment_window_seconds)
                   ).replace(microsecond=0)
