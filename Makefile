@@ -1,14 +1,24 @@
 # Two commands: `make run` (the whole marketplace, locally, no Docker) and `make test`.
 SHELL := /bin/bash
 UV_VERSION := 0.13.9
+HELM_VERSION := v3.22.0
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run test test-apache-kafka token lint typecheck events-doc contracts api-contracts smoke chaos bench bench-checkout bench-fulfillment bench-webhooks bench-support bench-live
+.PHONY: tools helm-check install run test test-apache-kafka token lint typecheck events-doc contracts api-contracts smoke chaos bench bench-checkout bench-fulfillment bench-webhooks bench-support bench-live
 
 install:  ## a virtualenv with the pinned dependencies (uv.lock)
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
 	@$(UV) sync --frozen --quiet
+
+tools:  ## helm (for the chart's tests), built from the Go module proxy into .tools/bin
+	@[ -x .tools/bin/helm ] && .tools/bin/helm version --short | grep -q "$(HELM_VERSION)" || \
+		GOBIN="$(CURDIR)/.tools/bin" GOFLAGS=-buildvcs=false go install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+helm-check: install tools  ## lint the Helm chart and validate what it renders against Kubernetes' schemas (offline)
+	.tools/bin/helm lint --strict deploy/helm/socialcommerce --kube-version 1.33.0
+	.tools/bin/helm template shop deploy/helm/socialcommerce --kube-version 1.33.0 \
+		| $(UV) run kubernetes-validate --strict --quiet -k 1.33.0 -
 
 run: install  ## Postgres, Redis, Kafka and the six services, seeded; Ctrl-C stops all
 	$(UV) run python -m devstack.stack
