@@ -7,6 +7,9 @@
     python -m ops migrate --service orders      run a service's migrations up to head again
                                                 (with the service's own DATABASE_URL)
     python -m ops reconcile-stock               catalog's stock against the warehouses'
+    python -m ops rewind --group orders --to 2026-11-27T10:00+00:00
+                                                after a Postgres restore: handle again what
+                                                came since the dump (stop the service first)
     python -m ops topics --partitions 12 --replication 3
                                                 create every topic and dead-letter topic
                                                 (before the first rollout; idempotent)
@@ -26,7 +29,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from ops import backlog, dead_letters, topics
+from ops import backlog, dead_letters, rewind, topics
 
 
 def _from(given: str | None, variable: str, stack_key: str, what: str) -> str:
@@ -74,6 +77,11 @@ def _parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="run a service's migrations up to head")
     migrate.add_argument("--service", required=True, choices=backlog.SERVICES)
     migrate.add_argument("--schema", help="default: the service's name")
+    back = commands.add_parser("rewind", help="move a group's offsets back to a time")
+    back.add_argument("--group", required=True)
+    back.add_argument("--to", required=True, type=datetime.fromisoformat,
+                      help="ISO 8601 with a zone: the dump's time")
+    back.add_argument("--dry-run", action="store_true", help="only print the new offsets")
     creating = commands.add_parser("topics", help="create every event and dead-letter topic")
     creating.add_argument("--partitions", type=int, default=3,
                         help="partitions of each new topic: the most consumer instances "
@@ -109,6 +117,13 @@ async def _main(args: argparse.Namespace) -> int:
             sys.exit("Pass the service's own --database-url (or DATABASE_URL).")
         await asyncio.to_thread(upgrade_to_head, directory, url, args.schema or args.service)
         print(f"{args.service}: migrated to head")
+        return 0
+    if args.command == "rewind":
+        for moved in await rewind.rewind(_bootstrap(args.bootstrap), args.group, args.to,
+                                         dry_run=args.dry_run):
+            print(json.dumps({"topic": moved.topic, "partition": moved.partition,
+                              "committed": moved.committed, "to": moved.to,
+                              "moved": not args.dry_run}))
         return 0
     if args.command == "topics":
         created = await topics.create_topics(_bootstrap(args.bootstrap), args.partitions,

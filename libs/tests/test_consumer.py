@@ -38,11 +38,12 @@ async def record_effect(conn: asyncpg.Connection, envelope: Envelope, event: Any
 
 
 @asynccontextmanager
-async def consuming(scratch: Scratch, bootstrap: str, handler: Handler,
-                    max_attempts: int = 3) -> AsyncIterator[tuple[EventConsumer, AIOKafkaProducer]]:
+async def consuming(scratch: Scratch, bootstrap: str, handler: Handler, max_attempts: int = 3,
+                    group: str | None = None,
+                    ) -> AsyncIterator[tuple[EventConsumer, AIOKafkaProducer]]:
     producer = create_producer(bootstrap, "test-producer", idempotent=False)
     await producer.start()
-    group = f"test-{secrets.token_hex(4)}"
+    group = group or f"test-{secrets.token_hex(4)}"
     consumer = EventConsumer(pool=scratch.pool, bootstrap_servers=bootstrap, group=group,
                              handlers={"seller.registered": handler}, producer=producer,
                              max_attempts=max_attempts, retry_base_seconds=0.01)
