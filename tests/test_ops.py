@@ -161,7 +161,7 @@ async def test_rewind_makes_a_stopped_group_handle_again_what_came_since_a_time(
         assert await eventually(lambda: _applied(scratch, first.id))
         await asyncio.sleep(1.1)  # record timestamps are in milliseconds: a clear boundary
         dumped_at = datetime.now(UTC)
-        for envelope, (key, value, headers) in later:
+        for _, (key, value, headers) in later:
             await producer.send_and_wait(TOPIC, value=value, key=key, headers=headers)
         for envelope, _ in later:
             assert await eventually(lambda envelope=envelope: _applied(scratch, envelope.id))
