@@ -187,7 +187,7 @@ def main() -> int:
         (args.workdir / "stack.json").write_text(json.dumps(description, indent=2))
         _print_summary(description, seeded, args.workdir / "stack.json")
         if args.exit_when_ready:
-            return 0
+            return _check_metrics(description)
         while not stopping:
             time.sleep(1)
             for name, process in stack.processes.items():
@@ -208,10 +208,38 @@ def main() -> int:
     return 0
 
 
+CORE_METRICS = ("http_requests_total", "http_request_duration_seconds_bucket",
+                "outbox_backlog", "outbox_oldest_unpublished_age_seconds")
+"""What every service exports once it has answered a request and sampled its outbox."""
+
+
+def _check_metrics(description: dict[str, Any]) -> int:
+    """The smoke run's last check: every service's /metrics has the core series (what the
+    Prometheus of compose and the Helm chart's annotations scrape)."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    deadline = time.monotonic() + 30
+    for name, url in description["services"].items():
+        while True:
+            with urllib.request.urlopen(f"{url}/metrics", timeout=5) as response:  # noqa: S310
+                text = response.read().decode()
+            found = {sample.name for family in text_string_to_metric_families(text)
+                     for sample in family.samples if sample.labels.get("service") == name}
+            missing = set(CORE_METRICS) - found
+            if not missing:
+                print(f"  metrics      {name}: {len(found)} series names, core ones present")
+                break
+            if time.monotonic() > deadline:
+                print(f"{name}/metrics lacks {sorted(missing)}", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+    return 0
+
+
 def _print_summary(description: dict[str, Any], seeded: dict[str, int] | None, path: Path) -> None:
     print(f"\nThe marketplace is up ({description['started_in_seconds']} s).\n")
     for name, url in description["services"].items():
-        print(f"  {name:<12} {url}   (docs: {url}/docs)")
+        print(f"  {name:<12} {url}   (docs: {url}/docs, metrics: {url}/metrics)")
     print(f"\n  kafka        {description['kafka_bootstrap']} ({description['kafka_flavour']})")
     print(f"  postgres     {description['database_url']}")
     print(f"  redis        {description['redis_url']}")
