@@ -51,6 +51,7 @@ async def test_a_service_reports_requests_dead_letters_lag_and_backlogs(
     app = create_support(settings)
     async with serve(app) as support:
         client = support.client
+        before = await scrape(client)  # counters are per process; other tests count too
         buyer = bearer("buyer")
         for _ in range(3):
             assert (await client.get(f"/v1/tickets/{uuid4()}", headers=buyer)).status_code == 404
@@ -87,12 +88,15 @@ async def test_a_service_reports_requests_dead_letters_lag_and_backlogs(
             async with runtime.db.acquire() as conn:
                 await deadlines.cancel(conn, key)
     route = "/v1/tickets/{ticket_id}"
-    assert value(samples, "http_requests_total", service="support", method="GET",
-                 route=route, status="404") == 3
-    assert value(samples, "http_request_duration_seconds_count", service="support",
-                 method="GET", route=route) == 3
-    assert value(samples, "http_requests_total", service="support", route="unmatched",
-                 status="404") == 1
+
+    def grew(name: str, **labels: str) -> float:
+        return (value(samples, name, **labels) or 0) - (value(before, name, **labels) or 0)
+
+    assert grew("http_requests_total", service="support", method="GET", route=route,
+                status="404") == 3
+    assert grew("http_request_duration_seconds_count", service="support", method="GET",
+                route=route) == 3
+    assert grew("http_requests_total", service="support", route="unmatched", status="404") == 1
     assert not any("wp-admin" in dict(labels).get("route", "") for _, labels in samples), \
         "a scanned path never becomes a label"
     assert (value(samples, "outbox_oldest_unpublished_age_seconds", service="support")
