@@ -31,6 +31,12 @@ def encode_cursor(*values: Any) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def invalid_cursor() -> Problem:
+    return Problem(422, "Validation failed", "The cursor is not valid for this list.",
+                   errors=[{"field": "query.cursor", "message": "invalid cursor",
+                            "code": "cursor_invalid"}])
+
+
 def decode_cursor(cursor: str, arity: int) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
@@ -38,9 +44,7 @@ def decode_cursor(cursor: str, arity: int) -> list[Any]:
     except (binascii.Error, ValueError, UnicodeDecodeError):
         values = None
     if not isinstance(values, list) or len(values) != arity:
-        raise Problem(422, "Validation failed", "The cursor is not valid for this list.",
-                      errors=[{"field": "query.cursor", "message": "invalid cursor",
-                               "code": "cursor_invalid"}])
+        raise invalid_cursor()
     return values
 
 
@@ -64,9 +68,7 @@ def time_cursor(cursor: str | None) -> tuple[datetime, UUID] | None:
     try:
         return datetime.fromisoformat(moment), UUID(row_id)
     except (TypeError, ValueError):
-        raise Problem(422, "Validation failed", "The cursor is not valid for this list.",
-                      errors=[{"field": "query.cursor", "message": "invalid cursor",
-                               "code": "cursor_invalid"}]) from None
+        raise invalid_cursor() from None
 
 
 def page_of(items: list[T], limit: int, cursor_of: Callable[[T], tuple[Any, ...]]) -> Page[T]:
@@ -84,6 +86,4 @@ def id_cursor(cursor: str | None) -> UUID | None:
     try:
         return UUID(str(decode_cursor(cursor, 1)[0]))
     except ValueError:
-        raise Problem(422, "Validation failed", "The cursor is not valid for this list.",
-                      errors=[{"field": "query.cursor", "message": "invalid cursor",
-                               "code": "cursor_invalid"}]) from None
+        raise invalid_cursor() from None

@@ -37,6 +37,8 @@ TOPICS: dict[str, Topic] = {
               "Live shopping sessions: schedule, state, pins, gifts."),
         Topic("live.deal.v1", "live", "flash deal", "deal_id",
               "Flash deals and their claims, keyed by deal so a deal's story stays in order."),
+        Topic("live.video.v1", "live", "video", "video_id",
+              "Shoppable short videos: published, unpublished, products tagged."),
         Topic("fulfillment.shipment.v1", "fulfillment", "order", "order_id",
               "Shipments, tracking and returns, keyed by the order they fulfil so an order's "
               "parcels are told in order."),

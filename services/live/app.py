@@ -19,6 +19,8 @@ from services.live.api import (
     sessions,
     showcase,
     taps,
+    video_feed,
+    videos,
     ws_tickets,
 )
 from services.live.handlers import handlers
@@ -35,7 +37,7 @@ def create_app(settings: LiveSettings | None = None) -> FastAPI:
         migrations_dir=Path(__file__).parent / "migrations",
         routers=[sessions.router, showcase.router, deals.router, realtime.router, chat.router,
                  gifts.router, analytics.router, partners.router, taps.router,
-                 ws_tickets.router],
+                 ws_tickets.router, videos.router, video_feed.router],
         handlers=handlers,
         on_start=components.build,
         on_stop=components.close,

@@ -22,6 +22,14 @@ class LiveSettings(ServiceSettings):
                     "a deal meet this before the deal's own per-buyer limit).")
     taps_per_minute: int = Field(default=120, ge=1, le=10_000,
                                  description="Product taps one buyer may make a minute.")
+    video_window_seconds: int = Field(
+        default=3600, ge=60, le=7 * 24 * 3600,
+        description="A viewer's views, taps and add-to-carts of one video count once in this "
+                    "window (a reload is not a second view).")
+    video_interactions_per_minute: int = Field(
+        default=120, ge=1, le=10_000,
+        description="Views, taps and add-to-carts one viewer may record a minute (bots meet "
+                    "this first).")
     payment_window_seconds: int = Field(
         default=300, ge=1, le=3600, description="How long a claim token can be checked out.")
     claim_grace_seconds: int = Field(

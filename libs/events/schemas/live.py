@@ -1,4 +1,5 @@
-"""Events produced by the live service: sessions, pins, flash deals and their claims, gifts."""
+"""Events produced by the live service: sessions, pins, flash deals and their claims, gifts,
+shoppable videos."""
 
 from __future__ import annotations
 
@@ -219,3 +220,50 @@ class LiveClaimReleased(Event):
     quantity: int = Field(gt=0)
     returned_to: Literal["claim", "deal", "stock"]
     released_at: datetime
+
+
+@register
+class VideoPublished(Event):
+    """A shoppable short video went public (metadata only: the media is hosted elsewhere)."""
+
+    type = "video.published"
+    topic = "live.video.v1"
+    key_field = "video_id"
+
+    video_id: UUID
+    author_kind: Literal["seller", "creator"]
+    author_id: str = Field(description="The seller's id, or the creator's.")
+    market: str
+    title: str
+    duration_seconds: int
+    media_url: str
+    thumbnail_url: str
+    product_ids: list[UUID]
+    published_at: datetime
+
+
+@register
+class VideoUnpublished(Event):
+    type = "video.unpublished"
+    topic = "live.video.v1"
+    key_field = "video_id"
+
+    video_id: UUID
+    reason: Literal["author", "seller_suspended"]
+    unpublished_at: datetime
+
+
+@register
+class VideoProductTagged(Event):
+    """A product was tagged in a video; a creator's tag names the shop that accepted them."""
+
+    type = "video.product_tagged"
+    topic = "live.video.v1"
+    key_field = "video_id"
+
+    video_id: UUID
+    product_id: UUID
+    seller_id: UUID
+    creator_id: str | None = None
+    offset_seconds: int | None = None
+    tagged_at: datetime

@@ -23,6 +23,11 @@ class OrderLine(BaseModel):
         default=None, description="A flash deal's line: catalog takes its units from the "
                                   "deal's set-aside stock.")
     claim_id: UUID | None = Field(default=None, description="The flash-deal claim it redeems.")
+    video_id: UUID | None = Field(
+        default=None, description="The shoppable video the buyer tapped it in (attribution).")
+    creator_id: str | None = Field(
+        default=None, description="The partner creator the line credits, from the platform's "
+                                  "signed attribution token only.")
 
 
 @register

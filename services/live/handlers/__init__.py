@@ -4,7 +4,7 @@ from functools import partial
 from typing import Any
 
 from libs.consumer import Handler
-from services.live.handlers import catalog_view, orders_view
+from services.live.handlers import catalog_view, orders_view, video_sales
 
 HANDLERS: dict[str, Handler] = {
     "product.published": catalog_view.on_product_published,
@@ -19,6 +19,8 @@ HANDLERS: dict[str, Handler] = {
     "inventory.adjusted": catalog_view.on_inventory_adjusted,
     "order.confirmed": orders_view.on_order_confirmed,
     "wallet.topped_up": orders_view.on_wallet_topped_up,
+    "commission.accrued": video_sales.on_commission_accrued,
+    "commission.reversed": video_sales.on_commission_reversed,
 }
 
 

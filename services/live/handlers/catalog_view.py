@@ -12,6 +12,7 @@ from libs.events.schemas import live as live_events
 from libs.outbox import enqueue
 from services.live.adapters import deals_repository, sessions_repository
 from services.live.components import LiveComponents
+from services.live.handlers import video_sales
 from services.live.use_cases import deal_clock
 
 
@@ -47,6 +48,7 @@ async def on_seller_suspended(conn: asyncpg.Connection, envelope: Envelope,
                               event: events.SellerSuspended) -> None:
     await sessions_repository.set_standing(conn, event.seller_id, "suspended")
     await sessions_repository.set_seller_live(conn, event.seller_id, False)
+    await video_sales.unpublish_suspended(conn, event.seller_id)
 
 
 async def on_seller_reinstated(conn: asyncpg.Connection, envelope: Envelope,

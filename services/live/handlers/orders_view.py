@@ -14,14 +14,16 @@ from libs.events.envelope import Envelope
 from libs.events.schemas import live as live_events
 from libs.events.schemas.orders import OrderCancelled, OrderConfirmed, OrderPlaced, WalletToppedUp
 from libs.outbox import enqueue
-from services.live.adapters import deals_repository, wallet_repository
+from services.live.adapters import deals_repository, videos_repository, wallet_repository
 from services.live.components import LiveComponents
 from services.live.domain.wallet import top_up_entries
+from services.live.handlers import video_sales
 from services.live.use_cases import deal_clock
 
 
 async def on_order_placed(conn: asyncpg.Connection, envelope: Envelope, event: OrderPlaced, *,
                           live: LiveComponents) -> None:
+    await video_sales.record_placed(conn, event)
     attributed = [line for line in event.lines if line.live_session_id is not None]
     for line in event.lines:
         if line.claim_id is None:
@@ -62,6 +64,7 @@ async def on_order_confirmed(conn: asyncpg.Connection, envelope: Envelope,
                              event: OrderConfirmed) -> None:
     await conn.execute("UPDATE session_order_lines SET status = 'paid' WHERE order_id = $1",
                        event.order_id)
+    await videos_repository.set_order_status(conn, event.order_id, "paid")
     await deals_repository.mark_paid(conn, event.order_id)
 
 
@@ -69,6 +72,7 @@ async def on_order_cancelled(conn: asyncpg.Connection, envelope: Envelope,
                              event: OrderCancelled, *, live: LiveComponents) -> None:
     await conn.execute("UPDATE session_order_lines SET status = 'cancelled' WHERE order_id = $1",
                        event.order_id)
+    await videos_repository.set_order_status(conn, event.order_id, "cancelled")
     await deal_clock.release_claims(live, conn, event.order_id, datetime.now(UTC))
 
 

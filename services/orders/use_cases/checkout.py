@@ -196,7 +196,9 @@ def _order_line(line: CartLine, grant: claim_tokens.ClaimGrant | None) -> OrderL
                      unit_price_minor=line.unit_price_minor,
                      live_session_id=_uuid_or_none(line.source.live_session_id),
                      deal_id=grant.deal_id if grant else None,
-                     claim_id=grant.claim_id if grant else None)
+                     claim_id=grant.claim_id if grant else None,
+                     video_id=_uuid_or_none(line.source.video_id),
+                     creator_id=line.source.creator_id)
 
 
 def _uuid_or_none(value: str | None) -> UUID | None:

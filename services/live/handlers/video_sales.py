@@ -1,0 +1,50 @@
+"""What live learns of the sales its videos brought: order lines attributed to a video (by
+orders, from the signed token of a tap), whether they were paid or cancelled, and the
+commission their creator earned or lost; and a suspended seller's videos going dark."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+import asyncpg
+
+from libs.events.envelope import Envelope
+from libs.events.schemas import live as live_events
+from libs.events.schemas.orders import CommissionAccrued, CommissionReversed, OrderPlaced
+from libs.outbox import enqueue
+from services.live.adapters import videos_repository
+
+
+async def record_placed(conn: asyncpg.Connection, event: OrderPlaced) -> None:
+    attributed = [line for line in event.lines if line.video_id is not None]
+    if not attributed:
+        return
+    products = {r["sku_id"]: r["product_id"] for r in await conn.fetch(
+        "SELECT sku_id, product_id FROM listings WHERE sku_id = ANY($1::uuid[])",
+        [line.sku_id for line in attributed])}
+    await videos_repository.add_order_lines(conn, [
+        (event.order_id, line.sku_id, line.video_id, products.get(line.sku_id),
+         line.creator_id, line.quantity, line.quantity * line.unit_price_minor, event.currency,
+         event.placed_at) for line in attributed])
+
+
+async def on_commission_accrued(conn: asyncpg.Connection, envelope: Envelope,
+                                event: CommissionAccrued) -> None:
+    await videos_repository.add_commission(conn, event.order_id, event.sku_id,
+                                           event.creator_id, event.amount_minor)
+
+
+async def on_commission_reversed(conn: asyncpg.Connection, envelope: Envelope,
+                                 event: CommissionReversed) -> None:
+    await videos_repository.reverse_commission(conn, event.order_id, event.creator_id,
+                                               event.amount_minor)
+
+
+async def unpublish_suspended(conn: asyncpg.Connection, seller_id: UUID) -> None:
+    """A suspended seller sells nowhere: its own videos leave the feed (a creator's videos
+    tagging its products stay, their products shown as unavailable)."""
+    now = datetime.now(UTC)
+    for video_id in await videos_repository.unpublish_seller_videos(conn, seller_id):
+        await enqueue(conn, "live", live_events.VideoUnpublished(
+            video_id=video_id, reason="seller_suspended", unpublished_at=now))
