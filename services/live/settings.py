@@ -50,3 +50,10 @@ class LiveSettings(ServiceSettings):
         default=0.25, gt=0, description="At most one 'units left' update per deal this often.")
     viewers_interval_seconds: float = Field(
         default=1.0, gt=0, description="At most one viewer-count update per session this often.")
+
+    @property
+    def handle_key(self) -> bytes:
+        """The key of viewers' public handles (see domain/chat.py `public_handle`)."""
+        from services.live.domain.chat import handle_key
+
+        return handle_key(self.claim_token_secret.get_secret_value())

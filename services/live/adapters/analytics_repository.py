@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any, TypeAlias
 from uuid import UUID
 
@@ -56,7 +58,14 @@ async def per_deal(conn: Conn, session_id: UUID) -> list[asyncpg.Record]:
            WHERE d.session_id = $1 GROUP BY d.id ORDER BY d.created_at""", session_id))
 
 
-async def timeline(conn: Conn, session_id: UUID) -> list[dict[str, Any]]:
+PEOPLE = {"chat": "user_id", "purchase": "buyer_id", "gift": "buyer_id"}
+"""The field naming a person in each kind of timeline entry: replaced by their public handle
+before anyone sees it (the replay is public)."""
+
+
+async def timeline(conn: Conn, session_id: UUID,
+                   handle: Callable[[str], str]) -> list[dict[str, Any]]:
+    """The session's story; each person appears as `handle(account id)` under `who`."""
     rows = await conn.fetch(
         """SELECT at, kind, data FROM (
              SELECT pinned_at AS at, 'pin' AS kind,
@@ -80,7 +89,7 @@ async def timeline(conn: Conn, session_id: UUID) -> list[dict[str, Any]]:
                FROM chat_messages WHERE session_id = $1 AND NOT removed
              UNION ALL
              SELECT min(placed_at), 'purchase', json_build_object(
-                      'order_id', order_id, 'units', sum(quantity))
+                      'buyer_id', min(buyer_id), 'units', sum(quantity))
                FROM session_order_lines WHERE session_id = $1 AND status <> 'cancelled'
                GROUP BY order_id
              UNION ALL
@@ -88,4 +97,11 @@ async def timeline(conn: Conn, session_id: UUID) -> list[dict[str, Any]]:
                       'gift_code', gift_code, 'quantity', quantity, 'buyer_id', buyer_id)
                FROM gifts WHERE session_id = $1
            ) t ORDER BY at, kind""", session_id)
-    return [{"at": r["at"], "kind": r["kind"], "data": r["data"]} for r in rows]
+    entries = []
+    for row in rows:
+        data = json.loads(row["data"]) if isinstance(row["data"], str) else dict(row["data"])
+        person = PEOPLE.get(row["kind"])
+        if person is not None:
+            data["who"] = handle(str(data.pop(person)))
+        entries.append({"at": row["at"], "kind": row["kind"], "data": data})
+    return entries

@@ -36,6 +36,15 @@ async def messages(conn: Conn, session_id: UUID, *, after: tuple[datetime, UUID]
         session_id, after[0] if after else None, after[1] if after else None, limit))
 
 
+async def author_of(conn: Conn, session_id: UUID, message_id: UUID) -> str | None:
+    """Who wrote a message of the session (moderators act on messages, not on ids they
+    cannot see)."""
+    user_id: str | None = await conn.fetchval(
+        "SELECT user_id FROM chat_messages WHERE session_id = $1 AND id = $2",
+        session_id, message_id)
+    return user_id
+
+
 async def standing(conn: Conn, seller_id: UUID, session_id: UUID, user_id: str) -> Standing:
     row = await conn.fetchrow(
         """SELECT EXISTS (SELECT 1 FROM shop_bans WHERE seller_id = $1 AND user_id = $3) AS banned,

@@ -16,6 +16,7 @@ from libs.errors import Problem
 from services.live import components
 from services.live.adapters import analytics_repository, sessions_repository
 from services.live.domain.analytics import conversion
+from services.live.domain.chat import public_handle
 from services.live.domain.sessions import SessionStatus
 from services.live.use_cases.analytics import session_figures
 
@@ -118,7 +119,9 @@ async def replay(request: Request, session_id: UUID) -> Any:
     if session.status is not SessionStatus.ENDED or session.started_at is None:
         raise Problem(409, "Not ended", "A replay exists once the session has ended.")
     started = session.started_at
-    entries = await analytics_repository.timeline(pool, session_id)
+    key = runtime(request).settings.handle_key
+    entries = await analytics_repository.timeline(
+        pool, session_id, lambda person: public_handle(key, session_id, person))
     return Replay(session_id=session_id, started_at=started,
                   ended_at=session.ended_at or datetime.now(UTC),
                   timeline=[TimelineEntry(**e, offset_seconds=round(

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from libs import idempotency
 from libs.api import acting_seller, runtime
@@ -20,6 +20,7 @@ from libs.pagination import Page, PageParams, encode_cursor, page_params, time_c
 from libs.request_guard import NOT_BLANK
 from services.live import components
 from services.live.adapters import chat_repository, sessions_repository
+from services.live.domain.chat import public_handle
 from services.live.domain.sessions import LiveSession
 from services.live.use_cases.access import find_session
 from services.live.use_cases.chat import post_message
@@ -39,20 +40,33 @@ class MessageIn(BaseModel):
 
 class MessageView(BaseModel):
     id: UUID
-    user_id: str
+    author: str = Field(description="The writer's handle in this session: the same for all "
+                                    "their messages here, another in every other session; "
+                                    "never their account id.")
     text: str
     created_at: datetime
 
 
-class MuteIn(BaseModel):
+class Offender(BaseModel):
+    """Whom a moderator acts on: the author of a message (what moderators see), or an
+    account id they know from elsewhere (a support ticket)."""
+
     model_config = ConfigDict(extra="forbid")
-    user_id: str = Field(min_length=1, max_length=128)
+    message_id: UUID | None = Field(default=None, description="Act on this message's author.")
+    user_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+    @model_validator(mode="after")
+    def _one(self) -> Offender:
+        if (self.message_id is None) == (self.user_id is None):
+            raise ValueError("name exactly one of message_id and user_id")
+        return self
+
+
+class MuteIn(Offender):
     minutes: int = Field(default=10, ge=1, le=7 * 24 * 60)
 
 
-class BanIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    user_id: str = Field(min_length=1, max_length=128)
+class BanIn(Offender):
     reason: str = Field(min_length=1, max_length=300)
 
 
@@ -91,8 +105,10 @@ async def post(request: Request, session_id: UUID, body: MessageIn,
     async def work(conn: Any) -> tuple[int, Any]:
         posted = await post_message(components.of(request), conn, session_id, principal,
                                     body.text)
-        return 201, MessageView(id=posted.id, user_id=posted.user_id, text=posted.text,
-                                created_at=posted.created_at).model_dump(mode="json")
+        return 201, MessageView(
+            id=posted.id, author=public_handle(runtime(request).settings.handle_key, session_id,
+                                               posted.user_id),
+            text=posted.text, created_at=posted.created_at).model_dump(mode="json")
 
     return await idempotency.run_idempotent(
         runtime(request).db, scope=f"{principal.subject}:POST chat", key=idempotency_key,
@@ -105,7 +121,9 @@ async def history(request: Request, session_id: UUID,
                   page: Annotated[PageParams, Depends(page_params)]) -> Any:
     rows = await chat_repository.messages(runtime(request).db, session_id,
                                           after=time_cursor(page.cursor), limit=page.limit + 1)
-    items = [MessageView(**dict(r)) for r in rows[:page.limit]]
+    key = runtime(request).settings.handle_key
+    items = [MessageView(id=r["id"], author=public_handle(key, session_id, r["user_id"]),
+                         text=r["text"], created_at=r["created_at"]) for r in rows[:page.limit]]
     cursor = (encode_cursor(items[-1].created_at.isoformat(), str(items[-1].id))
               if len(rows) > page.limit else None)
     return Page[MessageView](items=items, next_cursor=cursor)
@@ -128,8 +146,9 @@ async def remove(request: Request, session_id: UUID, message_id: UUID,
 async def pin_message(request: Request, session_id: UUID, body: PinnedMessageIn,
                       principal: Annotated[Principal, Depends(anyone_signed_in)]) -> Response:
     await _moderated_session(request, session_id, principal)
-    message = {"text": body.text, "by": principal.subject,
-               "at": datetime.now(UTC).isoformat()}
+    message = {"text": body.text, "at": datetime.now(UTC).isoformat(),
+               "by": public_handle(runtime(request).settings.handle_key, session_id,
+                                   principal.subject)}
     await sessions_repository.set_pinned_message(runtime(request).db, session_id, message)
     await components.of(request).feed.publish(session_id, "chat.pinned", message)
     return Response(status_code=204)
@@ -151,7 +170,8 @@ async def mute(request: Request, session_id: UUID, body: MuteIn,
                principal: Annotated[Principal, Depends(anyone_signed_in)]) -> Response:
     await _moderated_session(request, session_id, principal)
     until = datetime.now(UTC) + timedelta(minutes=body.minutes)
-    await chat_repository.mute(runtime(request).db, session_id, body.user_id, until,
+    offender = await _offender(request, session_id, body)
+    await chat_repository.mute(runtime(request).db, session_id, offender, until,
                                principal.subject)
     return Response(status_code=204)
 
@@ -171,9 +191,22 @@ async def unmute(request: Request, session_id: UUID, user_id: UserId,
 async def ban(request: Request, session_id: UUID, body: BanIn,
               principal: Annotated[Principal, Depends(anyone_signed_in)]) -> Response:
     session = await _moderated_session(request, session_id, principal)
-    await chat_repository.ban(runtime(request).db, session.seller_id, body.user_id,
+    offender = await _offender(request, session_id, body)
+    await chat_repository.ban(runtime(request).db, session.seller_id, offender,
                               body.reason, principal.subject)
     return Response(status_code=204)
+
+
+async def _offender(request: Request, session_id: UUID, body: Offender) -> str:
+    if body.user_id is not None:
+        return body.user_id
+    assert body.message_id is not None
+    author = await chat_repository.author_of(runtime(request).db, session_id, body.message_id)
+    if author is None:
+        raise Problem(404, "Not found", "No such message in this session.",
+                      errors=[{"field": "message_id", "message": "not in this session",
+                               "code": "not_found"}])
+    return author
 
 
 @router.delete("/shop/bans/{user_id}", status_code=204, summary="Lift a ban (the seller).")

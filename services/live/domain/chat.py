@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from libs.domain_errors import FieldError, StateConflict
 
@@ -18,6 +21,20 @@ class ChatError(FieldError):
 class ChatConflict(ChatError, StateConflict):
     """The same, refused for the state things are in (answered 409)."""
 
+
+
+def handle_key(secret: str) -> bytes:
+    """The key of viewers' public handles, derived from a platform secret (so a handle
+    cannot be computed from a guessed account id by anyone outside the platform)."""
+    return hashlib.sha256(b"live public handles:" + secret.encode()).digest()
+
+
+def public_handle(key: bytes, session_id: UUID, user_id: str) -> str:
+    """What everyone sees of a person in a session's chat, gifts, purchases and replay:
+    stable within the session (a conversation can be followed), different in every other
+    session (nobody is tracked across them), never the account id."""
+    digest = hmac.new(key, f"{session_id}:{user_id}".encode(), hashlib.sha256).hexdigest()
+    return f"viewer-{digest[:10]}"
 
 
 def clean_text(text: str, max_length: int) -> str:

@@ -16,6 +16,7 @@ from libs.events.schemas.orders import OrderCancelled, OrderConfirmed, OrderPlac
 from libs.outbox import enqueue
 from services.live.adapters import deals_repository, videos_repository, wallet_repository
 from services.live.components import LiveComponents
+from services.live.domain.chat import public_handle
 from services.live.domain.wallet import top_up_entries
 from services.live.handlers import video_sales
 from services.live.use_cases import deal_clock
@@ -51,13 +52,11 @@ async def on_order_placed(conn: asyncpg.Connection, envelope: Envelope, event: O
     for session_id in {line.live_session_id for line in attributed if line.live_session_id}:
         items = [{"product_id": str(products.get(line.sku_id)), "quantity": line.quantity}
                  for line in attributed if line.live_session_id == session_id]
-        data = {"buyer": _masked(event.buyer_id), "items": items}
+        data = {"buyer": public_handle(live.settings.handle_key, session_id, event.buyer_id),
+                "items": items}
         after_commit(partial(live.feed.publish, session_id, "purchase", data))
 
 
-def _masked(buyer_id: str) -> str:
-    """The ticker shows who bought without showing who they are."""
-    return buyer_id[:2] + "***" if len(buyer_id) > 2 else "***"
 
 
 async def on_order_confirmed(conn: asyncpg.Connection, envelope: Envelope,

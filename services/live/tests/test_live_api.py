@@ -15,7 +15,7 @@ import redis.asyncio as redis
 from libs.events.base import Event
 from libs.events.schemas.catalog import SellerRegistered, SellerSuspended
 from libs.ids import new_id
-from libs.testing import ServedService, bearer, eventually, metric_sum
+from libs.testing import ServedService, bearer, eventually, metric_sum, subject_of
 from services.live.adapters.claims_store import ClaimsStore
 
 from .conftest import Publish, live_session, new_shop, published_product
@@ -298,3 +298,44 @@ async def test_a_buyer_hammering_claims_meets_a_budget(
     assert person.status_code == 409 and person.json()["code"] != "rate_limited"
     assert await metric_sum(live.client, "flash_deal_claims_total") - counted == 61, \
         "operators see every refusal the deal's rules made (not the budget's 429s)"
+
+
+async def test_public_chat_gifts_purchases_and_replay_never_show_account_ids(
+        live: ServedService, publish: Publish) -> None:
+    """Issue 13, part 2: the chat, its real-time frames, the pinned message and the public
+    replay name people by a handle that holds within a session and differs across sessions;
+    moderators act on a message's author without ever seeing an account id."""
+    shop = await new_shop(live, publish)
+    first, second = await live_session(live, shop), await live_session(live, shop)
+    fan = f"fan-{secrets.token_hex(4)}"
+    fan_headers = bearer("buyer", fan)
+    posted = [await live.client.post(f"/v1/live/sessions/{first}/chat", headers=fan_headers,
+                                     json={"text": f"hello {n}"}) for n in range(2)]
+    elsewhere = await live.client.post(f"/v1/live/sessions/{second}/chat",
+                                       headers=fan_headers, json={"text": "me again"})
+    handles = {p.json()["author"] for p in posted}
+    assert len(handles) == 1 and fan not in handles.pop()
+    assert elsewhere.json()["author"] != posted[0].json()["author"], "not tracked across sessions"
+
+    history = (await live.client.get(f"/v1/live/sessions/{first}/chat")).json()["items"]
+    assert {m["author"] for m in history} == {posted[0].json()["author"]}
+    mute = await live.client.post(f"/v1/live/sessions/{first}/mutes", headers=shop.headers,
+                                  json={"message_id": history[0]["id"], "minutes": 5})
+    assert mute.status_code == 204
+    muted = await live.client.post(f"/v1/live/sessions/{first}/chat", headers=fan_headers,
+                                   json={"text": "still here?"})
+    assert muted.status_code == 409 and muted.json()["errors"][0]["code"] == "muted"
+    both = await live.client.post(f"/v1/live/sessions/{first}/mutes", headers=shop.headers,
+                                  json={"message_id": history[0]["id"], "user_id": fan})
+    assert both.status_code == 422
+    await live.client.put(f"/v1/live/sessions/{first}/pinned-message", headers=shop.headers,
+                          json={"text": "Welcome"})
+
+    assert (await live.client.post(f"/v1/live/sessions/{first}/end",
+                                   headers=shop.headers)).status_code == 200
+    replay = await live.client.get(f"/v1/live/sessions/{first}/replay")
+    assert replay.status_code == 200, replay.text
+    chats = [e for e in replay.json()["timeline"] if e["kind"] == "chat"]
+    assert [e["data"]["who"] for e in chats] == [posted[0].json()["author"]] * 2
+    public = replay.text + (await live.client.get(f"/v1/live/sessions/{first}")).text
+    assert fan not in public and subject_of(shop.headers) not in public

@@ -14,7 +14,7 @@ from libs.ids import new_id
 from libs.rate_limit import too_many
 from services.live.adapters import chat_repository, sessions_repository
 from services.live.components import LiveComponents
-from services.live.domain.chat import ChatConflict, blocked_word, clean_text
+from services.live.domain.chat import ChatConflict, blocked_word, clean_text, public_handle
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,7 @@ async def post_message(live: LiveComponents, pool: asyncpg.Pool | asyncpg.Connec
     await chat_repository.add_message(pool, message_id, session_id, principal.subject,
                                       cleaned, now)
     event_id = await live.feed.publish(session_id, "chat", {
-        "message_id": str(message_id), "user_id": principal.subject, "text": cleaned,
-        "at": now.isoformat()})
+        "message_id": str(message_id),
+        "author": public_handle(settings.handle_key, session_id, principal.subject),
+        "text": cleaned, "at": now.isoformat()})
     return PostedMessage(message_id, principal.subject, cleaned, now, event_id)

@@ -18,6 +18,7 @@ from libs.ids import new_id
 from libs.outbox import enqueue
 from services.live.adapters import sessions_repository, wallet_repository
 from services.live.components import LiveComponents
+from services.live.domain.chat import public_handle
 from services.live.domain.wallet import gift_entries
 
 
@@ -57,5 +58,6 @@ async def send(conn: asyncpg.Connection, live: LiveComponents, session_id: UUID,
         host_share_tokens=entries[1].tokens, sent_at=datetime.now(UTC)))
     # Announced once committed (a replay of the same Idempotency-Key announces nothing).
     after_commit(partial(live.feed.publish, session_id, "gift", {
-        "gift_code": gift_code, "quantity": quantity, "from": buyer_id, "tokens": tokens}))
+        "gift_code": gift_code, "quantity": quantity,
+        "from": public_handle(live.settings.handle_key, session_id, buyer_id), "tokens": tokens}))
     return Sent(gift_id, tokens, balance)
