@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
+from libs.markets import MARKET_CURRENCIES
 from libs.settings import ServiceSettings
 
 
@@ -32,8 +33,14 @@ class OrdersSettings(ServiceSettings):
     voucher_lookups_per_minute: int = Field(default=30, ge=1, le=10_000,
                                             description="Voucher reads per caller a minute.")
     minor_monthly_cap_minor: dict[str, int] = Field(
-        default_factory=lambda: {"GBP": 10000, "EUR": 12000, "USD": 13000, "IDR": 200_000_000},
-        description="Monthly spending cap of buyers under 18, per currency (minor units).")
+        # About £100 a month in each market's currency (VND and JPY have no minor unit).
+        default_factory=lambda: {
+            "GBP": 10_000, "EUR": 12_000, "USD": 13_000, "IDR": 200_000_000, "MYR": 60_000,
+            "PHP": 700_000, "SGD": 17_000, "THB": 450_000, "VND": 3_000_000, "MXN": 250_000,
+            "BRL": 70_000, "JPY": 20_000},
+        description="Monthly spending cap of buyers under 18, per currency (minor units): "
+                    "orders and gift-token top-ups count against it. Every market's currency "
+                    "needs one (start-up refuses a gap).")
     claim_token_secret: SecretStr = Field(
         default=SecretStr("dev-only-claims-change-me"),
         description="Verifies flash-deal claim tokens and attribution tokens; live signs them "
@@ -41,3 +48,14 @@ class OrdersSettings(ServiceSettings):
     token_price_minor: dict[str, int] = Field(
         default_factory=lambda: {"GBP": 1, "EUR": 1, "USD": 1, "IDR": 150},
         description="What one gift token costs, per currency (minor units).")
+
+    @field_validator("minor_monthly_cap_minor")
+    @classmethod
+    def _every_market_capped(cls, caps: dict[str, int]) -> dict[str, int]:
+        """A currency without a cap would let a minor spend without limit in that market."""
+        missing = sorted(set(MARKET_CURRENCIES.values()) - set(caps))
+        if missing:
+            raise ValueError(f"no monthly cap for buyers under 18 in {', '.join(missing)}")
+        if any(cap < 0 for cap in caps.values()):
+            raise ValueError("a cap is never negative")
+        return caps

@@ -268,6 +268,32 @@ async def test_age_rules(shop: Shop) -> None:
     assert capped.status_code == 403 and capped.json()["rule"] == "minor_monthly_cap"
 
 
+async def test_a_minors_top_ups_and_orders_share_one_monthly_cap(shop: Shop) -> None:
+    """Gift tokens buy gifts, so a buyer under 18 tops up within the same monthly cap as their
+    orders (GBP 100.00), even with many top-ups at once; an adult is not capped."""
+    import asyncio
+
+    teen = bearer("buyer", f"teen-{secrets.token_hex(3)}", birthdate="2011-02-02")
+
+    async def top_up(who: dict[str, str], tokens: int) -> Any:
+        return await shop.orders.client.post(
+            "/v1/wallet/top-ups", headers={**who, "Idempotency-Key": secrets.token_hex(6)},
+            json={"tokens": tokens, "currency": "GBP", "payment": {"method": GOOD_CARD}})
+
+    answers = await asyncio.gather(*[top_up(teen, 3000) for _ in range(5)])
+    statuses = sorted(a.status_code for a in answers)
+    assert statuses == [201, 201, 201, 403, 403], statuses  # 3 x GBP 30.00 fit under 100.00
+    refused = next(a for a in answers if a.status_code == 403).json()
+    assert refused["rule"] == "minor_monthly_cap" and refused["errors"][0]["field"] == "tokens"
+    sku = await live_sku(shop, stock=5, price=1500)
+    await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=teen, json={"quantity": 1})
+    capped = await checkout(shop, teen)
+    assert capped.status_code == 403 and capped.json()["rule"] == "minor_monthly_cap", \
+        "GBP 90.00 of tokens leave GBP 10.00 for orders"
+    adult = bearer("buyer", f"adult-{secrets.token_hex(3)}", birthdate="1990-05-05")
+    assert (await top_up(adult, 20_000)).status_code == 201
+
+
 async def test_vouchers_hold_their_limits_under_concurrency(shop: Shop) -> None:
     import asyncio
 

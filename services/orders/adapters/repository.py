@@ -221,10 +221,22 @@ async def list_orders(pool: asyncpg.Pool, *, buyer_id: str | None = None,
 
 
 async def minor_spend_this_month(conn: asyncpg.Connection, buyer_id: str, currency: str) -> int:
+    """What a buyer spent this month in a currency: orders not cancelled, and gift-token
+    top-ups not refused (gifts are paid in tokens, so capping top-ups caps gifts)."""
     return int(await conn.fetchval(
-        """SELECT coalesce(sum(subtotal_minor - discount_minor + shipping_minor), 0) FROM orders
-           WHERE buyer_id = $1 AND currency = $2 AND status <> 'cancelled'
-             AND created_at >= date_trunc('month', now())""", buyer_id, currency))
+        """SELECT (SELECT coalesce(sum(subtotal_minor - discount_minor + shipping_minor), 0)
+                   FROM orders WHERE buyer_id = $1 AND currency = $2 AND status <> 'cancelled'
+                     AND created_at >= date_trunc('month', now()))
+                + (SELECT coalesce(sum(amount_minor), 0) FROM topup_intents
+                   WHERE buyer_id = $1 AND currency = $2 AND status <> 'failed'
+                     AND created_at >= date_trunc('month', now()))""", buyer_id, currency))
+
+
+async def lock_minor_spend(conn: asyncpg.Connection, buyer_id: str) -> None:
+    """Serialises a minor's spending decisions until the transaction ends, so two checkouts
+    or top-ups at once cannot both fit under the cap that only one of them fits."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('minor-spend:' || $1))",
+                       buyer_id)
 
 
 # Payments ------------------------------------------------------------------------------

@@ -58,6 +58,7 @@ async def top_up(request: Request, body: TopUpIn,
                   settings.top_ups_per_hour, 3600, field="payment", what="top-ups")
     bought = await buy_tokens(pool, PaymentSimulator(pool), settings, TopUpRequest(
         buyer_id=principal.subject, tokens=body.tokens, currency=body.currency,
-        payment_method=body.payment.method, idempotency_key=idempotency_key))
+        payment_method=body.payment.method, idempotency_key=idempotency_key,
+        birthdate=principal.birthdate))
     return JSONResponse(TopUpView(**bought.__dict__).model_dump(mode="json"),
                         status_code=201 if bought.status == "succeeded" else 202)

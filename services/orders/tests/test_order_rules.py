@@ -131,3 +131,14 @@ def test_minors_have_a_monthly_cap_adults_and_unverified_do_not() -> None:
     for birthdate in (date(1990, 1, 1), None):
         check_minor_spending_cap(birthdate, TODAY, spent_this_month=10**9, this_order=1,
                                  cap=10000, currency="GBP")
+
+
+def test_every_market_currency_has_a_minor_cap_and_a_gap_refuses_to_start() -> None:
+    from libs.markets import MARKET_CURRENCIES
+    from services.orders.settings import OrdersSettings
+
+    caps = OrdersSettings(dev_mode=True).minor_monthly_cap_minor
+    assert set(MARKET_CURRENCIES.values()) <= set(caps)
+    with pytest.raises(ValueError, match="JPY"):
+        OrdersSettings(dev_mode=True, minor_monthly_cap_minor={
+            c: 1 for c in set(MARKET_CURRENCIES.values()) - {"JPY"}})

@@ -25,6 +25,7 @@ from services.orders.domain.age_rules import (
     LineForAgeCheck,
     check_minor_spending_cap,
     check_restricted_products,
+    is_adult,
 )
 from services.orders.domain.attribution import AttributionError, check_touch, credited_by
 from services.orders.domain.cart import CartLine
@@ -77,6 +78,8 @@ async def place_orders(conn: Any, command: Checkout, settings: OrdersSettings,
             [LineForAgeCheck(i, skus[line.sku_id].age_restricted)
              for i, line in enumerate(lines)], command.birthdate, today)
         drafts = split_by_seller(lines, await _quoting(conn, command, skus))
+        if command.birthdate is not None and not is_adult(command.birthdate, today):
+            await repository.lock_minor_spend(conn, command.buyer_id)
         for currency in {d.currency for d in drafts}:
             check_minor_spending_cap(
                 command.birthdate, today, currency=currency,

@@ -12,7 +12,7 @@ top-up is neither lost after the charge nor charged twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from uuid import UUID
 
@@ -26,7 +26,12 @@ from libs.events.schemas.orders import WalletToppedUp
 from libs.ids import new_id
 from libs.outbox import enqueue
 from libs.retry import backoff
-from services.orders.adapters import top_ups_repository
+from services.orders.adapters import repository, top_ups_repository
+from services.orders.domain.age_rules import (
+    AgeRuleViolation,
+    check_minor_spending_cap,
+    is_adult,
+)
 from services.orders.domain.payments import AuthorizationOutcome, PaymentProvider, ProviderTimeout
 from services.orders.settings import OrdersSettings
 
@@ -41,6 +46,8 @@ class TopUpRequest:
     currency: str
     payment_method: str
     idempotency_key: str | None
+    birthdate: date | None = None
+    """The verified birthdate: a buyer under 18 tops up within the monthly cap."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,7 @@ async def buy_tokens(pool: asyncpg.Pool, provider: PaymentProvider, settings: Or
         raise field_problem("payment.method", "The payment provider does not know this "
                             "payment method.", "unknown_payment_method")
     async with transaction(pool) as conn:
+        await _within_minor_cap(conn, settings, request, unit * request.tokens)
         intent_id = await top_ups_repository.open_intent(
             conn, new_id(), buyer_id=request.buyer_id, tokens=request.tokens,
             amount_minor=unit * request.tokens, currency=request.currency,
@@ -84,6 +92,25 @@ async def buy_tokens(pool: asyncpg.Pool, provider: PaymentProvider, settings: Or
         raise Problem(402, "Payment refused", f"The payment was not accepted ({failure}).",
                       errors=[{"field": "payment.method", "message": failure, "code": failure}])
     return top_up
+
+
+async def _within_minor_cap(conn: asyncpg.Connection, settings: OrdersSettings,
+                            request: TopUpRequest, amount_minor: int) -> None:
+    """Tokens pay for gifts, so a minor's top-ups count against the same monthly cap as
+    their orders."""
+    today = datetime.now(UTC).date()
+    if request.birthdate is None or is_adult(request.birthdate, today):
+        return
+    await repository.lock_minor_spend(conn, request.buyer_id)
+    try:
+        check_minor_spending_cap(
+            request.birthdate, today, currency=request.currency, this_order=amount_minor,
+            spent_this_month=await repository.minor_spend_this_month(
+                conn, request.buyer_id, request.currency),
+            cap=settings.minor_monthly_cap_minor.get(request.currency))
+    except AgeRuleViolation as exc:
+        raise Problem(403, "Forbidden", str(exc), rule=exc.rule, errors=[{
+            "field": "tokens", "message": str(exc), "code": exc.rule}]) from exc
 
 
 async def settle(pool: asyncpg.Pool, provider: PaymentProvider, settings: OrdersSettings,
