@@ -16,8 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import random
 import secrets
 import time
@@ -31,6 +29,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer
 
+from benchmarks import conditions
 from benchmarks.load import run
 from libs.auth.dev_token import mint
 from libs.events.envelope import Envelope, from_kafka, to_kafka
@@ -178,16 +177,14 @@ async def main_async(args: argparse.Namespace) -> None:
         from seeds.load import load_seed_marketplace
 
         print("starting a seeded stack ...", flush=True)
-        own = Stack(Path(".stack-bench"), None)
+        own = Stack(Path(".stack-bench"), None, durable=True)
         stack = own.start()
         await load_seed_marketplace(stack)
     try:
         conn = await asyncpg.connect(stack["database_url"])
         live = await conn.fetchval("SELECT count(*) FROM catalog.products WHERE status = 'live'")
         await conn.close()
-        print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-              f"{platform.python_version()}; Kafka: {stack.get('kafka_flavour')}; "
-              f"{live} live products; load generator on the same machine\n", flush=True)
+        print(await conditions.describe(stack, f"{live} live products") + "\n", flush=True)
         result = await hot_sku(stack)
         print(f"hot SKU, {result['attempts']} reservation attempts of 1 unit on "
               f"{result['units']} units, through Kafka:\n  {json.dumps(result)}", flush=True)

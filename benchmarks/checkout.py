@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import platform
 import secrets
 import time
 from collections import Counter
@@ -23,6 +22,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer
 
+from benchmarks import conditions
 from benchmarks.load import RawClient, open_loop
 from libs.auth.dev_token import mint
 from libs.events.envelope import from_kafka
@@ -200,8 +200,7 @@ def main() -> None:
     parser.add_argument("--skus", type=int, default=20)
     args = parser.parse_args()
     stack = json.loads(Path(args.stack).read_text())
-    print(f"machine: {platform.machine()}, Python {platform.python_version()}, Kafka "
-          f"{stack.get('kafka_flavour')}; the load generator shares the machine", flush=True)
+    print(asyncio.run(conditions.describe(stack)), flush=True)
     asyncio.run(run(stack, args.rate, args.seconds, args.skus))
 
 

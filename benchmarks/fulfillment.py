@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import platform
 import secrets
 import time
 from collections import Counter
@@ -28,6 +27,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer
 
+from benchmarks import conditions
 from benchmarks.checkout import ADDRESS, pct
 from benchmarks.load import RawClient, open_loop
 from libs.auth.dev_token import mint
@@ -275,8 +275,7 @@ def main() -> None:
     parser.add_argument("--crew", type=int, default=8, help="concurrent warehouse operators")
     args = parser.parse_args()
     stack = json.loads(Path(args.stack).read_text())
-    print(f"machine: {platform.machine()}, Python {platform.python_version()}, Kafka "
-          f"{stack.get('kafka_flavour')}; the load generator shares the machine", flush=True)
+    print(asyncio.run(conditions.describe(stack)), flush=True)
     asyncio.run(run(stack, args.rate, args.seconds, args.skus, args.crew))
 
 

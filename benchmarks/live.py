@@ -21,8 +21,6 @@ import argparse
 import asyncio
 import json
 import multiprocessing
-import os
-import platform
 import secrets
 import time
 from datetime import UTC, datetime
@@ -34,6 +32,7 @@ import asyncpg
 import httpx
 import redis.asyncio as redis
 
+from benchmarks import conditions
 from benchmarks.load import read_response
 from devstack.stack import SERVICE_PORTS, redis_db_url
 from libs.auth.dev_token import mint
@@ -295,8 +294,7 @@ def main() -> None:
     parser.add_argument("--client-processes", type=int, default=2)
     args = parser.parse_args()
     stack = load_stack(args.stack)
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}; load generator on the same machine", flush=True)
+    print(asyncio.run(conditions.describe(stack)), flush=True)
     if args.what == "claims":
         asyncio.run(claims(stack, args.claimants, args.units, args.connections))
     else:

@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
-import platform
 import secrets
 import time
 from datetime import UTC, datetime, timedelta
@@ -31,6 +29,7 @@ from typing import Any
 import asyncpg
 import httpx
 
+from benchmarks import conditions
 from benchmarks.checkout import pct
 from benchmarks.fulfillment import commit_ceiling
 from benchmarks.load import open_loop
@@ -46,15 +45,6 @@ QUESTIONS = [
     "Can I cancel my order before it ships?",
     "How do flash deals work in a live stream?",
 ]
-
-
-async def conditions(pool: asyncpg.Pool, stack: dict[str, Any]) -> str:
-    fsync = await pool.fetchval("SHOW fsync")
-    synchronous = await pool.fetchval("SHOW synchronous_commit")
-    return (f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-            f"{platform.python_version()}; Postgres fsync={fsync}, "
-            f"synchronous_commit={synchronous}; Kafka {stack.get('kafka_flavour')}; one "
-            f"support process; the load generator shares the machine")
 
 
 async def first_replies(client: httpx.AsyncClient, pool: asyncpg.Pool, url: str, secret: str,
@@ -140,7 +130,7 @@ async def run(stack: dict[str, Any], rate: float, seconds: float, tickets: int,
               spread: float) -> None:
     pool = await create_pool(stack["database_url"], "support", application_name="bench-support")
     try:
-        print(await conditions(pool, stack), flush=True)
+        print(await conditions.describe(stack, "one support process"), flush=True)
         print("  measuring the machine's durable commit ceiling ...", flush=True)
         ceiling = await commit_ceiling(stack["database_url"])
         async with httpx.AsyncClient(timeout=30) as client:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import platform
 import secrets
 import time
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 from standardwebhooks.webhooks import Webhook
 
+from benchmarks import conditions
 from benchmarks.checkout import pct
 from benchmarks.fulfillment import commit_ceiling
 from benchmarks.load import open_loop
@@ -138,8 +138,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     args = parser.parse_args()
     stack = json.loads(Path(args.stack).read_text())
-    print(f"machine: {platform.machine()}, Python {platform.python_version()}, Kafka "
-          f"{stack.get('kafka_flavour')}; receiver and load generator share the machine",
+    print(asyncio.run(conditions.describe(stack, "the receiver shares the machine too")),
           flush=True)
     asyncio.run(run(stack, args.rate, args.seconds))
 

@@ -38,9 +38,11 @@ def redis_db_url(url: str, db: int) -> str:
 
 class Stack:
     def __init__(self, workdir: Path, kafka_flavour: str | None,
-                 infra: Infra | None = None) -> None:
-        """`infra`: servers someone else started (the fault suite, which kills them)."""
+                 infra: Infra | None = None, *, durable: bool = False) -> None:
+        """`infra`: servers someone else started (the fault suite, which kills them);
+        `durable`: a local Postgres with fsync and synchronous commit on (benchmarks)."""
         self.workdir = workdir
+        self.durable = durable
         self.kafka_flavour = kafka_flavour
         self.infra = infra
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
@@ -53,7 +55,8 @@ class Stack:
     def start(self) -> dict[str, Any]:
         self.workdir.mkdir(parents=True, exist_ok=True)
         if self.infra is None:
-            self.infra = start_infra(self.workdir / "servers", kafka_flavour=self.kafka_flavour)
+            self.infra = start_infra(self.workdir / "servers", kafka_flavour=self.kafka_flavour,
+                                     durable_postgres=self.durable)
         infra = self.infra
         passwords = {name: secrets.token_urlsafe(16) for name in SERVICE_PORTS}
         asyncio.run(provision(infra.admin_database_url, passwords))
@@ -111,6 +114,8 @@ class Stack:
             "jwt_secret": self.jwt_secret,
             "carrier_webhook_secret": self.carrier_webhook_secret,
             "infra_sources": self.infra.sources,
+            "http_workers": {name: int(env.get("HTTP_WORKERS", "1"))
+                             for name, env in self.envs.items()},
             "logs": str(self.workdir),
         }
 
@@ -160,6 +165,10 @@ def main() -> int:
     parser.add_argument("--kafka", choices=["tansu", "apache"], default=None,
                         help="local broker to start when KAFKA_BOOTSTRAP_SERVERS is not set")
     parser.add_argument("--no-seed", action="store_true", help="do not load the seed data")
+    parser.add_argument("--durable", action="store_true",
+                        default=os.environ.get("DURABLE") == "1",
+                        help="Postgres with fsync and synchronous commit on (for benchmarks; "
+                             "DURABLE=1 make run)")
     parser.add_argument("--exit-when-ready", action="store_true",
                         help="stop everything once it is up (a smoke test of the stack)")
     args = parser.parse_args()
@@ -173,7 +182,7 @@ def main() -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)  # explicit: a background start inherits SIG_IGN
-    stack = Stack(args.workdir, args.kafka)
+    stack = Stack(args.workdir, args.kafka, durable=args.durable)
     began = time.monotonic()
     try:
         description = stack.start()

@@ -57,7 +57,11 @@ def docker_available() -> bool:
         return False
 
 
-def start_infra(workdir: Path, *, kafka_flavour: str | None = None) -> Infra:
+def start_infra(workdir: Path, *, kafka_flavour: str | None = None,
+                durable_postgres: bool = False) -> Infra:
+    """Postgres, Redis and Kafka from the environment, testcontainers or local processes.
+    `durable_postgres` (or POSTGRES_DURABLE=1) runs a local Postgres with fsync and
+    synchronous commit on, as benchmarks need."""
     workdir.mkdir(parents=True, exist_ok=True)
     flavour = kafka_flavour or os.environ.get("KAFKA_FLAVOUR", "tansu")
     use_docker = None  # decided lazily: only asked when something is not given by env
@@ -82,7 +86,8 @@ def start_infra(workdir: Path, *, kafka_flavour: str | None = None) -> Infra:
             database_url = pg.get_connection_url()
             sources["postgres"] = "testcontainers"
         else:
-            pg_server = servers.PostgresServer(workdir / "postgres").start()
+            durable = durable_postgres or os.environ.get("POSTGRES_DURABLE") == "1"
+            pg_server = servers.PostgresServer(workdir / "postgres", durable=durable).start()
             closers.append(pg_server.stop)
             database_url = pg_server.admin_url
             sources["postgres"] = "local process"

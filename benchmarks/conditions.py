@@ -1,0 +1,39 @@
+"""What every benchmark prints first: the conditions its figures were measured under, read from
+the servers themselves (a figure without them cannot be compared with anything)."""
+
+from __future__ import annotations
+
+import os
+import platform
+from typing import Any
+
+import asyncpg
+
+
+async def describe(stack: dict[str, Any], note: str = "") -> str:
+    """Machine, cores, Python, each service's process count, the Postgres durability settings
+    as the server reports them, and the broker. A fast (non-durable) Postgres is flagged: its
+    figures flatter every path that writes."""
+    conn = await asyncpg.connect(stack["database_url"])
+    try:
+        settings = {name: await conn.fetchval(f"SHOW {name}")
+                    for name in ("fsync", "synchronous_commit", "full_page_writes")}
+        version = await conn.fetchval("SHOW server_version")
+    finally:
+        await conn.close()
+    workers = stack.get("http_workers") or {}
+    processes = ", ".join(f"{name} {count}" for name, count in workers.items()) or "unknown"
+    durable = settings["fsync"] == "on" and settings["synchronous_commit"] == "on"
+    lines = [
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}; load generator on the same machine",
+        f"processes per service: {processes}",
+        f"postgres {version}: fsync={settings['fsync']}, synchronous_commit="
+        f"{settings['synchronous_commit']}, full_page_writes={settings['full_page_writes']}"
+        + ("" if durable else "  <- NOT DURABLE: writes look faster than in production; "
+                              "start the stack with DURABLE=1 make run"),
+        f"kafka: {stack.get('kafka_flavour')}",
+    ]
+    if note:
+        lines.append(note)
+    return "\n".join(lines)
