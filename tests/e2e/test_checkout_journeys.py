@@ -268,6 +268,24 @@ async def test_age_rules(shop: Shop) -> None:
     assert capped.status_code == 403 and capped.json()["rule"] == "minor_monthly_cap"
 
 
+async def test_a_buyer_buys_only_what_is_sold_in_the_market_it_ships_to(shop: Shop) -> None:
+    """Issue 13, part 3: a GB listing does not ship to an Irish address; nothing is placed."""
+    sku = await live_sku(shop, stock=3, price=1000)
+    buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
+    await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer, json={"quantity": 1})
+    dublin = {**ADDRESS, "city": "Dublin", "postcode": "D02 X285", "country": "IE"}
+    refused = await shop.orders.client.post(
+        "/v1/checkout", headers={**buyer, "Idempotency-Key": secrets.token_hex(6)},
+        json={"shipping_address": dublin, "payment": {"method": GOOD_CARD}})
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["errors"][0] == {
+        "field": "lines.0", "code": "not_sold_in_market",
+        "message": "sold in market GB, not in IE where this order would ship"}
+    mine = (await shop.orders.client.get("/v1/orders", headers=buyer)).json()
+    assert mine["items"] == [], "nothing was placed"
+    assert (await checkout(shop, buyer)).status_code == 201, "the same cart ships within GB"
+
+
 async def test_a_minors_top_ups_and_orders_share_one_monthly_cap(shop: Shop) -> None:
     """Gift tokens buy gifts, so a buyer under 18 tops up within the same monthly cap as their
     orders (GBP 100.00), even with many top-ups at once; an adult is not capped."""

@@ -183,8 +183,10 @@ async def public_detail(pool: asyncpg.Pool, product_id: UUID) -> dict[str, Any] 
     """What a buyer sees, or None when the listing is not for sale to buyers."""
     row = await pool.fetchrow(
         """SELECT p.id, p.title, p.description, p.images, p.attributes, p.category_id,
-                  p.seller_id, p.shop_id, p.published_at, p.currency, c.age_restricted
+                  p.seller_id, p.shop_id, p.published_at, p.currency, c.age_restricted,
+                  sh.market, s.country AS ships_from, s.tier = 'cross_border' AS cross_border
            FROM products p JOIN sellers s ON s.id = p.seller_id
+           JOIN shops sh ON sh.id = p.shop_id
            JOIN categories c ON c.id = p.category_id
            WHERE p.id = $1 AND p.status = 'live' AND s.status = 'verified'""", product_id)
     if row is None:
@@ -195,7 +197,8 @@ async def public_detail(pool: asyncpg.Pool, product_id: UUID) -> dict[str, Any] 
            FROM skus k JOIN stock st ON st.sku_id = k.id
            WHERE k.product_id = $1 ORDER BY k.position""", product_id)
     detail = dict(row)
-    detail["currency"] = detail["currency"].strip()
+    for padded in ("currency", "market", "ships_from"):
+        detail[padded] = detail[padded].strip()
     detail["skus"] = [{**dict(s), "currency": s["currency"].strip(),
                        "in_stock": s["available"] > 0} for s in skus]
     return detail
@@ -204,7 +207,7 @@ async def public_detail(pool: asyncpg.Pool, product_id: UUID) -> dict[str, Any] 
 async def search(
     pool: asyncpg.Pool, *, q: str | None, category_id: UUID | None, min_price: int | None,
     max_price: int | None, seller_id: UUID | None, in_stock: bool, sort: str,
-    after: list[Any] | None, limit: int,
+    after: list[Any] | None, limit: int, market: str | None = None,
 ) -> list[asyncpg.Record]:
     """Live listings of verified sellers. Keyset pagination on (sort value, id)."""
     order, key_expr, direction = {
@@ -215,15 +218,17 @@ async def search(
     }[sort]
     cast = {"rank": "real", "p.min_price_minor": "bigint", "p.published_at": "timestamptz"}[
         key_expr]
-    keyset = f"AND ({key_expr}, p.id) {direction} ($8::{cast}, $9::uuid)" if after else ""
+    keyset = f"AND ({key_expr}, p.id) {direction} ($9::{cast}, $10::uuid)" if after else ""
     rank = ("ts_rank_cd(p.search, websearch_to_tsquery('simple', $1))"
             if q else "0::real")
     sql = f"""
         SELECT * FROM (
           SELECT p.id, p.title, p.images, p.min_price_minor, p.currency, p.seller_id,
-                 p.category_id, p.published_at, {rank} AS rank
+                 p.category_id, p.published_at, {rank} AS rank, sh.market,
+                 s.country AS ships_from, s.tier = 'cross_border' AS cross_border
           FROM products p JOIN sellers s ON s.id = p.seller_id AND s.status = 'verified'
-          WHERE p.status = 'live'
+          JOIN shops sh ON sh.id = p.shop_id
+          WHERE p.status = 'live' AND ($8::text IS NULL OR sh.market = $8)
             AND ($1::text IS NULL OR p.search @@ websearch_to_tsquery('simple', $1))
             AND ($2::uuid IS NULL OR p.category_id IN (
                   WITH RECURSIVE sub AS (
@@ -239,5 +244,5 @@ async def search(
         WHERE true {keyset}
         ORDER BY {order} LIMIT $7
     """  # noqa: S608 - only fixed fragments are interpolated; values are bound
-    args: list[Any] = [q, category_id, min_price, max_price, seller_id, in_stock, limit]
+    args: list[Any] = [q, category_id, min_price, max_price, seller_id, in_stock, limit, market]
     return list(await pool.fetch(sql, *args, *(after or [])))

@@ -3,6 +3,7 @@ the live ones."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -18,6 +19,7 @@ from libs.bounds import MAX_MINOR
 from libs.db.transaction import transaction
 from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
+from libs.markets import MARKET_PATTERN
 from libs.pagination import (
     Page,
     PageParams,
@@ -125,6 +127,9 @@ class BuyerProduct(BaseModel):
     age_restricted: bool
     published_at: datetime
     skus: list[BuyerSku]
+    market: str = Field(description="Where it is sold: buyers elsewhere cannot buy it.")
+    cross_border: bool = Field(description="Shipped from another country than `market`.")
+    ships_from: str = Field(description="The country the seller ships from.")
 
 
 class SearchHit(BaseModel):
@@ -136,6 +141,17 @@ class SearchHit(BaseModel):
     seller_id: UUID
     category_id: UUID
     published_at: datetime
+    market: str
+    cross_border: bool
+    ships_from: str
+
+    @classmethod
+    def of(cls, row: Any) -> SearchHit:
+        return cls(id=row["id"], title=row["title"], image=(row["images"] or [None])[0],
+                   min_price_minor=row["min_price_minor"], currency=row["currency"].strip(),
+                   seller_id=row["seller_id"], category_id=row["category_id"],
+                   published_at=row["published_at"], market=row["market"].strip(),
+                   cross_border=row["cross_border"], ships_from=row["ships_from"].strip())
 
 
 async def own_product(conn: Any, product_id: UUID, seller_id: UUID, *,
@@ -242,7 +258,11 @@ async def deactivate_product(
 
 @router.get("/v1/products/{product_id}", response_model=BuyerProduct,
             summary="A live listing as buyers see it (public; cached).")
-async def product_detail(request: Request, product_id: UUID) -> Response:
+async def product_detail(
+    request: Request, product_id: UUID,
+    market: Annotated[str | None, Query(pattern=MARKET_PATTERN, description=(
+        "The buyer's market: a listing sold elsewhere is not found."))] = None,
+) -> Response:
     rt = runtime(request)
     body = await product_cache.get(rt.redis, product_id)
     if body is None:
@@ -250,6 +270,8 @@ async def product_detail(request: Request, product_id: UUID) -> Response:
         if detail is None:
             raise Problem(404, "Not found", "No such product.")
         body = await product_cache.put(rt.redis, product_id, detail)
+    if market is not None and json.loads(body)["market"] != market:
+        raise Problem(404, "Not found", f"This product is not sold in {market}.")
     return Response(content=body, media_type="application/json")
 
 
@@ -265,6 +287,8 @@ async def search_products(
     max_price: Annotated[int | None, Query(ge=0, le=MAX_MINOR)] = None,
     seller_id: UUID | None = None,
     in_stock: bool = False,
+    market: Annotated[str | None, Query(pattern=MARKET_PATTERN,
+                                        description="The buyer's market.")] = None,
     sort: Annotated[SortOrder | None, Query(
         description="Default: relevance with `q`, else newest (relevance without words is "
                     "newest).")] = None,
@@ -272,10 +296,6 @@ async def search_products(
     rows, cursor = await search_listings(
         runtime(request).db, SearchFilters(q=q, category_id=category_id, min_price=min_price,
                                            max_price=max_price, seller_id=seller_id,
-                                           in_stock=in_stock),
+                                           in_stock=in_stock, market=market),
         sort=sort, cursor=page.cursor, limit=page.limit)
-    return Page[SearchHit](items=[SearchHit(
-        id=r["id"], title=r["title"], image=(r["images"] or [None])[0],
-        min_price_minor=r["min_price_minor"], currency=r["currency"].strip(),
-        seller_id=r["seller_id"], category_id=r["category_id"],
-        published_at=r["published_at"]) for r in rows], next_cursor=cursor)
+    return Page[SearchHit](items=[SearchHit.of(r) for r in rows], next_cursor=cursor)

@@ -31,11 +31,13 @@ class Seller:
 
 @pytest.fixture
 def make_seller(catalog: RunningService) -> Callable[..., Awaitable[Seller]]:
-    async def make(market: str = "GB", verified: bool = True) -> Seller:
+    async def make(market: str = "GB", verified: bool = True,
+                   country: str | None = None) -> Seller:
+        """`country`: where the seller is based (another than `market`: cross-border)."""
         subject = f"seller-{secrets.token_hex(4)}"
         created = await catalog.client.post(
             "/v1/sellers", headers=bearer("seller", subject),
-            json={"legal_name": f"Shop {subject}", "country": market,
+            json={"legal_name": f"Shop {subject}", "country": country or market,
                   "business_type": "company", "market": market})
         assert created.status_code == 201, created.text
         body = created.json()

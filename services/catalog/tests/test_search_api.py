@@ -82,3 +82,40 @@ async def test_relevance_without_words_lists_newest_first(catalog: RunningServic
     relevance = await catalog.client.get("/v1/products", params={"sort": "relevance"})
     assert relevance.status_code == 200
     assert relevance.json()["items"] == newest.json()["items"]
+
+
+async def test_buyers_see_only_their_markets_listings_and_cross_border_ones_say_so(
+    catalog: RunningService, make_seller: MakeSeller, make_category: MakeCategory,
+    make_live_product: MakeLive,
+) -> None:
+    """Issue 13, part 3: search and detail filter by the buyer's market; a cross-border
+    listing names the country it ships from."""
+    word = f"zm{secrets.token_hex(3)}"
+    local, abroad = await make_seller("GB"), await make_seller("GB", country="CN")
+    german = await make_seller("DE")
+    category = await make_category()
+    made = {}
+    for name, owner, currency in (("local", local, "GBP"), ("abroad", abroad, "GBP"),
+                                  ("german", german, "EUR")):
+        made[name] = await make_live_product(owner, category, title=f"{word} {name} lamp",
+                                             skus=[{"code": f"{word}-{name}",
+                                                    "price_minor": 2000, "currency": currency,
+                                                    "stock": 3}])
+    found = (await catalog.client.get("/v1/products", params={"q": word, "market": "GB"})
+             ).json()["items"]
+    assert {hit["id"] for hit in found} == {made["local"]["id"], made["abroad"]["id"]}
+    by_id = {hit["id"]: hit for hit in found}
+    assert (by_id[made["abroad"]["id"]]["cross_border"],
+            by_id[made["abroad"]["id"]]["ships_from"]) == (True, "CN")
+    assert by_id[made["local"]["id"]]["cross_border"] is False
+    in_germany = (await catalog.client.get("/v1/products", params={"q": word, "market": "DE"})
+                  ).json()["items"]
+    assert [hit["id"] for hit in in_germany] == [made["german"]["id"]]
+
+    german_id = made["german"]["id"]
+    detail = await catalog.client.get(f"/v1/products/{german_id}", params={"market": "DE"})
+    assert detail.status_code == 200 and detail.json()["market"] == "DE"
+    assert (await catalog.client.get(f"/v1/products/{german_id}",
+                                     params={"market": "GB"})).status_code == 404
+    bad = await catalog.client.get("/v1/products", params={"market": "XX"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "query.market"

@@ -27,6 +27,8 @@ class SearchFilters:
     max_price: int | None = None
     seller_id: UUID | None = None
     in_stock: bool = False
+    market: str | None = None
+    """The buyer's market: only listings sold there (a shop sells in one market)."""
 
 
 def effective_order(sort: SortOrder | None, q: str | None) -> SortOrder:
@@ -52,7 +54,7 @@ async def search_listings(pool: asyncpg.Pool, filters: SearchFilters, *,
     rows = await products_repository.search(
         pool, q=q, category_id=filters.category_id, min_price=filters.min_price,
         max_price=filters.max_price, seller_id=filters.seller_id, in_stock=filters.in_stock,
-        sort=order, after=after, limit=limit + 1)
+        market=filters.market, sort=order, after=after, limit=limit + 1)
     if len(rows) <= limit:
         return rows, None
     last = rows[limit - 1]

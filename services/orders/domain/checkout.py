@@ -60,6 +60,19 @@ def revalidate(lines: list[CartLine], skus: Mapping[UUID, SkuView]) -> list[Pric
     return changes
 
 
+def check_buyer_market(lines: list[CartLine], skus: Mapping[UUID, SkuView],
+                       country: str) -> None:
+    """A buyer buys only what is sold in their market, the country the order ships to (a
+    shop sells in one market; a cross-border shop's market is the buyer's, not its own
+    country). The market's prohibitions were applied when the listing was moderated there."""
+    for index, line in enumerate(lines):
+        sku = skus.get(line.sku_id)
+        if sku is not None and sku.market.strip() != country:
+            raise CheckoutConflict(
+                f"lines.{index}", f"sold in market {sku.market.strip()}, not in {country} "
+                "where this order would ship", "not_sold_in_market")
+
+
 def parcel_grams(lines: list[CartLine], skus: Mapping[UUID, SkuView]) -> int:
     """The parcel's weight from the listings' weights (a default for items that state none)."""
     return sum((getattr(skus.get(line.sku_id), "weight_grams", None) or DEFAULT_ITEM_GRAMS)

@@ -34,6 +34,7 @@ from services.orders.domain.checkout import (
     CheckoutConflict,
     DraftOrder,
     QuoteShipping,
+    check_buyer_market,
     parcel_grams,
     revalidate,
     split_by_seller,
@@ -67,6 +68,7 @@ async def place_orders(conn: Any, command: Checkout, settings: OrdersSettings,
     if not lines:
         raise StateConflict("cart", "The cart is empty.", "cart_empty")
     skus = await repository.skus(conn, [line.sku_id for line in lines])
+    check_buyer_market(lines, skus, command.shipping_address["country"])
     lines = [_credited_now(line, skus, command.buyer_id, settings) for line in lines]
     changes = revalidate(lines, skus)
     if changes:
