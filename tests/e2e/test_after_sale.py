@@ -47,8 +47,11 @@ class World:
     publish: Callable[[Event], Any]
 
 
-@pytest.fixture(scope="module")
-async def world(settings_for: Callable[..., Any], kafka_bootstrap: str) -> AsyncIterator[World]:
+@pytest.fixture(scope="module", name="world")
+async def world_fixture(settings_for: Callable[..., Any],
+                        kafka_bootstrap: str) -> AsyncIterator[World]:
+    """Catalog and orders on real servers, and a stand-in for fulfillment's and support's
+    events (other modules import this fixture to sell in the same world)."""
     orders_settings = settings_for(OrdersSettings, hold_window_seconds=0.5,
                                    return_window_seconds=3, deliver_by_seconds=6)
     producer = create_producer(kafka_bootstrap, "test-fulfillment", idempotent=False)
@@ -163,7 +166,8 @@ async def test_ship_deliver_complete_with_commission(world: World) -> None:
     creator = bearer("creator", "creator-user", creator_id="cr_ada")
     statement = (await world.orders.client.get("/v1/creator/commissions", headers=creator)).json()
     mine = [line for line in statement["lines"] if line["order_id"] == order_id]
-    assert [(m["amount_minor"], m["status"]) for m in mine] == [(400, "payable")]
+    # 10 % of the net: 4000 gross holds 667 of 20 % VAT, so 3333 net.
+    assert [(m["amount_minor"], m["status"]) for m in mine] == [(333, "payable")]
     owed = (await world.orders.client.get("/v1/seller/commissions",
                                           headers=world.seller_headers)).json()
     assert any(line["order_id"] == order_id for line in owed["lines"])
@@ -198,7 +202,8 @@ async def test_a_return_refunds_its_lines_and_reverses_their_commission(world: W
     commission = await world.orders.runtime.db.fetchrow(
         "SELECT amount_minor, reversed_minor FROM order_commissions WHERE order_id = $1::uuid",
         order_id)
-    assert (commission["amount_minor"], commission["reversed_minor"]) == (1200, 300)
+    # Commission is on the net amount: GBP prices hold 20 % VAT (6000 gross -> 5000 net).
+    assert (commission["amount_minor"], commission["reversed_minor"]) == (1000, 250)
     assert await ledger_sum(world) == 0
 
     await world.publish(DisputeResolved(

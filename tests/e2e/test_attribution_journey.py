@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from libs.taxes import included_tax
 from libs.testing import bearer, eventually
 from tests.e2e.flash_world import ADDRESS, GOOD_CARD, Stage, live_product, staged
 
@@ -99,7 +100,8 @@ async def test_a_sale_is_credited_only_through_the_token_live_signed(stage: Stag
         return mine or None
 
     commission = await eventually(credited, timeout=60)
-    assert commission and commission[0]["amount_minor"] == 2 * 3000 * 1000 // 10_000
+    net = 2 * 3000 - included_tax(2 * 3000, 2000)  # UK prices hold 20 % VAT
+    assert commission and commission[0]["amount_minor"] == net * 1000 // 10_000
     placed = (await stage.orders.client.get(f"/v1/orders/{order['id']}", headers=buyer)).json()
     assert placed["lines"][0]["source"] == {"creator_id": creator_id,
                                             "live_session_id": session_id}

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from libs.taxes import included_tax
 from libs.testing import bearer, eventually
 from tests.e2e.flash_world import ADDRESS, GOOD_CARD, Stage, live_product, staged
 
@@ -96,7 +97,8 @@ async def test_a_video_sale_pays_its_creator_and_shows_in_the_videos_figures(
 
     earned = await eventually(commission, timeout=60)
     assert [c["order_id"] for c in earned] == [order["id"]]
-    expected = 2 * 4000 * 1500 // 10_000
+    net = 2 * 4000 - included_tax(2 * 4000, 2000)  # commission on the price without VAT
+    expected = net * 1500 // 10_000
     assert earned[0]["amount_minor"] == expected
     placed = (await stage.orders.client.get(f"/v1/orders/{order['id']}", headers=buyer)).json()
     assert placed["lines"][0]["source"] == {"creator_id": creator_id, "video_id": video_id}

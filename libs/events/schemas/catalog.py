@@ -121,6 +121,10 @@ class ProductPublished(Event):
     skus: list[PublishedSku]
     decided_by: str = Field(description="'auto' or the operator's subject.")
     published_at: datetime
+    tax_class: Literal["standard", "reduced", "zero"] = Field(
+        default="standard", description="Its category's VAT class (VAT markets).")
+    cross_border: bool = Field(
+        default=False, description="The seller ships from another country than `market`.")
 
 
 @register

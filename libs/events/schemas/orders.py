@@ -28,6 +28,9 @@ class OrderLine(BaseModel):
     creator_id: str | None = Field(
         default=None, description="The partner creator the line credits, from the platform's "
                                   "signed attribution token only.")
+    tax_minor: int = Field(default=0, ge=0, description="The line's tax (inside its price in "
+                                                        "VAT markets, added in the US).")
+    tax_rate_bps: int = Field(default=0, ge=0)
 
 
 @register
@@ -206,6 +209,8 @@ class PaymentRefunded(Event):
     payment_id: UUID
     refund_id: UUID
     amount_minor: int
+    tax_minor: int = Field(default=0, ge=0, description="The tax inside `amount_minor`, "
+                                                        "reversed with it.")
     reason: str
     refunded_at: datetime
 

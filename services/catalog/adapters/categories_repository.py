@@ -22,6 +22,7 @@ def _to_category(row: asyncpg.Record) -> Category:
             for a in row["required_attributes"]),
         age_restricted=row["age_restricted"],
         prohibited_markets=frozenset(row["prohibited_markets"]),
+        tax_class=row["tax_class"],
     )
 
 
@@ -34,11 +35,11 @@ async def add(pool: asyncpg.Pool, category: Category) -> None:
     try:
         await pool.execute(
             """INSERT INTO categories (id, parent_id, name, slug, required_attributes,
-                                       age_restricted, prohibited_markets)
-               VALUES ($1, $2, $3, $4, $5, $6, $7)""",
+                                       age_restricted, prohibited_markets, tax_class)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
             category.id, category.parent_id, category.name, category.slug,
             _attributes_json(category), category.age_restricted,
-            sorted(category.prohibited_markets),
+            sorted(category.prohibited_markets), category.tax_class,
         )
     except asyncpg.UniqueViolationError as exc:
         raise DuplicateCategory(category.slug) from exc

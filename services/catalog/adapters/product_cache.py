@@ -30,7 +30,7 @@ def bind(client: redis.Redis) -> None:
 
 
 def _key(product_id: UUID) -> str:
-    return f"catalog:product:v2:{product_id}"  # v2: market, cross_border, ships_from
+    return f"catalog:product:v2:{product_id}"  # v2: market, cross_border, ships_from, tax
 
 
 async def get(client: redis.Redis, product_id: UUID) -> bytes | None:

@@ -16,6 +16,7 @@ from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
 from libs.markets import MARKET_CURRENCIES
 from libs.request_guard import NOT_BLANK
+from libs.taxes import TaxClass
 from services.catalog.adapters import categories_repository
 from services.catalog.domain.categories import (
     AttributeKind,
@@ -52,6 +53,9 @@ class NewCategory(BaseModel):
         default_factory=list, max_length=30,
         description="Attribute names are unique within a category.")
     age_restricted: bool = False
+    tax_class: TaxClass | None = Field(
+        default=None, description="The VAT class of its products (standard, reduced, zero); "
+                                  "unset: as its parent's, standard at the root.")
     prohibited_markets: list[str] = Field(
         default_factory=list, max_length=len(MARKET_CURRENCIES),
         json_schema_extra={"items": {"type": "string",
@@ -68,6 +72,7 @@ class CategoryView(BaseModel):
         description="Including those inherited from ancestors.")
     age_restricted: bool = Field(description="18+ buyers only (here or inherited).")
     prohibited_markets: list[str] = Field(description="Here or inherited.")
+    tax_class: TaxClass = Field(description="Here or inherited.")
 
 
 class CategoryNode(BaseModel):
@@ -87,6 +92,7 @@ def _view(category: Category, ancestors: list[Category]) -> CategoryView:
         required_attributes=[AttributeSpec(name=a.name, kind=a.kind, choices=list(a.choices))
                              for a in rules.required_attributes],
         age_restricted=rules.age_restricted, prohibited_markets=sorted(rules.prohibited_markets),
+        tax_class=rules.tax_class,
     )
 
 
@@ -104,7 +110,8 @@ async def create_category(
             conn, name=body.name, parent_id=body.parent_id,
             required_attributes=[RequiredAttribute(a.name, a.kind, tuple(a.choices))
                                  for a in body.required_attributes],
-            age_restricted=body.age_restricted, prohibited_markets=set(body.prohibited_markets))
+            age_restricted=body.age_restricted, prohibited_markets=set(body.prohibited_markets),
+            tax_class=body.tax_class)
         return 201, _view(category, ancestors).model_dump(mode="json")
 
     return await idempotency.run_idempotent(

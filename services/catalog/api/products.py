@@ -28,6 +28,7 @@ from libs.pagination import (
     time_cursor,
 )
 from libs.request_guard import NOT_BLANK
+from libs.taxes import TAXES
 from services.catalog.adapters import product_cache, products_repository, sellers_repository
 from services.catalog.domain.commands import AttributeValue
 from services.catalog.domain.commands import NewProduct as ProductIn
@@ -114,6 +115,15 @@ class BuyerSku(SkuView):
     in_stock: bool
 
 
+class PriceTax(BaseModel):
+    kind: Literal["vat", "sales_tax"]
+    included: bool = Field(description="True: prices hold the tax (VAT or GST, at `rate_bps`); "
+                                       "false: sales tax is added at checkout by the state "
+                                       "the order ships to.")
+    rate_bps: int | None
+    tax_class: Literal["standard", "reduced", "zero"]
+
+
 class BuyerProduct(BaseModel):
     id: UUID
     title: str
@@ -128,6 +138,7 @@ class BuyerProduct(BaseModel):
     published_at: datetime
     skus: list[BuyerSku]
     market: str = Field(description="Where it is sold: buyers elsewhere cannot buy it.")
+    tax: PriceTax
     cross_border: bool = Field(description="Shipped from another country than `market`.")
     ships_from: str = Field(description="The country the seller ships from.")
 
@@ -269,6 +280,8 @@ async def product_detail(
         detail = await products_repository.public_detail(rt.db, product_id)
         if detail is None:
             raise Problem(404, "Not found", "No such product.")
+        rules = await listing.rules_for(rt.db, detail["category_id"])
+        detail["tax"] = TAXES.shown(detail["market"], rules.tax_class)
         body = await product_cache.put(rt.redis, product_id, detail)
     if market is not None and json.loads(body)["market"] != market:
         raise Problem(404, "Not found", f"This product is not sold in {market}.")

@@ -13,6 +13,7 @@ from uuid import UUID
 
 from libs.domain_errors import FieldError
 from libs.markets import MARKET_CURRENCIES
+from libs.taxes import TaxClass
 
 _ATTRIBUTE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
@@ -39,6 +40,8 @@ class Category:
     required_attributes: tuple[RequiredAttribute, ...] = ()
     age_restricted: bool = False
     prohibited_markets: frozenset[str] = field(default_factory=frozenset)
+    tax_class: TaxClass | None = None
+    """None: as the parent's (standard at the root)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,7 @@ class EffectiveRules:
     required_attributes: tuple[RequiredAttribute, ...]
     age_restricted: bool
     prohibited_markets: frozenset[str]
+    tax_class: TaxClass = "standard"
 
 
 class CategoryError(FieldError):
@@ -90,4 +94,6 @@ def effective_rules(category: Category, ancestors: list[Category]) -> EffectiveR
         required_attributes=tuple(attributes.values()),
         age_restricted=any(node.age_restricted for node in chain),
         prohibited_markets=frozenset().union(*(node.prohibited_markets for node in chain)),
+        tax_class=next((node.tax_class for node in reversed(chain) if node.tax_class),
+                       "standard"),
     )

@@ -9,6 +9,7 @@ import asyncpg
 from libs.api import field_problem
 from libs.errors import Problem
 from libs.ids import new_id
+from libs.taxes import TaxClass
 from services.catalog.adapters import categories_repository
 from services.catalog.domain.categories import (
     Category,
@@ -20,7 +21,8 @@ from services.catalog.domain.categories import (
 
 async def add_category(conn: asyncpg.Connection, *, name: str, parent_id: UUID | None,
                        required_attributes: list[RequiredAttribute], age_restricted: bool,
-                       prohibited_markets: set[str]) -> tuple[Category, list[Category]]:
+                       prohibited_markets: set[str], tax_class: TaxClass | None = None,
+                       ) -> tuple[Category, list[Category]]:
     """Adds the category; returns it with its ancestors (root first), whose rules it inherits."""
     validate_new_category(name=name, required_attributes=required_attributes,
                           prohibited_markets=prohibited_markets)
@@ -32,7 +34,7 @@ async def add_category(conn: asyncpg.Connection, *, name: str, parent_id: UUID |
     category = Category(
         id=new_id(), parent_id=parent_id, name=name.strip(), slug=slugify(name),
         required_attributes=tuple(required_attributes), age_restricted=age_restricted,
-        prohibited_markets=frozenset(prohibited_markets),
+        prohibited_markets=frozenset(prohibited_markets), tax_class=tax_class,
     )
     try:
         await categories_repository.add(conn, category)

@@ -100,7 +100,8 @@ async def _publish(conn: asyncpg.Connection, product: Product, decided_by: str,
     await enqueue(conn, SOURCE, events.ProductPublished(
         product_id=live.id, seller_id=live.seller_id, shop_id=live.shop_id,
         category_id=live.category_id, age_restricted=rules.age_restricted, market=seller.market,
-        skus=_published_skus(live), decided_by=decided_by, published_at=now))
+        skus=_published_skus(live), decided_by=decided_by, published_at=now,
+        tax_class=rules.tax_class, cross_border=seller.tier.value == "cross_border"))
     return live
 
 

@@ -11,6 +11,7 @@ import asyncpg
 from services.orders.domain.cart import Attribution, CartLine
 from services.orders.domain.catalog_view import SkuView
 from services.orders.domain.order import Order, OrderStatus
+from services.orders.domain.taxes import OrderTax
 
 # Catalog read model -------------------------------------------------------------------------
 
@@ -18,14 +19,17 @@ from services.orders.domain.order import Order, OrderStatus
 async def upsert_skus(conn: asyncpg.Connection, rows: list[dict[str, Any]]) -> None:
     await conn.executemany(
         """INSERT INTO catalog_skus (sku_id, product_id, seller_id, price_minor, currency, market,
-                                     age_restricted, product_live, weight_grams)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, true, $8)
+                                     age_restricted, product_live, weight_grams, tax_class,
+                                     cross_border)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, true, $8, $9, $10)
            ON CONFLICT (sku_id) DO UPDATE SET price_minor = EXCLUDED.price_minor,
                currency = EXCLUDED.currency, market = EXCLUDED.market,
                age_restricted = EXCLUDED.age_restricted, product_live = true,
-               weight_grams = EXCLUDED.weight_grams, updated_at = now()""",
+               weight_grams = EXCLUDED.weight_grams, tax_class = EXCLUDED.tax_class,
+               cross_border = EXCLUDED.cross_border, updated_at = now()""",
         [(r["sku_id"], r["product_id"], r["seller_id"], r["price_minor"], r["currency"],
-          r["market"], r["age_restricted"], r.get("weight_grams")) for r in rows])
+          r["market"], r["age_restricted"], r.get("weight_grams"),
+          r.get("tax_class", "standard"), r.get("cross_border", False)) for r in rows])
 
 
 async def set_prices(conn: asyncpg.Connection, prices: list[tuple[UUID, int]]) -> None:
@@ -53,7 +57,8 @@ def _sku(row: asyncpg.Record) -> SkuView:
                    price_minor=row["price_minor"], currency=row["currency"].strip(),
                    market=row["market"], age_restricted=row["age_restricted"],
                    product_live=row["product_live"], seller_active=row["seller_active"],
-                   weight_grams=row["weight_grams"])
+                   weight_grams=row["weight_grams"], tax_class=row["tax_class"],
+                   cross_border=row["cross_border"])
 
 
 async def skus(conn: asyncpg.Connection | asyncpg.Pool, sku_ids: list[UUID]) -> dict[UUID, SkuView]:
@@ -62,8 +67,8 @@ async def skus(conn: asyncpg.Connection | asyncpg.Pool, sku_ids: list[UUID]) -> 
     # one transaction could miss the other's change (write skew).
     rows = await conn.fetch(
         """SELECT s.sku_id, s.product_id, s.seller_id, s.price_minor, s.currency, s.market,
-                  s.age_restricted, s.product_live, s.weight_grams,
-                  NOT EXISTS (SELECT 1 FROM inactive_sellers i
+                  s.age_restricted, s.product_live, s.weight_grams, s.tax_class,
+                  s.cross_border, NOT EXISTS (SELECT 1 FROM inactive_sellers i
                               WHERE i.seller_id = s.seller_id) AS seller_active
            FROM catalog_skus s WHERE s.sku_id = ANY($1::uuid[])""", sku_ids)
     return {r["sku_id"]: _sku(r) for r in rows}
@@ -137,31 +142,44 @@ def _order(row: asyncpg.Record) -> Order:
                  seller_id=row["seller_id"], currency=row["currency"].strip(),
                  subtotal_minor=row["subtotal_minor"], shipping_minor=row["shipping_minor"],
                  status=OrderStatus(row["status"]), created_at=row["created_at"],
-                 cancel_reason=row["cancel_reason"], discount_minor=row["discount_minor"])
+                 cancel_reason=row["cancel_reason"], discount_minor=row["discount_minor"],
+                 tax_minor=row["tax_minor"], tax_added_minor=row["tax_added_minor"])
 
 
 async def add_order(conn: asyncpg.Connection, order: Order, lines: list[CartLine],
                     address: dict[str, Any], card_last4: str,
-                    quote: dict[str, Any] | None = None) -> None:
-    """Stores a placed order with its lines and the shipping quote its buyer was shown."""
+                    quote: dict[str, Any] | None = None, tax: OrderTax | None = None) -> None:
+    """Stores a placed order with its lines, the shipping quote its buyer was shown and the
+    tax of each line."""
     quote = quote or {}
     await conn.execute(
         """INSERT INTO orders (id, checkout_id, buyer_id, seller_id, currency, subtotal_minor,
                                shipping_minor, discount_minor, status, card_last4,
                                shipping_address, created_at, updated_at, market, zone,
-                               shipping_speed, shipping_quote)
+                               shipping_speed, shipping_quote, tax_minor, tax_added_minor,
+                               tax_kind, tax_collected_by, tax_region)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14,
-                   coalesce($15, 'standard'), $16)""",
+                   coalesce($15, 'standard'), $16, $17, $18, $19, $20, $21)""",
         order.id, order.checkout_id, order.buyer_id, order.seller_id, order.currency,
         order.subtotal_minor, order.shipping_minor, order.discount_minor, order.status.value,
         card_last4, address, order.created_at, quote.get("market"), quote.get("zone"),
-        quote.get("speed"), quote or None)
+        quote.get("speed"), quote or None, order.tax_minor, order.tax_added_minor,
+        tax.kind if tax else None, tax.collected_by if tax else None,
+        tax.region if tax else None)
     await conn.executemany(
-        """INSERT INTO order_lines (order_id, sku_id, quantity, unit_price_minor, source)
-           VALUES ($1, $2, $3, $4, $5)""",
-        [(order.id, line.sku_id, line.quantity, line.unit_price_minor, line.source.credits())
-         for line in lines])
+        """INSERT INTO order_lines (order_id, sku_id, quantity, unit_price_minor, source,
+                                    tax_rate_bps, tax_minor, discount_minor)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
+        [(order.id, line.sku_id, line.quantity, line.unit_price_minor, line.source.credits(),
+          *_line_tax(tax, line.sku_id)) for line in lines])
     await add_timeline(conn, order.id, order.status.value, "order placed")
+
+
+def _line_tax(tax: OrderTax | None, sku_id: UUID) -> tuple[int, int, int]:
+    if tax is None:
+        return 0, 0, 0
+    taxed = tax.of(sku_id)
+    return taxed.tax.rate_bps, taxed.tax.tax_minor, taxed.discount_minor
 
 
 async def get_order(conn: asyncpg.Connection | asyncpg.Pool, order_id: UUID, *,
@@ -190,13 +208,14 @@ async def order_detail(pool: asyncpg.Pool, order_id: UUID) -> dict[str, Any] | N
     if row is None:
         return None
     lines = await pool.fetch(
-        "SELECT sku_id, quantity, unit_price_minor, source FROM order_lines WHERE order_id = $1",
-        order_id)
+        """SELECT sku_id, quantity, unit_price_minor, source, tax_rate_bps, tax_minor,
+                  discount_minor FROM order_lines WHERE order_id = $1""", order_id)
     timeline = await pool.fetch(
         "SELECT status, note, at FROM order_timeline WHERE order_id = $1 ORDER BY id", order_id)
     detail = dict(row)
     detail["currency"] = detail["currency"].strip()
-    detail["total_minor"] = row["subtotal_minor"] - row["discount_minor"] + row["shipping_minor"]
+    detail["total_minor"] = (row["subtotal_minor"] - row["discount_minor"]
+                             + row["shipping_minor"] + row["tax_added_minor"])
     detail["lines"] = [dict(r) for r in lines]
     detail["timeline"] = [dict(r) for r in timeline]
     return detail
@@ -208,7 +227,8 @@ async def list_orders(pool: asyncpg.Pool, *, buyer_id: str | None = None,
                       after: tuple[datetime, UUID] | None, limit: int) -> list[asyncpg.Record]:
     return list(await pool.fetch(
         """SELECT id, seller_id, buyer_id, status, currency,
-                  subtotal_minor - discount_minor + shipping_minor AS total_minor, created_at
+                  subtotal_minor - discount_minor + shipping_minor + tax_added_minor
+                    AS total_minor, created_at
            FROM orders
            WHERE ($1::text IS NULL OR buyer_id = $1) AND ($2::uuid IS NULL OR seller_id = $2)
              AND ($3::text IS NULL OR status = $3)
@@ -224,7 +244,8 @@ async def minor_spend_this_month(conn: asyncpg.Connection, buyer_id: str, curren
     """What a buyer spent this month in a currency: orders not cancelled, and gift-token
     top-ups not refused (gifts are paid in tokens, so capping top-ups caps gifts)."""
     return int(await conn.fetchval(
-        """SELECT (SELECT coalesce(sum(subtotal_minor - discount_minor + shipping_minor), 0)
+        """SELECT (SELECT coalesce(sum(subtotal_minor - discount_minor + shipping_minor
+                                       + tax_added_minor), 0)
                    FROM orders WHERE buyer_id = $1 AND currency = $2 AND status <> 'cancelled'
                      AND created_at >= date_trunc('month', now()))
                 + (SELECT coalesce(sum(amount_minor), 0) FROM topup_intents
@@ -292,14 +313,21 @@ async def order_lines(conn: asyncpg.Connection | asyncpg.Pool,
 
 
 async def add_refund(conn: asyncpg.Connection, refund_id: UUID, order_id: UUID, amount: int,
-                     reason: str, reference: str, lines: dict[str, int]) -> bool:
-    """False when this reference (a dispute, a return) was already refunded."""
+                     reason: str, reference: str, lines: dict[str, int], tax: int = 0) -> bool:
+    """False when this reference (a dispute, a return) was already refunded. `tax`: the tax
+    inside `amount`, reversed with it."""
     inserted = await conn.fetchval(
-        """INSERT INTO refunds (id, order_id, amount_minor, reason, reference, status, lines)
-           VALUES ($1, $2, $3, $4, $5, 'pending', $6)
+        """INSERT INTO refunds (id, order_id, amount_minor, reason, reference, status, lines,
+                                tax_minor)
+           VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7)
            ON CONFLICT (order_id, reference) DO NOTHING RETURNING true""",
-        refund_id, order_id, amount, reason, reference, lines)
+        refund_id, order_id, amount, reason, reference, lines, max(0, tax))
     return bool(inserted)
+
+
+async def refunded_tax(conn: asyncpg.Connection, order_id: UUID) -> int:
+    return int(await conn.fetchval(
+        "SELECT coalesce(sum(tax_minor), 0) FROM refunds WHERE order_id = $1", order_id))
 
 
 async def refund(conn: asyncpg.Connection | asyncpg.Pool, refund_id: UUID) -> asyncpg.Record | None:
@@ -342,7 +370,7 @@ async def attributed_lines(conn: asyncpg.Connection, order_id: UUID) -> list[asy
     """Lines credited to a creator, with the product's commission rate (0 when none is set)."""
     return list(await conn.fetch(
         """SELECT l.sku_id, l.quantity, l.unit_price_minor, l.source->>'creator_id' AS creator_id,
-                  coalesce(r.rate_bps, 0) AS rate_bps
+                  coalesce(r.rate_bps, 0) AS rate_bps, l.tax_minor, l.discount_minor
            FROM order_lines l JOIN catalog_skus k ON k.sku_id = l.sku_id
            LEFT JOIN commission_rates r ON r.product_id = k.product_id
            WHERE l.order_id = $1 AND l.source ? 'creator_id'""", order_id))

@@ -31,6 +31,9 @@ class Address(BaseModel):
     city: str = Field(min_length=1, max_length=100)
     postcode: str = Field(min_length=1, max_length=20)
     country: str = Field(pattern=r"^[A-Z]{2}$")
+    region: str | None = Field(
+        default=None, pattern=r"^[A-Z]{2}$",
+        description="The state (US: required, its sales tax is added at checkout).")
 
 
 class Payment(BaseModel):

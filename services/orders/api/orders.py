@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -56,6 +56,16 @@ class OrderDetail(BaseModel):
     market: str | None = None
     zone: str | None = Field(default=None, description="The delivery zone of the address.")
     shipping_speed: str = "standard"
+    tax_minor: int = Field(default=0, description="All the order's tax: inside the prices "
+                                                  "(VAT, GST) or added to them (US).")
+    tax_added_minor: int = Field(default=0, description="The tax paid on top of the prices, "
+                                                        "in `total_minor` (US sales tax).")
+    tax_kind: Literal["vat", "sales_tax"] | None = None
+    tax_collected_by: Literal["platform", "seller"] | None = Field(
+        default=None, description="Who collects and remits the tax: the platform as a "
+                                  "marketplace facilitator (US) or deemed supplier (UK and "
+                                  "EU sales by sellers from abroad), else the seller.")
+    tax_region: str | None = Field(default=None, description="The US state taxed.")
     shipping_quote: dict[str, Any] | None = Field(
         default=None, description="The quote the buyer paid: rate card version, zone band, "
                                   "speed, billable weight, price.")

@@ -20,6 +20,8 @@ class SkuView:
     seller_active: bool
     weight_grams: int | None = None
     """As the listing states it; a shipping quote assumes a default when it states none."""
+    tax_class: str = "standard"
+    cross_border: bool = False
 
     @property
     def purchasable(self) -> bool:

@@ -55,10 +55,15 @@ class Order:
     created_at: datetime
     cancel_reason: str | None = None
     discount_minor: int = 0
+    tax_minor: int = 0
+    """All the order's tax: inside its prices (VAT) or added to them (US sales tax)."""
+    tax_added_minor: int = 0
+    """The part of `tax_minor` paid on top of the prices."""
 
     @property
     def total_minor(self) -> int:
-        return self.subtotal_minor - self.discount_minor + self.shipping_minor
+        return (self.subtotal_minor - self.discount_minor + self.shipping_minor
+                + self.tax_added_minor)
 
     def move(self, to: OrderStatus) -> Order:
         if to not in NEXT[self.status]:

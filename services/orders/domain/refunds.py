@@ -25,3 +25,15 @@ def refund_amount(order_lines: Mapping[UUID, tuple[int, int]], refund_lines: Map
     if include_shipping:
         amount += shipping_minor
     return max(0, min(amount, captured - already_refunded))
+
+
+def refund_tax(line_taxes: Mapping[UUID, tuple[int, int]], refund_lines: Mapping[UUID, int]
+               ) -> int:
+    """The tax inside a refund of `refund_lines` (sku -> quantity): each line's tax in
+    proportion to the units refunded, so returning a whole line reverses exactly its tax.
+    `line_taxes`: sku -> (the line's tax, quantity ordered)."""
+    tax = 0
+    for sku_id, quantity in refund_lines.items():
+        line_tax, ordered = line_taxes[sku_id]
+        tax += (2 * line_tax * quantity + ordered) // (2 * ordered)
+    return tax

@@ -14,7 +14,8 @@ async def on_product_published(conn: asyncpg.Connection, envelope: Envelope,
     await repository.upsert_skus(conn, [
         {"sku_id": s.sku_id, "product_id": event.product_id, "seller_id": event.seller_id,
          "price_minor": s.price_minor, "currency": s.currency, "market": event.market,
-         "age_restricted": event.age_restricted, "weight_grams": s.weight_grams}
+         "age_restricted": event.age_restricted, "weight_grams": s.weight_grams,
+         "tax_class": event.tax_class, "cross_border": event.cross_border}
         for s in event.skus])
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from libs import attribution_tokens, claim_tokens, deadlines, shipping_rates, zones
@@ -19,6 +19,7 @@ from libs.events.schemas.orders import OrderLine, OrderPlaced
 from libs.ids import new_id
 from libs.outbox import enqueue
 from libs.shipping_rates import Quote, Speed
+from libs.taxes import TAXES, TaxClass
 from services.orders.adapters import rates_repository, repository, vouchers_repository
 from services.orders.domain.age_rules import (
     AgeRuleViolation,
@@ -42,6 +43,7 @@ from services.orders.domain.checkout import (
 from services.orders.domain.claims import ClaimError, check_claim
 from services.orders.domain.order import Order, OrderStatus
 from services.orders.domain.payments import PaymentProvider
+from services.orders.domain.taxes import LineToTax, OrderTax, TaxedLine, tax_order
 from services.orders.domain.vouchers import VoucherError, share
 from services.orders.settings import OrdersSettings
 from services.orders.use_cases.saga import PAY_BY, STOCK_TIMEOUT, promise
@@ -110,13 +112,16 @@ async def place_orders(conn: Any, command: Checkout, settings: OrdersSettings,
     grant_of_sku = {lines[i].sku_id: g for i, g in grants.items()}
     orders = []
     for order_id, draft, discount in zip(order_ids, drafts, discounts, strict=True):
+        tax = _tax_of(draft, discount, skus, command.shipping_address)
         order = Order(id=order_id, checkout_id=checkout_id, buyer_id=command.buyer_id,
                       seller_id=draft.seller_id, currency=draft.currency,
                       subtotal_minor=draft.subtotal_minor,
                       shipping_minor=draft.shipping_minor, discount_minor=discount,
-                      status=OrderStatus.AWAITING_STOCK, created_at=placed_at)
+                      status=OrderStatus.AWAITING_STOCK, created_at=placed_at,
+                      tax_minor=tax.tax_minor, tax_added_minor=tax.added_minor)
         await repository.add_order(conn, order, list(draft.lines), command.shipping_address,
-                                   card.last4, draft.quote.as_dict() if draft.quote else None)
+                                   card.last4, draft.quote.as_dict() if draft.quote else None,
+                                   tax)
         await repository.add_payment(conn, order, command.payment_method)
         await deadlines.schedule(conn, order.id, STOCK_TIMEOUT, placed_at + timedelta(
             seconds=settings.stock_answer_timeout_seconds))
@@ -126,7 +131,7 @@ async def place_orders(conn: Any, command: Checkout, settings: OrdersSettings,
             order_id=order.id, buyer_id=command.buyer_id, seller_id=order.seller_id,
             currency=order.currency, reserve_for_seconds=settings.reserve_for_seconds,
             placed_at=placed_at, lines=[
-                _order_line(line, grant_of_sku.get(line.sku_id))
+                _order_line(line, grant_of_sku.get(line.sku_id), tax.of(line.sku_id))
                 for line in draft.lines]))
         orders.append(order)
     await repository.clear_cart(conn, command.buyer_id)
@@ -196,8 +201,20 @@ def _claims_of(lines: list[CartLine], buyer_id: str,
     return grants
 
 
-def _order_line(line: CartLine, grant: claim_tokens.ClaimGrant | None) -> OrderLine:
+def _tax_of(draft: DraftOrder, discount: int, skus: dict[UUID, SkuView],
+            address: dict[str, Any]) -> OrderTax:
+    first = skus[draft.lines[0].sku_id]
+    return tax_order(TAXES, market=first.market.strip(), region=address.get("region"),
+                     cross_border=first.cross_border, discount_minor=discount, lines=[
+                         LineToTax(line.sku_id, line.unit_price_minor * line.quantity,
+                                   cast(TaxClass, skus[line.sku_id].tax_class))
+                         for line in draft.lines])
+
+
+def _order_line(line: CartLine, grant: claim_tokens.ClaimGrant | None,
+                taxed: TaxedLine) -> OrderLine:
     return OrderLine(sku_id=line.sku_id, quantity=line.quantity,
+                     tax_minor=taxed.tax.tax_minor, tax_rate_bps=taxed.tax.rate_bps,
                      unit_price_minor=line.unit_price_minor,
                      live_session_id=_uuid_or_none(line.source.live_session_id),
                      deal_id=grant.deal_id if grant else None,

@@ -24,8 +24,12 @@ async def _post(conn: asyncpg.Connection, order_id: UUID, currency: str, kind: s
 
 
 async def accrue(conn: asyncpg.Connection, order: Order) -> None:
+    """Commission on what the seller keeps of the line: after its share of the discount and
+    without the VAT inside its price (US sales tax is added on top, so never in it)."""
     for line in await repository.attributed_lines(conn, order.id):
-        amount = rules.commission(line["unit_price_minor"], line["quantity"], line["rate_bps"])
+        vat = line["tax_minor"] if not order.tax_added_minor else 0
+        net = line["unit_price_minor"] * line["quantity"] - line["discount_minor"] - vat
+        amount = rules.commission(net, 1, line["rate_bps"])
         if amount == 0:
             continue
         await repository.add_commission(conn, order.id, line["sku_id"], line["creator_id"],

@@ -27,7 +27,7 @@ from libs.retry import backoff
 from services.orders.adapters import repository, vouchers_repository
 from services.orders.domain.order import Order, OrderStatus
 from services.orders.domain.payments import AuthorizationOutcome, PaymentProvider, ProviderTimeout
-from services.orders.domain.refunds import refund_amount
+from services.orders.domain.refunds import refund_amount, refund_tax
 from services.orders.settings import OrdersSettings
 from services.orders.use_cases import commissions
 
@@ -86,19 +86,23 @@ async def request_refund(conn: asyncpg.Connection, order: Order, quantities: dic
     if payment is None or payment["captured_minor"] == 0:
         return 0
     already = await repository.pending_refunds_total(conn, order.id)
+    rows = await repository.order_lines(conn, order.id)
     if include_everything:
         amount = int(payment["captured_minor"]) - already
+        tax = order.tax_minor - await repository.refunded_tax(conn, order.id)
     else:
-        lines = {r["sku_id"]: (r["unit_price_minor"], r["quantity"])
-                 for r in await repository.order_lines(conn, order.id)}
+        lines = {r["sku_id"]: (r["unit_price_minor"], r["quantity"]) for r in rows}
+        tax = refund_tax({r["sku_id"]: (r["tax_minor"], r["quantity"]) for r in rows},
+                         quantities)
+        added = tax if order.tax_added_minor else 0  # US sales tax is paid on top: refund it
         amount = refund_amount(lines, quantities, shipping_minor=order.shipping_minor,
                                include_shipping=include_shipping, already_refunded=already,
-                               captured=payment["captured_minor"])
+                               captured=payment["captured_minor"] - added) + added
     if amount <= 0:
         return 0
     refund_id = new_id()
     if await repository.add_refund(conn, refund_id, order.id, amount, reason, reference,
-                                   {str(k): v for k, v in quantities.items()}):
+                                   {str(k): v for k, v in quantities.items()}, tax):
         await deadlines.schedule(conn, order.id, REFUND, now(),
                                  payload={"refund_id": str(refund_id)})
         if quantities and not include_everything:
@@ -228,7 +232,7 @@ async def _refund(provider: PaymentProvider, pool: asyncpg.Pool,
             await enqueue(conn, SOURCE, events.PaymentRefunded(
                 order_id=order_id, payment_id=payment["payment_id"],
                 refund_id=refund_id, amount_minor=refund["amount_minor"],
-                reason=refund["reason"], refunded_at=now()))
+                tax_minor=refund["tax_minor"], reason=refund["reason"], refunded_at=now()))
             await deadlines.complete(conn, deadline)
         return
     async with transaction(pool) as conn:
