@@ -277,6 +277,13 @@ async def test_the_log_and_the_feed_are_purged_after_their_retention(world: Worl
     order_id = await buy(world, sku)
     await events_for(world, "kept", order_id, "order.placed")
     pool = world.webhooks.runtime.db
+
+    async def recorded() -> bool:  # the receiver answers before the worker records it
+        return bool(await pool.fetchval(
+            """SELECT count(*) FROM deliveries d JOIN attempts a ON a.delivery_id = d.id
+               WHERE d.endpoint_id = $1 AND d.status = 'succeeded'""", endpoint["id"]))
+
+    assert await eventually(recorded, timeout=30)
     await pool.execute("""UPDATE attempts SET at = at - interval '40 days' WHERE delivery_id IN
                           (SELECT id FROM deliveries WHERE endpoint_id = $1)""", endpoint["id"])
     await pool.execute("""UPDATE deliveries SET updated_at = updated_at - interval '40 days'
