@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from libs.markets import MARKET_CURRENCIES
-from libs.taxes import TAXES, UnknownRegion, added_tax, allocate, included_tax
+from libs.taxes import TAX_CLASSES, TAXES, UnknownRegion, added_tax, allocate, included_tax
 
 
 def test_every_market_has_a_regime_and_every_vat_market_every_class() -> None:
     for market in MARKET_CURRENCIES:
         if TAXES.prices_include_tax(market):
-            assert {TAXES.included_rate(market, c) for c in ("standard", "reduced", "zero")}
+            assert {TAXES.included_rate(market, c) for c in TAX_CLASSES}
         else:
             assert len(TAXES.regions(market)) == 51, "50 states and DC"
 
