@@ -160,6 +160,30 @@ async def set_order_status(conn: Conn, order_id: UUID, status: str) -> None:
                        order_id, status)
 
 
+async def knows_order(conn: Conn, order_id: UUID) -> bool:
+    """Whether live has handled the order's `order.placed` (commission goes only to lines
+    credited from a video or a session, and live records both)."""
+    return bool(await conn.fetchval(
+        """SELECT EXISTS (SELECT 1 FROM video_order_lines WHERE order_id = $1)
+               OR EXISTS (SELECT 1 FROM session_order_lines WHERE order_id = $1)""",
+        order_id))
+
+
+async def hold_commission(conn: Conn, order_id: UUID, sku_id: UUID | None, creator_id: str,
+                          amount_minor: int) -> None:
+    """Keeps commission news (an accrual with its SKU, a reversal without) until the order's
+    lines arrive."""
+    await conn.execute(
+        """INSERT INTO video_commissions_pending (order_id, sku_id, creator_id, amount_minor)
+           VALUES ($1, $2, $3, $4)""", order_id, sku_id, creator_id, amount_minor)
+
+
+async def take_held_commissions(conn: Conn, order_id: UUID) -> list[asyncpg.Record]:
+    return list(await conn.fetch(
+        """DELETE FROM video_commissions_pending WHERE order_id = $1
+           RETURNING sku_id, creator_id, amount_minor, id""", order_id))
+
+
 async def add_commission(conn: Conn, order_id: UUID, sku_id: UUID, creator_id: str,
                          amount_minor: int) -> None:
     await conn.execute(

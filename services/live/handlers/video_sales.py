@@ -17,9 +17,11 @@ from services.live.adapters import videos_repository
 
 
 async def record_placed(conn: asyncpg.Connection, event: OrderPlaced) -> None:
+    held = sorted(await videos_repository.take_held_commissions(conn, event.order_id),
+                  key=lambda row: row["id"])
     attributed = [line for line in event.lines if line.video_id is not None]
     if not attributed:
-        return
+        return  # news held for a session's order: nothing of a video's
     products = {r["sku_id"]: r["product_id"] for r in await conn.fetch(
         "SELECT sku_id, product_id FROM listings WHERE sku_id = ANY($1::uuid[])",
         [line.sku_id for line in attributed])}
@@ -27,16 +29,32 @@ async def record_placed(conn: asyncpg.Connection, event: OrderPlaced) -> None:
         (event.order_id, line.sku_id, line.video_id, products.get(line.sku_id),
          line.creator_id, line.quantity, line.quantity * line.unit_price_minor, event.currency,
          event.placed_at) for line in attributed])
+    for row in held:  # commission news that came first, applied in the order it came
+        if row["sku_id"] is not None:
+            await videos_repository.add_commission(conn, event.order_id, row["sku_id"],
+                                                   row["creator_id"], row["amount_minor"])
+        else:
+            await videos_repository.reverse_commission(conn, event.order_id,
+                                                       row["creator_id"], row["amount_minor"])
 
 
 async def on_commission_accrued(conn: asyncpg.Connection, envelope: Envelope,
                                 event: CommissionAccrued) -> None:
+    if not await videos_repository.knows_order(conn, event.order_id):
+        # On another topic than order.placed, so it may come first: held until it comes.
+        await videos_repository.hold_commission(conn, event.order_id, event.sku_id,
+                                                event.creator_id, event.amount_minor)
+        return
     await videos_repository.add_commission(conn, event.order_id, event.sku_id,
                                            event.creator_id, event.amount_minor)
 
 
 async def on_commission_reversed(conn: asyncpg.Connection, envelope: Envelope,
                                  event: CommissionReversed) -> None:
+    if not await videos_repository.knows_order(conn, event.order_id):
+        await videos_repository.hold_commission(conn, event.order_id, None, event.creator_id,
+                                                event.amount_minor)
+        return
     await videos_repository.reverse_commission(conn, event.order_id, event.creator_id,
                                                event.amount_minor)
 

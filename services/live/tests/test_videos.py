@@ -184,3 +184,38 @@ async def test_bad_input_is_refused_naming_the_field_and_suspension_unpublishes(
     blocked = await live.client.post("/v1/live/videos", headers=shop.headers, json={
         "market": "GB", "title": "t", "duration_seconds": 30, **MEDIA})
     assert blocked.status_code == 403
+
+
+async def test_commission_news_that_comes_before_its_order_is_applied_when_it_comes(
+        live: ServedService) -> None:
+    """Orders publishes commissions and orders on different topics: an accrual and a
+    reversal handled before `order.placed` wait, then count against the video's line."""
+    from libs.events.schemas.orders import (
+        CommissionAccrued,
+        CommissionReversed,
+        OrderLine,
+        OrderPlaced,
+    )
+    from libs.ids import new_id
+    from services.live.handlers import video_sales
+
+    order_id, sku_id, video_id, seller_id = new_id(), new_id(), new_id(), new_id()
+    now = datetime.now(UTC)
+    async with live.runtime.db.acquire() as conn, conn.transaction():
+        await video_sales.on_commission_accrued(conn, None, CommissionAccrued(  # type: ignore[arg-type]
+            order_id=order_id, creator_id="cr_early", seller_id=seller_id, sku_id=sku_id,
+            amount_minor=500, currency="GBP"))
+        await video_sales.on_commission_reversed(conn, None, CommissionReversed(  # type: ignore[arg-type]
+            order_id=order_id, creator_id="cr_early", amount_minor=200, currency="GBP",
+            reason="refund"))
+        await video_sales.record_placed(conn, OrderPlaced(
+            order_id=order_id, buyer_id="b-early", seller_id=seller_id, currency="GBP",
+            reserve_for_seconds=60, placed_at=now, lines=[OrderLine(
+                sku_id=sku_id, quantity=1, unit_price_minor=5000, video_id=video_id,
+                creator_id="cr_early")]))
+        commission = await conn.fetchval(
+            "SELECT commission_minor FROM video_order_lines WHERE order_id = $1", order_id)
+        left = await conn.fetchval(
+            "SELECT count(*) FROM video_commissions_pending WHERE order_id = $1", order_id)
+        await conn.execute("DELETE FROM video_order_lines WHERE order_id = $1", order_id)
+    assert (commission, left) == (300, 0)
