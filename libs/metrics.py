@@ -138,7 +138,7 @@ async def sample_backlogs(pool: asyncpg.Pool, service: str, has_deadlines: bool)
                   coalesce(extract(epoch FROM now() - min(next_at)), 0) AS overdue
            FROM deadlines WHERE done_at IS NULL AND next_at <= now() GROUP BY kind""")
     seen = {row["kind"]: row for row in rows}
-    for kind in set(seen) | _known_kinds(service):
+    for kind in set(seen) | _KNOWN_KINDS.get(service, set()):
         DEADLINE_BACKLOG.labels(service, kind).set(seen[kind]["due"] if kind in seen else 0)
     _KNOWN_KINDS.setdefault(service, set()).update(seen)
     DEADLINE_OLDEST_OVERDUE.labels(service).set(
@@ -147,10 +147,6 @@ async def sample_backlogs(pool: asyncpg.Pool, service: str, has_deadlines: bool)
 
 _KNOWN_KINDS: dict[str, set[str]] = {}
 """Kinds once seen due, so their gauge returns to 0 instead of keeping its last value."""
-
-
-def _known_kinds(service: str) -> set[str]:
-    return _KNOWN_KINDS.get(service, set())
 
 
 async def sample_periodically(sample: Callable[[], Awaitable[None]], every: float) -> None:

@@ -27,6 +27,19 @@ class Lag:
         return max(0, self.end - self.committed)
 
 
+async def committed_offsets(consumer: AIOKafkaConsumer
+                            ) -> dict[TopicPartition, int | None]:
+    """Every partition of the catalogued topics the consumer's group has committed on at
+    least once, with its committed offset (None on a partition of such a topic not yet
+    committed). Read without joining the group: nothing is rebalanced."""
+    existing = await consumer.topics()
+    partitions = [TopicPartition(topic, p) for topic in sorted(existing)
+                  if topic in TOPICS for p in consumer.partitions_for_topic(topic) or ()]
+    committed = {tp: await consumer.committed(tp) for tp in partitions}
+    read = {tp.topic for tp, offset in committed.items() if offset is not None}
+    return {tp: offset for tp, offset in committed.items() if tp.topic in read}
+
+
 async def consumer_lag(bootstrap: str, groups: list[str]) -> list[Lag]:
     """Every partition of the catalogued topics each group reads (has committed on), with how
     many records it has yet to handle. Reads the committed offsets without joining the group:
@@ -37,16 +50,13 @@ async def consumer_lag(bootstrap: str, groups: list[str]) -> list[Lag]:
                                     enable_auto_commit=False)
         await consumer.start()
         try:
-            existing = await consumer.topics()
-            partitions = [TopicPartition(topic, p) for topic in sorted(existing)
-                          if topic in TOPICS for p in consumer.partitions_for_topic(topic) or ()]
-            committed = {tp: await consumer.committed(tp) for tp in partitions}
-            consumed = {tp.topic for tp, offset in committed.items() if offset is not None}
-            mine = [tp for tp in partitions if tp.topic in consumed]
+            committed = await committed_offsets(consumer)
+            mine = list(committed)
             starts = await consumer.beginning_offsets(mine) if mine else {}
             # A partition of a topic the group reads, with nothing committed yet: all of it.
-            positions = {tp: committed[tp] if committed[tp] is not None else starts[tp]
-                         for tp in mine}
+            positions: dict[TopicPartition, int] = {
+                tp: offset if offset is not None else starts[tp]
+                for tp, offset in committed.items()}
             ends = await consumer.end_offsets(list(positions)) if positions else {}
             lags += [Lag(group, tp.topic, tp.partition, offset, ends[tp])
                      for tp, offset in positions.items()]

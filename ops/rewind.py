@@ -11,7 +11,7 @@ from datetime import datetime
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from libs.events.catalogue import TOPICS
+from ops.backlog import committed_offsets
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,7 @@ async def rewind(bootstrap: str, group: str, to: datetime, *,
                                 enable_auto_commit=False, auto_offset_reset="latest")
     await consumer.start()
     try:
-        existing = await consumer.topics()
-        partitions = [TopicPartition(topic, p) for topic in sorted(existing) if topic in TOPICS
-                      for p in consumer.partitions_for_topic(topic) or ()]
-        committed = {tp: await consumer.committed(tp) for tp in partitions}
+        committed = await committed_offsets(consumer)
         mine = [tp for tp, offset in committed.items() if offset is not None]
         if not mine:
             return []

@@ -224,6 +224,12 @@ async def product_listings(conn: Conn, product_id: UUID) -> list[asyncpg.Record]
     return list(await conn.fetch("SELECT * FROM listings WHERE product_id = $1", product_id))
 
 
+async def products_of_skus(conn: Conn, sku_ids: list[UUID]) -> dict[UUID, UUID]:
+    """SKU -> product, for the SKUs live knows."""
+    return {r["sku_id"]: r["product_id"] for r in await conn.fetch(
+        "SELECT sku_id, product_id FROM listings WHERE sku_id = ANY($1::uuid[])", sku_ids)}
+
+
 async def sku_listing(conn: Conn, sku_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM listings WHERE sku_id = $1", sku_id)
 

@@ -14,7 +14,12 @@ from libs.events.envelope import Envelope
 from libs.events.schemas import live as live_events
 from libs.events.schemas.orders import OrderCancelled, OrderConfirmed, OrderPlaced, WalletToppedUp
 from libs.outbox import enqueue
-from services.live.adapters import deals_repository, videos_repository, wallet_repository
+from services.live.adapters import (
+    deals_repository,
+    sessions_repository,
+    videos_repository,
+    wallet_repository,
+)
 from services.live.components import LiveComponents
 from services.live.domain.chat import public_handle
 from services.live.domain.wallet import top_up_entries
@@ -37,9 +42,8 @@ async def on_order_placed(conn: asyncpg.Connection, envelope: Envelope, event: O
                 consumed_at=event.placed_at))
     if not attributed:
         return
-    products = {r["sku_id"]: r["product_id"] for r in await conn.fetch(
-        "SELECT sku_id, product_id FROM listings WHERE sku_id = ANY($1::uuid[])",
-        [line.sku_id for line in attributed])}
+    products = await sessions_repository.products_of_skus(
+        conn, [line.sku_id for line in attributed])
     await conn.executemany(
         """INSERT INTO session_order_lines (order_id, sku_id, session_id, product_id, deal_id,
                                             buyer_id, quantity, amount_minor, currency, status,

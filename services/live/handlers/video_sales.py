@@ -13,7 +13,7 @@ from libs.events.envelope import Envelope
 from libs.events.schemas import live as live_events
 from libs.events.schemas.orders import CommissionAccrued, CommissionReversed, OrderPlaced
 from libs.outbox import enqueue
-from services.live.adapters import videos_repository
+from services.live.adapters import sessions_repository, videos_repository
 
 
 async def record_placed(conn: asyncpg.Connection, event: OrderPlaced) -> None:
@@ -22,9 +22,8 @@ async def record_placed(conn: asyncpg.Connection, event: OrderPlaced) -> None:
     attributed = [line for line in event.lines if line.video_id is not None]
     if not attributed:
         return  # news held for a session's order: nothing of a video's
-    products = {r["sku_id"]: r["product_id"] for r in await conn.fetch(
-        "SELECT sku_id, product_id FROM listings WHERE sku_id = ANY($1::uuid[])",
-        [line.sku_id for line in attributed])}
+    products = await sessions_repository.products_of_skus(
+        conn, [line.sku_id for line in attributed])
     await videos_repository.add_order_lines(conn, [
         (event.order_id, line.sku_id, line.video_id, products.get(line.sku_id),
          line.creator_id, line.quantity, line.quantity * line.unit_price_minor, event.currency,

@@ -127,20 +127,33 @@ async def published(conn: asyncpg.Connection | asyncpg.Pool, video_id: UUID) -> 
     return video
 
 
+async def _tagged(conn: asyncpg.Connection, video_id: UUID,
+                  product_id: UUID) -> asyncpg.Record:
+    tag = await videos_repository.tag_of(conn, video_id, product_id)
+    if tag is None:
+        raise Problem(409, "Conflict", "The product is not tagged in this video.",
+                      errors=[{"field": "product_id", "message": "not tagged here",
+                               "code": "not_tagged"}])
+    return tag
+
+
+async def _count(conn: asyncpg.Connection, settings: LiveSettings, video_id: UUID,
+                 viewer_id: str, kind: Interaction, product_id: UUID) -> bool:
+    window = rules.window_start(datetime.now(UTC),
+                                timedelta(seconds=settings.video_window_seconds))
+    return await videos_repository.count_once(conn, video_id, viewer_id, kind, product_id,
+                                              window)
+
+
 async def interact(conn: asyncpg.Connection, settings: LiveSettings, video_id: UUID,
                    viewer_id: str, kind: Interaction, product_id: UUID | None) -> bool:
     """Counts a view, tap or add-to-cart once per viewer in its window; True when counted."""
     await published(conn, video_id)
     if kind is not Interaction.VIEW:
         assert product_id is not None
-        if await videos_repository.tag_of(conn, video_id, product_id) is None:
-            raise Problem(409, "Conflict", "The product is not tagged in this video.",
-                          errors=[{"field": "product_id", "message": "not tagged here",
-                                   "code": "not_tagged"}])
-    window = rules.window_start(datetime.now(UTC),
-                                timedelta(seconds=settings.video_window_seconds))
-    return await videos_repository.count_once(conn, video_id, viewer_id, kind,
-                                              product_id or rules.NO_PRODUCT, window)
+        await _tagged(conn, video_id, product_id)
+    return await _count(conn, settings, video_id, viewer_id, kind,
+                        product_id or rules.NO_PRODUCT)
 
 
 @dataclass(frozen=True)
@@ -154,10 +167,9 @@ async def tap(conn: asyncpg.Connection, settings: LiveSettings, video_id: UUID,
               ) -> IssuedVideoTouch:
     """Counts the tap and signs what it credits: the video, and its creator while the shop's
     partnership stands and the buyer is not that creator."""
-    await interact(conn, settings, video_id, buyer_id, Interaction.TAP, product_id)
     video = await published(conn, video_id)
-    tagged = await videos_repository.tag_of(conn, video_id, product_id)
-    assert tagged is not None  # interact() checked it
+    tagged = await _tagged(conn, video_id, product_id)
+    await _count(conn, settings, video_id, buyer_id, Interaction.TAP, product_id)
     partner = video.author_kind is AuthorKind.CREATOR and await sessions_repository.are_partners(
         conn, tagged["seller_id"], video.author_id)
     touch = attribution_tokens.Touch(

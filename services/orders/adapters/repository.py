@@ -137,6 +137,10 @@ async def clear_cart(conn: asyncpg.Connection, buyer_id: str) -> None:
 # Orders -------------------------------------------------------------------------------------
 
 
+ORDER_TOTAL = "(subtotal_minor - discount_minor + shipping_minor + tax_added_minor)"
+"""`Order.total_minor` in SQL, for queries that sum or list totals without loading orders."""
+
+
 def _order(row: asyncpg.Record) -> Order:
     return Order(id=row["id"], checkout_id=row["checkout_id"], buyer_id=row["buyer_id"],
                  seller_id=row["seller_id"], currency=row["currency"].strip(),
@@ -214,8 +218,7 @@ async def order_detail(pool: asyncpg.Pool, order_id: UUID) -> dict[str, Any] | N
         "SELECT status, note, at FROM order_timeline WHERE order_id = $1 ORDER BY id", order_id)
     detail = dict(row)
     detail["currency"] = detail["currency"].strip()
-    detail["total_minor"] = (row["subtotal_minor"] - row["discount_minor"]
-                             + row["shipping_minor"] + row["tax_added_minor"])
+    detail["total_minor"] = _order(row).total_minor
     detail["lines"] = [dict(r) for r in lines]
     detail["timeline"] = [dict(r) for r in timeline]
     return detail
@@ -226,16 +229,15 @@ async def list_orders(pool: asyncpg.Pool, *, buyer_id: str | None = None,
                       placed_from: datetime | None = None, placed_before: datetime | None = None,
                       after: tuple[datetime, UUID] | None, limit: int) -> list[asyncpg.Record]:
     return list(await pool.fetch(
-        """SELECT id, seller_id, buyer_id, status, currency,
-                  subtotal_minor - discount_minor + shipping_minor + tax_added_minor
-                    AS total_minor, created_at
+        f"""SELECT id, seller_id, buyer_id, status, currency, {ORDER_TOTAL} AS total_minor,
+                  created_at
            FROM orders
            WHERE ($1::text IS NULL OR buyer_id = $1) AND ($2::uuid IS NULL OR seller_id = $2)
              AND ($3::text IS NULL OR status = $3)
              AND ($4::timestamptz IS NULL OR (created_at, id) < ($4, $5))
              AND ($7::timestamptz IS NULL OR created_at >= $7)
              AND ($8::timestamptz IS NULL OR created_at < $8)
-           ORDER BY created_at DESC, id DESC LIMIT $6""",
+           ORDER BY created_at DESC, id DESC LIMIT $6""",  # noqa: S608 - a constant
         buyer_id, seller_id, status, after[0] if after else None, after[1] if after else None,
         limit, placed_from, placed_before))
 
@@ -244,13 +246,13 @@ async def minor_spend_this_month(conn: asyncpg.Connection, buyer_id: str, curren
     """What a buyer spent this month in a currency: orders not cancelled, and gift-token
     top-ups not refused (gifts are paid in tokens, so capping top-ups caps gifts)."""
     return int(await conn.fetchval(
-        """SELECT (SELECT coalesce(sum(subtotal_minor - discount_minor + shipping_minor
-                                       + tax_added_minor), 0)
+        f"""SELECT (SELECT coalesce(sum({ORDER_TOTAL}), 0)
                    FROM orders WHERE buyer_id = $1 AND currency = $2 AND status <> 'cancelled'
                      AND created_at >= date_trunc('month', now()))
                 + (SELECT coalesce(sum(amount_minor), 0) FROM topup_intents
                    WHERE buyer_id = $1 AND currency = $2 AND status <> 'failed'
-                     AND created_at >= date_trunc('month', now()))""", buyer_id, currency))
+                     AND created_at >= date_trunc('month', now()))""",  # noqa: S608 - a constant
+        buyer_id, currency))
 
 
 async def lock_minor_spend(conn: asyncpg.Connection, buyer_id: str) -> None:
