@@ -211,9 +211,16 @@ async def reverse_commission(conn: Conn, order_id: UUID, creator_id: str,
         left -= taken
 
 
-async def figures(conn: Conn, video_id: UUID) -> dict[str, Any]:
+async def figures(pool: asyncpg.Pool, video_id: UUID) -> dict[str, Any]:
     """Raw counts for the analytics: views, unique viewers, per-product interactions and the
-    paid order lines (placed and cancelled ones are not sales)."""
+    paid order lines (placed and cancelled ones are not sales). Read in one snapshot, so an
+    order cancelled meanwhile is counted everywhere or nowhere."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read",
+                                                        readonly=True):
+        return await _figures(conn, video_id)
+
+
+async def _figures(conn: asyncpg.Connection, video_id: UUID) -> dict[str, Any]:
     viewers = await conn.fetchrow(
         """SELECT count(DISTINCT viewer_id) AS unique_viewers
            FROM video_interactions WHERE video_id = $1 AND kind = 'view'""", video_id)

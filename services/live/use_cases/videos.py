@@ -194,9 +194,9 @@ async def may_read_figures(conn: asyncpg.Connection | asyncpg.Pool, video: Video
                for row in await videos_repository.tags(conn, [video.id]))
 
 
-async def figures(conn: asyncpg.Connection | asyncpg.Pool, video: Video) -> rules.VideoFigures:
-    raw = await videos_repository.figures(conn, video.id)
-    tagged = [row["product_id"] for row in await videos_repository.tags(conn, [video.id])]
+async def figures(pool: asyncpg.Pool, video: Video) -> rules.VideoFigures:
+    raw = await videos_repository.figures(pool, video.id)
+    tagged = [row["product_id"] for row in await videos_repository.tags(pool, [video.id])]
     counts: dict[tuple[UUID, str], int] = {(row["product_id"], row["kind"]): row["n"]
                                            for row in raw["interactions"]}
     sales = {row["product_id"]: row for row in raw["sales"]}
