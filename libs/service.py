@@ -191,7 +191,7 @@ class Runtime:
             self._supervise("consumer", self.consumer.run, graceful=True)
 
     def _topics(self) -> list[str]:
-        produced = [t.name for t in TOPICS.values() if t.producer == self.definition.name]
+        produced = [t.name for t in TOPICS.values() if t.produced_by(self.definition.name)]
         known = all_event_types()
         consumed = [known[t].topic for t in self.handlers]
         dlq = [dead_letter_topic(self.consumer_group)] if self.handlers else []

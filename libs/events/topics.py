@@ -14,6 +14,12 @@ class Topic:
     """The field every event on the topic is keyed by: the aggregate's id."""
     description: str
 
+    def produced_by(self, service: str) -> bool:
+        return self.producer in (service, EVERY_SERVICE)
+
+
+EVERY_SERVICE = "every service"
+"""The producer of a topic every service writes to (privacy answers)."""
 
 TOPICS: dict[str, Topic] = {
     t.name: t
@@ -55,6 +61,14 @@ TOPICS: dict[str, Topic] = {
               "Seller account health."),
         Topic("webhooks.delivery.v1", "webhooks", "endpoint", "endpoint_id",
               "Webhook endpoint health."),
+        Topic("orders.redaction.v1", "orders", "seller", "seller_id",
+              "Notices to sellers that a buyer's personal data on their orders must be erased "
+              "(delivered through webhooks, like Shopify's mandatory redact webhooks)."),
+        Topic("privacy.request.v1", "support", "privacy request", "request_id",
+              "Buyers' data export and erasure requests, and their completion."),
+        Topic("privacy.answer.v1", EVERY_SERVICE, "privacy request", "request_id",
+              "Each service's answer to a privacy request: its part of an export, or the "
+              "erasure done."),
     ]
 }
 

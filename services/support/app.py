@@ -1,5 +1,6 @@
 """The support service: tickets with SLAs, the automatic first responder and its knowledge base,
-agent queues, disputes, seller account health and appeals, and the read model of orders,
+agent queues, disputes, seller account health and appeals, buyers' privacy requests, and the read
+model of orders,
 parcels and listings that gives them context."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from services.support.api import (
     desk,
     disputes,
     knowledge_base,
+    privacy,
     reports,
     seller_accounts,
     tickets,
@@ -47,7 +49,7 @@ def create_app(settings: SupportSettings | None = None) -> FastAPI:
         settings=settings,
         migrations_dir=Path(__file__).parent / "migrations",
         routers=[tickets.router, desk.router, knowledge_base.router, disputes.router,
-                 seller_accounts.router, reports.router],
+                 seller_accounts.router, reports.router, privacy.router],
         handlers=handlers(settings),
         deadline_kinds=deadline_kinds,
         on_start=_start,

@@ -9,6 +9,7 @@ from pydantic import Field
 from libs.settings import ServiceSettings
 from services.support.domain.disputes import DisputeWindows
 from services.support.domain.health import HealthRules
+from services.support.domain.privacy import ANSWERING_SERVICES
 
 
 class SupportSettings(ServiceSettings):
@@ -46,6 +47,14 @@ class SupportSettings(ServiceSettings):
                                       description="The rolling window of the health score.")
     health_warning_below: int = Field(default=80, ge=1, le=100)
     health_suspension_below: int = Field(default=60, ge=0, le=100)
+    privacy_services: list[str] = Field(
+        default_factory=lambda: list(ANSWERING_SERVICES), min_length=1,
+        description="The services that must answer a privacy request before it is done.")
+    privacy_requests_per_day: int = Field(
+        default=5, ge=1, le=100, description="Privacy requests one buyer may make a day.")
+    privacy_archive_seconds: float = Field(
+        default=7 * 86_400, gt=0, le=90 * 86_400,
+        description="How long an export's archive can be downloaded once complete.")
 
     def sla_minute(self) -> timedelta:
         return timedelta(seconds=self.sla_minute_seconds)

@@ -329,3 +329,21 @@ class ReturnAuthorized(Event):
     lines: list[LineToFulfil] = Field(min_length=1)
     reason: str = Field(max_length=500)
     authorized_at: datetime
+
+
+@register
+class BuyerRedactionRequested(Event):
+    """A buyer asked to be erased: the seller's systems must erase the personal data they keep
+    about these orders (their address, name, messages). The buyer's id is not sent: the orders
+    name what to erase, and `pseudonym` is what the platform calls the buyer from now on."""
+
+    type = "buyer.redaction_requested"
+    topic = "orders.redaction.v1"
+    key_field = "seller_id"
+    public = True
+
+    seller_id: UUID
+    request_id: UUID
+    pseudonym: str
+    order_ids: list[UUID] = Field(min_length=1, max_length=10_000)
+    requested_at: datetime

@@ -1,6 +1,8 @@
 """Event handlers of the catalog service, by event type."""
 
 from libs.consumer import Handler
+from libs.privacy_answers import handlers as privacy_handlers
+from services.catalog.adapters.privacy_map import PRIVACY_MAP
 from services.catalog.use_cases.flash_deals import (
     on_claim_expired,
     on_claim_released,
@@ -28,4 +30,5 @@ HANDLERS: dict[str, Handler] = {
     "live.claim.released": on_claim_released,
     "account.suspended": on_account_suspended,
     "account.reinstated": on_account_reinstated,
+    **privacy_handlers(PRIVACY_MAP),
 }

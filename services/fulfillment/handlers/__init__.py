@@ -6,6 +6,8 @@ from functools import partial
 
 from libs.auth import api_key_replica
 from libs.consumer import Handler
+from libs.privacy_answers import handlers as privacy_handlers
+from services.fulfillment.adapters.privacy_map import PRIVACY_MAP
 from services.fulfillment.handlers import catalog_view
 from services.fulfillment.settings import FulfillmentSettings
 from services.fulfillment.use_cases import fulfillment_orders, returns
@@ -23,4 +25,5 @@ def handlers(settings: FulfillmentSettings) -> dict[str, Handler]:
         "order.cancelled": fulfillment_orders.on_order_cancelled,
         "return.authorized": returns.on_authorized,
         **api_key_replica.HANDLERS,
+        **privacy_handlers(PRIVACY_MAP),
     }

@@ -4,6 +4,8 @@ from functools import partial
 from typing import Any
 
 from libs.consumer import Handler
+from libs.privacy_answers import handlers as privacy_handlers
+from services.live.adapters.privacy_map import PRIVACY_MAP
 from services.live.handlers import catalog_view, orders_view, video_sales
 
 HANDLERS: dict[str, Handler] = {
@@ -21,6 +23,7 @@ HANDLERS: dict[str, Handler] = {
     "wallet.topped_up": orders_view.on_wallet_topped_up,
     "commission.accrued": video_sales.on_commission_accrued,
     "commission.reversed": video_sales.on_commission_reversed,
+    **privacy_handlers(PRIVACY_MAP),
 }
 
 

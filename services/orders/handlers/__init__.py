@@ -3,7 +3,7 @@
 from functools import partial
 
 from libs.consumer import Handler
-from services.orders.handlers import catalog_view, shipping
+from services.orders.handlers import catalog_view, privacy, shipping
 from services.orders.settings import OrdersSettings
 from services.orders.use_cases import after_sale, saga
 
@@ -32,4 +32,5 @@ HANDLERS: dict[str, Handler] = {
     "fulfillment_order.allocated": after_sale.on_fulfillment_promised,
     "shipping_rates.published": shipping.on_rates_published,
     "dispute.resolved": after_sale.on_dispute_resolved,
+    **privacy.HANDLERS,
 }

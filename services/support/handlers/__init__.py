@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from libs.auth import api_key_replica
 from libs.consumer import Handler
-from services.support.handlers import context
+from services.support.handlers import context, privacy
 from services.support.handlers.sellers import (
     on_seller_registered,
     on_seller_reinstated,
@@ -22,4 +22,5 @@ def handlers(settings: SupportSettings) -> dict[str, Handler]:
         "seller.reinstated": on_seller_reinstated,
         **api_key_replica.HANDLERS,
         **context.handlers(settings),
+        **privacy.handlers(settings),
     }

@@ -16,7 +16,7 @@ from libs.outbox import enqueue
 from services.support.adapters import tickets_repository as tickets
 from services.support.domain.tickets import Status
 from services.support.settings import SupportSettings
-from services.support.use_cases import clocks, disputes, responder
+from services.support.use_cases import clocks, disputes, privacy, responder
 from services.support.use_cases.desk import escalate
 from services.support.use_cases.tickets import AUTO_REPLY, CLOSE_SOLVED, close
 
@@ -57,4 +57,5 @@ def kinds(settings: SupportSettings) -> list[DeadlineKind]:
             DeadlineKind(disputes.SELLER_RESPONSE, fire=dispute["by_default"]),
             DeadlineKind(disputes.BUYER_ESCALATION, fire=dispute["by_default"]),
             DeadlineKind(disputes.DECISION, fire=dispute["decision_breached"],
-                         warn=dispute["decision_warning"])]
+                         warn=dispute["decision_warning"]),
+            DeadlineKind(privacy.ARCHIVE_EXPIRY, fire=privacy.expire_archive)]

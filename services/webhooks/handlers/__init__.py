@@ -11,6 +11,8 @@ from libs.events.catalogue import all_event_types
 from libs.events.envelope import Envelope
 from libs.events.registry import EVENT_TYPES
 from libs.events.schemas import catalog
+from libs.privacy_answers import handlers as privacy_handlers
+from services.webhooks.adapters.privacy_map import PRIVACY_MAP
 from services.webhooks.use_cases import intake
 
 
@@ -41,7 +43,8 @@ def handlers() -> dict[str, Handler]:
     all_event_types()
     found: dict[str, Handler] = {t: intake.record for t, cls in EVENT_TYPES.items() if cls.public}
     found.update({"seller.suspended": on_seller_suspended,
-                  "seller.reinstated": on_seller_reinstated, **api_key_replica.HANDLERS})
+                  "seller.reinstated": on_seller_reinstated, **api_key_replica.HANDLERS,
+                  **privacy_handlers(PRIVACY_MAP)})
     return found
 
 
