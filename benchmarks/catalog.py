@@ -30,7 +30,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 
 from benchmarks import conditions
-from benchmarks.load import run
+from benchmarks.load import Result, run
 from libs.auth.dev_token import mint
 from libs.events.envelope import Envelope, from_kafka, to_kafka
 from libs.events.schemas.orders import OrderLine, OrderPlaced
@@ -136,7 +136,7 @@ async def _live_ids(stack: dict[str, Any], limit: int = 2000) -> list[str]:
     return [str(r["id"]) for r in rows]
 
 
-async def detail_reads(stack: dict[str, Any], concurrency: int, seconds: float) -> str:
+async def detail_reads(stack: dict[str, Any], concurrency: int, seconds: float) -> Result:
     ids = await _live_ids(stack, 500)
     base = stack["services"]["catalog"]
 
@@ -144,10 +144,10 @@ async def detail_reads(stack: dict[str, Any], concurrency: int, seconds: float) 
         return f"/v1/products/{random.choice(ids)}"  # noqa: S311
 
     await run(base, path, concurrency=8, seconds=3)  # warms the cache
-    return (await run(base, path, concurrency=concurrency, seconds=seconds)).summary()
+    return await run(base, path, concurrency=concurrency, seconds=seconds)
 
 
-async def search(stack: dict[str, Any], concurrency: int, seconds: float) -> str:
+async def search(stack: dict[str, Any], concurrency: int, seconds: float) -> Result:
     base = stack["services"]["catalog"]
     conn = await asyncpg.connect(stack["database_url"])
     categories = [str(r["id"]) for r in await conn.fetch("SELECT id FROM catalog.categories")]
@@ -165,7 +165,7 @@ async def search(stack: dict[str, Any], concurrency: int, seconds: float) -> str
         params.append("sort=" + rng.choice(["relevance", "relevance", "price_asc", "newest"]))
         return "/v1/products?" + "&".join(params)
 
-    return (await run(base, path, concurrency=concurrency, seconds=seconds)).summary()
+    return await run(base, path, concurrency=concurrency, seconds=seconds)
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -189,9 +189,9 @@ async def main_async(args: argparse.Namespace) -> None:
         print(f"hot SKU, {result['attempts']} reservation attempts of 1 unit on "
               f"{result['units']} units, through Kafka:\n  {json.dumps(result)}", flush=True)
         print(f"product detail, warm cache, concurrency {args.concurrency}:\n  "
-              f"{await detail_reads(stack, args.concurrency, args.seconds)}", flush=True)
+              f"{(await detail_reads(stack, args.concurrency, args.seconds)).summary()}", flush=True)
         print(f"search, concurrency {args.search_concurrency}:\n  "
-              f"{await search(stack, args.search_concurrency, args.seconds)}", flush=True)
+              f"{(await search(stack, args.search_concurrency, args.seconds)).summary()}", flush=True)
     finally:
         if own is not None:
             await asyncio.to_thread(own.stop)

@@ -75,7 +75,8 @@ async def setup(client: httpx.AsyncClient, stack: dict[str, Any], skus: int) -> 
     return ids
 
 
-async def run(stack: dict[str, Any], rate: float, seconds: float, skus: int) -> None:
+async def run(stack: dict[str, Any], rate: float, seconds: float,
+              skus: int) -> dict[str, Any]:
     orders_url, secret = stack["services"]["orders"], stack["jwt_secret"]
     limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
     async with httpx.AsyncClient(timeout=30, limits=limits) as client:
@@ -151,10 +152,17 @@ async def run(stack: dict[str, Any], rate: float, seconds: float, skus: int) -> 
     print(f"  checkout request: p50 {pct(checkout_ms, 50):.0f} ms, p99 {pct(checkout_ms, 99):.0f} ms")
     print(f"  checkout -> outcome event: p50 {pct(e2e, 50):.0f} ms, p99 {pct(e2e, 99):.0f} ms; "
           f"outcomes {dict(kinds)}; {len(e2e) / (last - begin):.1f} orders/s decided")
-    await reconcile(stack, accepted, sku_ids)
+    reconciled = await reconcile(stack, accepted, sku_ids)
+    return {"offered": n, "rate": rate, "seconds": round(offered), "accepted": len(accepted),
+            "refused": dict(failures), "decided_per_second": round(len(e2e) / (last - begin), 1),
+            "request_p50_ms": round(pct(checkout_ms, 50)),
+            "request_p99_ms": round(pct(checkout_ms, 99)),
+            "outcome_p50_ms": round(pct(e2e, 50)), "outcome_p99_ms": round(pct(e2e, 99)),
+            "outcomes": dict(kinds), **reconciled}
 
 
-async def reconcile(stack: dict[str, Any], accepted: list[str], sku_ids: list[str]) -> None:
+async def reconcile(stack: dict[str, Any], accepted: list[str],
+                    sku_ids: list[str]) -> dict[str, Any]:
     conn = await asyncpg.connect(stack["database_url"])
     try:
         for _ in range(120):  # catalog commits confirmed orders' stock by event: let it settle
@@ -189,6 +197,9 @@ async def reconcile(stack: dict[str, Any], accepted: list[str], sku_ids: list[st
     print(f"  stock: units confirmed {confirmed_units}; catalog on hand "
           f"{UNITS * len(sku_ids) - stock['on_hand']} fewer, reserved {stock['reserved']} "
           f"(consistent: {UNITS * len(sku_ids) - stock['on_hand'] == confirmed_units})")
+    return {"stored": int(stored), "doubled": int(doubled),
+            "reconciled": stored == len(accepted) and doubled == 0
+            and UNITS * len(sku_ids) - stock["on_hand"] == confirmed_units}
 
 
 def main() -> None:

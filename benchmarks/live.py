@@ -115,7 +115,8 @@ async def _until_live(client: httpx.AsyncClient, deal_url: str) -> None:
     raise RuntimeError("the deal never opened")
 
 
-async def claims(stack: dict[str, Any], claimants: int, units: int, connections: int) -> None:
+async def claims(stack: dict[str, Any], claimants: int, units: int,
+                 connections: int) -> dict[str, Any]:
     live = stack["services"]["live"]
     async with httpx.AsyncClient(timeout=30) as client:
         world = await on_air_with_product(client, stack, stock=units * 2)
@@ -165,6 +166,10 @@ async def claims(stack: dict[str, Any], claimants: int, units: int, connections:
           f"{max(latencies):.1f} ms\n"
           f"  deal afterwards: units_left {deal['units_left']}, tally {deal['tally']}; claims "
           f"recorded {recorded}; catalog stock {dict(stock) if stock else None}", flush=True)
+    return {"claimants": claimants, "units": units, "connections": connections,
+            "granted": granted, "oversold": max(0, granted - units),
+            "claims_per_second": round(claimants / elapsed), "p50_ms": round(pct(latencies, 50), 1),
+            "p99_ms": round(pct(latencies, 99), 1), "recorded": int(recorded)}
 
 
 # Fan-out ---------------------------------------------------------------------------------------
@@ -217,7 +222,7 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
-def _live_pid(port: int) -> int | None:
+def service_pid(port: int) -> int | None:
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -226,20 +231,17 @@ def _live_pid(port: int) -> int | None:
             environ = (entry / "environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"services.live" in cmdline and f"HTTP_PORT={port}".encode() in environ:
+        if f"HTTP_PORT={port}".encode() in environ and any(
+                arg.startswith(b"services.") for arg in cmdline):
             return int(entry.name)
     return None
 
 
-async def fanout(stack: dict[str, Any], viewers: int, broadcasts: int, processes: int) -> None:
-    live = stack["services"]["live"]
-    async with httpx.AsyncClient(timeout=30) as client:
-        world = await on_air_with_product(client, stack, stock=1)
-    session_id = world["session"]
-    port = urlsplit(live).port or 80
-    pid = _live_pid(port)
+async def measure_fanout(ws_url: str, feed: redis.Redis, key: str, pid: int | None,
+                         viewers: int, broadcasts: int, processes: int) -> dict[str, Any]:
+    """Connects `viewers` to `ws_url`, appends `broadcasts` entries to the stream `key`, and
+    returns delivery latency, losses and the server's memory per connection."""
     rss_before = _rss_kib(pid) if pid else 0
-    ws_url = "ws" + live.removeprefix("http") + f"/v1/live/sessions/{session_id}/ws"
     context = multiprocessing.get_context("spawn")
     ready, results = context.Queue(), context.Queue()
     share = [viewers // processes + (1 if i < viewers % processes else 0)
@@ -252,9 +254,6 @@ async def fanout(stack: dict[str, Any], viewers: int, broadcasts: int, processes
     await asyncio.sleep(2)
     rss_after = _rss_kib(pid) if pid else 0
     print(f"  {connected} viewers connected; broadcasting", flush=True)
-    feed = redis.Redis.from_url(redis_db_url(stack["redis_url"],
-                                             list(SERVICE_PORTS).index("live")))
-    key = f"live:{{{session_id}}}:feed"
     for n in range(broadcasts):
         await feed.xadd(key, {"k": "bench", "d": json.dumps({"n": n,
                                                             "sent_ms": time.time() * 1000})},
@@ -269,16 +268,39 @@ async def fanout(stack: dict[str, Any], viewers: int, broadcasts: int, processes
         failed += not_connected
     for worker in workers:
         worker.join(timeout=30)
-    await feed.aclose()
     per_connection = (rss_after - rss_before) / connected if connected and pid else 0
-    print(f"fan-out: {connected} WebSocket viewers on one live process (pid {pid}), "
+    return {"viewers": connected, "broadcasts": broadcasts, "delivered": len(latencies),
+            "lost": lost, "not_connected": failed, "p50_ms": round(pct(latencies, 50)),
+            "p99_ms": round(pct(latencies, 99)), "max_ms": round(max(latencies, default=0)),
+            "rss_before_mib": round(rss_before / 1024), "rss_after_mib": round(rss_after / 1024),
+            "kib_per_connection": round(per_connection, 1)}
+
+
+async def fanout(stack: dict[str, Any], viewers: int, broadcasts: int,
+                 processes: int) -> dict[str, Any]:
+    live = stack["services"]["live"]
+    async with httpx.AsyncClient(timeout=30) as client:
+        world = await on_air_with_product(client, stack, stock=1)
+    session_id = world["session"]
+    pid = service_pid(urlsplit(live).port or 80)
+    ws_url = "ws" + live.removeprefix("http") + f"/v1/live/sessions/{session_id}/ws"
+    feed = redis.Redis.from_url(redis_db_url(stack["redis_url"],
+                                             list(SERVICE_PORTS).index("live")))
+    try:
+        figures = await measure_fanout(ws_url, feed, f"live:{{{session_id}}}:feed", pid,
+                                       viewers, broadcasts, processes)
+    finally:
+        await feed.aclose()
+    print(f"fan-out: {figures['viewers']} WebSocket viewers on one live process (pid {pid}), "
           f"{broadcasts} broadcasts, viewers in {processes} processes on this machine\n"
-          f"  delivered {len(latencies)} copies, lost {lost}, viewers that could not connect "
-          f"{failed}\n"
-          f"  delivery latency p50 {pct(latencies, 50):.0f} ms, p99 {pct(latencies, 99):.0f} ms,"
-          f" max {max(latencies, default=0):.0f} ms\n"
-          f"  live process memory: {rss_before / 1024:.0f} MiB before, {rss_after / 1024:.0f} "
-          f"MiB with viewers = {per_connection:.1f} KiB per connection", flush=True)
+          f"  delivered {figures['delivered']} copies, lost {figures['lost']}, viewers that "
+          f"could not connect {figures['not_connected']}\n"
+          f"  delivery latency p50 {figures['p50_ms']} ms, p99 {figures['p99_ms']} ms, max "
+          f"{figures['max_ms']} ms\n"
+          f"  live process memory: {figures['rss_before_mib']} MiB before, "
+          f"{figures['rss_after_mib']} MiB with viewers = {figures['kib_per_connection']} KiB "
+          "per connection", flush=True)
+    return figures
 
 
 def main() -> None:

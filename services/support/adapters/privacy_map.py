@@ -1,7 +1,8 @@
 """What support holds about a buyer beyond their id: what they wrote on tickets and disputes
 (and what was written back to them there, which quotes it), and the archives of their own
-earlier exports (deleted). The privacy request registry is left to its own rules: it names the
-requester until the erasure completes, then only the pseudonym."""
+earlier exports (deleted). The privacy registry is left to its own rules (an earlier export is
+not exported again): a request names its requester until the erasure completes, then only the
+pseudonym."""
 
 from __future__ import annotations
 
@@ -32,5 +33,5 @@ PRIVACY_MAP = PrivacyMap(
         "dispute_evidence": """SELECT e.* FROM dispute_evidence e JOIN disputes d
                                    ON d.id = e.dispute_id WHERE d.buyer_id = $1""",
     },
-    private_tables=frozenset({"privacy_requests"}),
+    private_tables=frozenset({"privacy_requests", "privacy_answers"}),
 )

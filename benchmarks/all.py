@@ -1,0 +1,297 @@
+"""`make bench-all`: every benchmark and its ceiling in one sitting, one table of ratios, and a
+JSON file two commits can be compared by.
+
+The ceilings are measured on the same machine in the same run, with the same load client,
+connections and process counts as the path they bound (`benchmarks.ceilings`): HTTP routes
+against a bare FastAPI route, hot-row paths against a bare Postgres hot-row UPDATE on the
+stack's own server, fan-out against a naive FastAPI broadcast loop. By default the run starts
+its own seeded stack with a durable Postgres (fsync and synchronous commit on); `--stack`
+uses a running one (its conditions are printed, a non-durable one flagged).
+
+    python -m benchmarks.all [--profile] [--seconds 15] [--checkout-seconds 60]
+    python -m benchmarks.all --compare bench-results/A.json bench-results/B.json
+
+`--profile` samples the services under test with py-spy during each path and prints the
+functions with the most samples (own time) per path; the raw profiles are kept beside the JSON.
+Scaling from one to two processes: run it again with `CATALOG_HTTP_WORKERS=2
+LIVE_HTTP_WORKERS=2 ORDERS_HTTP_WORKERS=2` and compare the two files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import subprocess
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+import redis.asyncio as redis
+
+from benchmarks import catalog, ceilings, checkout, conditions, live
+from benchmarks.load import Result, run
+from devstack.stack import redis_db_url
+
+RESULTS = Path("bench-results")
+TARGETS = {
+    "product_detail": "≥ 50 % of the bare route; p99 ≤ 25 ms",
+    "search": "p99 ≤ 50 ms",
+    "hot_sku": "≥ 1,000 decisions/s; 0 oversold",
+    "flash_claims": "≥ 50 % of the bare route (same processes); p99 ≤ 50 ms; 0 oversold",
+    "checkout": "≥ 150 decided/s; outcome p99 ≤ 1.5 s; request p99 ≤ 100 ms; reconciled",
+    "fanout": "p99 ≤ 250 ms; ≤ 20 KiB per connection; 0 lost",
+}
+
+
+def _http(result: Result) -> dict[str, Any]:
+    rate = result.requests / result.elapsed_s if result.elapsed_s else 0
+    return {"requests_per_second": round(rate), "p50_ms": round(result.percentile(50), 1),
+            "p99_ms": round(result.percentile(99), 1), "statuses": result.statuses}
+
+
+def _commit() -> str:
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,  # noqa: S607
+                              text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+class Profiler:
+    """py-spy on the services a path exercises, for as long as the path runs."""
+
+    def __init__(self, enabled: bool, stack: dict[str, Any], folder: Path) -> None:
+        self.enabled, self.stack, self.folder = enabled, stack, folder
+        self.top: dict[str, list[tuple[str, float]]] = {}
+
+    @contextlib.asynccontextmanager
+    async def sampling(self, path: str, *services: str) -> AsyncIterator[None]:
+        if not self.enabled:
+            yield
+            return
+        processes = []
+        for service in services:
+            pid = live.service_pid(urlsplit(self.stack["services"][service]).port or 80)
+            if pid is None:
+                continue
+            out = self.folder / f"{path}-{service}.txt"
+            processes.append((out, await asyncio.create_subprocess_exec(
+                "py-spy", "record", "--pid", str(pid), "--subprocesses", "--rate", "50",
+                "--format", "raw", "--output", str(out), "--nonblocking",
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
+        try:
+            yield
+        finally:
+            for _, process in processes:
+                process.send_signal(2)  # SIGINT: py-spy writes what it sampled
+            for out, process in processes:
+                await asyncio.wait_for(process.wait(), 60)
+                self.top[f"{path} ({out.stem.rsplit('-', 1)[-1]})"] = own_time(out)
+
+
+def own_time(raw: Path, count: int = 8) -> list[tuple[str, float]]:
+    """The frames most often on top of the stack in a py-spy raw (collapsed) profile, as shares
+    of all samples; idle waiting in the event loop's selector is its own line."""
+    if not raw.exists():
+        return []
+    tops: Counter[str] = Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, samples = line.rpartition(" ")
+        if not stack or not samples.isdigit():
+            continue
+        frame = stack.rsplit(";", 1)[-1]
+        tops[frame.split(" (")[0] + " " + frame.rsplit("/", 1)[-1].rstrip(")")] += int(samples)
+        total += int(samples)
+    return [(frame, round(100 * n / total, 1)) for frame, n in tops.most_common(count)]
+
+
+async def _timed(label: str, work: Awaitable[Any]) -> Any:
+    print(f"-- {label}", flush=True)
+    started = time.perf_counter()
+    value = await work
+    print(f"   ({time.perf_counter() - started:.0f} s)", flush=True)
+    return value
+
+
+async def ceilings_for(stack: dict[str, Any], seconds: float) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    with ceilings.serving("bare_app", 1) as (base, _):
+        for concurrency in (8, 32, 64):
+            result = await run(base, lambda: "/bare", concurrency=concurrency, seconds=seconds)
+            found[f"bare_1_process_c{concurrency}"] = _http(result)
+    workers = int(stack.get("http_workers", {}).get("live", 1))
+    with ceilings.serving("bare_app", workers) as (base, _):
+        result = await run(base, lambda: "/bare", concurrency=64, seconds=seconds)
+        found[f"bare_{workers}_processes_c64"] = _http(result)
+    found["postgres_hot_row"] = await ceilings.hot_row(stack["database_url"], 32, seconds)
+    return found
+
+
+async def naive_fanout(stack: dict[str, Any], viewers: int, broadcasts: int) -> dict[str, Any]:
+    url = redis_db_url(stack["redis_url"], 15)
+    feed = redis.Redis.from_url(url)
+    try:
+        with ceilings.serving("naive_fanout_app", 1, {"BENCH_REDIS_URL": url}) as (base, pid):
+            ws_url = "ws" + base.removeprefix("http") + "/ws"
+            return await live.measure_fanout(ws_url, feed, ceilings.NAIVE_FEED_KEY, pid,
+                                             viewers, broadcasts, 2)
+    finally:
+        await feed.aclose()
+
+
+def ratio(value: float, ceiling: float) -> str:
+    return f"{100 * value / ceiling:.0f} %" if ceiling else "-"
+
+
+def table(report: dict[str, Any]) -> str:
+    c, p = report["ceilings"], report["paths"]
+    workers = report["live_processes"]
+    bare8, bare32 = c["bare_1_process_c8"], c["bare_1_process_c32"]
+    bare64, bare_live = c["bare_1_process_c64"], c[f"bare_{workers}_processes_c64"]
+    hot = c["postgres_hot_row"]["transactions_per_second"]
+    d, s, h, f = p["product_detail"], p["search"], p["hot_sku"], p["flash_claims"]
+    o, v, n = p["checkout"], p["fanout"], p["naive_fanout"]
+    rows = [
+        ("bare FastAPI route, 1 process, c32", f"{bare32['requests_per_second']:,} req/s, "
+         f"p99 {bare32['p99_ms']} ms", "(ceiling)", "", ""),
+        (f"bare FastAPI route, {workers} processes, c64",
+         f"{bare_live['requests_per_second']:,} req/s, p99 {bare_live['p99_ms']} ms",
+         "(ceiling)", "", ""),
+        ("Postgres hot-row UPDATE, 32 connections", f"{hot:,} tx/s", "(ceiling)", "", ""),
+        ("product detail, warm cache, c32", f"{d['requests_per_second']:,} req/s, p99 "
+         f"{d['p99_ms']} ms", f"{bare32['requests_per_second']:,} req/s",
+         ratio(d["requests_per_second"], bare32["requests_per_second"]),
+         TARGETS["product_detail"]),
+        (f"search over {report['live_products']:,} products, c8",
+         f"{s['requests_per_second']:,} req/s, p99 {s['p99_ms']} ms",
+         f"{bare8['requests_per_second']:,} req/s",
+         ratio(s["requests_per_second"], bare8["requests_per_second"]), TARGETS["search"]),
+        (f"hot SKU, {h['attempts']:,} reservations on {h['units']} units via Kafka",
+         f"{h['decisions_per_second']:,} decisions/s, reserved {h['reserved']}",
+         f"{hot:,} tx/s", ratio(h["decisions_per_second"], hot), TARGETS["hot_sku"]),
+        (f"flash claims, {workers} live processes, c{f['connections']}",
+         f"{f['claims_per_second']:,} claims/s, p99 {f['p99_ms']} ms, oversold {f['oversold']}",
+         f"{bare_live['requests_per_second']:,} req/s",
+         ratio(f["claims_per_second"], bare_live["requests_per_second"]),
+         TARGETS["flash_claims"]),
+        (f"checkout offered {o['rate']:.0f}/s for {o['seconds']} s",
+         f"{o['decided_per_second']} decided/s, outcome p99 {o['outcome_p99_ms']:,} ms, "
+         f"request p99 {o['request_p99_ms']} ms, reconciled {o['reconciled']}",
+         f"{bare64['requests_per_second']:,} req/s",
+         ratio(o["decided_per_second"], bare64["requests_per_second"]), TARGETS["checkout"]),
+        (f"fan-out, {v['viewers']:,} viewers, {v['broadcasts']} broadcasts",
+         f"p99 {v['p99_ms']} ms, {v['kib_per_connection']} KiB/conn, lost {v['lost']}",
+         f"naive: p99 {n['p99_ms']} ms, {n['kib_per_connection']} KiB/conn, lost {n['lost']}",
+         ratio(n["p99_ms"], v["p99_ms"]) + " (naive p99 / ours)", TARGETS["fanout"]),
+    ]
+    head = ("path", "measured", "ceiling or peer, same run", "ratio", "target")
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(5)]
+    lines = [" | ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(r))
+             for r in [head, *rows]]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+@contextlib.contextmanager
+def _stack(args: argparse.Namespace) -> Any:
+    if args.stack:
+        yield json.loads(Path(args.stack).read_text()), None
+        return
+    from devstack.stack import Stack
+
+    print("starting a seeded stack with a durable Postgres ...", flush=True)
+    own = Stack(Path(".stack-bench"), None, durable=True)
+    try:
+        yield own.start(), own
+    finally:
+        own.stop()
+
+
+async def measure(args: argparse.Namespace, stack: dict[str, Any], seeded: bool,
+                  folder: Path) -> dict[str, Any]:
+    if seeded:
+        from seeds.load import load_seed_marketplace
+
+        await load_seed_marketplace(stack)
+    conn = await asyncpg.connect(stack["database_url"])
+    live_products = await conn.fetchval(
+        "SELECT count(*) FROM catalog.products WHERE status = 'live'")
+    await conn.close()
+    described = await conditions.describe(stack, f"{live_products} live products")
+    print(described + "\n", flush=True)
+    profiler = Profiler(args.profile, stack, folder)
+    ceiling = await _timed("ceilings", ceilings_for(stack, args.seconds))
+    paths: dict[str, Any] = {}
+    async with profiler.sampling("product_detail", "catalog"):
+        paths["product_detail"] = _http(await _timed(
+            "product detail", catalog.detail_reads(stack, 32, args.seconds)))
+    async with profiler.sampling("search", "catalog"):
+        paths["search"] = _http(await _timed("search", catalog.search(stack, 8, args.seconds)))
+    async with profiler.sampling("hot_sku", "catalog"):
+        paths["hot_sku"] = await _timed("hot SKU", catalog.hot_sku(stack))
+    async with profiler.sampling("flash_claims", "live"):
+        paths["flash_claims"] = await _timed("flash claims", live.claims(stack, 5000, 100, 64))
+    async with profiler.sampling("checkout", "orders", "catalog"):
+        paths["checkout"] = await _timed("checkout", checkout.run(
+            stack, args.checkout_rate, args.checkout_seconds, 20))
+    async with profiler.sampling("fanout", "live"):
+        paths["fanout"] = await _timed("fan-out", live.fanout(stack, args.viewers, 20, 2))
+    paths["naive_fanout"] = await _timed("naive fan-out",
+                                         naive_fanout(stack, args.viewers, 20))
+    return {"commit": _commit(), "at": datetime.now(UTC).isoformat(), "conditions": described,
+            "live_products": live_products,
+            "live_processes": int(stack.get("http_workers", {}).get("live", 1)),
+            "ceilings": ceiling, "paths": paths, "targets": TARGETS,
+            "profiles": profiler.top}
+
+
+def compare(old_file: str, new_file: str) -> None:
+    old, new = (json.loads(Path(f).read_text()) for f in (old_file, new_file))
+    print(f"{old['commit']} -> {new['commit']}")
+    for path, figures in new["paths"].items():
+        before = old["paths"].get(path, {})
+        for key, value in figures.items():
+            if isinstance(value, (int, float)) and isinstance(before.get(key), (int, float)) \
+                    and before[key]:
+                print(f"  {path}.{key}: {before[key]} -> {value} "
+                      f"({100 * (value - before[key]) / before[key]:+.0f} %)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--stack", help="a running stack's stack.json (default: start one)")
+    parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--checkout-rate", type=float, default=150)
+    parser.add_argument("--checkout-seconds", type=float, default=60)
+    parser.add_argument("--viewers", type=int, default=10_000)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"))
+    args = parser.parse_args()
+    if args.compare:
+        compare(*args.compare)
+        return
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    folder = RESULTS / f"{stamp}-{_commit()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    with _stack(args) as (stack, own):
+        report = asyncio.run(measure(args, stack, own is not None, folder))
+    (folder / "results.json").write_text(json.dumps(report, indent=2, default=str))
+    print("\n" + table(report))
+    for path, frames in report["profiles"].items():
+        print(f"\nprofile, {path}: most samples on top of the stack")
+        for frame, share in frames:
+            print(f"  {share:5.1f} %  {frame}")
+    print(f"\nresults: {folder / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()
