@@ -220,7 +220,8 @@ async def measure(args: argparse.Namespace, stack: dict[str, Any], seeded: bool,
     if seeded:
         from seeds.load import load_seed_marketplace
 
-        await load_seed_marketplace(stack)
+        print(f"seeding ({args.per_seller} products per seller) ...", flush=True)
+        await load_seed_marketplace(stack, per_seller=args.per_seller)
     conn = await asyncpg.connect(stack["database_url"])
     live_products = await conn.fetchval(
         "SELECT count(*) FROM catalog.products WHERE status = 'live'")
@@ -273,6 +274,9 @@ def main() -> None:
     parser.add_argument("--checkout-rate", type=float, default=150)
     parser.add_argument("--checkout-seconds", type=float, default=60)
     parser.add_argument("--viewers", type=int, default=10_000)
+    parser.add_argument("--per-seller", type=int, default=120,
+                        help="seeded products per seller (22 sellers; 1050 is ten times the "
+                             "seed, about 23,000)")
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"))
     args = parser.parse_args()

@@ -108,11 +108,20 @@ async def flash_deal(urls: dict[str, str], shop: dict[str, Any]) -> str:
             return answer if answer.status_code == 201 else None
 
         session = (await eventually(scheduled)).json()["id"]
-        await http.post(f"/v1/live/sessions/{session}/start", headers=headers)
-        await http.put(f"/v1/live/sessions/{session}/showcase/{product['id']}", headers=headers)
-        deal = (await http.post(f"/v1/live/sessions/{session}/deals", headers=headers, json={
+        started = await http.post(f"/v1/live/sessions/{session}/start", headers=headers)
+        assert started.status_code == 200, started.text
+
+        async def shown() -> bool:  # live hears of the listing by event, in its own time
+            put = await http.put(f"/v1/live/sessions/{session}/showcase/{product['id']}",
+                                 headers=headers)
+            return put.status_code == 204
+
+        await eventually(shown)
+        created = await http.post(f"/v1/live/sessions/{session}/deals", headers=headers, json={
             "sku_id": product["skus"][0]["id"], "deal_price_minor": 500, "quantity": 40,
-            "per_buyer_limit": 1, "countdown_seconds": 10, "duration_seconds": 1200})).json()
+            "per_buyer_limit": 1, "countdown_seconds": 10, "duration_seconds": 1200})
+        assert created.status_code == 201, created.text
+        deal = created.json()
 
         async def running() -> bool:
             got = await http.get(f"/v1/live/deals/{deal['id']}")
