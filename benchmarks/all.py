@@ -69,7 +69,7 @@ class Profiler:
 
     def __init__(self, enabled: bool, stack: dict[str, Any], folder: Path) -> None:
         self.enabled, self.stack, self.folder = enabled, stack, folder
-        self.top: dict[str, list[tuple[str, float]]] = {}
+        self.top: dict[str, dict[str, list[tuple[str, float]]]] = {}
 
     @contextlib.asynccontextmanager
     async def sampling(self, path: str, *services: str) -> AsyncIterator[None]:
@@ -93,24 +93,43 @@ class Profiler:
                 process.send_signal(2)  # SIGINT: py-spy writes what it sampled
             for out, process in processes:
                 await asyncio.wait_for(process.wait(), 60)
-                self.top[f"{path} ({out.stem.rsplit('-', 1)[-1]})"] = own_time(out)
+                self.top[f"{path} ({out.stem.rsplit('-', 1)[-1]})"] = profile_summary(out)
 
 
-def own_time(raw: Path, count: int = 8) -> list[tuple[str, float]]:
-    """The frames most often on top of the stack in a py-spy raw (collapsed) profile, as shares
-    of all samples; idle waiting in the event loop's selector is its own line."""
+def _frames(raw: Path) -> list[tuple[list[str], int]]:
+    """A py-spy raw (collapsed) profile as (frames root first, samples)."""
     if not raw.exists():
         return []
-    tops: Counter[str] = Counter()
-    total = 0
+    stacks = []
     for line in raw.read_text().splitlines():
         stack, _, samples = line.rpartition(" ")
-        if not stack or not samples.isdigit():
-            continue
-        frame = stack.rsplit(";", 1)[-1]
-        tops[frame.split(" (")[0] + " " + frame.rsplit("/", 1)[-1].rstrip(")")] += int(samples)
-        total += int(samples)
-    return [(frame, round(100 * n / total, 1)) for frame, n in tops.most_common(count)]
+        if stack and samples.isdigit():
+            stacks.append((stack.split(";")[1:], int(samples)))
+    return stacks
+
+
+def _name(frame: str) -> str:
+    function, _, where = frame.partition(" (")
+    return f"{function} ({where.rsplit(':', 1)[0]})"
+
+
+def profile_summary(raw: Path, count: int = 6) -> dict[str, list[tuple[str, float]]]:
+    """Shares of all samples: the frames most often running (own time), and the project's own
+    functions most often on the stack (inclusive time: where the work is decided)."""
+    stacks = _frames(raw)
+    total = sum(n for _, n in stacks) or 1
+    own: Counter[str] = Counter()
+    ours: Counter[str] = Counter()
+    for frames, samples in stacks:
+        if frames:
+            own[_name(frames[-1])] += samples
+        mine = {_name(f) for f in frames
+                if ("(services/" in f or "(libs/" in f) and "entrypoint.py" not in f
+                and "__main__.py" not in f}
+        for name in mine:
+            ours[name] += samples
+    return {kind: [(name, round(100 * n / total, 1)) for name, n in counter.most_common(count)]
+            for kind, counter in (("own time", own), ("our code, inclusive", ours))}
 
 
 async def _timed(label: str, work: Awaitable[Any]) -> Any:
@@ -208,7 +227,7 @@ def _stack(args: argparse.Namespace) -> Any:
     from devstack.stack import Stack
 
     print("starting a seeded stack with a durable Postgres ...", flush=True)
-    own = Stack(Path(".stack-bench"), None, durable=True)
+    own = Stack(Path(".stack-bench").resolve(), None, durable=True)
     try:
         yield own.start(), own
     finally:
@@ -290,10 +309,11 @@ def main() -> None:
         report = asyncio.run(measure(args, stack, own is not None, folder))
     (folder / "results.json").write_text(json.dumps(report, indent=2, default=str))
     print("\n" + table(report))
-    for path, frames in report["profiles"].items():
-        print(f"\nprofile, {path}: most samples on top of the stack")
-        for frame, share in frames:
-            print(f"  {share:5.1f} %  {frame}")
+    for path, kinds in report["profiles"].items():
+        for kind, frames in kinds.items():
+            print(f"\nprofile, {path}, {kind} (share of samples)")
+            for frame, share in frames:
+                print(f"  {share:5.1f} %  {frame}")
     print(f"\nresults: {folder / 'results.json'}")
 
 

@@ -177,7 +177,7 @@ async def main_async(args: argparse.Namespace) -> None:
         from seeds.load import load_seed_marketplace
 
         print("starting a seeded stack ...", flush=True)
-        own = Stack(Path(".stack-bench"), None, durable=True)
+        own = Stack(Path(".stack-bench").resolve(), None, durable=True)
         stack = own.start()
         await load_seed_marketplace(stack)
     try:
