@@ -120,30 +120,39 @@ def serving(factory: str, workers: int,
         process.wait(timeout=30)
 
 
-async def hot_row(database_url: str, connections: int, seconds: float) -> dict[str, Any]:
-    """Single-statement transactions decrementing one row, from `connections` clients."""
-    setup = await asyncpg.connect(database_url)
-    try:
-        await setup.execute("""CREATE SCHEMA IF NOT EXISTS bench_ceiling;
-            CREATE TABLE IF NOT EXISTS bench_ceiling.hot (id int PRIMARY KEY, n bigint);
-            INSERT INTO bench_ceiling.hot VALUES (1, 0) ON CONFLICT (id) DO UPDATE SET n = 0""")
-    finally:
-        await setup.close()
+async def commits_per_second(database_url: str, connections: int, seconds: float, *,
+                             setup: str, statement: str, teardown: str) -> float:
+    """`statement` as its own transaction, as fast as `connections` clients can commit it."""
     pool = await asyncpg.create_pool(database_url, min_size=connections, max_size=connections)
-    done = 0
-    deadline = time.perf_counter() + seconds
+    try:
+        await pool.execute(setup)
+        done = 0
+        deadline = time.perf_counter() + seconds
 
-    async def lane() -> None:
-        nonlocal done
-        async with pool.acquire() as conn:
-            while time.perf_counter() < deadline:
-                await conn.execute("UPDATE bench_ceiling.hot SET n = n + 1 WHERE id = 1")
-                done += 1
+        async def lane() -> None:
+            nonlocal done
+            async with pool.acquire() as conn:
+                while time.perf_counter() < deadline:
+                    await conn.execute(statement)
+                    done += 1
 
-    started = time.perf_counter()
-    await asyncio.gather(*(lane() for _ in range(connections)))
-    elapsed = time.perf_counter() - started
-    async with pool.acquire() as conn:
-        await conn.execute("DROP SCHEMA bench_ceiling CASCADE")
-    await pool.close()
-    return {"transactions_per_second": round(done / elapsed), "connections": connections}
+        started = time.perf_counter()
+        await asyncio.gather(*(lane() for _ in range(connections)))
+        elapsed = time.perf_counter() - started
+        await pool.execute(teardown)
+        return done / elapsed
+    finally:
+        await pool.close()
+
+
+async def hot_row(database_url: str, connections: int, seconds: float) -> dict[str, Any]:
+    """Single-statement transactions incrementing one row, from `connections` clients."""
+    rate = await commits_per_second(
+        database_url, connections, seconds,
+        setup="""CREATE SCHEMA IF NOT EXISTS bench_ceiling;
+                 CREATE TABLE IF NOT EXISTS bench_ceiling.hot (id int PRIMARY KEY, n bigint);
+                 INSERT INTO bench_ceiling.hot VALUES (1, 0)
+                 ON CONFLICT (id) DO UPDATE SET n = 0""",
+        statement="UPDATE bench_ceiling.hot SET n = n + 1 WHERE id = 1",
+        teardown="DROP SCHEMA bench_ceiling CASCADE")
+    return {"transactions_per_second": round(rate), "connections": connections}

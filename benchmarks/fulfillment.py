@@ -23,11 +23,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer
 
 from benchmarks import conditions
+from benchmarks.ceilings import commits_per_second
 from benchmarks.checkout import ADDRESS, pct
 from benchmarks.load import RawClient, open_loop
 from libs.auth.dev_token import mint
@@ -39,27 +39,12 @@ UNITS_PER_SKU = 100_000
 async def commit_ceiling(database_url: str, seconds: float = 5, connections: int = 8) -> float:
     """Durable single-row commits per second this machine's Postgres sustains: the ceiling
     every figure here is a fraction of."""
-    pool = await asyncpg.create_pool(database_url, min_size=connections, max_size=connections)
-    try:
-        await pool.execute("CREATE TABLE IF NOT EXISTS public.bench_ceiling "
-                           "(id bigserial PRIMARY KEY, at timestamptz DEFAULT now())")
-        done = 0
-        stop = time.perf_counter() + seconds
-
-        async def worker() -> None:
-            nonlocal done
-            async with pool.acquire() as conn:
-                while time.perf_counter() < stop:
-                    await conn.execute("INSERT INTO public.bench_ceiling DEFAULT VALUES")
-                    done += 1
-
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(connections)))
-        elapsed = time.perf_counter() - began
-        await pool.execute("DROP TABLE public.bench_ceiling")
-        return done / elapsed
-    finally:
-        await pool.close()
+    return await commits_per_second(
+        database_url, connections, seconds,
+        setup="CREATE TABLE IF NOT EXISTS public.bench_ceiling "
+              "(id bigserial PRIMARY KEY, at timestamptz DEFAULT now())",
+        statement="INSERT INTO public.bench_ceiling DEFAULT VALUES",
+        teardown="DROP TABLE public.bench_ceiling")
 
 
 async def setup(client: httpx.AsyncClient, stack: dict[str, Any], skus: int) -> dict[str, Any]:
