@@ -16,6 +16,7 @@ from libs.events.schemas.privacy import (
     ErasureRequested,
     ExportAnswered,
     ExportRequested,
+    answer_id,
 )
 from libs.outbox import enqueue
 from libs.privacy import PrivacyMap, erase, export_document, split_document
@@ -34,7 +35,8 @@ def handlers(privacy_map: PrivacyMap, *,
         pieces = split_document(document)
         now = datetime.now(UTC)
         await enqueue(conn, service, *[
-            ExportAnswered(request_id=event.request_id, service=service, part=index,
+            ExportAnswered(answer_id=answer_id(event.request_id, service),
+                           request_id=event.request_id, service=service, part=index,
                            parts=len(pieces), content=piece, answered_at=now)
             for index, piece in enumerate(pieces, start=1)])
 
@@ -44,7 +46,8 @@ def handlers(privacy_map: PrivacyMap, *,
         if after_erasure is not None:
             await after_erasure(conn, event)
         await enqueue(conn, service, ErasureCompleted(
-            request_id=event.request_id, service=service, redacted=counts.redacted,
-            pseudonymised=counts.pseudonymised, completed_at=datetime.now(UTC)))
+            answer_id=answer_id(event.request_id, service), request_id=event.request_id,
+            service=service, redacted=counts.redacted, pseudonymised=counts.pseudonymised,
+            completed_at=datetime.now(UTC)))
 
     return {ExportRequested.type: on_export, ErasureRequested.type: on_erasure}

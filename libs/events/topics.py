@@ -66,9 +66,10 @@ TOPICS: dict[str, Topic] = {
               "(delivered through webhooks, like Shopify's mandatory redact webhooks)."),
         Topic("privacy.request.v1", "support", "privacy request", "request_id",
               "Buyers' data export and erasure requests, and their completion."),
-        Topic("privacy.answer.v1", EVERY_SERVICE, "privacy request", "request_id",
+        Topic("privacy.answer.v1", EVERY_SERVICE, "service's answer", "answer_id",
               "Each service's answer to a privacy request: its part of an export, or the "
-              "erasure done."),
+              "erasure done. Keyed `<request_id>/<service>`: every service numbers its own "
+              "answer 1, 2, 3."),
     ]
 }
 

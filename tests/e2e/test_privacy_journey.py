@@ -22,35 +22,40 @@ from libs.privacy import occurrences
 from libs.testing import RunningService, bearer, eventually, run_service, subject_of
 from services.live.app import create_app as create_live
 from services.live.settings import LiveSettings
+from services.support.app import create_app as create_support
+from services.support.settings import SupportSettings
 from services.webhooks.app import create_app as create_webhooks
 from services.webhooks.settings import WebhooksSettings
-from tests.e2e.fulfillment_world import OPERATOR, checked_out, listed, tracking
-from tests.e2e.support_world import Desk, opened, start_desk
+from tests.e2e.fulfillment_world import OPERATOR, World, checked_out, listed, start_world, tracking
 
 SERVICES = ("catalog", "orders", "live", "fulfillment", "support", "webhooks")
 
 
 @dataclass
 class Platform:
-    desk: Desk
+    world: World
+    support: RunningService
     live: RunningService
     webhooks: RunningService
 
     def service(self, name: str) -> RunningService:
-        world = self.desk.world
+        world = self.world
         return {"catalog": world.catalog, "orders": world.orders, "live": self.live,
-                "fulfillment": world.fulfillment, "support": self.desk.support,
+                "fulfillment": world.fulfillment, "support": self.support,
                 "webhooks": self.webhooks}[name]
 
 
 @pytest.fixture(scope="module")
 async def platform(settings_for: Callable[..., Any]) -> AsyncIterator[Platform]:
-    async for desk in start_desk(settings_for):
+    """All six services. No support queues are made here: the schemas are shared by the test
+    session, and the support journeys route tickets to the queues they make themselves."""
+    async for world in start_world(settings_for):
         async with (
+            run_service(create_support(settings_for(SupportSettings))) as support,
             run_service(create_live(settings_for(LiveSettings))) as live,
             run_service(create_webhooks(settings_for(WebhooksSettings, dev_mode=True))) as hooks,
         ):
-            yield Platform(desk, live, hooks)
+            yield Platform(world, support, live, hooks)
 
 
 @dataclass
@@ -68,7 +73,7 @@ class Trail:
 
 
 async def leave_a_trail(platform: Platform) -> Trail:
-    world = platform.desk.world
+    world = platform.world
     tag = secrets.token_hex(4)
     markers = [f"Marker{tag}Name", f"{tag} Marker Street", f"chat-{tag}-words",
                f"ticket-{tag}-words"]
@@ -78,7 +83,7 @@ async def leave_a_trail(platform: Platform) -> Trail:
         "name": markers[0], "line1": markers[1], "city": "London", "postcode": "SW1Y 4JH",
         "country": "GB"})
     await tracking(world, order["id"], buyer)  # fulfillment holds the address
-    ticket = await opened(platform.desk, buyer, {
+    ticket = await opened(platform, buyer, {
         "category": "order", "market": "GB", "subject": "Where is my parcel",
         "body": f"My order has not come, {markers[3]}.",
         "links": [{"kind": "order", "id": order["id"]}]})
@@ -87,6 +92,18 @@ async def leave_a_trail(platform: Platform) -> Trail:
                                            headers=buyer, json={"text": markers[2]})
     assert said.status_code == 201, said.text
     return Trail(buyer, order, ticket["id"], markers)
+
+
+async def opened(platform: Platform, buyer: dict[str, str], body: dict[str, Any]) -> Any:
+    """A ticket about the order, once support has heard of the order."""
+    async def attempt() -> Any:
+        response = await platform.support.client.post("/v1/tickets", headers=buyer, json=body)
+        assert response.status_code in (201, 409, 422), response.text
+        return response.json() if response.status_code == 201 else None
+
+    ticket = await eventually(attempt, timeout=60, interval=0.3)
+    assert ticket, "support never heard of the order"
+    return ticket
 
 
 async def on_air(platform: Platform, seller: dict[str, str]) -> str:
@@ -104,13 +121,13 @@ async def on_air(platform: Platform, seller: dict[str, str]) -> str:
 
 
 async def ask(platform: Platform, who: dict[str, str], body: dict[str, Any]) -> Any:
-    return await platform.desk.support.client.post("/v1/privacy-requests", headers=who,
+    return await platform.support.client.post("/v1/privacy-requests", headers=who,
                                                    json=body)
 
 
 async def completed(platform: Platform, request_id: str) -> dict[str, Any]:
     async def done() -> Any:
-        response = await platform.desk.support.client.get(f"/v1/privacy-requests/{request_id}",
+        response = await platform.support.client.get(f"/v1/privacy-requests/{request_id}",
                                                            headers=OPERATOR)
         return response.json() if response.json().get("status") == "completed" else None
 
@@ -144,7 +161,7 @@ async def test_an_export_gathers_what_every_service_holds_into_one_archive(
     assert sorted(s["service"] for s in status["services"] if s["answered"]) == sorted(SERVICES)
 
     stranger = bearer("buyer", f"buyer-{secrets.token_hex(4)}")
-    client = platform.desk.support.client
+    client = platform.support.client
     assert (await client.get(f"/v1/privacy-requests/{request_id}",
                              headers=stranger)).status_code == 404
     assert (await client.get(f"/v1/privacy-requests/{request_id}/archive",
@@ -169,7 +186,7 @@ async def test_an_export_gathers_what_every_service_holds_into_one_archive(
 async def test_an_erasure_leaves_no_personal_data_anywhere_and_the_books_still_balance(
         platform: Platform) -> None:
     trail = await leave_a_trail(platform)
-    world = platform.desk.world
+    world = platform.world
     orders_db = world.orders.runtime.db
     total_before = await orders_db.fetchval(
         "SELECT sum(quantity * unit_price_minor) FROM order_lines WHERE order_id = $1::uuid",
@@ -187,7 +204,7 @@ async def test_an_erasure_leaves_no_personal_data_anywhere_and_the_books_still_b
 
     assert await scan(platform, [trail.subject, *trail.markers]) == {}
     # The buyer's record of the request is forgotten with them.
-    gone = await platform.desk.support.client.get(
+    gone = await platform.support.client.get(
         f"/v1/privacy-requests/{asked.json()['id']}", headers=trail.buyer)
     assert gone.status_code == 404
 
@@ -230,12 +247,12 @@ async def test_privacy_requests_for_someone_else_or_malformed_are_refused(
     unknown = await ask(platform, buyer, {"kind": "forget-me-maybe"})
     assert unknown.status_code == 422
     assert "kind" in json.dumps(unknown.json()["errors"])
-    seller = await ask(platform, platform.desk.world.seller, {"kind": "export"})
+    seller = await ask(platform, platform.world.seller, {"kind": "export"})
     assert seller.status_code == 403
-    assert (await platform.desk.support.client.post(
+    assert (await platform.support.client.post(
         "/v1/privacy-requests", json={"kind": "export"})).status_code == 401
     erasure = await ask(platform, buyer, {"kind": "erasure"})
     assert erasure.status_code == 202
-    archive = await platform.desk.support.client.get(
+    archive = await platform.support.client.get(
         f"/v1/privacy-requests/{erasure.json()['id']}/archive", headers=OPERATOR)
     assert archive.status_code == 409

@@ -4,7 +4,8 @@ every service that holds personal data.
 The request events carry the subject's id (each service must find its rows); nothing else in
 this family does. An erasure request also carries the pseudonym every service puts in the
 subject's place, so records kept for the law (orders, ledgers) still join across services.
-Answers are keyed by the request, so one request's story stays in order.
+Answers are keyed by request and service (`answer_id`): each service's answer is its own
+aggregate, its pieces in order and numbered by the service that sends them.
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ class RequestCompleted(Event):
     completed_at: datetime
 
 
+def answer_id(request_id: UUID, service: str) -> str:
+    return f"{request_id}/{service}"
+
+
 @register
 class ExportAnswered(Event):
     """One service's part of an export: a JSON document, split in `parts` pieces when large
@@ -71,8 +76,9 @@ class ExportAnswered(Event):
 
     type = "privacy.export_answered"
     topic = ANSWERS
-    key_field = "request_id"
+    key_field = "answer_id"
 
+    answer_id: str = Field(max_length=100, description="`<request_id>/<service>`.")
     request_id: UUID
     service: str
     part: int = Field(ge=1, le=10_000)
@@ -88,8 +94,9 @@ class ErasureCompleted(Event):
 
     type = "privacy.erasure_completed"
     topic = ANSWERS
-    key_field = "request_id"
+    key_field = "answer_id"
 
+    answer_id: str = Field(max_length=100, description="`<request_id>/<service>`.")
     request_id: UUID
     service: str
     redacted: int = Field(ge=0, description="Personal fields blanked or rows deleted.")
