@@ -108,6 +108,7 @@ async def bought(world: World, *, quantity: int = 2, price: int = 2000,
     response = await world.orders.client.post(
         "/v1/checkout", headers={**buyer, "Idempotency-Key": secrets.token_hex(4)},
         json={"shipping_address": ADDRESS, "payment": {"method": "pm_card_visa"}})
+    assert response.status_code == 201, response.text
     [order] = response.json()["orders"]
     assert await status_becomes(world, buyer, order["id"], "awaiting_shipment")
     return {"order": order, "sku": sku, "buyer": buyer, "product": product}
