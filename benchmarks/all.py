@@ -78,7 +78,7 @@ class Profiler:
             return
         processes = []
         for service in services:
-            pid = live.service_pid(urlsplit(self.stack["services"][service]).port or 80)
+            pid = conditions.service_pid(urlsplit(self.stack["services"][service]).port or 80)
             if pid is None:
                 continue
             out = self.folder / f"{path}-{service}.txt"

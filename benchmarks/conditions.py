@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import platform
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -37,3 +38,19 @@ async def describe(stack: dict[str, Any], note: str = "") -> str:
     if note:
         lines.append(note)
     return "\n".join(lines)
+
+
+def service_pid(port: int) -> int | None:
+    """The process of the stack's service listening on `port` (its parent, with workers)."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if f"HTTP_PORT={port}".encode() in environ and any(
+                arg.startswith(b"services.") for arg in cmdline):
+            return int(entry.name)
+    return None

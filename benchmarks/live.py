@@ -222,21 +222,6 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
-def service_pid(port: int) -> int | None:
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
-            environ = (entry / "environ").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if f"HTTP_PORT={port}".encode() in environ and any(
-                arg.startswith(b"services.") for arg in cmdline):
-            return int(entry.name)
-    return None
-
-
 async def measure_fanout(ws_url: str, feed: redis.Redis, key: str, pid: int | None,
                          viewers: int, broadcasts: int, processes: int) -> dict[str, Any]:
     """Connects `viewers` to `ws_url`, appends `broadcasts` entries to the stream `key`, and
@@ -282,7 +267,7 @@ async def fanout(stack: dict[str, Any], viewers: int, broadcasts: int,
     async with httpx.AsyncClient(timeout=30) as client:
         world = await on_air_with_product(client, stack, stock=1)
     session_id = world["session"]
-    pid = service_pid(urlsplit(live).port or 80)
+    pid = conditions.service_pid(urlsplit(live).port or 80)
     ws_url = "ws" + live.removeprefix("http") + f"/v1/live/sessions/{session_id}/ws"
     feed = redis.Redis.from_url(redis_db_url(stack["redis_url"],
                                              list(SERVICE_PORTS).index("live")))

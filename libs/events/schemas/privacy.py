@@ -69,18 +69,23 @@ def answer_id(request_id: UUID, service: str) -> str:
     return f"{request_id}/{service}"
 
 
-@register
-class ExportAnswered(Event):
-    """One service's part of an export: a JSON document, split in `parts` pieces when large
-    (each record stays well under the broker's message limit)."""
+class _Answer(Event):
+    """One service's answer to one request: its own aggregate, numbered by that service."""
 
-    type = "privacy.export_answered"
     topic = ANSWERS
     key_field = "answer_id"
 
     answer_id: str = Field(max_length=100, description="`<request_id>/<service>`.")
     request_id: UUID
     service: str
+
+
+@register
+class ExportAnswered(_Answer):
+    """One service's part of an export: a JSON document, split in `parts` pieces when large
+    (each record stays well under the broker's message limit)."""
+
+    type = "privacy.export_answered"
     part: int = Field(ge=1, le=10_000)
     parts: int = Field(ge=1, le=10_000)
     content: str = Field(max_length=200_000,
@@ -89,16 +94,10 @@ class ExportAnswered(Event):
 
 
 @register
-class ErasureCompleted(Event):
+class ErasureCompleted(_Answer):
     """One service erased or pseudonymised what it held of the subject."""
 
     type = "privacy.erasure_completed"
-    topic = ANSWERS
-    key_field = "answer_id"
-
-    answer_id: str = Field(max_length=100, description="`<request_id>/<service>`.")
-    request_id: UUID
-    service: str
     redacted: int = Field(ge=0, description="Personal fields blanked or rows deleted.")
     pseudonymised: int = Field(ge=0, description="Values where the subject's id was replaced.")
     completed_at: datetime
