@@ -240,6 +240,19 @@ def resolve_kafka_jars(target: Path) -> Path:
     return target
 
 
+def _cluster_id() -> str:
+    """A random KRaft cluster id that never begins with '-'.
+
+    The id is url-safe base64, so one in 64 begins with '-'; kafka-storage's argument parser then
+    reads it as an option and refuses to format (a CI run failed on exactly that). Kafka's own
+    generator skips such ids too; passing it as `--cluster-id=` is a second guard.
+    """
+    while True:
+        candidate = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not candidate.startswith("-"):
+            return candidate
+
+
 class ApacheKafka(LocalServer):
     """A single-node KRaft Apache Kafka broker run with the machine's Java."""
 
@@ -283,9 +296,8 @@ class ApacheKafka(LocalServer):
         base = [java, "-Xms256m", "-Xmx768m", f"-Dlog4j2.configurationFile={KAFKA_LOG4J}",
                 f"-Dkafka.logs.dir={self.workdir}", "-cp", classpath]
         subprocess.run(
-            [*base, "kafka.tools.StorageTool", "format", "--standalone", "-t",
-             base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="),
-             "-c", str(properties)],
+            [*base, "kafka.tools.StorageTool", "format", "--standalone",
+             f"--cluster-id={_cluster_id()}", "-c", str(properties)],
             check=True, capture_output=True,
         )
         self._base = base

@@ -28,6 +28,8 @@ from services.webhooks.app import create_app as create_webhooks
 from services.webhooks.settings import WebhooksSettings
 from tests.e2e.fulfillment_world import OPERATOR, World, checked_out, listed, start_world, tracking
 
+pytestmark = pytest.mark.kafka
+
 SERVICES = ("catalog", "orders", "live", "fulfillment", "support", "webhooks")
 
 
