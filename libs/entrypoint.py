@@ -8,10 +8,12 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from libs.prepared_frames import PROTOCOL as PREPARED_FRAMES_PROTOCOL
 from libs.settings import ServiceSettings
 
-WEBSOCKETS = "websockets-sansio"
-"""The maintained protocol implementation of the `websockets` library (not its legacy one)."""
+WEBSOCKETS = PREPARED_FRAMES_PROTOCOL
+"""uvicorn's websockets-sansio protocol (the maintained implementation of the `websockets`
+library), plus prepared frames for broadcasts (libs/prepared_frames.py)."""
 WEBSOCKET_MAX_FRAME_BYTES = 64 * 1024
 """Larger client frames close the connection (1009); services check sizes below this."""
 

@@ -32,13 +32,17 @@ WITH next AS (
     INSERT INTO event_sequences AS s (topic, key, last) VALUES ($2, $3, 1)
     ON CONFLICT (topic, key) DO UPDATE SET last = s.last + 1
     RETURNING last
+), written AS (
+    INSERT INTO outbox (event_id, topic, event_key, event_type, dataschema, source, payload,
+                        trace, sequence)
+    SELECT $1, $2, $3, $4, $5, $6, $7, $8, next.last FROM next
+    RETURNING sequence
 )
-INSERT INTO outbox (event_id, topic, event_key, event_type, dataschema, source, payload, trace,
-                    sequence)
-SELECT $1, $2, $3, $4, $5, $6, $7, $8, next.last FROM next
-RETURNING sequence
+SELECT sequence, pg_notify('outbox_' || current_schema(), '') FROM written
 """
-"""One round trip per event: the aggregate's next sequence number and the outbox row."""
+"""One round trip per event: the aggregate's next sequence number, the outbox row, and the
+relay's wake-up (delivered at commit; Postgres folds a transaction's identical notifications
+into one)."""
 
 
 def notify_channel(schema: str) -> str:
@@ -64,7 +68,6 @@ async def enqueue(conn: asyncpg.Connection, source: str, *events: Event) -> list
             source, envelope.data, envelope.trace,
         )
         ids.append(envelope.id)
-    await conn.execute("SELECT pg_notify('outbox_' || current_schema(), '')")
     return ids
 
 

@@ -14,10 +14,13 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import unquote, urlsplit, urlunsplit
 
+import asyncpg
 import pytest
 
-from libs.devstack.infra import Infra
+from libs.db.provision import provision, role_name
+from libs.devstack.infra import Infra, service_database_url
 from libs.devstack.servers import ApacheKafka, TansuBroker, free_port, resolve_kafka_jars
 from libs.testing import bearer, eventually, run_service
 from services.catalog.app import create_app as create_catalog
@@ -108,17 +111,38 @@ async def own_broker(infra: Infra) -> Outage:
     return partitioned
 
 
-async def test_checkout_survives_a_kafka_outage(infra: Infra,
-                                                settings_for: Callable[..., Any]) -> None:
+async def own_database(infra: Infra, service_db_urls: dict[str, str]) -> dict[str, str]:
+    """Catalog's and orders' schemas in a database of their own. On the session's shared
+    schemas, this test's outbox rows and deadlines would outlive its broker: a later instance
+    on the session's broker would publish an aggregate's second event there without its first
+    (the event-sequence check saw exactly that)."""
+    name = f"outage_{secrets.token_hex(4)}"
+    admin = await asyncpg.connect(infra.admin_database_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    admin_url = urlunsplit(urlsplit(infra.admin_database_url)._replace(path=f"/{name}"))
+    passwords = {service: unquote(urlsplit(service_db_urls[service]).password or "")
+                 for service in ("catalog", "orders")}  # the roles' own: unchanged
+    await provision(admin_url, passwords)
+    return {service: service_database_url(admin_url, role_name(service), password)
+            for service, password in passwords.items()}
+
+
+async def test_checkout_survives_a_kafka_outage(infra: Infra, settings_for: Callable[..., Any],
+                                                service_db_urls: dict[str, str]) -> None:
+    databases = await own_database(infra, service_db_urls)
     broker = await own_broker(infra)
     bootstrap = broker.bootstrap
     try:
         async with (
             run_service(create_catalog(settings_for(
-                CatalogSettings, kafka_bootstrap_servers=bootstrap))) as catalog,
+                CatalogSettings, kafka_bootstrap_servers=bootstrap,
+                database_url=databases["catalog"]))) as catalog,
             run_service(create_orders(settings_for(
                 OrdersSettings, kafka_bootstrap_servers=bootstrap,
-                hold_window_seconds=3600))) as orders,
+                database_url=databases["orders"], hold_window_seconds=3600))) as orders,
         ):
             subject = f"seller-{secrets.token_hex(3)}"
             seller = (await catalog.client.post("/v1/sellers", headers=bearer("seller", subject),

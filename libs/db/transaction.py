@@ -3,7 +3,8 @@
 Side effects that must not happen for a rolled-back change, or must not happen *before* the
 commit (evicting a cache entry that a concurrent reader would refill with the old row), are
 registered with `after_commit(...)` from anywhere inside `transaction(pool)`; the consumer
-runner opens handlers' transactions this way too.
+runner opens handlers' transactions this way too. A `savepoint(conn)` inside it that rolls back
+drops the callbacks registered within it, as it drops the rows.
 """
 
 from __future__ import annotations
@@ -41,3 +42,18 @@ async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
             await callback()
         except Exception:
             log.exception("after-commit callback failed")
+
+
+@asynccontextmanager
+async def savepoint(conn: asyncpg.Connection) -> AsyncIterator[None]:
+    """A nested transaction: on an exception its writes and its after-commit callbacks are both
+    undone, and the enclosing transaction carries on (the consumer's batches rely on this)."""
+    pending = _pending.get()
+    mark = len(pending) if pending is not None else 0
+    try:
+        async with conn.transaction():
+            yield
+    except BaseException:
+        if pending is not None:
+            del pending[mark:]
+        raise

@@ -13,7 +13,8 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 
-from libs.consumer import EventConsumer, Handler
+from libs.consumer import EventConsumer, Handler, NonRetryable
+from libs.db.transaction import after_commit
 from libs.events.envelope import Envelope, to_kafka
 from libs.events.schemas.catalog import SellerRegistered
 from libs.ids import new_id
@@ -192,3 +193,59 @@ async def test_a_stopped_consumer_resumes_where_it_left_off_without_loss(
         assert handled == 60
     finally:
         await producer.stop()
+
+
+async def test_a_partition_is_applied_in_batches_and_a_failing_record_touches_no_neighbour(
+    scratch: Scratch, kafka_bootstrap: str,
+) -> None:
+    """Thirty records of one key in one poll: they share few transactions (one durable commit
+    per batch, not per record); one that fails once is rolled back to its savepoint, with its
+    after-commit callback, and applied alone on its retry; one the handler refuses is
+    dead-lettered; every other record takes effect exactly once, in order."""
+    records = [registered_record() for _ in range(30)]
+    flaky_id, refused_id = records[9][0].id, records[19][0].id
+    attempts: dict[str, int] = {}
+    transactions: dict[str, int] = {}
+    callbacks: list[str] = []
+
+    async def handler(conn: asyncpg.Connection, envelope: Envelope, event: Any) -> None:
+        attempts[envelope.id] = attempts.get(envelope.id, 0) + 1
+
+        async def called_back() -> None:
+            callbacks.append(envelope.id)
+
+        after_commit(called_back)
+        await record_effect(conn, envelope, event)
+        transactions[envelope.id] = await conn.fetchval("SELECT txid_current()")
+        if envelope.id == flaky_id and attempts[flaky_id] == 1:
+            raise ValueError("a lock timeout, say")
+        if envelope.id == refused_id:
+            raise NonRetryable("this seller never existed")
+
+    key = secrets.token_hex(6).encode()
+    producer = create_producer(kafka_bootstrap, "test-producer", idempotent=False)
+    await producer.start()
+    try:
+        await ensure_topics(kafka_bootstrap, [TOPIC])
+        for _, (_, value, headers) in records:
+            await producer.send_and_wait(TOPIC, value=value, key=key, headers=headers)
+    finally:
+        await producer.stop()
+    expected = [envelope.id for envelope, _ in records if envelope.id != refused_id]
+    async with consuming(scratch, kafka_bootstrap, handler) as (consumer, _):
+        async def all_applied() -> bool:
+            return (await effects_of(scratch, *expected) == len(expected)
+                    and consumer.stats.dead_lettered >= 1)
+
+        assert await eventually(all_applied)
+        dead = await read_topic(kafka_bootstrap, consumer.dead_letter_topic,
+                                until=lambda rs: any(r.key == key for r in rs))
+    assert await effects_of(scratch, refused_id) == 0
+    assert attempts[flaky_id] == 2 and attempts[refused_id] == 1
+    mine = {envelope.id for envelope, _ in records}  # the topic holds other tests' records too
+    assert [c for c in callbacks if c in mine] == expected, \
+        "in order, and rolled-back records call nothing back"
+    assert len({transactions[i] for i in expected}) <= 6, "records share transactions"
+    assert transactions[flaky_id] not in {transactions[i] for i in expected if i != flaky_id}
+    [record] = [r for r in dead if r.key == key]
+    assert header(record, "ce_id") == refused_id

@@ -9,12 +9,14 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from libs.testing import RunningService, bearer, distinct_title, eventually, run_service
 from services.catalog.app import create_app as create_catalog
 from services.catalog.settings import CatalogSettings
 from services.live.app import create_app as create_live
 from services.live.settings import LiveSettings
+from services.orders.adapters import repository as orders_repository
 from services.orders.app import create_app as create_orders
 from services.orders.settings import OrdersSettings
 
@@ -65,12 +67,15 @@ async def live_product(stage: Stage, stock: int, price: int = 4000) -> tuple[str
                                                 headers=stage.seller)
     assert submitted.json()["outcome"] == "auto_approved"
 
+    sku_id = UUID(product["skus"][0]["id"])
+
     async def known_to_live_and_orders() -> bool:
         live = await stage.live.runtime.db.fetchval(
             "SELECT live FROM listings WHERE product_id = $1::uuid", product["id"])
-        sellable = await stage.orders.runtime.db.fetchval(
-            "SELECT true FROM catalog_skus WHERE product_id = $1::uuid", product["id"])
-        return bool(live and sellable)
+        # Sellable as a cart sees it: the listing *and* its seller's verification, which
+        # arrive on different topics (a cart put in between was refused with 409).
+        view = (await orders_repository.skus(stage.orders.runtime.db, [sku_id])).get(sku_id)
+        return bool(live and view is not None and view.purchasable)
 
     assert await eventually(known_to_live_and_orders, timeout=60)
     return product["id"], product["skus"][0]["id"]

@@ -4,9 +4,13 @@ Every instance appends to the same stream, so the stream's ids give one order pe
 across instances, double as the SSE/WebSocket event ids, and let a client that reconnects
 with its last id receive what it missed (the stream keeps a bounded window).
 
-Each instance runs one reader per session that has local viewers and copies each new entry
-into every local viewer's bounded queue. A viewer whose queue is full is dropped rather than
-allowed to slow the others; it reconnects with its last id and catches up from the stream.
+Each instance runs one reader per session that has local viewers. What one read returns is
+framed once (a burst of events becomes one run of bytes) and written straight to every local
+WebSocket viewer's socket (libs/prepared_frames.py): no task wakes up per viewer. A viewer that
+cannot take prepared frames (Server-Sent Events, another ASGI server, or a WebSocket still
+catching up) gets the events in a bounded queue instead. A viewer that stops reading, or whose
+queue is full, is dropped rather than allowed to slow the others; it reconnects with its last
+id and catches up from the stream.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from typing import Any
 from uuid import UUID
 
 import redis.asyncio as redis
+
+from libs.prepared_frames import FrameSink, text_frame
 
 log = logging.getLogger(__name__)
 READ_BLOCK_MS = 1000
@@ -36,6 +42,11 @@ class FeedEvent:
         """The JSON a WebSocket client receives; built once however many viewers get it."""
         return json.dumps({"id": self.id, "type": self.kind, "data": self.data},
                           separators=(",", ":"), default=str)
+
+    @cached_property
+    def wire(self) -> bytes:
+        """The frame as WebSocket bytes on the wire, the same for every viewer."""
+        return text_frame(self.frame)
 
 
 def stream_key(session_id: UUID | str) -> str:
@@ -99,20 +110,62 @@ class Feed:
         return _decode(*entries[0]).id if entries else "0-0"
 
 
+CLOSE_TOO_SLOW = 4008
+
+
 @dataclass(eq=False)
 class Viewer:
-    """One connection's bounded queue of events still to send."""
+    """One connection: its bounded queue of events still to send, until (for a WebSocket) it
+    has caught up and takes prepared frames on its socket directly."""
 
     queue: asyncio.Queue[FeedEvent]
+    sent_upto: str | None = None
+    """The id of the last event this viewer was given; nothing at or before it is sent again."""
     dropped: asyncio.Event = field(default_factory=asyncio.Event)
+    sink: FrameSink | None = None
 
-    def offer(self, event: FeedEvent) -> None:
+    def offer(self, events: list[FeedEvent], burst: bytes) -> None:
+        """Hands this read's events (`burst` is their frames, joined) to the viewer."""
         if self.dropped.is_set():
             return
-        try:
-            self.queue.put_nowait(event)
-        except asyncio.QueueFull:
-            self.dropped.set()  # too slow: the connection closes, the client resumes by id
+        if self.sink is None:
+            for event in events:
+                try:
+                    self.queue.put_nowait(event)
+                except asyncio.QueueFull:
+                    self.dropped.set()  # too slow: the connection closes, the client resumes
+                    return
+            return
+        fresh = events if newer(events[0].id, self.sent_upto) else [
+            event for event in events if newer(event.id, self.sent_upto)]
+        if fresh:
+            self._write(fresh, burst if fresh is events else b"".join(e.wire for e in fresh))
+
+    def take_frames(self, sink: FrameSink) -> None:
+        """From now on events go to `sink` as prepared frames; what queued up meanwhile goes
+        first, in order, so nothing is skipped, repeated or reordered."""
+        waiting = []
+        while not self.queue.empty():
+            event = self.queue.get_nowait()
+            if newer(event.id, self.sent_upto):
+                waiting.append(event)
+        self.sink = sink
+        if self.dropped.is_set():
+            self._drop()
+        elif waiting:
+            self._write(waiting, b"".join(event.wire for event in waiting))
+
+    def _write(self, events: list[FeedEvent], frames: bytes) -> None:
+        assert self.sink is not None
+        if self.sink.write(frames):
+            self.sent_upto = events[-1].id
+        else:
+            self.dropped.set()
+            self._drop()
+
+    def _drop(self) -> None:
+        assert self.sink is not None
+        self.sink.close(CLOSE_TOO_SLOW, "too slow: reconnect with last_event_id")
 
 
 class Room:
@@ -135,10 +188,12 @@ class Room:
                 log.warning("feed %s: read failed, retrying: %s", self.session_id, exc)
                 await asyncio.sleep(0.5)
                 continue
-            for event in events:
-                self.last_id = event.id
-                for viewer in list(self.viewers):
-                    viewer.offer(event)
+            if not events:
+                continue
+            self.last_id = events[-1].id
+            burst = b"".join(event.wire for event in events)  # framed once for everyone
+            for viewer in list(self.viewers):
+                viewer.offer(events, burst)
 
 
 class Hub:

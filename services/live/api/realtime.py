@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import json
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -28,16 +28,16 @@ from sse_starlette import EventSourceResponse
 from libs import metrics
 from libs.auth.principal import Principal
 from libs.errors import Problem
+from libs.prepared_frames import sink_of
 from services.live import components
 from services.live.adapters import sessions_repository, ws_tickets
-from services.live.adapters.channel import FeedEvent, Viewer, newer, valid_id
+from services.live.adapters.channel import CLOSE_TOO_SLOW, FeedEvent, Viewer, newer, valid_id
 from services.live.components import LiveComponents
 from services.live.domain.sessions import SessionStatus
 from services.live.use_cases.chat import post_message
 
 router = APIRouter(prefix="/v1/live/sessions/{session_id}", tags=["real-time"])
 MAX_FRAME_CHARS = 4096
-CLOSE_TOO_SLOW = 4008
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
 
@@ -67,12 +67,11 @@ class Watch:
         self.key = str(session_id)
         self.viewer_id = viewer_id
         self.viewer: Viewer | None = None
-        self.sent_upto: str | None = None
 
     async def __aenter__(self) -> Watch:
         self.viewer, room_position = await self.live.hub.join(self.key)
         self.connected.inc()
-        self.sent_upto = room_position
+        self.viewer.sent_upto = room_position
         await self.live.presence.join(self.session_id, self.viewer_id)
         await self._announce_audience()
         return self
@@ -93,10 +92,11 @@ class Watch:
                 "watching": audience.watching, "peak": audience.peak})
 
     async def catch_up(self, last_event_id: str | None) -> tuple[list[FeedEvent], bool]:
+        assert self.viewer is not None
         if not last_event_id:
             return [], False
         missed, gap = await self.live.feed.since(self.session_id, last_event_id)
-        self.sent_upto = missed[-1].id if missed else last_event_id
+        self.viewer.sent_upto = missed[-1].id if missed else last_event_id
         return missed, gap
 
     async def next(self) -> FeedEvent | None:
@@ -105,8 +105,8 @@ class Watch:
         assert self.viewer is not None
         while not self.viewer.dropped.is_set():
             event = await self.viewer.queue.get()
-            if newer(event.id, self.sent_upto):
-                self.sent_upto = event.id
+            if newer(event.id, self.viewer.sent_upto):
+                self.viewer.sent_upto = event.id
                 return event
         return None
 
@@ -124,16 +124,28 @@ async def websocket(websocket: WebSocket, session_id: UUID,
     viewer_id = principal.subject if principal else f"anon:{secrets.token_hex(8)}"
     async with Watch(live, session_id, viewer_id, "websocket") as watch:
         await _catch_up(websocket, watch, session_id, principal, last_event_id)
-        receiver = asyncio.create_task(_receive(websocket, live, runtime.db, session_id,
-                                                principal))
-        sender = asyncio.create_task(_send(websocket, watch))
-        try:
-            await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for task in (sender, receiver):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+        await _stream(websocket, watch, _receive(websocket, live, runtime.db, session_id,
+                                                 principal))
+
+
+async def _stream(websocket: WebSocket, watch: Watch, receiving: Coroutine[Any, Any, None]) -> None:
+    """Live events out and client frames in, until either side ends. With prepared frames the
+    room writes to the socket itself and this connection needs no task of its own to send."""
+    sink = sink_of(websocket)
+    if sink is not None and watch.viewer is not None:
+        watch.viewer.take_frames(sink)
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # closed as too slow
+            await receiving
+        return
+    receiver = asyncio.create_task(receiving)
+    sender = asyncio.create_task(_send(websocket, watch))
+    try:
+        await asyncio.wait({sender, receiver}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in (sender, receiver):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
 
 
 async def _handshake(websocket: WebSocket, runtime: Any, session_id: UUID,

@@ -5,9 +5,12 @@ without holding others back, and bad frames get errors on a connection that stay
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import secrets
+import socket
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from httpx_sse import aconnect_sse
@@ -207,3 +210,68 @@ async def test_viewer_counts_follow_joins_and_leaves(
     assert audience == {"watching": 0, "peak": 3, "unique": 2}
     assert await metric_sum(live.client, "live_viewers", transport="websocket") <= during - 3
 
+
+
+async def _stalled_viewer(service: ServedService, session_id: str,
+                          ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A WebSocket client that completes the handshake and then stops reading (a phone in a
+    tunnel): its small receive buffer fills and the server's writes to it back up."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.setblocking(False)
+    await asyncio.get_running_loop().sock_connect(
+        sock, ("127.0.0.1", urlsplit(service.base_url).port))
+    reader, writer = await asyncio.open_connection(sock=sock)
+    key = base64.b64encode(secrets.token_bytes(16)).decode()
+    writer.write((f"GET /v1/live/sessions/{session_id}/ws HTTP/1.1\r\nHost: localhost\r\n"
+                  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                  f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+    await writer.drain()
+    assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 101")
+    return reader, writer  # the writer too: a collected writer closes the socket
+
+
+def _server_frames(data: bytes) -> list[tuple[int, bytes]]:
+    """(opcode, payload) of each unmasked frame in `data`."""
+    frames, at = [], 0
+    while at + 2 <= len(data):
+        opcode, length, at = data[at] & 0x0F, data[at + 1] & 0x7F, at + 2
+        if length == 126:
+            length, at = int.from_bytes(data[at:at + 2]), at + 2
+        elif length == 127:
+            length, at = int.from_bytes(data[at:at + 8]), at + 8
+        frames.append((opcode, data[at:at + length]))
+        at += length
+    return frames
+
+
+async def test_a_stalled_websocket_is_closed_as_too_slow_and_a_reading_one_gets_everything(
+        live: ServedService, publish: Publish) -> None:
+    """Broadcasts go out as prepared frames written straight to each socket; a viewer that
+    stops reading is closed with 4008 (its client resumes by id) instead of buffering without
+    bound, and a viewer that reads gets every event once, in order."""
+    shop = await new_shop(live, publish)
+    session_id = await live_session(live, shop)
+    feed = Feed(live.runtime.redis, window=100)
+    stalled, _connection = await _stalled_viewer(live, session_id)
+    async with connect(ws_url(live, session_id), max_size=None) as reading:
+        assert json.loads(await reading.recv())["type"] == "hello"
+        # 8 MB: more than the kernel's socket buffers (up to 4 MiB here) and the 1 MiB a
+        # connection may hold in the server together; published no faster than a healthy
+        # client reads (this one shares the test's event loop with the server).
+        padding = "x" * 2000
+        published: list[str] = []
+        received: list[str] = []
+        for _ in range(20):
+            published += [await feed.publish(session_id, "tick", {"pad": padding})
+                          for _ in range(200)]
+            received += [frame["id"] for frame in await frames_of(
+                reading, "tick", len(published) - len(received), timeout=60)]
+    assert received == published
+    async with asyncio.timeout(30):
+        data = await stalled.read()  # everything the server sent, up to its close
+    frames = _server_frames(data)
+    ticks = [f for f in frames if f[0] == 0x1 and b'"type":"tick"' in f[1]]
+    assert frames[-1][0] == 0x8, "the server closed the stalled connection"
+    assert int.from_bytes(frames[-1][1][:2]) == 4008
+    assert len(ticks) < 4000, "the stalled viewer was dropped, not buffered without bound"
