@@ -250,27 +250,39 @@ async def measure(args: argparse.Namespace, stack: dict[str, Any], seeded: bool,
     profiler = Profiler(args.profile, stack, folder)
     ceiling = await _timed("ceilings", ceilings_for(stack, args.seconds))
     paths: dict[str, Any] = {}
-    async with profiler.sampling("product_detail", "catalog"):
-        paths["product_detail"] = _http(await _timed(
-            "product detail", catalog.detail_reads(stack, 32, args.seconds)))
-    async with profiler.sampling("search", "catalog"):
-        paths["search"] = _http(await _timed("search", catalog.search(stack, 8, args.seconds)))
-    async with profiler.sampling("hot_sku", "catalog"):
-        paths["hot_sku"] = await _timed("hot SKU", catalog.hot_sku(stack))
-    async with profiler.sampling("flash_claims", "live"):
-        paths["flash_claims"] = await _timed("flash claims", live.claims(stack, 5000, 100, 64))
-    async with profiler.sampling("checkout", "orders", "catalog"):
-        paths["checkout"] = await _timed("checkout", checkout.run(
-            stack, args.checkout_rate, args.checkout_seconds, 20))
-    async with profiler.sampling("fanout", "live"):
-        paths["fanout"] = await _timed("fan-out", live.fanout(stack, args.viewers, 20, 2))
-    paths["naive_fanout"] = await _timed("naive fan-out",
-                                         naive_fanout(stack, args.viewers, 20))
+    wanted = set(args.only.split(",")) if args.only else set(PATHS)
+    if "product_detail" in wanted:
+        async with profiler.sampling("product_detail", "catalog"):
+            paths["product_detail"] = _http(await _timed(
+                "product detail", catalog.detail_reads(stack, 32, args.seconds)))
+    if "search" in wanted:
+        async with profiler.sampling("search", "catalog"):
+            paths["search"] = _http(await _timed("search", catalog.search(stack, 8,
+                                                                          args.seconds)))
+    if "hot_sku" in wanted:
+        async with profiler.sampling("hot_sku", "catalog"):
+            paths["hot_sku"] = await _timed("hot SKU", catalog.hot_sku(stack))
+    if "flash_claims" in wanted:
+        async with profiler.sampling("flash_claims", "live"):
+            paths["flash_claims"] = await _timed("flash claims",
+                                                 live.claims(stack, 5000, 100, 64))
+    if "checkout" in wanted:
+        async with profiler.sampling("checkout", "orders", "catalog"):
+            paths["checkout"] = await _timed("checkout", checkout.run(
+                stack, args.checkout_rate, args.checkout_seconds, 20))
+    if "fanout" in wanted:
+        async with profiler.sampling("fanout", "live"):
+            paths["fanout"] = await _timed("fan-out", live.fanout(stack, args.viewers, 20, 2))
+        paths["naive_fanout"] = await _timed("naive fan-out",
+                                             naive_fanout(stack, args.viewers, 20))
     return {"commit": _commit(), "at": datetime.now(UTC).isoformat(), "conditions": described,
             "live_products": live_products,
             "live_processes": int(stack.get("http_workers", {}).get("live", 1)),
             "ceilings": ceiling, "paths": paths, "targets": TARGETS,
             "profiles": profiler.top}
+
+
+PATHS = ("product_detail", "search", "hot_sku", "flash_claims", "checkout", "fanout")
 
 
 def compare(old_file: str, new_file: str) -> None:
@@ -297,6 +309,8 @@ def main() -> None:
                         help="seeded products per seller (22 sellers; 1050 is ten times the "
                              "seed, about 23,000)")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--only", help=f"a comma-separated subset of {','.join(PATHS)} "
+                                       "(prints figures, not the table)")
     parser.add_argument("--compare", nargs=2, metavar=("OLD", "NEW"))
     args = parser.parse_args()
     if args.compare:
@@ -308,7 +322,10 @@ def main() -> None:
     with _stack(args) as (stack, own):
         report = asyncio.run(measure(args, stack, own is not None, folder))
     (folder / "results.json").write_text(json.dumps(report, indent=2, default=str))
-    print("\n" + table(report))
+    if args.only:
+        print("\n" + json.dumps(report["paths"], indent=1, default=str))
+    else:
+        print("\n" + table(report))
     for path, kinds in report["profiles"].items():
         for kind, frames in kinds.items():
             print(f"\nprofile, {path}, {kind} (share of samples)")

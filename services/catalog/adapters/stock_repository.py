@@ -41,14 +41,22 @@ async def levels(conn: asyncpg.Connection, sku_ids: list[UUID]) -> dict[UUID, St
     return {r["sku_id"]: _level(r) for r in rows}
 
 
-async def purchasable(conn: asyncpg.Connection, sku_ids: list[UUID]) -> set[UUID]:
-    """SKUs of live listings whose seller is verified: the only ones an order may hold."""
+async def reservation_and_products(conn: asyncpg.Connection, owner_id: UUID,
+                                   lines: list[tuple[UUID, int]]) -> tuple[bool, dict[UUID, UUID]]:
+    """In one round trip (the reservation path's first question, asked thousands of times a
+    second for a hot SKU): whether `owner_id` already has a reservation, and the product of
+    each purchasable SKU among `lines`: of a live listing whose seller is verified, the only
+    ones an order may hold."""
     rows = await conn.fetch(
-        """SELECT k.id FROM skus k JOIN products p ON p.id = k.product_id
-           JOIN sellers s ON s.id = p.seller_id
-           WHERE k.id = ANY($1::uuid[]) AND p.status = 'live' AND s.status = 'verified'""",
-        sku_ids)
-    return {r["id"] for r in rows}
+        """SELECT EXISTS (SELECT 1 FROM reservations WHERE order_id = $1) AS decided,
+                  k.id AS sku_id, k.product_id
+           FROM (SELECT 1) AS always_one_row
+           LEFT JOIN (skus k JOIN products p ON p.id = k.product_id
+                             JOIN sellers s ON s.id = p.seller_id)
+             ON k.id = ANY($2::uuid[]) AND p.status = 'live' AND s.status = 'verified'""",
+        owner_id, [sku_id for sku_id, _ in lines])
+    return rows[0]["decided"], {r["sku_id"]: r["product_id"] for r in rows
+                                if r["sku_id"] is not None}
 
 
 async def save_level(conn: asyncpg.Connection, level: StockLevel, *, expected_version: int,

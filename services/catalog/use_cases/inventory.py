@@ -61,18 +61,16 @@ async def reserve(conn: asyncpg.Connection, owner_id: UUID, lines: list[tuple[UU
                   expires_at: datetime,
                   from_deals: list[tuple[UUID, UUID, int]] | None = None) -> bool:
     """Holds stock for an order or a flash deal (`owner_id`), all lines or none."""
-    if await stock_repository.reservation(conn, owner_id) is not None:
+    decided, products = await stock_repository.reservation_and_products(conn, owner_id, lines)
+    if decided:
         return True  # already decided for this owner (a replayed command)
     wanted = merge_lines(lines)
     sku_ids = list(wanted)
-    purchasable = await stock_repository.purchasable(conn, sku_ids)
     reservation_id = new_id()
-    if purchasable.issuperset(sku_ids):
+    if set(products).issuperset(sku_ids):
         try:
-            async with conn.transaction():  # a savepoint: a line that does not fit undoes all
-                moved = await deal_stock.take_for_order(conn, owner_id, from_deals or [])
-                changes = await stock_repository.hold(conn, reservation_id, owner_id,
-                                                      wanted, expires_at, moved)
+            changes = await _hold(conn, owner_id, reservation_id, wanted, expires_at,
+                                  from_deals or [])
         except stock_repository.DoesNotFit:
             pass
         else:
@@ -82,15 +80,30 @@ async def reserve(conn: asyncpg.Connection, owner_id: UUID, lines: list[tuple[UU
                 lines=[events.ReservedLine(sku_id=s, quantity=q) for s, q in wanted.items()],
                 expires_at=expires_at))
             await _low_stock_checks(conn, changes)
-            await evict_products_of(conn, sku_ids)
+            evict = set(products.values())
+            after_commit(lambda: product_cache.evict(*evict))
             return True
-    short = shortfalls(wanted, await stock_repository.levels(conn, sku_ids), purchasable)
+    short = shortfalls(wanted, await stock_repository.levels(conn, sku_ids), set(products))
     await enqueue(conn, SOURCE, events.InventoryReservationFailed(
         order_id=owner_id,
         short_lines=[events.ShortLine(sku_id=s.sku_id, requested=s.requested,
                                       available=s.available, reason=s.reason)  # type: ignore[arg-type]
                      for s in short]))
     return False
+
+
+async def _hold(conn: asyncpg.Connection, owner_id: UUID, reservation_id: UUID,
+                wanted: dict[UUID, int], expires_at: datetime,
+                from_deals: list[tuple[UUID, UUID, int]]) -> list[tuple[StockLevel, StockLevel]]:
+    """Every line or none (DoesNotFit). One line from general stock is a single conditional
+    UPDATE that holds everything or changes nothing; anything more runs in a savepoint, so a
+    line that does not fit undoes the lines and deal units taken before it."""
+    if len(wanted) == 1 and not from_deals:
+        return await stock_repository.hold(conn, reservation_id, owner_id, wanted, expires_at)
+    async with conn.transaction():
+        moved = await deal_stock.take_for_order(conn, owner_id, from_deals)
+        return await stock_repository.hold(conn, reservation_id, owner_id, wanted, expires_at,
+                                           moved)
 
 
 async def end_reservation(conn: asyncpg.Connection, order_id: UUID, *, commit: bool,
