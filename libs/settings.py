@@ -44,6 +44,10 @@ class ServiceSettings(BaseSettings):
 
     otel_exporter_otlp_endpoint: str | None = None
     otel_console_exporter: bool = False
+    otel_sample_ratio: float = Field(
+        default=1.0, ge=0.0, le=1.0,
+        description="Share of traces recorded when exporting (a request's trace is kept or "
+                    "dropped whole, and a caller's decision is followed).")
     log_level: str = "INFO"
 
     http_host: str = "127.0.0.1"
