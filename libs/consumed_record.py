@@ -1,23 +1,33 @@
-"""What the consumer runner makes of one Kafka record: its event and handler, or why not.
-
-Kept apart from the runner so that reading a record (pure, no I/O) is separate from applying it.
-"""
+"""What the consumer runner makes of one Kafka record: its event and handler, or why not, and
+where it goes when it cannot be applied (the group's dead-letter topic)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from aiokafka import ConsumerRecord
+from aiokafka import AIOKafkaProducer, ConsumerRecord
+from aiokafka.errors import KafkaError
+from opentelemetry import propagate, trace
 
 from libs.events.base import Event
 from libs.events.catalogue import event_class
 from libs.events.envelope import Envelope, MalformedMessage, from_kafka
+from libs.retry import backoff
+
+log = logging.getLogger(__name__)
+tracer = trace.get_tracer("libs.consumer")
 
 Handler = Callable[[asyncpg.Connection, Envelope, Any], Awaitable[None]]
+BatchHandler = Callable[[asyncpg.Connection, list[tuple[Envelope, Any]]], Awaitable[None]]
+"""Applies many events of one type in the caller's transaction, as their handlers would one by
+one, in the order given."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,31 @@ def decode(record: ConsumerRecord[Any, Any], handlers: Mapping[str, Handler]) ->
     return Decoded(record, envelope, event, handler)
 
 
+def run_from(batch: list[ConsumerRecord[Any, Any]], position: int, first: Decoded,
+             handlers: Mapping[str, Handler]) -> list[Decoded]:
+    """`first` (the record at `position`) and the readable records of its type right after
+    it: what a batch handler gets at once."""
+    run = [first]
+    for record in batch[position + 1:]:
+        decoded = decode(record, handlers)
+        if not isinstance(decoded, Decoded) or decoded.envelope.type != first.envelope.type:
+            break
+        run.append(decoded)
+    return run
+
+
+def consume_span(decoded: Decoded, group: str) -> contextlib.AbstractContextManager[trace.Span]:
+    """The span of applying one record, continuing the trace its producer started."""
+    return tracer.start_as_current_span(
+        f"consume {decoded.envelope.type}", context=propagate.extract(decoded.envelope.trace),
+        kind=trace.SpanKind.CONSUMER,
+        attributes={"messaging.system": "kafka",
+                    "messaging.destination.name": decoded.record.topic,
+                    "messaging.consumer.group.name": group,
+                    "messaging.message.id": decoded.envelope.id},
+    )
+
+
 def dead_letter_headers(record: ConsumerRecord[Any, Any], group: str,
                         reason: str) -> list[tuple[str, bytes]]:
     """The original headers plus where the record came from and why it was set aside, so an
@@ -61,3 +96,25 @@ def dead_letter_headers(record: ConsumerRecord[Any, Any], group: str,
         ("dlq_original_offset", str(record.offset).encode()),
         ("dlq_failed_at", datetime.now(UTC).isoformat().encode()),
     ]
+
+
+async def dead_letter(producer: AIOKafkaProducer, topic: str, record: ConsumerRecord[Any, Any],
+                      headers: list[tuple[str, bytes]], stopping: asyncio.Event, *,
+                      retry_base: float, retry_max: float) -> None:
+    """Publishes the record's original bytes to `topic`, retrying until the broker accepts:
+    the consumer never commits past a record that is neither handled nor dead-lettered (a
+    stop meanwhile raises CancelledError, and the record is redelivered)."""
+    failures = 0
+    while True:
+        try:
+            await producer.send_and_wait(topic, value=record.value, key=record.key,
+                                         headers=headers)
+            return
+        except KafkaError as exc:
+            log.warning("DLQ publish to %s failed, retrying: %r", topic, exc)
+            failures += 1
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(),
+                                       backoff(failures, base=retry_base, cap=retry_max))
+            if stopping.is_set():
+                raise asyncio.CancelledError("stopping before the DLQ accepted") from exc

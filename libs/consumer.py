@@ -26,10 +26,20 @@ from typing import Any
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.errors import CommitFailedError, KafkaError
-from opentelemetry import propagate, trace
+from aiokafka.errors import CommitFailedError
+from opentelemetry import trace
 
-from libs.consumed_record import Decoded, Handler, dead_letter_headers, decode
+from libs import inbox
+from libs.consumed_record import (
+    BatchHandler,
+    Decoded,
+    Handler,
+    consume_span,
+    dead_letter,
+    dead_letter_headers,
+    decode,
+    run_from,
+)
 from libs.db.transaction import savepoint, transaction
 from libs.events.catalogue import all_event_types, dead_letter_topic
 from libs.metrics import CONSUMED, CONSUMER_LAG, DEAD_LETTERS
@@ -38,7 +48,7 @@ from libs.retry import backoff
 log = logging.getLogger(__name__)
 tracer = trace.get_tracer(__name__)
 
-__all__ = ["ConsumerStats", "EventConsumer", "Handler", "NonRetryable"]
+__all__ = ["BatchHandler", "ConsumerStats", "EventConsumer", "Handler", "NonRetryable"]
 
 _INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
     OSError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
@@ -57,6 +67,8 @@ class ConsumerStats:
     ignored: int = 0
     dead_lettered: int = 0
     retries: int = 0
+    batched: int = 0
+    """Of `handled`, those applied by a batch handler (counted before the commit)."""
 
 
 class EventConsumer:
@@ -65,6 +77,7 @@ class EventConsumer:
         handlers: Mapping[str, Handler], producer: AIOKafkaProducer, max_attempts: int = 5,
         retry_base_seconds: float = 0.2, retry_max_seconds: float = 10.0,
         service: str | None = None, batch_size: int = 100, batch_seconds: float = 0.1,
+        batch_handlers: Mapping[str, BatchHandler] | None = None,
     ) -> None:
         known = all_event_types()
         unknown = [t for t in handlers if t not in known]
@@ -78,6 +91,12 @@ class EventConsumer:
         self._pool = pool
         self._bootstrap = bootstrap_servers
         self._handlers = dict(handlers)
+        self._batch_handlers = dict(batch_handlers or {})
+        """Event types decided many at a time (a hot SKU's reservations): a run of records of
+        one such type goes to its batch handler at once; if that fails, each record goes to
+        its ordinary handler in turn."""
+        if not set(self._batch_handlers) <= set(self._handlers):
+            raise ValueError("every batch handler needs an ordinary handler to fall back on")
         self._producer = producer
         self._max_attempts = max_attempts
         self._retry_base = retry_base_seconds
@@ -172,26 +191,37 @@ class EventConsumer:
         next_failed = False
         try:
             async with transaction(self._pool) as conn:
-                for record in records[:self._batch_size]:
+                batch, position, alone_until = records[:self._batch_size], 0, 0
+                while position < len(batch):
                     over_budget = time.monotonic() - started > self._batch_seconds
                     if self._stopping.is_set() or (over_budget and (outcomes or dead)):
                         break
+                    record = batch[position]
                     decoded = decode(record, self._handlers)
                     if isinstance(decoded, str):
                         dead.append((record, decoded))
-                        continue
-                    if decoded is None:
+                    elif decoded is None:
                         outcomes.append("ignored")
+                    elif position >= alone_until and decoded.envelope.type in self._batch_handlers:
+                        run = run_from(batch, position, decoded, self._handlers)
+                        applied = await self._apply_run(conn, run)
+                        if applied is None:  # its records go one at a time, to find the culprit
+                            alone_until = position + len(run)
+                            continue
+                        outcomes += applied
+                        position += len(run)
                         continue
-                    try:
-                        with self._span(decoded):
-                            async with savepoint(conn):
-                                outcomes.append(await self._apply(conn, decoded))
-                    except NonRetryable as exc:
-                        dead.append((record, f"rejected by handler: {exc}"))
-                    except Exception:
-                        next_failed = True
-                        break
+                    else:
+                        try:
+                            with consume_span(decoded, self.group):
+                                async with savepoint(conn):
+                                    outcomes.append(await self._apply(conn, decoded))
+                        except NonRetryable as exc:
+                            dead.append((record, f"rejected by handler: {exc}"))
+                        except Exception:
+                            next_failed = True
+                            break
+                    position += 1
         except Exception as exc:
             log.warning("consumer %s: batch failed, going one record at a time: %r",
                         self.group, exc)
@@ -202,15 +232,27 @@ class EventConsumer:
             await self._dead_letter(record, reason)
         return len(outcomes) + len(dead), next_failed
 
-    def _span(self, decoded: Decoded) -> contextlib.AbstractContextManager[trace.Span]:
-        return tracer.start_as_current_span(
-            f"consume {decoded.envelope.type}", context=propagate.extract(decoded.envelope.trace),
-            kind=trace.SpanKind.CONSUMER,
-            attributes={"messaging.system": "kafka",
-                        "messaging.destination.name": decoded.record.topic,
-                        "messaging.consumer.group.name": self.group,
-                        "messaging.message.id": decoded.envelope.id},
-        )
+    async def _apply_run(self, conn: asyncpg.Connection, run: list[Decoded]) -> list[str] | None:
+        """A run of one event type given to its batch handler at once, in a savepoint; the
+        outcome of each record, or None (all rolled back) if the handler failed."""
+        kind = run[0].envelope.type
+        try:
+            with tracer.start_as_current_span(
+                    f"consume {kind} x{len(run)}", kind=trace.SpanKind.CONSUMER,
+                    attributes={"messaging.system": "kafka",
+                                "messaging.consumer.group.name": self.group,
+                                "messaging.batch.message_count": len(run)}):
+                async with savepoint(conn):
+                    outcomes, todo = await inbox.first_times(conn, self.group, run)
+                    self.stats.batched += len(todo)
+                    if todo:
+                        await self._batch_handlers[kind](conn, [(d.envelope, d.event)
+                                                                for d in todo])
+        except Exception as exc:
+            log.warning("consumer %s: a run of %d %s failed, applying them one at a time: %r",
+                        self.group, len(run), kind, exc)
+            return None
+        return outcomes
 
     async def _handle_record(self, record: ConsumerRecord[Any, Any], attempts_made: int) -> None:
         decoded = decode(record, self._handlers)
@@ -220,7 +262,7 @@ class EventConsumer:
         if decoded is None:
             self._count("ignored")
             return
-        with self._span(decoded) as span:
+        with consume_span(decoded, self.group) as span:
             reason = await self._apply_with_retries(decoded, attempts_made)
             if reason is not None:
                 span.set_status(trace.StatusCode.ERROR, reason)
@@ -255,15 +297,9 @@ class EventConsumer:
     async def _apply(self, conn: asyncpg.Connection, decoded: Decoded) -> str:
         """The inbox row and the handler's effects, in the caller's transaction: "handled", or
         "duplicate" for an event this group already applied."""
-        envelope = decoded.envelope
-        first_time = await conn.fetchval(
-            """INSERT INTO inbox (consumer_group, event_id, event_type, topic)
-               VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING true""",
-            self.group, envelope.id, envelope.type, decoded.record.topic,
-        )
-        if not first_time:
+        if not await inbox.first_time(conn, self.group, decoded):
             return "duplicate"
-        await decoded.handler(conn, envelope, decoded.event)
+        await decoded.handler(conn, decoded.envelope, decoded.event)
         return "handled"
 
     def _count(self, outcome: str) -> None:
@@ -278,22 +314,9 @@ class EventConsumer:
     async def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str) -> None:
         log.error("consumer %s: dead-lettering %s[%d]@%d: %s", self.group, record.topic,
                   record.partition, record.offset, reason)
-        headers = dead_letter_headers(record, self.group, reason)
-        failures = 0
-        while True:  # never commit past a record that is neither handled nor dead-lettered
-            try:
-                await self._producer.send_and_wait(
-                    self.dead_letter_topic, value=record.value, key=record.key, headers=headers,
-                )
-                self.stats.dead_lettered += 1
-                CONSUMED.labels(self.service, self.group, "dead_lettered").inc()
-                DEAD_LETTERS.labels(self.service, self.group, record.topic).inc()
-                return
-            except KafkaError as exc:
-                log.warning("consumer %s: DLQ publish failed, retrying: %r", self.group, exc)
-                failures += 1
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopping.wait(), backoff(
-                        failures, base=self._retry_base, cap=self._retry_max))
-                if self._stopping.is_set():
-                    raise asyncio.CancelledError("stopping before the DLQ accepted") from exc
+        await dead_letter(self._producer, self.dead_letter_topic, record,
+                          dead_letter_headers(record, self.group, reason), self._stopping,
+                          retry_base=self._retry_base, retry_max=self._retry_max)
+        self.stats.dead_lettered += 1
+        CONSUMED.labels(self.service, self.group, "dead_lettered").inc()
+        DEAD_LETTERS.labels(self.service, self.group, record.topic).inc()

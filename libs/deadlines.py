@@ -310,3 +310,25 @@ class DeadlineWorker:
 
 def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else (value or {})
+
+
+async def schedule_many(conn: asyncpg.Connection, kind: str,
+                        due: list[tuple[object, datetime]]) -> None:
+    """Deadlines of one kind for many keys in one round trip (a batch of decisions)."""
+    if not conn.is_in_transaction():
+        raise RuntimeError("schedule_many() must run inside the transaction that sets them")
+    await conn.execute(_SCHEDULE_MANY, [str(key) for key, _ in due], kind,
+                       [due_at for _, due_at in due], NOTIFY_HORIZON_SECONDS)
+
+
+_SCHEDULE_MANY = """
+WITH added AS (
+    INSERT INTO deadlines (key, kind, due_at, warn_at, next_at, payload)
+    SELECT key, $2, due_at, NULL, due_at, '{}'::jsonb
+    FROM unnest($1::text[], $3::timestamptz[]) AS d(key, due_at)
+    RETURNING next_at
+)
+SELECT CASE WHEN min(next_at) <= now() + make_interval(secs => $4)
+            THEN pg_notify('deadlines_' || current_schema(), '') END
+FROM added
+"""

@@ -11,6 +11,7 @@ key are published in the order they were written, even with several relays.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections import defaultdict
 from typing import Any
@@ -45,6 +46,32 @@ relay's wake-up (delivered at commit; Postgres folds a transaction's identical n
 into one)."""
 
 
+_INSERT_MANY = """
+WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                         $7::text[], $8::text[])
+             WITH ORDINALITY AS i(event_id, topic, event_key, event_type, dataschema, source,
+                                  payload, trace, position)
+), next AS (
+    INSERT INTO event_sequences AS s (topic, key, last)
+    SELECT topic, event_key, 1 FROM input
+    ON CONFLICT (topic, key) DO UPDATE SET last = s.last + 1
+    RETURNING topic, key, last
+), written AS (
+    INSERT INTO outbox (event_id, topic, event_key, event_type, dataschema, source, payload,
+                        trace, sequence)
+    SELECT i.event_id::uuid, i.topic, i.event_key, i.event_type, i.dataschema, i.source,
+           i.payload::jsonb, i.trace::jsonb, next.last
+    FROM input i JOIN next ON next.topic = i.topic AND next.key = i.event_key
+    ORDER BY i.position
+    RETURNING sequence
+)
+SELECT count(*), pg_notify('outbox_' || current_schema(), '') FROM written
+"""
+"""Many events of distinct aggregates in one round trip (a batch of decisions: one event per
+order), written in the order given."""
+
+
 def notify_channel(schema: str) -> str:
     return f"outbox_{schema}"
 
@@ -60,15 +87,23 @@ async def enqueue(conn: asyncpg.Connection, source: str, *events: Event) -> list
         raise RuntimeError("enqueue() must run inside the transaction of the state change")
     carrier: dict[str, str] = {}
     propagate.inject(carrier)
-    ids = []
-    for event in events:
-        envelope = Envelope.wrap(event, source=source, trace=carrier)
+    envelopes = [Envelope.wrap(event, source=source, trace=carrier) for event in events]
+    aggregates = {(event.topic, envelope.key) for event, envelope in zip(events, envelopes,
+                                                                          strict=True)}
+    if len(envelopes) > 1 and len(aggregates) == len(envelopes):
+        await conn.fetchval(
+            _INSERT_MANY, [e.id for e in envelopes], [event.topic for event in events],
+            [e.key for e in envelopes], [e.type for e in envelopes],
+            [e.dataschema for e in envelopes], [source] * len(envelopes),
+            [json.dumps(e.data, default=str) for e in envelopes],
+            [json.dumps(e.trace) for e in envelopes])
+        return [e.id for e in envelopes]
+    for event, envelope in zip(events, envelopes, strict=True):  # an aggregate's events in turn
         await conn.fetchval(
             _INSERT, envelope.id, event.topic, envelope.key, envelope.type, envelope.dataschema,
             source, envelope.data, envelope.trace,
         )
-        ids.append(envelope.id)
-    return ids
+    return [e.id for e in envelopes]
 
 
 def _publishable(claimed: list[asyncpg.Record], pending: list[asyncpg.Record]) -> list[asyncpg.Record]:

@@ -28,7 +28,7 @@ from fastapi.responses import JSONResponse
 from libs import api_docs, metrics, openapi
 from libs.auth.dependencies import ApiKeyResolver, Authenticator
 from libs.auth.tokens import TokenVerifier
-from libs.consumer import EventConsumer, Handler
+from libs.consumer import BatchHandler, EventConsumer, Handler
 from libs.db.housekeeping import Retention, run_periodically
 from libs.db.migrations import upgrade_to_head
 from libs.db.pool import create_pool
@@ -57,6 +57,8 @@ class ServiceDefinition:
         default_factory=dict)
     """By event type; or built from the runtime once it has connected (handlers that need a
     service's own collaborators are given them, not left to find them in a module)."""
+    batch_handlers: Mapping[str, BatchHandler] = field(default_factory=dict)
+    """Event types also decided many at a time (see `EventConsumer`)."""
     api_key_resolver: Callable[[Runtime], ApiKeyResolver] | None = None
     on_start: Callable[[Runtime], None] | None = None
     """Runs once the connections exist, before any handler or task does."""
@@ -184,7 +186,8 @@ class Runtime:
             self.consumer = EventConsumer(
                 pool=self.worker_pool, bootstrap_servers=s.kafka_bootstrap_servers,
                 group=self.consumer_group, handlers=self.handlers,
-                producer=self.producer, max_attempts=s.consumer_max_attempts,
+                batch_handlers=self.definition.batch_handlers, producer=self.producer,
+                max_attempts=s.consumer_max_attempts,
                 retry_base_seconds=s.consumer_retry_base_seconds,
                 service=self.definition.name,
             )

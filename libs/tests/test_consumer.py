@@ -249,3 +249,60 @@ async def test_a_partition_is_applied_in_batches_and_a_failing_record_touches_no
     assert transactions[flaky_id] not in {transactions[i] for i in expected if i != flaky_id}
     [record] = [r for r in dead if r.key == key]
     assert header(record, "ce_id") == refused_id
+
+
+async def test_a_batch_handler_takes_runs_and_a_failing_run_falls_back_to_one_at_a_time(
+    scratch: Scratch, kafka_bootstrap: str,
+) -> None:
+    """Records of a type with a batch handler reach it many at a time; a redelivered record
+    in the run is applied once; a run the batch handler cannot apply is rolled back and its
+    records go to the ordinary handler in turn, which dead-letters the culprit alone."""
+    records = [registered_record() for _ in range(20)]
+    poison_id = records[12][0].id
+    runs: list[int] = []
+
+    async def one(conn: asyncpg.Connection, envelope: Envelope, event: Any) -> None:
+        if envelope.id == poison_id:
+            raise NonRetryable("not a seller we know")
+        await record_effect(conn, envelope, event)
+
+    async def many(conn: asyncpg.Connection, items: list[tuple[Envelope, Any]]) -> None:
+        runs.append(len(items))
+        for envelope, event in items:
+            await record_effect(conn, envelope, event)  # rolled back if the run fails
+        if any(envelope.id == poison_id for envelope, _ in items):
+            raise ValueError("one of these cannot be applied")
+
+    key = secrets.token_hex(6).encode()
+    producer = create_producer(kafka_bootstrap, "test-producer", idempotent=False)
+    await producer.start()
+    try:
+        await ensure_topics(kafka_bootstrap, [TOPIC])
+        for _, (_, value, headers) in [*records[:5], records[3], *records[5:]]:  # 3 twice
+            await producer.send_and_wait(TOPIC, value=value, key=key, headers=headers)
+        group = f"test-{secrets.token_hex(4)}"
+        consumer = EventConsumer(pool=scratch.pool, bootstrap_servers=kafka_bootstrap,
+                                 group=group, handlers={"seller.registered": one},
+                                 batch_handlers={"seller.registered": many}, producer=producer,
+                                 max_attempts=2, retry_base_seconds=0.01)
+        await ensure_topics(kafka_bootstrap, [consumer.dead_letter_topic])
+        task = asyncio.create_task(consumer.run())
+        good = [envelope.id for envelope, _ in records if envelope.id != poison_id]
+        try:
+            async def applied() -> bool:
+                return (await effects_of(scratch, *good) == len(good)
+                        and consumer.stats.dead_lettered >= 1)
+
+            assert await eventually(applied)
+            dead = await read_topic(kafka_bootstrap, consumer.dead_letter_topic,
+                                    until=lambda rs: any(r.key == key for r in rs))
+        finally:
+            consumer.stop()
+            await asyncio.wait_for(task, 30)
+    finally:
+        await producer.stop()
+    assert await effects_of(scratch, poison_id) == 0
+    assert max(runs) > 1, "records reached the batch handler many at a time"
+    assert consumer.stats.duplicates >= 1
+    [letter] = [r for r in dead if r.key == key]
+    assert header(letter, "ce_id") == poison_id

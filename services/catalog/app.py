@@ -18,7 +18,7 @@ from services.catalog.api import (
     sellers,
     stock,
 )
-from services.catalog.handlers import HANDLERS
+from services.catalog.handlers import BATCH_HANDLERS, HANDLERS
 from services.catalog.settings import CatalogSettings
 from services.catalog.use_cases.import_worker import run_worker
 from services.catalog.use_cases.inventory import DEADLINE_KINDS
@@ -37,6 +37,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
         routers=[sellers.router, api_keys.router, categories.router, products.router,
                  moderation.router, stock.router, imports.router],
         handlers=HANDLERS,
+        batch_handlers=BATCH_HANDLERS,
         api_key_resolver=api_keys.api_key_resolver,
         on_start=_on_start,
         background={"import-worker": run_worker},

@@ -59,6 +59,50 @@ async def reservation_and_products(conn: asyncpg.Connection, owner_id: UUID,
                                 if r["sku_id"] is not None}
 
 
+async def decided_and_products_many(conn: asyncpg.Connection, owner_ids: list[UUID],
+                                    sku_ids: list[UUID]) -> tuple[set[UUID], dict[UUID, UUID]]:
+    """For a batch: which owners already have a reservation, and the product of each
+    purchasable SKU (see `reservation_and_products`)."""
+    decided = await conn.fetch("SELECT order_id FROM reservations WHERE order_id = ANY($1::uuid[])",
+                               owner_ids)
+    products = await conn.fetch(
+        """SELECT k.id, k.product_id FROM skus k JOIN products p ON p.id = k.product_id
+           JOIN sellers s ON s.id = p.seller_id
+           WHERE k.id = ANY($1::uuid[]) AND p.status = 'live' AND s.status = 'verified'""",
+        sku_ids)
+    return {r["order_id"] for r in decided}, {r["id"]: r["product_id"] for r in products}
+
+
+async def lock_levels(conn: asyncpg.Connection,
+                      sku_ids: list[UUID]) -> dict[UUID, tuple[StockLevel, UUID]]:
+    """The SKUs' levels and sellers, locked until the transaction ends (in SKU order, as every
+    reservation locks them, so batches and single holds never deadlock)."""
+    rows = await conn.fetch(
+        "SELECT * FROM stock WHERE sku_id = ANY($1::uuid[]) ORDER BY sku_id FOR UPDATE", sku_ids)
+    return {r["sku_id"]: (_level(r), r["seller_id"]) for r in rows}
+
+
+async def hold_many(conn: asyncpg.Connection, levels: list[StockLevel],
+                    holds: list[tuple[UUID, UUID, UUID, int, datetime]]) -> None:
+    """Writes a batch's decisions, taken under `lock_levels`: the SKUs' new levels and one
+    reservation (reservation id, order id, SKU, quantity, expiry) per hold."""
+    await conn.execute(
+        """UPDATE stock s SET reserved = v.reserved, version = v.version, updated_at = now()
+           FROM unnest($1::uuid[], $2::int[], $3::int[]) AS v(sku_id, reserved, version)
+           WHERE s.sku_id = v.sku_id""",
+        [level.sku_id for level in levels], [level.reserved for level in levels],
+        [level.version for level in levels])
+    await conn.execute(
+        """INSERT INTO reservations (id, order_id, status, expires_at)
+           SELECT id, order_id, 'active', expires_at
+           FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) AS r(id, order_id, expires_at)""",
+        [h[0] for h in holds], [h[1] for h in holds], [h[4] for h in holds])
+    await conn.execute(
+        """INSERT INTO reservation_lines (reservation_id, sku_id, quantity)
+           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[])""",
+        [h[0] for h in holds], [h[2] for h in holds], [h[3] for h in holds])
+
+
 async def save_level(conn: asyncpg.Connection, level: StockLevel, *, expected_version: int,
                      reason: str, actor: str, reference: str | None = None) -> None:
     result = await conn.execute(

@@ -80,3 +80,38 @@ def shortfalls(wanted: dict[UUID, int], levels: dict[UUID, StockLevel],
         elif level.available < quantity:
             short.append(Shortfall(sku_id, quantity, level.available, "insufficient_stock"))
     return short
+
+
+@dataclass(frozen=True)
+class Request:
+    """One order's wish for units of one SKU."""
+    owner_id: UUID
+    sku_id: UUID
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Allocation:
+    request: Request
+    shortfall: Shortfall | None
+    """None when the units are held."""
+
+
+def allocate(requests: list[Request], levels: dict[UUID, StockLevel],
+             purchasable: set[UUID]) -> tuple[list[Allocation], dict[UUID, StockLevel]]:
+    """Many single-SKU requests decided at once, first come first served, exactly as one at a
+    time would: each takes its units if they are still available after the ones before it,
+    else it is refused with what was left. Returns the decisions and the levels after them
+    (one version step per hold)."""
+    current = dict(levels)
+    decided = []
+    for request in requests:
+        short = shortfalls({request.sku_id: request.quantity}, current, purchasable)
+        if short:
+            decided.append(Allocation(request, short[0]))
+            continue
+        level = current[request.sku_id]
+        current[request.sku_id] = replace(level, reserved=level.reserved + request.quantity,
+                                          version=level.version + 1)
+        decided.append(Allocation(request, None))
+    return decided, current

@@ -1,8 +1,9 @@
 """Event handlers of the catalog service, by event type."""
 
-from libs.consumer import Handler
+from libs.consumer import BatchHandler, Handler
 from libs.privacy_answers import handlers as privacy_handlers
 from services.catalog.adapters.privacy_map import PRIVACY_MAP
+from services.catalog.use_cases.batch_reservations import on_orders_placed
 from services.catalog.use_cases.flash_deals import (
     on_claim_expired,
     on_claim_released,
@@ -31,4 +32,8 @@ HANDLERS: dict[str, Handler] = {
     "account.suspended": on_account_suspended,
     "account.reinstated": on_account_reinstated,
     **privacy_handlers(PRIVACY_MAP),
+}
+
+BATCH_HANDLERS: dict[str, BatchHandler] = {
+    "order.placed": on_orders_placed,  # a flash sale's reservations, many per transaction
 }

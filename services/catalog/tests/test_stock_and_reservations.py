@@ -229,3 +229,74 @@ async def test_cancellations_after_commit_or_before_reservation_lose_nothing(
             order_id=early.order_id, reason="reservation_timeout", cancelled_at=datetime.now(UTC)))
         await reserve_for_order(conn, early)
     assert await level(catalog, sku) == {"on_hand": 10, "reserved": 0}
+
+
+@pytest.mark.kafka
+async def test_a_flash_sale_through_kafka_is_decided_in_batches_and_never_oversold(
+    catalog: RunningService, make_seller: MakeSeller, make_category: MakeCategory,
+    make_live_product: MakeLive, kafka_bootstrap: str,
+) -> None:
+    """300 single-unit orders of one SKU arrive at once (the consumer decides runs of them in
+    one transaction), mixed with a two-SKU order, an order for more than exists and a replayed
+    order, while 40 reservations of the same SKU go the one-at-a-time way: exactly the stock
+    is held, every order gets exactly one outcome, and the refusals say why."""
+    seller = await make_seller()
+    category = await make_category()
+    product = await make_live_product(seller, category, skus=[
+        {"code": f"HOT-{new_id()}", "price_minor": 500, "currency": "GBP", "stock": 50,
+         "options": {"size": "M"}},
+        {"code": f"TWO-{new_id()}", "price_minor": 500, "currency": "GBP", "stock": 5,
+         "options": {"size": "L"}}])
+    hot, second = product["skus"][0]["id"], product["skus"][1]["id"]
+    rush = [placed((hot, 1)) for _ in range(300)]
+    pair, greedy = placed((hot, 1), (second, 2)), placed((second, 6))
+    stream = [*rush[:150], pair, greedy, rush[0], *rush[150:]]  # rush[0] again: a replay
+    producer = create_producer(kafka_bootstrap, "test-orders", idempotent=False)
+    await producer.start()
+    try:
+        deliveries = []
+        for order in stream:
+            key, value, headers = to_kafka(Envelope.wrap(order, source="tests"))
+            deliveries.append(await producer.send(order.topic, value=value, key=key,
+                                                  headers=headers))
+        await asyncio.gather(*deliveries)
+    finally:
+        await producer.stop()
+
+    async def direct() -> bool:
+        async with transaction(catalog.runtime.db) as conn:
+            return await reserve_for_order(conn, placed((hot, 1)))
+
+    direct_held = sum(await asyncio.gather(*(direct() for _ in range(40))))
+    ids = [str(o.order_id) for o in [*rush, pair, greedy]]
+
+    async def all_decided() -> list[Any] | None:
+        rows = await catalog.runtime.db.fetch(
+            """SELECT event_key, event_type, payload FROM outbox WHERE event_key = ANY($1::text[])
+               AND event_type IN ('inventory.reserved', 'inventory.reservation_failed')""", ids)
+        return rows if {r["event_key"] for r in rows} == set(ids) else None
+
+    outcomes = await eventually(all_decided, timeout=90)
+    assert outcomes is not None, "every order decided"
+    kinds: dict[str, set[str]] = {}
+    for row in outcomes:
+        kinds.setdefault(row["event_key"], set()).add(row["event_type"])
+    assert all(len(k) == 1 for k in kinds.values()), "a replay never changes a decision"
+    assert len(outcomes) <= len(ids) + 1, "only the replayed order may be decided twice"
+    assert catalog.runtime.consumer.stats.batched >= 250, "decided by the batch handler"
+    held = {r["event_key"] for r in outcomes if r["event_type"] == "inventory.reserved"}
+    refused = {r["event_key"]: r["payload"]["short_lines"] for r in outcomes
+               if r["event_type"] == "inventory.reservation_failed"}
+    hot_held = sum(1 for o in rush if str(o.order_id) in held) + (str(pair.order_id) in held)
+    assert hot_held + direct_held == 50, "every unit sold, none twice"
+    assert await level(catalog, hot) == {"on_hand": 50, "reserved": 50}
+    assert refused[str(greedy.order_id)] == [{"sku_id": second, "requested": 6,
+                                              "available": 5 - 2 * (str(pair.order_id) in held),
+                                              "reason": "insufficient_stock"}]
+    assert all(lines[0]["reason"] == "insufficient_stock" and lines[0]["available"] == 0
+               for key, lines in refused.items() if key != str(greedy.order_id))
+    transactions = await catalog.runtime.db.fetchval(
+        """SELECT count(DISTINCT processed_at) FROM inbox
+           WHERE event_type = 'order.placed' AND processed_at > now() - interval '5 minutes'
+             AND consumer_group = $1""", catalog.runtime.consumer_group)
+    assert transactions < len(stream) / 5, "orders were decided many per transaction"

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from uuid import uuid4
+
 import pytest
 
 from libs.ids import new_id
-from services.catalog.domain.stock import StockError, StockLevel, merge_lines, shortfalls
+from services.catalog.domain.stock import (
+    Request,
+    StockError,
+    StockLevel,
+    allocate,
+    merge_lines,
+    shortfalls,
+)
 
 
 def level(on_hand: int = 10, reserved: int = 0, threshold: int = 0) -> StockLevel:
@@ -55,3 +64,19 @@ def test_lines_merge_per_sku_and_shortfalls_explain_why() -> None:
     assert short == {a: "insufficient_stock", c: "not_purchasable", d: "unknown_sku"}
     with pytest.raises(StockError):
         merge_lines([(a, 0)])
+
+
+def test_a_batch_is_decided_first_come_first_served_as_one_at_a_time_would() -> None:
+    hot, other, draft = uuid4(), uuid4(), uuid4()
+    levels = {hot: StockLevel(hot, on_hand=5, reserved=1, version=7),
+              other: StockLevel(other, on_hand=1, reserved=0),
+              draft: StockLevel(draft, on_hand=9, reserved=0)}
+    requests = [Request(uuid4(), hot, 3), Request(uuid4(), hot, 2),  # 4 free: 3 fit, 2 do not
+                Request(uuid4(), hot, 1), Request(uuid4(), other, 1),
+                Request(uuid4(), draft, 1), Request(uuid4(), uuid4(), 1)]
+    decided, after = allocate(requests, levels, purchasable={hot, other})
+    assert [(d.shortfall.reason, d.shortfall.available) if d.shortfall else "held"
+            for d in decided] == ["held", ("insufficient_stock", 1), "held", "held",
+                                  ("not_purchasable", 9), ("unknown_sku", 0)]
+    assert after[hot] == StockLevel(hot, on_hand=5, reserved=5, version=9)
+    assert after[other].available == 0 and after[draft] == levels[draft]
