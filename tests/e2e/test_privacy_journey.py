@@ -164,6 +164,11 @@ async def test_an_export_gathers_what_every_service_holds_into_one_archive(
 
     stranger = bearer("buyer", f"buyer-{secrets.token_hex(4)}")
     client = platform.support.client
+    mine = (await client.get("/v1/privacy-requests", headers=trail.buyer)).json()["items"]
+    listed = {item["id"]: item for item in mine}
+    assert sorted(s["service"] for s in listed[request_id]["services"] if s["answered"]) == \
+        sorted(SERVICES), "the list shows each request's answers too"
+    assert (await client.get("/v1/privacy-requests", headers=stranger)).json()["items"] == []
     assert (await client.get(f"/v1/privacy-requests/{request_id}",
                              headers=stranger)).status_code == 404
     assert (await client.get(f"/v1/privacy-requests/{request_id}/archive",

@@ -110,10 +110,9 @@ async def unpublish(request: Request, video_id: UUID, principal: Authoring) -> V
             summary="Views, viewers, taps, add-to-carts, paid orders, units, GMV and "
                     "commission, in all and per tagged product (author and tagged shops).")
 async def analytics(request: Request, video_id: UUID, principal: Authoring) -> FiguresView:
-    pool = runtime(request).db
-    video = await videos_repository.get(pool, video_id)
     author = author_of(principal) if (principal.creator_id or principal.seller_id) else None
-    if video is None or not await videos.may_read_figures(pool, video, author,
-                                                          principal.seller_id):
+    figures = await videos.figures_for(runtime(request).db, video_id, author,
+                                       principal.seller_id)
+    if figures is None:
         raise Problem(404, "Not found", "No such video of yours or tagging your products.")
-    return figures_view(video_id, await videos.figures(pool, video))
+    return figures_view(video_id, figures)

@@ -183,20 +183,24 @@ async def tap(conn: asyncpg.Connection, settings: LiveSettings, video_id: UUID,
         attribution_tokens.issue(settings.claim_token_secret.get_secret_value(), touch), touch)
 
 
-async def may_read_figures(conn: asyncpg.Connection | asyncpg.Pool, video: Video,
-                           author: Author | None, seller_id: str | None) -> bool:
-    """The video's author, and a seller whose products it tags, see its figures."""
-    if author is not None and video.owned_by(author.kind, author.id):
-        return True
-    if seller_id is None:
-        return False
-    return any(str(row["seller_id"]) == seller_id
-               for row in await videos_repository.tags(conn, [video.id]))
+async def figures_for(pool: asyncpg.Pool, video_id: UUID, author: Author | None,
+                      seller_id: str | None) -> rules.VideoFigures | None:
+    """The video's figures; None when there is no such video or the caller may not read them
+    (only its author, and a seller whose products it tags, may)."""
+    video = await videos_repository.get(pool, video_id)
+    if video is None:
+        return None
+    tags = await videos_repository.tags(pool, [video.id])
+    author_reads = author is not None and video.owned_by(author.kind, author.id)
+    tagged_seller_reads = seller_id is not None and any(
+        str(row["seller_id"]) == seller_id for row in tags)
+    if not (author_reads or tagged_seller_reads):
+        return None
+    return await _figures(pool, video, [row["product_id"] for row in tags])
 
 
-async def figures(pool: asyncpg.Pool, video: Video) -> rules.VideoFigures:
+async def _figures(pool: asyncpg.Pool, video: Video, tagged: list[UUID]) -> rules.VideoFigures:
     raw = await videos_repository.figures(pool, video.id)
-    tagged = [row["product_id"] for row in await videos_repository.tags(pool, [video.id])]
     counts: dict[tuple[UUID, str], int] = {(row["product_id"], row["kind"]): row["n"]
                                            for row in raw["interactions"]}
     sales = {row["product_id"]: row for row in raw["sales"]}

@@ -92,9 +92,7 @@ async def place_orders(conn: Any, command: Checkout, settings: OrdersSettings,
                 this_order=sum(d.total_minor for d in drafts if d.currency == currency),
                 cap=settings.minor_monthly_cap_minor.get(currency))
     except AgeRuleViolation as exc:
-        raise Problem(403, "Forbidden", str(exc), rule=exc.rule,
-                      errors=[{"field": exc.field, "message": str(exc), "code": exc.rule}]
-                      if exc.field else None) from exc
+        raise age_rule_refusal(exc) from exc
     checkout_id, placed_at = new_id(), datetime.now(UTC)
     order_ids = [new_id() for _ in drafts]
     discounts = await _apply_vouchers(conn, command.voucher_codes, drafts, order_ids,
@@ -286,3 +284,12 @@ class PricesChanged(Exception):
     def __init__(self, changes: list[Any]) -> None:
         super().__init__("prices changed")
         self.changes = changes
+
+
+def age_rule_refusal(exc: AgeRuleViolation, field: str | None = None) -> Problem:
+    """The 403 of an age rule, naming the rule (and the field, when one is at fault); checkout
+    and gift-token top-ups answer alike."""
+    field = field or exc.field
+    return Problem(403, "Forbidden", str(exc), rule=exc.rule,
+                   errors=[{"field": field, "message": str(exc), "code": exc.rule}]
+                   if field else None)

@@ -34,6 +34,7 @@ from services.orders.domain.age_rules import (
 )
 from services.orders.domain.payments import AuthorizationOutcome, PaymentProvider, ProviderTimeout
 from services.orders.settings import OrdersSettings
+from services.orders.use_cases.checkout import age_rule_refusal
 
 TOP_UP_SETTLE = "top_up_settle"
 """The deadline that settles an intent its request did not (a crash, a provider timeout)."""
@@ -109,8 +110,7 @@ async def _within_minor_cap(conn: asyncpg.Connection, settings: OrdersSettings,
                 conn, request.buyer_id, request.currency),
             cap=settings.minor_monthly_cap_minor.get(request.currency))
     except AgeRuleViolation as exc:
-        raise Problem(403, "Forbidden", str(exc), rule=exc.rule, errors=[{
-            "field": "tokens", "message": str(exc), "code": exc.rule}]) from exc
+        raise age_rule_refusal(exc, field="tokens") from exc
 
 
 async def settle(pool: asyncpg.Pool, provider: PaymentProvider, settings: OrdersSettings,

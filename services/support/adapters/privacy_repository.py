@@ -65,10 +65,20 @@ async def add_answer(conn: asyncpg.Connection, request_id: UUID, answer: Answer,
 
 
 async def answers(conn: Conn, request_id: UUID) -> list[Answer]:
+    return (await answers_of(conn, [request_id])).get(request_id, [])
+
+
+async def answers_of(conn: Conn, request_ids: list[UUID]) -> dict[UUID, list[Answer]]:
+    """The answers to several requests in one query (a page of the list)."""
     rows = await conn.fetch(
-        """SELECT service, part, parts, answered_at, redacted, pseudonymised
-             FROM privacy_answers WHERE request_id = $1 ORDER BY service, part""", request_id)
-    return [Answer(**dict(r)) for r in rows]
+        """SELECT request_id, service, part, parts, answered_at, redacted, pseudonymised
+             FROM privacy_answers WHERE request_id = ANY($1::uuid[])
+            ORDER BY request_id, service, part""", request_ids)
+    found: dict[UUID, list[Answer]] = {}
+    for row in rows:
+        fields = dict(row)
+        found.setdefault(fields.pop("request_id"), []).append(Answer(**fields))
+    return found
 
 
 async def pieces(conn: Conn, request_id: UUID) -> list[tuple[str, int, str]]:

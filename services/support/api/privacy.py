@@ -20,7 +20,7 @@ from libs.idempotency import IdempotencyKey
 from libs.pagination import Page, PageParams, page_of, page_params, time_cursor
 from libs.rate_limit import RATE_LIMITED
 from services.support.adapters import privacy_repository as requests
-from services.support.domain.privacy import Kind, ServiceProgress, progress
+from services.support.domain.privacy import Answer, Kind, ServiceProgress, progress
 from services.support.use_cases import privacy
 
 router = APIRouter(prefix="/v1/privacy-requests", tags=["privacy"])
@@ -72,8 +72,10 @@ class PrivacyRequestView(BaseModel):
             "archive_expires_at", "archive_expired")}, services=answered)
 
 
-async def _view(conn: Any, request: dict[str, Any]) -> PrivacyRequestView:
-    answers = await requests.answers(conn, request["id"])
+async def _view(conn: Any, request: dict[str, Any],
+                answers: list[Answer] | None = None) -> PrivacyRequestView:
+    if answers is None:
+        answers = await requests.answers(conn, request["id"])
     return PrivacyRequestView.of(request, [ServiceAnswer.of(p) for p in
                                            progress(request["services"], answers)])
 
@@ -107,7 +109,8 @@ async def list_requests(request: Request, principal: Caller,
     db = runtime(request).db
     requester = None if principal.has(Role.OPERATOR) else principal.subject
     rows = await requests.list_for(db, requester, time_cursor(page.cursor), page.limit + 1)
-    views = [await _view(db, row) for row in rows]
+    answered = await requests.answers_of(db, [row["id"] for row in rows])
+    views = [await _view(db, row, answered.get(row["id"], [])) for row in rows]
     return page_of(views, page.limit, lambda v: (v.requested_at.isoformat(), str(v.id)))
 
 
