@@ -219,3 +219,43 @@ async def test_commission_news_that_comes_before_its_order_is_applied_when_it_co
             "SELECT count(*) FROM video_commissions_pending WHERE order_id = $1", order_id)
         await conn.execute("DELETE FROM video_order_lines WHERE order_id = $1", order_id)
     assert (commission, left) == (300, 0)
+
+
+async def test_commission_news_handled_while_its_order_is_being_written_is_not_lost(
+        live: ServedService) -> None:
+    """The two topics' consumers can handle an order's `order.placed` and its accrual at the
+    same moment, in two transactions: the accrual waits for the order's lines to commit and
+    then counts against them, instead of being held for lines that already took the news
+    they could see (the held news then waited for ever)."""
+    from libs.events.schemas.orders import CommissionAccrued, OrderLine, OrderPlaced
+    from libs.ids import new_id
+    from services.live.handlers import video_sales
+
+    order_id, sku_id, video_id, seller_id = new_id(), new_id(), new_id(), new_id()
+    pool = live.runtime.db
+    lines_written = asyncio.Event()
+
+    async def place() -> None:
+        async with pool.acquire() as conn, conn.transaction():
+            await video_sales.record_placed(conn, OrderPlaced(
+                order_id=order_id, buyer_id="b-race", seller_id=seller_id, currency="GBP",
+                reserve_for_seconds=60, placed_at=datetime.now(UTC), lines=[OrderLine(
+                    sku_id=sku_id, quantity=1, unit_price_minor=5000, video_id=video_id,
+                    creator_id="cr_race")]))
+            lines_written.set()
+            await asyncio.sleep(0.5)  # the rest of a batch, still uncommitted
+
+    async def accrue() -> None:
+        await lines_written.wait()
+        async with pool.acquire() as conn, conn.transaction():
+            await video_sales.on_commission_accrued(conn, None, CommissionAccrued(  # type: ignore[arg-type]
+                order_id=order_id, creator_id="cr_race", seller_id=seller_id, sku_id=sku_id,
+                amount_minor=700, currency="GBP"))
+
+    await asyncio.gather(place(), accrue())
+    commission = await pool.fetchval(
+        "SELECT commission_minor FROM video_order_lines WHERE order_id = $1", order_id)
+    held = await pool.fetchval(
+        "SELECT count(*) FROM video_commissions_pending WHERE order_id = $1", order_id)
+    await pool.execute("DELETE FROM video_order_lines WHERE order_id = $1", order_id)
+    assert (commission, held) == (700, 0)
