@@ -68,7 +68,7 @@ class ConsumerStats:
     dead_lettered: int = 0
     retries: int = 0
     batched: int = 0
-    """Of `handled`, those applied by a batch handler (counted before the commit)."""
+    """Of `handled`, those applied by a batch handler (a run rolled back does not count)."""
 
 
 class EventConsumer:
@@ -244,10 +244,10 @@ class EventConsumer:
                                 "messaging.batch.message_count": len(run)}):
                 async with savepoint(conn):
                     outcomes, todo = await inbox.first_times(conn, self.group, run)
-                    self.stats.batched += len(todo)
                     if todo:
                         await self._batch_handlers[kind](conn, [(d.envelope, d.event)
                                                                 for d in todo])
+                self.stats.batched += len(todo)
         except Exception as exc:
             log.warning("consumer %s: a run of %d %s failed, applying them one at a time: %r",
                         self.group, len(run), kind, exc)

@@ -15,18 +15,18 @@ from uuid import UUID
 import asyncpg
 
 from libs import deadlines
-from libs.db.transaction import after_commit
 from libs.events.base import Event
 from libs.events.envelope import Envelope
 from libs.events.schemas import catalog as events
 from libs.events.schemas.orders import OrderPlaced
 from libs.ids import new_id
 from libs.outbox import enqueue
-from services.catalog.adapters import product_cache, stock_repository
+from services.catalog.adapters import stock_repository
 from services.catalog.domain.stock import Allocation, Request, StockLevel, allocate, merge_lines
 from services.catalog.use_cases.inventory import (
     RESERVATION_EXPIRY,
     SOURCE,
+    evict_after_commit,
     reserve_for_order,
 )
 
@@ -78,8 +78,7 @@ async def reserve_simple(conn: asyncpg.Connection, orders: list[OrderPlaced]) ->
                                          holds)
         await deadlines.schedule_many(conn, RESERVATION_EXPIRY,
                                       [(owner, expires_at) for _, owner, _, _, expires_at in holds])
-        evict = {products[sku_id] for sku_id in changed}
-        after_commit(lambda: product_cache.evict(*evict))
+        evict_after_commit({products[sku_id] for sku_id in changed})
     else:
         holds = []
     await enqueue(conn, SOURCE, *_outcomes(allocations, holds),

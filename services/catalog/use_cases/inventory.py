@@ -27,7 +27,12 @@ RESERVATION_EXPIRY = "reservation_expiry"
 
 
 async def evict_products_of(conn: asyncpg.Connection, sku_ids: list[UUID]) -> None:
-    products = await stock_repository.product_of_skus(conn, sku_ids)
+    evict_after_commit(await stock_repository.product_of_skus(conn, sku_ids))
+
+
+def evict_after_commit(products: set[UUID]) -> None:
+    """The products' cached pages go once the change commits (a reader must not refill the
+    cache with the old row before then)."""
     after_commit(lambda: product_cache.evict(*products))
 
 
@@ -80,8 +85,7 @@ async def reserve(conn: asyncpg.Connection, owner_id: UUID, lines: list[tuple[UU
                 lines=[events.ReservedLine(sku_id=s, quantity=q) for s, q in wanted.items()],
                 expires_at=expires_at))
             await _low_stock_checks(conn, changes)
-            evict = set(products.values())
-            after_commit(lambda: product_cache.evict(*evict))
+            evict_after_commit(set(products.values()))
             return True
     short = shortfalls(wanted, await stock_repository.levels(conn, sku_ids), set(products))
     await enqueue(conn, SOURCE, events.InventoryReservationFailed(
