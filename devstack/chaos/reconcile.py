@@ -22,7 +22,8 @@ class Check:
 
 
 async def quiesce(admin_url: str, within: float = 240) -> float:
-    """Waits until no order is undecided and every outbox is drained; returns the seconds."""
+    """Waits until no order is undecided, every outbox is drained and catalog has applied the
+    orders' decisions to their reservations; returns the seconds."""
     began = time.monotonic()
     conn = await asyncpg.connect(admin_url)
     try:
@@ -33,7 +34,14 @@ async def quiesce(admin_url: str, within: float = 240) -> float:
             unpublished = sum([await conn.fetchval(
                 f"SELECT count(*) FROM {s}.outbox WHERE published_at IS NULL")  # noqa: S608
                 for s in SERVICES])
-            if undecided == 0 and unpublished == 0:
+            # Published is not yet applied: catalog may still be on its way to the last
+            # `order.confirmed` / `order.cancelled` (an active reservation of a decided order).
+            unapplied = await conn.fetchval(
+                """SELECT count(*) FROM catalog.reservations r
+                   JOIN orders.orders o ON o.id = r.order_id
+                   WHERE r.status = 'active' AND NOT (o.status = ANY($1::text[]))""",
+                list(UNDECIDED))
+            if undecided == 0 and unpublished == 0 and unapplied == 0:
                 break
             await asyncio.sleep(1)
     finally:
