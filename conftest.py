@@ -63,6 +63,7 @@ def settings_for(infra: Infra, service_db_urls: dict[str, str]) -> Callable[...,
             "kafka_idempotent_producer": infra.kafka_idempotence,
             "jwt_secret": TEST_JWT_SECRET,
             "claim_token_secret": TEST_CLAIM_SECRET,
+            "ad_token_secret": "test-only-discovery-ad-click-token-secret",
             # Webhooks seals endpoint secrets with it (required outside dev mode); the other
             # services ignore it.
             "endpoint_secret_key": "dGVzdC1vbmx5LXdlYmhvb2stc2VjcmV0cy1rZXktMzI=",

@@ -123,7 +123,7 @@ def main() -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--stack-json", type=Path, help="use this running stack")
     parser.add_argument("--examples", type=int, default=15, help="per operation and phase")
-    parser.add_argument("--services", default="catalog,orders,live,fulfillment,support,webhooks")
+    parser.add_argument("--services", default="catalog,orders,live,fulfillment,support,webhooks,discovery")
     parser.add_argument("--roles", default="anonymous,buyer,seller,creator,agent,operator")
     parser.add_argument("--logs", type=Path, default=REPO_ROOT / ".stack" / "api-contracts")
     args = parser.parse_args()

@@ -28,7 +28,7 @@ from libs.devstack.infra import Infra, service_database_url, start_infra
 from libs.devstack.servers import REPO_ROOT, port_open
 
 SERVICE_PORTS = {"catalog": 8001, "orders": 8002, "live": 8003, "fulfillment": 8004,
-                 "support": 8005, "webhooks": 8006}
+                 "support": 8005, "webhooks": 8006, "discovery": 8007}
 
 
 def redis_db_url(url: str, db: int) -> str:
@@ -50,6 +50,7 @@ class Stack:
         self.urls: dict[str, str] = {}
         self.jwt_secret = secrets.token_urlsafe(32)
         self.claim_token_secret = secrets.token_urlsafe(32)
+        self.ad_token_secret = secrets.token_urlsafe(32)
         self.carrier_webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
     def start(self) -> dict[str, Any]:
@@ -71,6 +72,7 @@ class Stack:
                 "KAFKA_IDEMPOTENT_PRODUCER": str(infra.kafka_idempotence).lower(),
                 "JWT_SECRET": self.jwt_secret,
                 "CLAIM_TOKEN_SECRET": self.claim_token_secret,
+                "AD_TOKEN_SECRET": self.ad_token_secret,
                 "HTTP_PORT": str(port),
                 "HTTP_WORKERS": os.environ.get(f"{name.upper()}_HTTP_WORKERS", "1"),
                 "DEV_MODE": "true",

@@ -11,7 +11,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from libs.events.catalogue import TOPICS
 
-SERVICES = ("catalog", "orders", "live", "fulfillment", "support", "webhooks")
+SERVICES = ("catalog", "orders", "live", "fulfillment", "support", "webhooks", "discovery")
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 # The package's console wrapper exits 0 even on errors; the binary inside tells the truth.
 COMPOSE = Path(compose.__file__).parent / "docker-compose"
-SERVICES = ["catalog", "orders", "live", "fulfillment", "support", "webhooks"]
+SERVICES = ["catalog", "orders", "live", "fulfillment", "support", "webhooks", "discovery"]
 
 
 SECRETS = [line.split("=", 1)[0] for line in (ROOT / ".env.example").read_text().splitlines()

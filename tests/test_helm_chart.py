@@ -19,7 +19,7 @@ from libs.devstack.servers import REPO_ROOT
 CHART = REPO_ROOT / "deploy/helm/socialcommerce"
 HELM = REPO_ROOT / ".tools/bin/helm"
 KUBERNETES = "1.33.0"
-SERVICES = ["catalog", "orders", "live", "fulfillment", "support", "webhooks"]
+SERVICES = ["catalog", "orders", "live", "fulfillment", "support", "webhooks", "discovery"]
 SERVERS = {9092, 5432, 6379}
 
 

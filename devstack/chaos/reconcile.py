@@ -10,7 +10,7 @@ from typing import Any
 
 import asyncpg
 
-SERVICES = ("catalog", "orders", "live", "fulfillment", "support", "webhooks")
+SERVICES = ("catalog", "orders", "live", "fulfillment", "support", "webhooks", "discovery")
 UNDECIDED = ("awaiting_stock", "awaiting_payment")
 
 

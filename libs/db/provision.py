@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import asyncpg
 
-SERVICES = ("catalog", "orders", "live", "fulfillment", "support", "webhooks")
+SERVICES = ("catalog", "orders", "live", "fulfillment", "support", "webhooks", "discovery")
 _IDENT = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
 
 

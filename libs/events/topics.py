@@ -61,6 +61,13 @@ TOPICS: dict[str, Topic] = {
               "Seller account health."),
         Topic("webhooks.delivery.v1", "webhooks", "endpoint", "endpoint_id",
               "Webhook endpoint health."),
+        Topic("discovery.interaction.v1", "discovery", "market", "market",
+              "What buyers looked at, tapped, carted and bought, summed per market and window "
+              "(no buyer named)."),
+        Topic("discovery.consent.v1", "discovery", "buyer's consent", "buyer_id",
+              "Buyers' personalisation consent."),
+        Topic("discovery.campaign.v1", "discovery", "campaign", "campaign_id",
+              "Sponsored-product campaigns, their billed clicks and exhausted budgets."),
         Topic("orders.redaction.v1", "orders", "seller", "seller_id",
               "Notices to sellers that a buyer's personal data on their orders must be erased "
               "(delivered through webhooks, like Shopify's mandatory redact webhooks)."),

@@ -100,6 +100,9 @@ class PublishedSku(BaseModel):
     price_minor: int
     currency: str
     weight_grams: int | None = Field(default=None, description="Shipping quotes use it.")
+    available: int | None = Field(
+        default=None, description="Units available when the event was written (later changes "
+                                  "arrive as inventory events); absent on older events.")
 
 
 @register
@@ -125,6 +128,10 @@ class ProductPublished(Event):
         default="standard", description="Its category's VAT class (VAT markets).")
     cross_border: bool = Field(
         default=False, description="The seller ships from another country than `market`.")
+    title: str | None = Field(
+        default=None, max_length=200,
+        description="The listing's title, for discovery's feed cards and keyword targeting "
+                    "(optional only for events from before it was added).")
 
 
 @register
@@ -259,6 +266,33 @@ class InventoryCommitted(Event):
 
     order_id: UUID
     reservation_id: UUID
+
+
+@register
+class InventorySoldOut(Event):
+    """A SKU's last available unit was reserved or taken: nothing of it can be bought now.
+    Published only when availability crosses zero, so feeds can hide what cannot be sold
+    without hearing of every reservation."""
+
+    type = "inventory.sold_out"
+    topic = "catalog.inventory.v1"
+    key_field = "sku_id"
+
+    sku_id: UUID
+    sold_out_at: datetime
+
+
+@register
+class InventoryBackInStock(Event):
+    """A sold-out SKU has units available again (stock received, a reservation released)."""
+
+    type = "inventory.back_in_stock"
+    topic = "catalog.inventory.v1"
+    key_field = "sku_id"
+
+    sku_id: UUID
+    available: int = Field(ge=1)
+    back_at: datetime
 
 
 @register

@@ -12,7 +12,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.catalog.domain.stock import StockLevel
+from services.catalog.domain.stock import Availability, StockLevel
 
 
 class ConcurrentUpdate(Exception):
@@ -184,28 +184,38 @@ async def hold(conn: asyncpg.Connection, reservation_id: UUID, order_id: UUID,
 
 
 async def end(conn: asyncpg.Connection, reservation_id: UUID, *, commit: bool,
-              reason: str, kept: dict[UUID, int] | None = None) -> list[UUID]:
-    """Release (units back to available) or commit (units leave on hand); returns the SKUs.
-    `kept` units of a released reservation stay reserved (moved back into a deal's
-    set-aside)."""
+              reason: str, kept: dict[UUID, int] | None = None) -> list[Availability]:
+    """Release (units back to available) or commit (units leave on hand); returns each SKU
+    with its availability before and after. `kept` units of a released reservation stay
+    reserved (moved back into a deal's set-aside)."""
     lines = await conn.fetch(
         "SELECT sku_id, quantity FROM reservation_lines WHERE reservation_id = $1 ORDER BY sku_id",
         reservation_id)
+    changes: list[Availability] = []
     for line in lines:
         freed = line["quantity"] - (kept or {}).get(line["sku_id"], 0)
         if freed <= 0:
+            changes.append((line["sku_id"], 0, 0))
             continue
-        await conn.execute(
+        available = await conn.fetchval(
             f"""UPDATE stock SET reserved = reserved - $2,
                        {"on_hand = on_hand - $2," if commit else ""}
                        version = version + 1, updated_at = now()
-                WHERE sku_id = $1""",  # noqa: S608 - a fixed fragment
+                WHERE sku_id = $1 RETURNING on_hand - reserved""",  # noqa: S608 - a fixed fragment
             line["sku_id"], freed)
+        changes.append((line["sku_id"], available if commit else available - freed, available))
         await _movement(conn, line["sku_id"], reason, "orders", str(reservation_id))
     await conn.execute(
         """UPDATE reservations SET status = $2, ended_at = now(), end_reason = $3
            WHERE id = $1""", reservation_id, "committed" if commit else "released", reason)
-    return [line["sku_id"] for line in lines]
+    return changes
+
+
+async def available_of(conn: asyncpg.Connection, sku_ids: list[UUID]) -> dict[UUID, int]:
+    rows = await conn.fetch(
+        "SELECT sku_id, on_hand - reserved AS available FROM stock WHERE sku_id = ANY($1::uuid[])",
+        sku_ids)
+    return {r["sku_id"]: r["available"] for r in rows}
 
 
 async def product_of_skus(conn: asyncpg.Connection, sku_ids: list[UUID]) -> set[UUID]:
@@ -215,21 +225,24 @@ async def product_of_skus(conn: asyncpg.Connection, sku_ids: list[UUID]) -> set[
 
 
 async def restock_committed(conn: asyncpg.Connection, reservation_id: UUID,
-                            reason: str) -> list[UUID]:
+                            reason: str) -> list[Availability]:
     """Units of a committed reservation come back on hand (the order was cancelled after its
-    stock was committed, before anything shipped)."""
+    stock was committed, before anything shipped); each SKU with its availability before and
+    after."""
     lines = await conn.fetch(
         "SELECT sku_id, quantity FROM reservation_lines WHERE reservation_id = $1 ORDER BY sku_id",
         reservation_id)
+    changes: list[Availability] = []
     for line in lines:
-        await conn.execute(
+        available = await conn.fetchval(
             """UPDATE stock SET on_hand = on_hand + $2, version = version + 1, updated_at = now()
-               WHERE sku_id = $1""", line["sku_id"], line["quantity"])
+               WHERE sku_id = $1 RETURNING on_hand - reserved""", line["sku_id"], line["quantity"])
+        changes.append((line["sku_id"], available - line["quantity"], available))
         await _movement(conn, line["sku_id"], reason, "orders", str(reservation_id))
     await conn.execute(
         """UPDATE reservations SET status = 'released', ended_at = now(), end_reason = $2
            WHERE id = $1""", reservation_id, reason)
-    return [line["sku_id"] for line in lines]
+    return changes
 
 
 async def tombstone(conn: asyncpg.Connection, reservation_id: UUID, order_id: UUID) -> None:

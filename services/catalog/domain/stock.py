@@ -17,6 +17,10 @@ class StockError(FieldError):
     """A stock change that would break the stock rules."""
 
 
+Availability = tuple[UUID, int, int]
+"""A SKU, its available units before a change and after it."""
+
+
 @dataclass(frozen=True)
 class StockLevel:
     sku_id: UUID

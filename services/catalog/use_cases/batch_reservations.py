@@ -29,6 +29,7 @@ from services.catalog.use_cases.inventory import (
     evict_after_commit,
     reserve_for_order,
 )
+from services.catalog.use_cases.stock_news import availability_news, level_changes
 
 
 def _simple(order: OrderPlaced) -> bool:
@@ -82,7 +83,8 @@ async def reserve_simple(conn: asyncpg.Connection, orders: list[OrderPlaced]) ->
     else:
         holds = []
     await enqueue(conn, SOURCE, *_outcomes(allocations, holds),
-                  *_low_stock(before, after, {k: seller for k, (_, seller) in locked.items()}))
+                  *_low_stock(before, after, {k: seller for k, (_, seller) in locked.items()}),
+                  *availability_news(level_changes((before[k], after[k]) for k in sorted(after))))
 
 
 def _outcomes(allocations: list[Allocation],

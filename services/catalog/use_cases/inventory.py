@@ -18,8 +18,9 @@ from libs.events.schemas.orders import OrderCancelled, OrderConfirmed, OrderPlac
 from libs.ids import new_id
 from libs.outbox import enqueue
 from services.catalog.adapters import product_cache, stock_repository
-from services.catalog.domain.stock import StockLevel, merge_lines, shortfalls
+from services.catalog.domain.stock import Availability, StockLevel, merge_lines, shortfalls
 from services.catalog.use_cases import deal_stock
+from services.catalog.use_cases.stock_news import availability_news, level_changes
 
 SOURCE = "catalog"
 RESERVATION_EXPIRY = "reservation_expiry"
@@ -50,6 +51,12 @@ async def _low_stock_checks(conn: asyncpg.Connection,
             await enqueue(conn, SOURCE, events.InventoryLowStock(
                 sku_id=after.sku_id, seller_id=seller_id, available=after.available,
                 threshold=after.low_stock_threshold))
+
+
+async def _availability_news(conn: asyncpg.Connection, changes: list[Availability]) -> None:
+    news = availability_news(changes)
+    if news:
+        await enqueue(conn, SOURCE, *news)
 
 
 async def reserve_for_order(conn: asyncpg.Connection, order: OrderPlaced) -> bool:
@@ -85,6 +92,7 @@ async def reserve(conn: asyncpg.Connection, owner_id: UUID, lines: list[tuple[UU
                 lines=[events.ReservedLine(sku_id=s, quantity=q) for s, q in wanted.items()],
                 expires_at=expires_at))
             await _low_stock_checks(conn, changes)
+            await _availability_news(conn, level_changes(changes))
             evict_after_commit(set(products.values()))
             return True
     short = shortfalls(wanted, await stock_repository.levels(conn, sku_ids), set(products))
@@ -117,7 +125,7 @@ async def end_reservation(conn: asyncpg.Connection, order_id: UUID, *, commit: b
     if reservation is None or reservation["status"] != "active":
         return False
     kept = {} if commit else await deal_stock.put_back_into_deals(conn, order_id)
-    sku_ids = await stock_repository.end(conn, reservation["id"], commit=commit, reason=reason,
+    changes = await stock_repository.end(conn, reservation["id"], commit=commit, reason=reason,
                                          kept=kept)
     await deadlines.cancel(conn, order_id, RESERVATION_EXPIRY)
     if commit:
@@ -126,7 +134,8 @@ async def end_reservation(conn: asyncpg.Connection, order_id: UUID, *, commit: b
     else:
         await enqueue(conn, SOURCE, events.InventoryReleased(
             order_id=order_id, reservation_id=reservation["id"], reason=reason))  # type: ignore[arg-type]
-    await evict_products_of(conn, sku_ids)
+    await _availability_news(conn, changes)
+    await evict_products_of(conn, [sku_id for sku_id, _, _ in changes])
     return True
 
 
@@ -146,6 +155,7 @@ async def adjust(conn: asyncpg.Connection, level: StockLevel, adjusted: StockLev
         sku_id=adjusted.sku_id, seller_id=seller_id, delta=adjusted.on_hand - level.on_hand,
         reason=reason, level=_level_event(adjusted), adjusted_at=datetime.now(UTC)))
     await _low_stock_checks(conn, [(level, adjusted)])
+    await _availability_news(conn, level_changes([(level, adjusted)]))
     await evict_products_of(conn, [adjusted.sku_id])
 
 
@@ -169,12 +179,13 @@ async def on_order_cancelled(conn: asyncpg.Connection, envelope: Envelope,
     elif reservation["status"] == "committed" and not event.restock:
         return  # the units had shipped: whoever gets them back counts them
     elif reservation["status"] == "committed":
-        sku_ids = await stock_repository.restock_committed(conn, reservation["id"],
+        changes = await stock_repository.restock_committed(conn, reservation["id"],
                                                            "order cancelled before shipping")
         await enqueue(conn, SOURCE, events.InventoryReleased(
             order_id=event.order_id, reservation_id=reservation["id"],
             reason=reason))  # type: ignore[arg-type]
-        await evict_products_of(conn, sku_ids)
+        await _availability_news(conn, changes)
+        await evict_products_of(conn, [sku_id for sku_id, _, _ in changes])
     else:
         await end_reservation(conn, event.order_id, commit=False, reason=reason)
 
@@ -206,4 +217,5 @@ async def _warehouse_change(conn: asyncpg.Connection, sku_id: UUID, delta: int, 
     await enqueue(conn, SOURCE, events.InventoryAdjusted(
         sku_id=after.sku_id, seller_id=seller_id, delta=after.on_hand - before.on_hand,
         reason=reason, level=_level_event(after), adjusted_at=at))
+    await _availability_news(conn, level_changes([(before, after)]))
     await evict_products_of(conn, [after.sku_id])

@@ -23,6 +23,7 @@ from services.catalog.adapters import (
     product_cache,
     products_repository,
     sellers_repository,
+    stock_repository,
 )
 from services.catalog.domain.categories import EffectiveRules, effective_rules
 from services.catalog.domain.commands import NewProduct, NewSku
@@ -84,9 +85,11 @@ async def rules_for(pool_or_conn: Any, category_id: UUID) -> EffectiveRules:
     return effective_rules(category, await categories_repository.ancestors(pool_or_conn, category))
 
 
-def _published_skus(product: Product) -> list[events.PublishedSku]:
+def _published_skus(product: Product,
+                    available: dict[UUID, int] | None = None) -> list[events.PublishedSku]:
     return [events.PublishedSku(sku_id=s.id, code=s.code, price_minor=s.price_minor,
-                                currency=s.currency, weight_grams=s.weight_grams)
+                                currency=s.currency, weight_grams=s.weight_grams,
+                                available=(available or {}).get(s.id))
             for s in product.skus]
 
 
@@ -100,8 +103,11 @@ async def _publish(conn: asyncpg.Connection, product: Product, decided_by: str,
     await enqueue(conn, SOURCE, events.ProductPublished(
         product_id=live.id, seller_id=live.seller_id, shop_id=live.shop_id,
         category_id=live.category_id, age_restricted=rules.age_restricted, market=seller.market,
-        skus=_published_skus(live), decided_by=decided_by, published_at=now,
-        tax_class=rules.tax_class, cross_border=seller.tier.value == "cross_border"))
+        skus=_published_skus(live, await stock_repository.available_of(
+            conn, [s.id for s in live.skus])),
+        decided_by=decided_by, published_at=now,
+        tax_class=rules.tax_class, cross_border=seller.tier.value == "cross_border",
+        title=live.title))
     return live
 
 

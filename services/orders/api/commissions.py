@@ -13,6 +13,7 @@ from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.errors import Problem
 from services.orders.adapters import repository
+from services.orders.domain.ad_spend import seller_ad_spend
 from services.orders.domain.commissions import (
     MAX_RATE_BPS,
     creator_payable,
@@ -82,10 +83,11 @@ async def creator_statement(request: Request,
 
 
 @router.get("/v1/seller/commissions", response_model=Statement,
-            summary="What the calling seller owes creators.")
+            summary="What the calling seller owes creators, and its sponsored clicks' spend.")
 async def seller_statement(request: Request,
                            principal: Annotated[Principal, Depends(require(Role.SELLER))]) -> Any:
     pool = request.app.state.runtime.db
     seller = acting_seller(principal)
-    return _statement(await repository.balances(pool, [seller_owes(seller)]),
+    return _statement(await repository.balances(pool, [seller_owes(seller),
+                                                       seller_ad_spend(seller)]),
                       await repository.commission_lines(pool, seller_id=seller))

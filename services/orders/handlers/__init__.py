@@ -5,7 +5,7 @@ from functools import partial
 from libs.consumer import Handler
 from services.orders.handlers import catalog_view, privacy, shipping
 from services.orders.settings import OrdersSettings
-from services.orders.use_cases import after_sale, saga
+from services.orders.use_cases import ad_spend, after_sale, saga
 
 
 def handlers(settings: OrdersSettings) -> dict[str, Handler]:
@@ -32,5 +32,6 @@ HANDLERS: dict[str, Handler] = {
     "fulfillment_order.allocated": after_sale.on_fulfillment_promised,
     "shipping_rates.published": shipping.on_rates_published,
     "dispute.resolved": after_sale.on_dispute_resolved,
+    "ad.clicked": ad_spend.on_ad_clicked,
     **privacy.HANDLERS,
 }

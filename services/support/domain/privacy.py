@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-ANSWERING_SERVICES = ("catalog", "orders", "live", "fulfillment", "support", "webhooks")
+ANSWERING_SERVICES = ("catalog", "orders", "live", "fulfillment", "support", "webhooks", "discovery")
 """Every service that holds personal data answers every request."""
 RESPONSE_TIME = timedelta(days=30)
 """The GDPR's one month (Art. 12(3)) to answer an access or erasure request."""

@@ -42,6 +42,9 @@ app.kubernetes.io/name: {{ .name }}
 {{- if eq .name "webhooks" }}
 {{ include "sc.secretEnv" (dict "root" $root "key" "ENDPOINT_SECRET_KEY") }}
 {{- end }}
+{{- if eq .name "discovery" }}
+{{ include "sc.secretEnv" (dict "root" $root "key" "AD_TOKEN_SECRET") }}
+{{- end }}
 {{- if eq .name "fulfillment" }}
 {{ include "sc.secretEnv" (dict "root" $root "key" "CARRIER_WEBHOOK_SECRET") }}
 {{- end }}
