@@ -11,6 +11,8 @@ import pytest
 
 from services.catalog.app import create_app as catalog_app
 from services.catalog.settings import CatalogSettings
+from services.discovery.app import create_app as discovery_app
+from services.discovery.settings import DiscoverySettings
 from services.fulfillment.app import create_app as fulfillment_app
 from services.fulfillment.settings import FulfillmentSettings
 from services.live.app import create_app as live_app
@@ -27,7 +29,8 @@ MAX_ROUTE_LINES = 25
 ROUTE_DECORATORS = {"get", "post", "put", "patch", "delete", "websocket"}
 APPS = {"catalog": (catalog_app, CatalogSettings), "orders": (orders_app, OrdersSettings),
         "live": (live_app, LiveSettings), "fulfillment": (fulfillment_app, FulfillmentSettings),
-        "support": (support_app, SupportSettings), "webhooks": (webhooks_app, WebhooksSettings)}
+        "support": (support_app, SupportSettings), "webhooks": (webhooks_app, WebhooksSettings),
+        "discovery": (discovery_app, DiscoverySettings)}
 
 
 def openapi(service: str) -> dict[str, Any]:

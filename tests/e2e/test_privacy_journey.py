@@ -20,6 +20,8 @@ import pytest
 
 from libs.privacy import occurrences
 from libs.testing import RunningService, bearer, eventually, run_service, subject_of
+from services.discovery.app import create_app as create_discovery
+from services.discovery.settings import DiscoverySettings
 from services.live.app import create_app as create_live
 from services.live.settings import LiveSettings
 from services.support.app import create_app as create_support
@@ -30,7 +32,7 @@ from tests.e2e.fulfillment_world import OPERATOR, World, checked_out, listed, st
 
 pytestmark = pytest.mark.kafka
 
-SERVICES = ("catalog", "orders", "live", "fulfillment", "support", "webhooks")
+SERVICES = ("catalog", "orders", "live", "fulfillment", "support", "webhooks", "discovery")
 
 
 @dataclass
@@ -39,25 +41,27 @@ class Platform:
     support: RunningService
     live: RunningService
     webhooks: RunningService
+    discovery: RunningService
 
     def service(self, name: str) -> RunningService:
         world = self.world
         return {"catalog": world.catalog, "orders": world.orders, "live": self.live,
                 "fulfillment": world.fulfillment, "support": self.support,
-                "webhooks": self.webhooks}[name]
+                "webhooks": self.webhooks, "discovery": self.discovery}[name]
 
 
 @pytest.fixture(scope="module")
 async def platform(settings_for: Callable[..., Any]) -> AsyncIterator[Platform]:
-    """All six services. No support queues are made here: the schemas are shared by the test
+    """All seven services. No support queues are made here: the schemas are shared by the test
     session, and the support journeys route tickets to the queues they make themselves."""
     async for world in start_world(settings_for):
         async with (
             run_service(create_support(settings_for(SupportSettings))) as support,
             run_service(create_live(settings_for(LiveSettings))) as live,
             run_service(create_webhooks(settings_for(WebhooksSettings, dev_mode=True))) as hooks,
+            run_service(create_discovery(settings_for(DiscoverySettings))) as discovery,
         ):
-            yield Platform(world, support, live, hooks)
+            yield Platform(world, support, live, hooks, discovery)
 
 
 @dataclass
@@ -79,8 +83,10 @@ async def leave_a_trail(platform: Platform) -> Trail:
     tag = secrets.token_hex(4)
     markers = [f"Marker{tag}Name", f"{tag} Marker Street", f"chat-{tag}-words",
                f"ticket-{tag}-words"]
-    buyer = bearer("buyer", f"buyer-{tag}")
-    sku = (await listed(world, stock=5))["sku"]
+    buyer = bearer("buyer", f"buyer-{tag}", birthdate="1991-02-03")
+    item = await listed(world, stock=5)
+    sku = item["sku"]
+    await seen_in_discovery(platform, buyer, item["product"]["id"])
     order, _ = await checked_out(world, {sku: 1}, buyer=buyer, address={
         "name": markers[0], "line1": markers[1], "city": "London", "postcode": "SW1Y 4JH",
         "country": "GB"})
@@ -94,6 +100,25 @@ async def leave_a_trail(platform: Platform) -> Trail:
                                            headers=buyer, json={"text": markers[2]})
     assert said.status_code == 201, said.text
     return Trail(buyer, order, ticket["id"], markers)
+
+
+async def seen_in_discovery(platform: Platform, buyer: dict[str, str], product_id: str) -> None:
+    """The buyer consents to personalisation and taps the product: discovery keeps history."""
+    client = platform.discovery.client
+    consent = await client.put("/v1/discovery/consent", headers=buyer,
+                               json={"personalised": True, "market": "GB"})
+    assert consent.status_code == 200, consent.text
+
+    async def tapped() -> bool:
+        response = await client.post("/v1/discovery/interactions", headers=buyer, json={
+            "market": "GB", "events": [{
+                "client_event_id": f"tap-{secrets.token_hex(6)}", "action": "tap",
+                "item_kind": "product", "item_id": product_id, "surface": "feed",
+                "occurred_at": datetime.now(UTC).isoformat()}]})
+        assert response.status_code == 200, response.text
+        return bool(response.json()["counted"])
+
+    assert await eventually(tapped, timeout=60, interval=0.3)  # once discovery knows it
 
 
 async def opened(platform: Platform, buyer: dict[str, str], body: dict[str, Any]) -> Any:
@@ -199,7 +224,7 @@ async def test_an_erasure_leaves_no_personal_data_anywhere_and_the_books_still_b
         "SELECT sum(quantity * unit_price_minor) FROM order_lines WHERE order_id = $1::uuid",
         trail.order["id"])
     before = await scan(platform, [trail.subject, *trail.markers])
-    assert {"orders", "fulfillment", "support", "live"} <= set(before), before
+    assert {"orders", "fulfillment", "support", "live", "discovery"} <= set(before), before
 
     asked = await ask(platform, trail.buyer, {"kind": "erasure"})
     assert asked.status_code == 202, asked.text
@@ -208,6 +233,7 @@ async def test_an_erasure_leaves_no_personal_data_anywhere_and_the_books_still_b
     assert all(answers[s]["answered"] for s in SERVICES), answers
     assert answers["orders"]["pseudonymised"] >= 1 and answers["live"]["redacted"] >= 1
     assert answers["support"]["redacted"] >= 1 and answers["fulfillment"]["redacted"] >= 1
+    assert answers["discovery"]["redacted"] >= 2  # the history and the birthdate
 
     assert await scan(platform, [trail.subject, *trail.markers]) == {}
     # The buyer's record of the request is forgotten with them.

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import JSONResponse
 
+from libs import idempotency
 from libs.api import acting_seller, runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
 from libs.db.transaction import transaction
+from libs.idempotency import IdempotencyKey
 from libs.pagination import Page, PageParams, page_of, page_params, time_cursor
 from libs.rate_limit import RATE_LIMITED, enforce
 from services.discovery.adapters import campaigns_repository
@@ -37,7 +40,8 @@ def _seller_scope(principal: Principal) -> UUID | None:
 
 @router.post("/campaigns", response_model=CampaignView, status_code=201,
              summary="Start a campaign on the shop's own live products, or on its catalogue.")
-async def create_campaign(request: Request, principal: Seller, body: CampaignIn) -> CampaignView:
+async def create_campaign(request: Request, principal: Seller, body: CampaignIn,
+                          idempotency_key: IdempotencyKey = None) -> JSONResponse:
     seller_id = acting_seller(principal)
     audience = body.targeting.audience
     draft = campaigns.CampaignDraft(
@@ -48,9 +52,15 @@ async def create_campaign(request: Request, principal: Seller, body: CampaignIn)
         audience=Audience(frozenset(audience.interest_categories), audience.min_age,
                           audience.include_non_consenting),
         target_roas=body.target_roas, catalogue_category=body.catalogue_category_id)
-    async with transaction(runtime(request).db) as conn:
+
+    async def work(conn: Any) -> tuple[int, Any]:
         campaign = await campaigns.create(conn, seller_id, draft)
-    return CampaignView.of(campaign, sorted(set(body.product_ids)))
+        return 201, CampaignView.of(campaign, sorted(set(body.product_ids))).model_dump(
+            mode="json")
+
+    return await idempotency.run_idempotent(
+        runtime(request).db, scope=f"discovery:campaign:{seller_id}", key=idempotency_key,
+        body=body.model_dump(mode="json"), work=work)
 
 
 @router.get("/campaigns", response_model=Page[CampaignView],
@@ -93,8 +103,9 @@ async def campaign_report(request: Request, principal: Staff, campaign_id: UUID,
     return CampaignReport.model_validate(await campaigns.report(rt.db, rt.redis, campaign, days))
 
 
-@router.post("/ads/clicks", response_model=ClickView, status_code=202, responses=RATE_LIMITED,
-             summary="The buyer tapped a sponsored slot: billed once if it passes the filters.")
+@router.post("/ads/clicks", response_model=ClickView, responses=RATE_LIMITED,
+             summary="The buyer tapped a sponsored slot: billed once if it passes the filters "
+                     "(a slot's token bills at most once, so no Idempotency-Key is needed).")
 async def click_ad(
     request: Request, body: ClickIn,
     principal: Annotated[Principal, Depends(require())],

@@ -18,8 +18,9 @@ from services.discovery.use_cases import interactions
 router = APIRouter(prefix="/v1/discovery/interactions", tags=["interactions"])
 
 
-@router.post("", response_model=IngestResult, status_code=202, responses=RATE_LIMITED,
-             summary="Record what the buyer saw and did (idempotent per client_event_id).")
+@router.post("", response_model=IngestResult, responses=RATE_LIMITED,
+             summary="Record what the buyer saw and did (idempotent per client_event_id: "
+                     "an event sent again is counted once, so no Idempotency-Key is needed).")
 async def record_interactions(
     request: Request, body: InteractionBatch,
     principal: Annotated[Principal, Depends(require(Role.BUYER))],
