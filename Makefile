@@ -5,7 +5,7 @@ HELM_VERSION := v3.22.0
 UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: tools helm-check install run test test-apache-kafka token lint typecheck events-doc contracts api-contracts smoke chaos bench bench-checkout bench-fulfillment bench-webhooks bench-support bench-live bench-all
+.PHONY: tools helm-check install run test test-apache-kafka token lint typecheck events-doc contracts api-contracts smoke chaos bench bench-checkout bench-fulfillment bench-webhooks bench-support bench-live bench-all bench-discovery eval-discovery
 
 install:  ## a virtualenv with the pinned dependencies (uv.lock)
 	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
@@ -58,6 +58,12 @@ bench-support: install  ## ticket -> automatic answer, and SLA timer accuracy wi
 bench-live: install  ## flash claims and WebSocket fan-out against the running stack (see benchmarks/live.py)
 	$(UV) run python -m benchmarks.live claims
 	$(UV) run python -m benchmarks.live fanout
+
+bench-discovery: install  ## feed requests (auction included) and interaction ingest against the running stack (SECONDS=20)
+	$(UV) run python -m benchmarks.discovery --seconds $(or $(SECONDS),20)
+
+eval-discovery: install  ## the feed's model against a popularity baseline: recall@20 and nDCG@20 on simulated buyers
+	$(UV) run python -m services.discovery.evaluation
 
 bench-all: install  ## every benchmark and its same-box ceiling in one sitting on a durable stack: a table of ratios and bench-results/<run>/results.json (PROFILE=1 samples with py-spy)
 	$(UV) run python -m benchmarks.all $(if $(PROFILE),--profile)
