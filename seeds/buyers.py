@@ -38,7 +38,7 @@ class Touch:
 
 def catalogue(rng: random.Random, per_category: int) -> list[SimProduct]:
     products = []
-    for path in sorted(LINES):
+    for _path in sorted(LINES):
         category = UUID(int=rng.getrandbits(128))
         for _ in range(per_category):
             products.append(SimProduct(UUID(int=rng.getrandbits(128)), category,
@@ -48,7 +48,7 @@ def catalogue(rng: random.Random, per_category: int) -> list[SimProduct]:
 
 def simulate(*, buyers: int = 2000, per_category: int = 40, seed: int = 7
              ) -> tuple[list[SimProduct], list[Touch]]:
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - a reproducible simulation, not a secret
     products = catalogue(rng, per_category)
     categories = sorted({p.category for p in products})
     by_category: dict[UUID, list[SimProduct]] = {}
