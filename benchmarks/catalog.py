@@ -178,7 +178,7 @@ async def main_async(args: argparse.Namespace) -> None:
 
         print("starting a seeded stack ...", flush=True)
         own = Stack(Path(".stack-bench").resolve(), None, durable=True)
-        stack = own.start()
+        stack = await asyncio.to_thread(own.start)
         await load_seed_marketplace(stack)
     try:
         conn = await asyncpg.connect(stack["database_url"])
