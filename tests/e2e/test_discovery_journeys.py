@@ -106,6 +106,16 @@ async def test_a_consenting_adults_feed_follows_them_and_nobody_elses_does(world
                                                 headers=adult)).json()
     assert [h["personalised"] for h in history] == [True, False]
 
+    # what everyone did is published per market, summed, naming nobody
+    async def summarised() -> Any:
+        rows = await world.discovery.runtime.db.fetch(
+            "SELECT payload::text AS p FROM outbox WHERE event_type = 'interaction.recorded'")
+        text = " ".join(r["p"] for r in rows)
+        return text if trainers[3] in text else None
+
+    summaries = await eventually(summarised, timeout=30)
+    assert summaries and not any(subject_of(who) in summaries for who in (adult, refuser, minor))
+
 
 async def test_what_cannot_be_bought_leaves_the_feed_and_pages_stay_stable(world: World) -> None:
     knits, trainers = world.shops

@@ -39,7 +39,13 @@ def _seller_scope(principal: Principal) -> UUID | None:
 
 
 @router.post("/campaigns", response_model=CampaignView, status_code=201,
-             summary="Start a campaign on the shop's own live products, or on its catalogue.")
+             summary="Start a campaign on the shop's own live products, or on its catalogue.",
+             openapi_extra={"x-cross-field-rules": [
+                 "max_bid_minor is at most daily_budget_minor",
+                 "targeting.markets is the seller's own market",
+                 "a products campaign names product_ids; a catalogue one names target_roas and no "
+                 "product_ids",
+                 "targeting.audience may not reach buyers under 18 or who did not consent"]})
 async def create_campaign(request: Request, principal: Seller, body: CampaignIn,
                           idempotency_key: IdempotencyKey = None) -> JSONResponse:
     seller_id = acting_seller(principal)
@@ -105,7 +111,9 @@ async def campaign_report(request: Request, principal: Staff, campaign_id: UUID,
 
 @router.post("/ads/clicks", response_model=ClickView, responses=RATE_LIMITED,
              summary="The buyer tapped a sponsored slot: billed once if it passes the filters "
-                     "(a slot's token bills at most once, so no Idempotency-Key is needed).")
+                     "(a slot's token bills at most once, so no Idempotency-Key is needed).",
+             openapi_extra={"x-cross-field-rules": [
+                 "token is a click token this platform signed, unexpired"]})
 async def click_ad(
     request: Request, body: ClickIn,
     principal: Annotated[Principal, Depends(require())],

@@ -32,7 +32,10 @@ async def _limited(request: Request, principal: Principal) -> None:
 
 @router.get("/feed", response_model=FeedView, responses=RATE_LIMITED,
             summary="The buyer's feed of products, live sessions and videos, with labelled "
-                    "sponsored products (at most one slot in five).")
+                    "sponsored products (at most one slot in five).",
+            openapi_extra={"x-cross-field-rules": [
+                "cursor is one this buyer was given for this market and basis, in the last "
+                "15 minutes"]})
 async def read_feed(
     request: Request, principal: Buyer, market: MarketQuery,
     personalised: Annotated[bool, Query(description="false: the non-personalised feed, for "

@@ -20,7 +20,9 @@ router = APIRouter(prefix="/v1/discovery/interactions", tags=["interactions"])
 
 @router.post("", response_model=IngestResult, responses=RATE_LIMITED,
              summary="Record what the buyer saw and did (idempotent per client_event_id: "
-                     "an event sent again is counted once, so no Idempotency-Key is needed).")
+                     "an event sent again is counted once, so no Idempotency-Key is needed).",
+             openapi_extra={"x-cross-field-rules": [
+                 "occurred_at is within the last 24 hours"]})
 async def record_interactions(
     request: Request, body: InteractionBatch,
     principal: Annotated[Principal, Depends(require(Role.BUYER))],

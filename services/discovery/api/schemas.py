@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -121,10 +121,12 @@ class AudienceIn(BaseModel):
 
 class TargetingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    markets: list[str] | None = Field(default=None, min_length=1, max_length=1,
-                                      description="The seller's own market (the default).")
+    markets: list[Annotated[str, Field(pattern=MARKET_PATTERN)]] | None = Field(
+        default=None, min_length=1, max_length=1,
+        description="The seller's own market (the default).")
     categories: list[UUID] = Field(default_factory=list, max_length=20)
-    keywords: list[str] = Field(default_factory=list, max_length=MAX_KEYWORDS)
+    keywords: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(
+        default_factory=list, max_length=MAX_KEYWORDS)
     audience: AudienceIn = Field(default_factory=AudienceIn)
 
 
