@@ -42,7 +42,7 @@ class DiscoverySettings(ServiceSettings):
     history_days: int = Field(
         default=90, ge=1, le=730,
         description="A consenting buyer's interactions are kept this long, then deleted.")
-    candidate_pool: int = Field(default=300, ge=20, le=5000,
+    candidate_pool: int = Field(default=150, ge=20, le=5000,
                                 description="Candidates ranked for a feed snapshot.")
     snapshot_seconds: int = Field(
         default=900, ge=30, le=86_400,

@@ -16,14 +16,6 @@ from services.discovery.domain.consent import Audience, audience, default_consen
 SOURCE = "discovery"
 
 
-async def note_buyer(db: asyncpg.Pool | asyncpg.Connection, principal: Principal,
-                     market: str) -> None:
-    """Remembers what the token verified (the birthdate), for purchases that arrive later by
-    event with no token to read it from."""
-    await consent_repository.note_buyer(db, principal.subject, market, principal.birthdate,
-                                        datetime.now(UTC))
-
-
 async def audience_for(db: asyncpg.Pool | asyncpg.Connection, principal: Principal, market: str,
                        *, wants_personalised: bool = True) -> Audience:
     consent = await consent_repository.consent(db, principal.subject)

@@ -22,7 +22,7 @@ from services.discovery.domain import auction, ranking
 from services.discovery.domain.consent import Audience
 from services.discovery.settings import DiscoverySettings
 from services.discovery.use_cases import sponsored
-from services.discovery.use_cases.consent import audience_for, note_buyer
+from services.discovery.use_cases.consent import audience_for
 
 
 @dataclass(frozen=True)
@@ -51,33 +51,38 @@ async def profile_of(db: asyncpg.Pool, buyer_id: str, limit: int) -> ranking.Pro
                            category_weights=weights)
 
 
-def _item(row: Any) -> dict[str, Any]:
+_KIND_CODE = {"product": "p", "live_session": "l", "video": "v"}
+_CODE_KIND = {code: kind for kind, code in _KIND_CODE.items()}
+
+
+def _card(row: Any) -> dict[str, Any]:
+    """What the feed shows of an item."""
     return {"kind": row["kind"], "id": str(row["id"]),
             "category_id": str(row["category_id"]) if row["category_id"] else None,
             "title": row["title"], "price_minor": row["price_minor"],
-            "currency": row["currency"].strip() if row["currency"] else None}
+            "currency": row["currency"].strip() if row["currency"] else None,
+            "sponsored": False}
 
 
 async def _snapshot(db: asyncpg.Pool, settings: DiscoverySettings, request: FeedRequest,
-                    audience: Audience, profile: ranking.Profile | None) -> list[dict[str, Any]]:
+                    audience: Audience, profile: ranking.Profile | None) -> list[str]:
+    """The ranked items as compact `<kind code><id>` strings (the cards are read per page)."""
     rows = await feed_repository.candidates(db, feed_repository.Query(
         market=request.market, minor_or_unverified=audience.minor_or_unverified,
         interest_categories=sorted(profile.category_weights) if profile else [],
         recent_items=list(profile.recent_items) if profile else [],
         decay=1 / growth(datetime.now(UTC)), pool=settings.candidate_pool))
-    by_id = {row["id"]: row for row in rows}
     ranked = ranking.rank(
         (ranking.Candidate(item_id=row["id"], kind=row["kind"], category_id=row["category_id"],
                            popularity=row["popularity"], co_visitation=row["co_visitation"],
                            live_now=row["live_now"]) for row in rows),
         profile=profile, context_category=request.category_id)
-    return [_item(by_id[c.item_id]) for c in ranked]
+    return [_KIND_CODE[c.kind] + c.item_id.hex for c in ranked]
 
 
 async def page(db: asyncpg.Pool, client: redis.Redis, cache: sponsored.ServingCache,
                settings: DiscoverySettings, principal: Principal, request: FeedRequest
                ) -> FeedPage:
-    await note_buyer(db, principal, request.market)
     audience = await audience_for(db, principal, request.market,
                                   wants_personalised=request.personalised)
     profile = (await profile_of(db, principal.subject, settings.recent_items)
@@ -95,7 +100,7 @@ async def page(db: asyncpg.Pool, client: redis.Redis, cache: sponsored.ServingCa
                     "basis": audience.basis.value,
                     "items": await _snapshot(db, settings, request, audience, profile)}
         await counters.save_snapshot(client, snapshot_id, snapshot, settings.snapshot_seconds)
-    items: list[dict[str, Any]] = snapshot["items"]
+    items: list[str] = snapshot["items"]
     organic = await _showable(db, request.market, audience, items, offset, request.limit)
     slots = auction.sponsored_slots(request.limit)
     ads = await sponsored.fill(db, client, cache, settings, sponsored.AdContext(
@@ -113,20 +118,20 @@ async def page(db: asyncpg.Pool, client: redis.Redis, cache: sponsored.ServingCa
 
 
 async def _showable(db: asyncpg.Pool, market: str, audience: Audience,
-                    items: list[dict[str, Any]], offset: int, limit: int
+                    items: list[str], offset: int, limit: int
                     ) -> list[tuple[dict[str, Any], int]]:
-    """Up to `limit` items from `offset` that can still be shown, each with its place in the
-    snapshot (the next page starts after the last one shown)."""
+    """Up to `limit` cards of items from `offset` that can still be shown, each with its place
+    in the snapshot (the next page starts after the last one shown)."""
     taken: list[tuple[dict[str, Any], int]] = []
     position = offset
     while len(taken) < limit and position < len(items):
-        window = items[position:position + max(limit * 2, 20)]
-        alive = await feed_repository.still_showable(
-            db, market, audience.minor_or_unverified,
-            [(i["kind"], UUID(i["id"])) for i in window])
-        for item in window:
-            if UUID(item["id"]) in alive:
-                taken.append(({**item, "sponsored": False}, position))
+        window = [(_CODE_KIND[i[0]], UUID(hex=i[1:]))
+                  for i in items[position:position + max(limit * 2, 20)]]
+        alive = await feed_repository.showable(db, market, audience.minor_or_unverified, window)
+        for _, item_id in window:
+            row = alive.get(item_id)
+            if row is not None:
+                taken.append((_card(row), position))
             position += 1
             if len(taken) == limit:
                 break
