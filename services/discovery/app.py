@@ -21,7 +21,9 @@ from services.discovery.use_cases.sponsored import ServingCache
 
 def _start(runtime: Runtime) -> None:
     runtime.components["rate_limiter"] = RateLimiter(runtime.redis)
-    runtime.components["ad_cache"] = ServingCache(runtime.settings.auction_cache_seconds)  # type: ignore[attr-defined]
+    settings = runtime.settings
+    runtime.components["ad_cache"] = ServingCache(
+        settings.auction_cache_seconds, settings.reserve_price_minor)  # type: ignore[attr-defined]
 
 
 async def _summaries(runtime: Any) -> None:

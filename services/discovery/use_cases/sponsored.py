@@ -4,6 +4,7 @@ impression for each winner."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -48,38 +49,78 @@ class SponsoredItem:
     click_token: str
 
 
+@dataclass(frozen=True)
+class Offer:
+    """A product a campaign may promote now, with what does not depend on the request."""
+
+    campaign: Campaign
+    spent_minor: int
+    product_id: UUID
+    category_id: UUID
+    title: str | None
+    price_minor: int
+    currency: str
+    age_restricted: bool
+    popularity_share: float
+    bid_minor: int
+
+
 @dataclass
 class _Serving:
-    """A market's eligible campaigns and their products, reused for `auction_cache_seconds`."""
+    """A market's eligible campaigns and their offers, reused for `auction_cache_seconds`."""
 
     expires: float
-    campaigns: list[tuple[Campaign, int, int, int]]
-    """(campaign, spent today, billed clicks, attributed orders)."""
-    products: dict[UUID, list[asyncpg.Record]] = field(default_factory=dict)
+    offers: dict[UUID, list[Offer]] = field(default_factory=dict)
+    """By campaign."""
+    by_key: dict[tuple[UUID, UUID], Offer] = field(default_factory=dict)
 
 
 class ServingCache:
-    def __init__(self, seconds: float) -> None:
+    """One refresh at a time per market: requests arriving while it runs wait for it instead
+    of each querying again."""
+
+    def __init__(self, seconds: float, reserve_price_minor: int) -> None:
         self.seconds = seconds
+        self.reserve_price_minor = reserve_price_minor
         self._markets: dict[tuple[str, date], _Serving] = {}
+        self._refreshing: dict[str, asyncio.Lock] = {}
 
     async def get(self, db: asyncpg.Pool, market: str, day: date) -> _Serving:
         key = (market, day)
         cached = self._markets.get(key)
         if cached is not None and cached.expires > time.monotonic():
             return cached
+        async with self._refreshing.setdefault(market, asyncio.Lock()):
+            cached = self._markets.get(key)
+            if cached is not None and cached.expires > time.monotonic():
+                return cached
+            serving = await self._load(db, market, day)
+            self._markets = {k: v for k, v in self._markets.items() if k[1] == day}
+            self._markets[key] = serving
+            return serving
+
+    async def _load(self, db: asyncpg.Pool, market: str, day: date) -> _Serving:
         rows = await campaigns.serving(db, market, day)
-        listed = [(campaigns.campaign_of(r), r["spent_minor"], r["billed_clicks"],
-                   r["attributed_orders"]) for r in rows]
+        listed = {r["id"]: (campaigns.campaign_of(r), r["spent_minor"],
+                            auction.conversion_rate(r["attributed_orders"], r["billed_clicks"]))
+                  for r in rows}
         product_rows = await campaigns.serving_products(
-            db, market, [c.id for c, *_ in listed if c.kind is Kind.PRODUCTS],
-            [c.id for c, *_ in listed if c.kind is Kind.CATALOGUE],
+            db, market, [c.id for c, _, _ in listed.values() if c.kind is Kind.PRODUCTS],
+            [c.id for c, _, _ in listed.values() if c.kind is Kind.CATALOGUE],
             1 / growth(datetime.now(UTC)))
-        serving = _Serving(time.monotonic() + self.seconds, listed)
-        for row in product_rows:
-            serving.products.setdefault(row["campaign_id"], []).append(row)
-        self._markets = {k: v for k, v in self._markets.items() if k[1] == day}
-        self._markets[key] = serving
+        top = max((r["popularity"] for r in product_rows), default=0.0)
+        serving = _Serving(time.monotonic() + self.seconds)
+        for r in product_rows:
+            c, spent, conversion = listed[r["campaign_id"]]
+            amount = c.max_bid_minor if c.kind is Kind.PRODUCTS else auction.catalogue_bid(
+                price_minor=r["price_minor"], conversion_rate=conversion,
+                target_roas=c.target_roas or 1.0, max_bid_minor=c.max_bid_minor,
+                reserve_price_minor=self.reserve_price_minor)
+            offer = Offer(c, spent, r["id"], r["category_id"], r["title"], r["price_minor"],
+                          r["currency"].strip(), r["age_restricted"],
+                          r["popularity"] / top if top else 0.0, amount)
+            serving.offers.setdefault(c.id, []).append(offer)
+            serving.by_key[(c.id, offer.product_id)] = offer
         return serving
 
 
@@ -106,36 +147,33 @@ def _targets(c: Campaign, ctx: AdContext, today: date) -> bool:
 def _bids(serving: _Serving, ctx: AdContext, settings: DiscoverySettings,
           now: datetime) -> list[auction.Bid]:
     bids = []
-    top = max((p["popularity"] for rows in serving.products.values() for p in rows), default=0)
-    for c, spent, clicks, orders in serving.campaigns:
-        if not pacing.may_serve(daily_budget_minor=c.daily_budget_minor, spent_minor=spent,
+    interests = ctx.profile.category_weights if ctx.profile is not None else {}
+    for offers in serving.offers.values():
+        c = offers[0].campaign
+        if not pacing.may_serve(daily_budget_minor=c.daily_budget_minor,
+                                spent_minor=offers[0].spent_minor,
                                 price_floor_minor=settings.reserve_price_minor, at=now,
                                 front_load=settings.pacing_front_load):
             continue
         if not _targets(c, ctx, now.date()):
             continue
-        best: auction.Bid | None = None
-        for p in serving.products.get(c.id, []):
-            if p["id"] in ctx.exclude_products:
+        keywords = keyword_match(c.keywords, ctx.query)
+        best: Offer | None = None
+        best_relevance = best_score = 0.0
+        for offer in offers:
+            if offer.product_id in ctx.exclude_products or (
+                    offer.age_restricted and ctx.audience.minor_or_unverified):
                 continue
-            if p["age_restricted"] and ctx.audience.minor_or_unverified:
-                continue
-            interest = (ctx.profile.category_weights.get(p["category_id"], 0.0)
-                        if ctx.profile is not None else 0.0)
             relevance = auction.relevance(
-                category_match=p["category_id"] in ctx.context_categories,
-                keyword_match=(keyword_match(c.keywords, ctx.query)
-                               or title_match(p["title"], ctx.query)),
-                popularity_share=p["popularity"] / top if top else 0.0, interest=interest)
-            amount = c.max_bid_minor if c.kind is Kind.PRODUCTS else auction.catalogue_bid(
-                price_minor=p["price_minor"], conversion_rate=auction.conversion_rate(orders, clicks),
-                target_roas=c.target_roas or 1.0, max_bid_minor=c.max_bid_minor,
-                reserve_price_minor=settings.reserve_price_minor)
-            bid = auction.Bid(c.id, c.seller_id, p["id"], amount, relevance)
-            if best is None or bid.score > best.score:
-                best = bid
+                category_match=offer.category_id in ctx.context_categories,
+                keyword_match=keywords or title_match(offer.title, ctx.query),
+                popularity_share=offer.popularity_share,
+                interest=interests.get(offer.category_id, 0.0))
+            if offer.bid_minor * relevance > best_score:
+                best, best_relevance, best_score = offer, relevance, offer.bid_minor * relevance
         if best is not None:
-            bids.append(best)
+            bids.append(auction.Bid(c.id, c.seller_id, best.product_id, best.bid_minor,
+                                    best_relevance))
     return bids
 
 
@@ -145,24 +183,22 @@ async def fill(db: asyncpg.Pool, client: redis.Redis, cache: ServingCache,
         return []
     now = datetime.now(UTC)
     serving = await cache.get(db, ctx.market, now.date())
-    if not serving.campaigns:
+    if not serving.offers:
         return []
     wins = auction.run(_bids(serving, ctx, settings, now), slots=slots,
                        reserve_price_minor=settings.reserve_price_minor)
-    campaign_of = {c.id: c for c, *_ in serving.campaigns}
-    rows = {(r["campaign_id"], r["id"]): r for rs in serving.products.values() for r in rs}
     secret = settings.ad_token_secret.get_secret_value()
     items = []
     for win in wins:
-        product = rows[(win.bid.campaign_id, win.bid.product_id)]
-        c = campaign_of[win.bid.campaign_id]
+        offer = serving.by_key[(win.bid.campaign_id, win.bid.product_id)]
+        c = offer.campaign
         slot = ad_tokens.Slot(impression_id=new_id(), campaign_id=c.id, seller_id=c.seller_id,
-                              product_id=product["id"], buyer_id=ctx.buyer_id, market=ctx.market,
-                              price_minor=win.price_minor, currency=c.currency)
+                              product_id=offer.product_id, buyer_id=ctx.buyer_id,
+                              market=ctx.market, price_minor=win.price_minor,
+                              currency=c.currency)
         items.append(SponsoredItem(
-            campaign_id=c.id, product_id=product["id"], category_id=product["category_id"],
-            title=product["title"], price_minor=product["price_minor"],
-            currency=product["currency"].strip(),
+            campaign_id=c.id, product_id=offer.product_id, category_id=offer.category_id,
+            title=offer.title, price_minor=offer.price_minor, currency=offer.currency,
             click_token=ad_tokens.issue(secret, slot, now, settings.ad_token_seconds)))
     await counters.count_impressions(client, now.date(), [i.campaign_id for i in items])
     return items
