@@ -197,16 +197,18 @@ async def main_async(args: argparse.Namespace) -> None:
         print(f"interaction ingest, batches of 20, concurrency {args.concurrency}:\n  "
               f"{result.summary()}\n  {accepted / result.elapsed_s:,.0f} events accepted/s",
               flush=True)
-        result, per_page = await feeds(url, market, buyers, args.concurrency, args.seconds)
-        print(f"feed first pages (20 items, auction included), concurrency {args.concurrency}:"
-              f"\n  {result.summary()}\n  sponsored items per page {per_page:.2f}", flush=True)
+        for concurrency in (int(c) for c in args.feed_concurrency.split(",")):
+            result, per_page = await feeds(url, market, buyers, concurrency, args.seconds)
+            print(f"feed first pages (20 items, auction included), concurrency {concurrency}:"
+                  f"\n  {result.summary()}\n  sponsored items per page {per_page:.2f}",
+                  flush=True)
         with serving("bare_app", 1) as (bare_url, _):
             await run(bare_url, lambda: "/bare", concurrency=8, seconds=2)
-            ceiling = await run(bare_url, lambda: "/bare", concurrency=args.concurrency,
+            ceiling = await run(bare_url, lambda: "/bare", concurrency=concurrency,
                                 seconds=min(args.seconds, 10))
         rate = result.requests / result.elapsed_s
         top = ceiling.requests / ceiling.elapsed_s
-        print(f"ceiling, bare FastAPI route, concurrency {args.concurrency}:\n  "
+        print(f"ceiling, bare FastAPI route, concurrency {concurrency}:\n  "
               f"{ceiling.summary()}\n  feed = {rate / top:.0%} of the ceiling", flush=True)
     finally:
         if own is not None:
@@ -219,6 +221,9 @@ def main() -> None:
     parser.add_argument("--stack", default=".stack/stack.json")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--feed-concurrency", default="4,16",
+                        help="Feed runs, one per concurrency (the last is compared with the "
+                             "ceiling).")
     asyncio.run(main_async(parser.parse_args()))
 
 

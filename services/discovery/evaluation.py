@@ -73,24 +73,27 @@ def popularity(train: list[Touch]) -> dict[UUID, float]:
     return scores
 
 
-def co_visits(train: list[Touch], window: int) -> dict[UUID, dict[UUID, float]]:
+def co_visits(train: list[Touch], window: int, keep: int) -> dict[UUID, dict[UUID, float]]:
+    """As the service keeps them: counted per interaction, then each item's strongest `keep`
+    neighbours (`prune_co_visits`)."""
     pairs: dict[UUID, dict[UUID, float]] = defaultdict(lambda: defaultdict(float))
     recent: dict[str, list[UUID]] = defaultdict(list)
     for t in sorted(train, key=lambda t: (t.buyer, t.step)):
         for a, b, w in co_visitation_pairs(recent[t.buyer][-window:], t.product, _weight(t.action)):
             pairs[a][b] += w
         recent[t.buyer].append(t.product)
-    return pairs
+    return {item: dict(sorted(others.items(), key=lambda o: (-o[1], str(o[0])))[:keep])
+            for item, others in pairs.items()}
 
 
 Recommender = Callable[[str], list[UUID]]
 
 
-def recommenders(products: list[SimProduct], data: Split, window: int
+def recommenders(products: list[SimProduct], data: Split, window: int, keep: int = 50
                  ) -> dict[str, Recommender]:
     category = {p.id: p.category for p in products}
     popular = popularity(data.train)
-    pairs = co_visits(data.train, window)
+    pairs = co_visits(data.train, window, keep)
     history: dict[str, list[Touch]] = defaultdict(list)
     for t in sorted(data.train, key=lambda t: t.step):
         history[t.buyer].append(t)

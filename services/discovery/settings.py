@@ -42,6 +42,9 @@ class DiscoverySettings(ServiceSettings):
     history_days: int = Field(
         default=90, ge=1, le=730,
         description="A consenting buyer's interactions are kept this long, then deleted.")
+    co_visit_neighbours: int = Field(
+        default=50, ge=5, le=1000,
+        description="Neighbours kept per item in co-visitation (the strongest).")
     candidate_pool: int = Field(default=150, ge=20, le=5000,
                                 description="Candidates ranked for a feed snapshot.")
     snapshot_seconds: int = Field(

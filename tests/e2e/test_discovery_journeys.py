@@ -11,7 +11,7 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator, Callable
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -372,3 +372,19 @@ async def test_bad_campaigns_and_events_are_refused_naming_the_field(world: Worl
     listed = (await world.discovery.client.get("/v1/discovery/campaigns",
                                                headers=trainers.seller)).json()["items"]
     assert all(c["seller_id"] == trainers.seller_id for c in listed)
+
+
+async def test_each_item_keeps_only_its_strongest_neighbours(world: World) -> None:
+    from services.discovery.adapters.interactions_repository import prune_co_visits
+
+    db = world.discovery.runtime.db
+    item = uuid4()
+    others = [uuid4() for _ in range(60)]
+    await db.execute(
+        """INSERT INTO co_visits (market, item_id, other_id, weight)
+           SELECT 'GB', $1, unnest($2::uuid[]), unnest($3::float8[])""",
+        item, others, [float(n) for n in range(60)])
+    await prune_co_visits(db, keep=50)
+    kept = await db.fetch("SELECT weight FROM co_visits WHERE item_id = $1 ORDER BY weight",
+                          item)
+    assert [r["weight"] for r in kept] == [float(n) for n in range(10, 60)]

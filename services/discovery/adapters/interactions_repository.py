@@ -105,6 +105,23 @@ async def add_co_visits(conn: asyncpg.Connection, market: str,
         market, [a for a, _, _ in pairs], [b for _, b, _ in pairs], [w for _, _, w in pairs])
 
 
+async def prune_co_visits(conn: asyncpg.Connection | asyncpg.Pool, keep: int) -> int:
+    """Keeps each item's `keep` strongest neighbours: a feed reads an item's neighbours on
+    every first page, and the weak tail (one shared glance) changes no ranking."""
+    deleted = await conn.fetchval(
+        """WITH ranked AS (
+               SELECT market, item_id, other_id,
+                      row_number() OVER (PARTITION BY market, item_id
+                                         ORDER BY weight DESC, other_id) AS place
+                 FROM co_visits),
+           gone AS (
+               DELETE FROM co_visits c USING ranked r
+                WHERE r.place > $1 AND c.market = r.market AND c.item_id = r.item_id
+                  AND c.other_id = r.other_id RETURNING 1)
+           SELECT count(*) FROM gone""", keep)
+    return int(deleted)
+
+
 async def drain_unpublished(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
     """Takes up to `limit` rows of summaries not yet published (another instance skips them)."""
     return list(await conn.fetch(

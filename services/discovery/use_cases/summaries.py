@@ -1,5 +1,6 @@
 """`interaction.recorded`: what buyers of each market did with items since the last summary,
-summed and published on a timer; and the retention of what discovery keeps per buyer."""
+summed and published on a timer; and, on the same timer, each item's co-visitation cut to its
+strongest neighbours and the retention of what discovery keeps per buyer."""
 
 from __future__ import annotations
 
@@ -52,6 +53,8 @@ async def run_publisher(runtime: Any) -> None:
         try:
             while await publish_once(runtime.worker_db):
                 pass  # a busy market may need more than one round
+            await interactions_repository.prune_co_visits(runtime.worker_db,
+                                                          settings.co_visit_neighbours)
             now = datetime.now(UTC)
             await interactions_repository.forget_old(
                 runtime.worker_db, history_before=now - timedelta(days=settings.history_days),
