@@ -77,19 +77,32 @@ def run(bids: list[Bid], *, slots: int, reserve_price_minor: int) -> list[Win]:
     return wins
 
 
-def relevance(*, category_match: bool, keyword_match: bool, popularity_share: float,
+CONTEXT_GAIN = 0.7
+"""The most a request can add to a product's base relevance (category, words, interest)."""
+
+
+def base_relevance(popularity_share: float) -> float:
+    """What a product's relevance is before any request: a floor and its popularity."""
+    return 0.2 + 0.1 * max(0.0, min(1.0, popularity_share))
+
+
+def relevance(*, base: float, category_match: bool, keyword_match: bool,
               interest: float) -> float:
     """How well a product fits a request, in (0, 1]: context first (the category on screen, the
-    words searched), then popularity in the market, then the buyer's interest in its category
-    (0 without profiling)."""
-    value = 0.2
+    words searched), then popularity in the market (`base`), then the buyer's interest in its
+    category (0 without profiling). At most `base + CONTEXT_GAIN`."""
+    value = base
     if category_match:
         value += 0.3
     if keyword_match:
         value += 0.3
-    value += 0.1 * max(0.0, min(1.0, popularity_share))
     value += 0.1 * max(0.0, min(1.0, interest))
     return min(1.0, value)
+
+
+def ceiling(bid_minor: int, base: float) -> float:
+    """The highest score a bid on a product can reach in any request (see `relevance`)."""
+    return bid_minor * min(1.0, base + CONTEXT_GAIN)
 
 
 def catalogue_bid(*, price_minor: int, conversion_rate: float, target_roas: float,

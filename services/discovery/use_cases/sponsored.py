@@ -61,8 +61,13 @@ class Offer:
     price_minor: int
     currency: str
     age_restricted: bool
-    popularity_share: float
+    base: float
+    """Relevance before the request (`auction.base_relevance`)."""
     bid_minor: int
+
+    @property
+    def ceiling(self) -> float:
+        return auction.ceiling(self.bid_minor, self.base)
 
 
 @dataclass
@@ -71,7 +76,7 @@ class _Serving:
 
     expires: float
     offers: dict[UUID, list[Offer]] = field(default_factory=dict)
-    """By campaign."""
+    """By campaign, each campaign's best possible first; campaigns too, once `ordered`."""
     by_key: dict[tuple[UUID, UUID], Offer] = field(default_factory=dict)
 
 
@@ -116,11 +121,16 @@ class ServingCache:
                 price_minor=r["price_minor"], conversion_rate=conversion,
                 target_roas=c.target_roas or 1.0, max_bid_minor=c.max_bid_minor,
                 reserve_price_minor=self.reserve_price_minor)
+            if amount < self.reserve_price_minor:
+                continue  # can never win
             offer = Offer(c, spent, r["id"], r["category_id"], r["title"], r["price_minor"],
                           r["currency"].strip(), r["age_restricted"],
-                          r["popularity"] / top if top else 0.0, amount)
+                          auction.base_relevance(r["popularity"] / top if top else 0.0), amount)
             serving.offers.setdefault(c.id, []).append(offer)
             serving.by_key[(c.id, offer.product_id)] = offer
+        for offers in serving.offers.values():
+            offers.sort(key=lambda o: -o.ceiling)
+        serving.offers = dict(sorted(serving.offers.items(), key=lambda kv: -kv[1][0].ceiling))
         return serving
 
 
@@ -144,11 +154,17 @@ def _targets(c: Campaign, ctx: AdContext, today: date) -> bool:
     return True
 
 
-def _bids(serving: _Serving, ctx: AdContext, settings: DiscoverySettings,
-          now: datetime) -> list[auction.Bid]:
-    bids = []
+def _bids(serving: _Serving, ctx: AdContext, settings: DiscoverySettings, now: datetime,
+          slots: int) -> list[auction.Bid]:
+    """Each eligible campaign's best bid for this request. Campaigns and their offers are
+    visited best possible score first, and the visit stops once nothing left could reach the
+    winners or set their prices (the top `slots + 1` of distinct products): with thousands of
+    campaigns in a market, a request scores a handful."""
+    bids: list[auction.Bid] = []
     interests = ctx.profile.category_weights if ctx.profile is not None else {}
     for offers in serving.offers.values():
+        if len(bids) > slots and _settled(bids, slots, offers[0].ceiling):
+            break
         c = offers[0].campaign
         if not pacing.may_serve(daily_budget_minor=c.daily_budget_minor,
                                 spent_minor=offers[0].spent_minor,
@@ -161,13 +177,14 @@ def _bids(serving: _Serving, ctx: AdContext, settings: DiscoverySettings,
         best: Offer | None = None
         best_relevance = best_score = 0.0
         for offer in offers:
+            if offer.ceiling <= best_score:
+                break
             if offer.product_id in ctx.exclude_products or (
                     offer.age_restricted and ctx.audience.minor_or_unverified):
                 continue
             relevance = auction.relevance(
-                category_match=offer.category_id in ctx.context_categories,
+                base=offer.base, category_match=offer.category_id in ctx.context_categories,
                 keyword_match=keywords or title_match(offer.title, ctx.query),
-                popularity_share=offer.popularity_share,
                 interest=interests.get(offer.category_id, 0.0))
             if offer.bid_minor * relevance > best_score:
                 best, best_relevance, best_score = offer, relevance, offer.bid_minor * relevance
@@ -175,6 +192,15 @@ def _bids(serving: _Serving, ctx: AdContext, settings: DiscoverySettings,
             bids.append(auction.Bid(c.id, c.seller_id, best.product_id, best.bid_minor,
                                     best_relevance))
     return bids
+
+
+def _settled(bids: list[auction.Bid], slots: int, next_ceiling: float) -> bool:
+    """Whether `slots + 1` bids on distinct products all score above what is left."""
+    scores: dict[UUID, float] = {}
+    for bid in bids:
+        scores[bid.product_id] = max(scores.get(bid.product_id, 0.0), bid.score)
+    ranked = sorted(scores.values(), reverse=True)
+    return len(ranked) > slots and ranked[slots] > next_ceiling
 
 
 async def fill(db: asyncpg.Pool, client: redis.Redis, cache: ServingCache,
@@ -185,7 +211,7 @@ async def fill(db: asyncpg.Pool, client: redis.Redis, cache: ServingCache,
     serving = await cache.get(db, ctx.market, now.date())
     if not serving.offers:
         return []
-    wins = auction.run(_bids(serving, ctx, settings, now), slots=slots,
+    wins = auction.run(_bids(serving, ctx, settings, now, slots), slots=slots,
                        reserve_price_minor=settings.reserve_price_minor)
     secret = settings.ad_token_secret.get_secret_value()
     items = []
