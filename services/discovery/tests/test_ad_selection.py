@@ -36,8 +36,9 @@ def _serving(rng: random.Random, campaigns: int, categories: list[UUID],
     for c, product, category, share in rows:
         if c.max_bid_minor < SETTINGS.reserve_price_minor:
             continue
-        offer = sponsored.Offer(c, 0, product, category, "t", 100, "GBP", False,
-                                auction.base_relevance(share), c.max_bid_minor)
+        base = auction.base_relevance(share)
+        offer = sponsored.Offer(c, 0, product, category, "t", 100, "GBP", False, base,
+                                c.max_bid_minor, auction.ceiling(c.max_bid_minor, base))
         serving.offers.setdefault(c.id, []).append(offer)
         serving.by_key[(c.id, product)] = offer
     for offers in serving.offers.values():

@@ -64,10 +64,8 @@ class Offer:
     base: float
     """Relevance before the request (`auction.base_relevance`)."""
     bid_minor: int
-
-    @property
-    def ceiling(self) -> float:
-        return auction.ceiling(self.bid_minor, self.base)
+    ceiling: float
+    """The best score it can reach in any request (`auction.ceiling`)."""
 
 
 @dataclass
@@ -123,9 +121,10 @@ class ServingCache:
                 reserve_price_minor=self.reserve_price_minor)
             if amount < self.reserve_price_minor:
                 continue  # can never win
+            base = auction.base_relevance(r["popularity"] / top if top else 0.0)
             offer = Offer(c, spent, r["id"], r["category_id"], r["title"], r["price_minor"],
                           r["currency"].strip(), r["age_restricted"],
-                          auction.base_relevance(r["popularity"] / top if top else 0.0), amount)
+                          base, amount, auction.ceiling(amount, base))
             serving.offers.setdefault(c.id, []).append(offer)
             serving.by_key[(c.id, offer.product_id)] = offer
         for offers in serving.offers.values():
@@ -159,11 +158,12 @@ def _bids(serving: _Serving, ctx: AdContext, settings: DiscoverySettings, now: d
     """Each eligible campaign's best bid for this request. Campaigns and their offers are
     visited best possible score first, and the visit stops once nothing left could reach the
     winners or set their prices (the top `slots + 1` of distinct products): with thousands of
-    campaigns in a market, a request scores a handful."""
+    campaigns in a market, a request scores the few that could matter."""
     bids: list[auction.Bid] = []
+    leaders = _Leaders(slots + 1)
     interests = ctx.profile.category_weights if ctx.profile is not None else {}
     for offers in serving.offers.values():
-        if len(bids) > slots and _settled(bids, slots, offers[0].ceiling):
+        if leaders.beyond_reach(offers[0].ceiling):
             break
         c = offers[0].campaign
         if not pacing.may_serve(daily_budget_minor=c.daily_budget_minor,
@@ -191,16 +191,28 @@ def _bids(serving: _Serving, ctx: AdContext, settings: DiscoverySettings, now: d
         if best is not None:
             bids.append(auction.Bid(c.id, c.seller_id, best.product_id, best.bid_minor,
                                     best_relevance))
+            leaders.add(best.product_id, best_score)
     return bids
 
 
-def _settled(bids: list[auction.Bid], slots: int, next_ceiling: float) -> bool:
-    """Whether `slots + 1` bids on distinct products all score above what is left."""
-    scores: dict[UUID, float] = {}
-    for bid in bids:
-        scores[bid.product_id] = max(scores.get(bid.product_id, 0.0), bid.score)
-    ranked = sorted(scores.values(), reverse=True)
-    return len(ranked) > slots and ranked[slots] > next_ceiling
+class _Leaders:
+    """The best scores so far, one per product, as many as decide an auction's winners and
+    their prices."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.scores: dict[UUID, float] = {}
+
+    def add(self, product_id: UUID, score: float) -> None:
+        if score <= self.scores.get(product_id, 0.0):
+            return
+        self.scores[product_id] = score
+        if len(self.scores) > self.size:
+            del self.scores[min(self.scores, key=self.scores.__getitem__)]
+
+    def beyond_reach(self, ceiling: float) -> bool:
+        """Whether nothing scoring at most `ceiling` could change the outcome."""
+        return len(self.scores) == self.size and min(self.scores.values()) > ceiling
 
 
 async def fill(db: asyncpg.Pool, client: redis.Redis, cache: ServingCache,
