@@ -77,8 +77,14 @@ def run(bids: list[Bid], *, slots: int, reserve_price_minor: int) -> list[Win]:
     return wins
 
 
-CONTEXT_GAIN = 0.7
-"""The most a request can add to a product's base relevance (category, words, interest)."""
+BASE_MAX = 0.3
+"""The highest base relevance (`base_relevance`)."""
+
+
+def context_gain(*, searched: bool, profiled: bool) -> float:
+    """The most a request can add to a product's base relevance: the category on screen,
+    matching words (a search), the buyer's interest (profiling allowed)."""
+    return 0.3 + (0.3 if searched else 0.0) + (0.1 if profiled else 0.0)
 
 
 def base_relevance(popularity_share: float) -> float:
@@ -90,7 +96,7 @@ def relevance(*, base: float, category_match: bool, keyword_match: bool,
               interest: float) -> float:
     """How well a product fits a request, in (0, 1]: context first (the category on screen, the
     words searched), then popularity in the market (`base`), then the buyer's interest in its
-    category (0 without profiling). At most `base + CONTEXT_GAIN`."""
+    category (0 without profiling). At most `base + context_gain(...)`."""
     value = base
     if category_match:
         value += 0.3
@@ -100,9 +106,10 @@ def relevance(*, base: float, category_match: bool, keyword_match: bool,
     return min(1.0, value)
 
 
-def ceiling(bid_minor: int, base: float) -> float:
-    """The highest score a bid on a product can reach in any request (see `relevance`)."""
-    return bid_minor * min(1.0, base + CONTEXT_GAIN)
+def ceiling(bid_minor: int, base: float, gain: float) -> float:
+    """The highest score a bid on a product can reach in a request that adds at most `gain`
+    (see `relevance`)."""
+    return bid_minor * min(1.0, base + gain)
 
 
 def catalogue_bid(*, price_minor: int, conversion_rate: float, target_roas: float,

@@ -13,6 +13,7 @@ import pytest
 from services.discovery.domain import auction
 from services.discovery.domain.campaigns import Campaign, Kind, Status
 from services.discovery.domain.consent import audience
+from services.discovery.domain.ranking import Profile
 from services.discovery.settings import DiscoverySettings
 from services.discovery.use_cases import sponsored
 
@@ -34,26 +35,31 @@ def _serving(rng: random.Random, campaigns: int, categories: list[UUID],
             rows.append((c, product, rng.choice(categories), rng.random()))
     serving = sponsored._Serving(0)
     for c, product, category, share in rows:
-        if c.max_bid_minor < SETTINGS.reserve_price_minor:
+        if c.max_bid_minor < SETTINGS.reserve_price_minor + 3:
             continue
-        base = auction.base_relevance(share)
-        offer = sponsored.Offer(c, 0, product, category, "t", 100, "GBP", False, base,
-                                c.max_bid_minor, auction.ceiling(c.max_bid_minor, base))
+        amount = c.max_bid_minor - rng.randint(0, 3)  # a catalogue campaign's bids differ
+        offer = sponsored.Offer(c, 0, product, category, rng.choice(["court trainers", "scarf"]),
+                                100, "GBP", False, auction.base_relevance(share), amount)
         serving.offers.setdefault(c.id, []).append(offer)
         serving.by_key[(c.id, product)] = offer
     for offers in serving.offers.values():
-        offers.sort(key=lambda o: -o.ceiling)
-    serving.offers = dict(sorted(serving.offers.items(), key=lambda kv: -kv[1][0].ceiling))
+        offers.sort(key=lambda o: (-o.bid_minor, -o.base))
+    serving.offers = dict(sorted(serving.offers.items(), key=lambda kv: -kv[1][0].bid_minor))
     return serving
 
 
-@pytest.mark.parametrize("seed", range(25))
-def test_stopping_early_changes_no_winner_and_no_price(seed: int) -> None:
+@pytest.mark.parametrize("query", [None, "court trainers"])
+@pytest.mark.parametrize("profiled", [False, True])
+@pytest.mark.parametrize("seed", range(12))
+def test_stopping_early_changes_no_winner_and_no_price(seed: int, profiled: bool,
+                                                       query: str | None) -> None:
     rng = random.Random(seed)
     categories = [_uuid(rng) for _ in range(6)]
     serving = _serving(rng, rng.randint(1, 300), categories, [_uuid(rng) for _ in range(5)])
+    profile = Profile(category_weights={c: rng.random() for c in categories[:3]})
     ctx = sponsored.AdContext(
-        market="GB", buyer_id="b", birthdate=date(1990, 1, 1), profile=None,
+        market="GB", buyer_id="b", birthdate=date(1990, 1, 1),
+        profile=profile if profiled else None, query=query,
         audience=audience(consent=True, market="GB", birthdate=date(1990, 1, 1),
                           today=date(2026, 11, 27)),
         context_categories=frozenset(rng.sample(categories, 2)))

@@ -64,8 +64,6 @@ class Offer:
     base: float
     """Relevance before the request (`auction.base_relevance`)."""
     bid_minor: int
-    ceiling: float
-    """The best score it can reach in any request (`auction.ceiling`)."""
 
 
 @dataclass
@@ -74,7 +72,8 @@ class _Serving:
 
     expires: float
     offers: dict[UUID, list[Offer]] = field(default_factory=dict)
-    """By campaign, each campaign's best possible first; campaigns too, once `ordered`."""
+    """By campaign, highest bid first (campaigns by their highest bid, offers by bid then
+    base relevance), so a request can stop as soon as no bid left could matter."""
     by_key: dict[tuple[UUID, UUID], Offer] = field(default_factory=dict)
 
 
@@ -124,12 +123,12 @@ class ServingCache:
             base = auction.base_relevance(r["popularity"] / top if top else 0.0)
             offer = Offer(c, spent, r["id"], r["category_id"], r["title"], r["price_minor"],
                           r["currency"].strip(), r["age_restricted"],
-                          base, amount, auction.ceiling(amount, base))
+                          base, amount)
             serving.offers.setdefault(c.id, []).append(offer)
             serving.by_key[(c.id, offer.product_id)] = offer
         for offers in serving.offers.values():
-            offers.sort(key=lambda o: -o.ceiling)
-        serving.offers = dict(sorted(serving.offers.items(), key=lambda kv: -kv[1][0].ceiling))
+            offers.sort(key=lambda o: (-o.bid_minor, -o.base))
+        serving.offers = dict(sorted(serving.offers.items(), key=lambda kv: -kv[1][0].bid_minor))
         return serving
 
 
@@ -162,8 +161,10 @@ def _bids(serving: _Serving, ctx: AdContext, settings: DiscoverySettings, now: d
     bids: list[auction.Bid] = []
     leaders = _Leaders(slots + 1)
     interests = ctx.profile.category_weights if ctx.profile is not None else {}
+    gain = auction.context_gain(searched=bool(ctx.query), profiled=ctx.profile is not None)
+    reach = min(1.0, auction.BASE_MAX + gain)
     for offers in serving.offers.values():
-        if leaders.beyond_reach(offers[0].ceiling):
+        if leaders.beyond_reach(offers[0].bid_minor * reach):
             break
         c = offers[0].campaign
         if not pacing.may_serve(daily_budget_minor=c.daily_budget_minor,
@@ -177,8 +178,10 @@ def _bids(serving: _Serving, ctx: AdContext, settings: DiscoverySettings, now: d
         best: Offer | None = None
         best_relevance = best_score = 0.0
         for offer in offers:
-            if offer.ceiling <= best_score:
-                break
+            if offer.bid_minor * reach <= best_score:
+                break  # the offers after it bid no more
+            if auction.ceiling(offer.bid_minor, offer.base, gain) <= best_score:
+                continue
             if offer.product_id in ctx.exclude_products or (
                     offer.age_restricted and ctx.audience.minor_or_unverified):
                 continue
