@@ -3,8 +3,10 @@ the servers themselves (a figure without them cannot be compared with anything).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import platform
+import time
 from pathlib import Path
 from typing import Any
 
@@ -54,3 +56,24 @@ def service_pid(port: int) -> int | None:
                 arg.startswith(b"services.") for arg in cmdline):
             return int(entry.name)
     return None
+
+
+def _cpu_times() -> tuple[int, int]:
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields), idle
+
+
+async def wait_until_quiet(busy_below: float = 0.25, window: float = 5.0,
+                           give_up_after: float = 300.0) -> float:
+    """Waits until the machine's CPUs were busy less than `busy_below` over `window` seconds
+    (a freshly seeded stack's consumers catch up for minutes; a figure measured meanwhile
+    measures them). Returns the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < give_up_after:
+        total, idle = _cpu_times()
+        await asyncio.sleep(window)
+        total2, idle2 = _cpu_times()
+        if total2 > total and 1 - (idle2 - idle) / (total2 - total) < busy_below:
+            break
+    return time.monotonic() - started

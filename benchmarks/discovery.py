@@ -188,9 +188,11 @@ async def main_async(args: argparse.Namespace) -> None:
             campaigns = await _campaigns(client, url, secret, sellers)
             await _consents(client, url, market, buyers)
         await db.close()
+        waited = await conditions.wait_until_quiet()
         print(await conditions.describe(
             stack, f"market {market}: {len(products)} showable products, {campaigns} campaigns, "
-                   f"{BUYERS} buyers (1/2 consenting adults, 1/4 not consenting, 1/4 minors)")
+                   f"{BUYERS} buyers (1/2 consenting adults, 1/4 not consenting, 1/4 minors); "
+                   f"waited {waited:.0f} s for a quiet machine")
               + "\n", flush=True)
         result, accepted = await ingest(url, market, products, buyers, args.concurrency,
                                         args.seconds)
@@ -198,6 +200,7 @@ async def main_async(args: argparse.Namespace) -> None:
               f"{result.summary()}\n  {accepted / result.elapsed_s:,.0f} events accepted/s",
               flush=True)
         for concurrency in (int(c) for c in args.feed_concurrency.split(",")):
+            await conditions.wait_until_quiet()  # the ingest's summaries and pruning settle
             result, per_page = await feeds(url, market, buyers, concurrency, args.seconds)
             print(f"feed first pages (20 items, auction included), concurrency {concurrency}:"
                   f"\n  {result.summary()}\n  sponsored items per page {per_page:.2f}",

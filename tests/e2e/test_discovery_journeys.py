@@ -384,6 +384,9 @@ async def test_each_item_keeps_only_its_strongest_neighbours(world: World) -> No
         """INSERT INTO co_visits (market, item_id, other_id, weight)
            SELECT 'GB', $1, unnest($2::uuid[]), unnest($3::float8[])""",
         item, others, [float(n) for n in range(60)])
+    await prune_co_visits(db, keep=50)  # not touched through an interaction: left alone
+    assert await db.fetchval("SELECT count(*) FROM co_visits WHERE item_id = $1", item) == 60
+    await db.execute("INSERT INTO co_visits_touched VALUES ('GB', $1)", item)
     await prune_co_visits(db, keep=50)
     kept = await db.fetch("SELECT weight FROM co_visits WHERE item_id = $1 ORDER BY weight",
                           item)

@@ -103,17 +103,24 @@ async def add_co_visits(conn: asyncpg.Connection, market: str,
             GROUP BY a, b ORDER BY a, b
            ON CONFLICT (market, item_id, other_id) DO UPDATE SET weight = c.weight + EXCLUDED.weight""",
         market, [a for a, _, _ in pairs], [b for _, b, _ in pairs], [w for _, _, w in pairs])
+    await conn.execute(
+        """INSERT INTO co_visits_touched (market, item_id)
+           SELECT DISTINCT $1, unnest($2::uuid[]) ORDER BY 2 ON CONFLICT DO NOTHING""",
+        market, sorted({a for a, _, _ in pairs}))
 
 
 async def prune_co_visits(conn: asyncpg.Connection | asyncpg.Pool, keep: int) -> int:
     """Keeps each item's `keep` strongest neighbours: a feed reads an item's neighbours on
-    every first page, and the weak tail (one shared glance) changes no ranking."""
+    every first page, and the weak tail (one shared glance) changes no ranking. Only the items
+    whose neighbours changed since the last pruning are read."""
     deleted = await conn.fetchval(
-        """WITH ranked AS (
-               SELECT market, item_id, other_id,
-                      row_number() OVER (PARTITION BY market, item_id
-                                         ORDER BY weight DESC, other_id) AS place
-                 FROM co_visits),
+        """WITH touched AS (DELETE FROM co_visits_touched RETURNING market, item_id),
+           ranked AS (
+               SELECT c.market, c.item_id, c.other_id,
+                      row_number() OVER (PARTITION BY c.market, c.item_id
+                                         ORDER BY c.weight DESC, c.other_id) AS place
+                 FROM co_visits c JOIN touched t
+                      ON t.market = c.market AND t.item_id = c.item_id),
            gone AS (
                DELETE FROM co_visits c USING ranked r
                 WHERE r.place > $1 AND c.market = r.market AND c.item_id = r.item_id
