@@ -19,7 +19,6 @@ import json
 import random
 import secrets
 import time
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,7 @@ from aiokafka import AIOKafkaConsumer
 
 from benchmarks import conditions
 from benchmarks.load import Result, run
+from benchmarks.stacks import running_or_seeded
 from libs.auth.dev_token import mint
 from libs.events.envelope import Envelope, from_kafka, to_kafka
 from libs.events.schemas.orders import OrderLine, OrderPlaced
@@ -39,17 +39,6 @@ from libs.kafka import create_producer
 
 WORDS = ["linen", "shirt", "candle", "coffee", "leather", "wireless", "serum", "boots", "tee",
          "cast iron", "vinyl", "dog toy", "matte lipstick", "jacket", "charger", "merino"]
-
-
-def _stack_up(stack_file: Path) -> dict[str, Any] | None:
-    if not stack_file.exists():
-        return None
-    stack: dict[str, Any] = json.loads(stack_file.read_text())
-    try:
-        with urllib.request.urlopen(stack["services"]["catalog"] + "/readyz", timeout=2) as r:  # noqa: S310
-            return stack if r.status == 200 else None
-    except OSError:
-        return None
 
 
 async def _hot_sku_product(client: httpx.AsyncClient,
@@ -169,18 +158,7 @@ async def search(stack: dict[str, Any], concurrency: int, seconds: float) -> Res
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    stack_file = Path(args.stack)
-    stack = _stack_up(stack_file)
-    own = None
-    if stack is None:
-        from devstack.stack import Stack
-        from seeds.load import load_seed_marketplace
-
-        print("starting a seeded stack ...", flush=True)
-        own = Stack(Path(".stack-bench").resolve(), None, durable=True)
-        stack = await asyncio.to_thread(own.start)
-        await load_seed_marketplace(stack)
-    try:
+    async with running_or_seeded(Path(args.stack)) as stack:
         conn = await asyncpg.connect(stack["database_url"])
         live = await conn.fetchval("SELECT count(*) FROM catalog.products WHERE status = 'live'")
         await conn.close()
@@ -192,9 +170,6 @@ async def main_async(args: argparse.Namespace) -> None:
               f"{(await detail_reads(stack, args.concurrency, args.seconds)).summary()}", flush=True)
         print(f"search, concurrency {args.search_concurrency}:\n  "
               f"{(await search(stack, args.search_concurrency, args.seconds)).summary()}", flush=True)
-    finally:
-        if own is not None:
-            await asyncio.to_thread(own.stop)
 
 
 def main() -> None:

@@ -33,9 +33,9 @@ import asyncpg
 import httpx
 
 from benchmarks import conditions
-from benchmarks.catalog import _stack_up
 from benchmarks.ceilings import serving
 from benchmarks.load import Result, read_response, run
+from benchmarks.stacks import running_or_seeded
 from libs.auth.dev_token import mint
 
 BUYERS = 400
@@ -164,17 +164,7 @@ async def feeds(url: str, market: str, buyers: list[dict[str, str]], concurrency
 
 
 async def main_async(args: argparse.Namespace) -> None:
-    stack = _stack_up(Path(args.stack))
-    own = None
-    if stack is None:
-        from devstack.stack import Stack
-        from seeds.load import load_seed_marketplace
-
-        print("starting a seeded durable stack ...", flush=True)
-        own = Stack(Path(".stack-bench").resolve(), None, durable=True)
-        stack = await asyncio.to_thread(own.start)
-        await load_seed_marketplace(stack)
-    try:
+    async with running_or_seeded(Path(args.stack)) as stack:
         url, secret = stack["services"]["discovery"], stack["jwt_secret"]
         db = await asyncpg.connect(stack["database_url"])
         deadline = time.monotonic() + 300
@@ -219,9 +209,6 @@ async def main_async(args: argparse.Namespace) -> None:
         top = ceiling.requests / ceiling.elapsed_s
         print(f"ceiling, bare FastAPI route, concurrency {concurrency}:\n  "
               f"{ceiling.summary()}\n  feed = {rate / top:.0%} of the ceiling", flush=True)
-    finally:
-        if own is not None:
-            await asyncio.to_thread(own.stop)
 
 
 def main() -> None:
