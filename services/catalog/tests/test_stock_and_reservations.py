@@ -200,6 +200,50 @@ async def test_orders_and_fulfillment_events_drive_stock_through_kafka(
         "inventory.reserved", "inventory.released"]
 
 
+async def test_a_sku_tells_when_it_sells_out_and_when_it_is_back(
+    catalog: RunningService, make_seller: MakeSeller, make_category: MakeCategory,
+    make_live_product: MakeLive,
+) -> None:
+    """Only the crossings of zero are news (discovery hides what cannot be bought)."""
+    from services.catalog.use_cases.inventory import end_reservation, on_order_cancelled
+
+    seller = await make_seller()
+    product = await make_live_product(seller, await make_category())
+    sku = product["skus"][0]["id"]  # 10 units
+    pool = catalog.runtime.db
+
+    async def news() -> list[str]:
+        return [t for t in await outbox_types(catalog, sku)
+                if t in ("inventory.sold_out", "inventory.back_in_stock")]
+
+    some, rest = placed((sku, 4)), placed((sku, 6))
+    async with transaction(pool) as conn:
+        await reserve_for_order(conn, some)
+    assert await news() == []
+    async with transaction(pool) as conn:
+        await reserve_for_order(conn, rest)
+    assert await news() == ["inventory.sold_out"]
+    async with transaction(pool) as conn:
+        await end_reservation(conn, rest.order_id, commit=False, reason="expired")
+        await end_reservation(conn, some.order_id, commit=True, reason="order confirmed")
+    assert await news() == ["inventory.sold_out", "inventory.back_in_stock"]
+    last = placed((sku, 6))
+    async with transaction(pool) as conn:
+        await reserve_for_order(conn, last)
+        await end_reservation(conn, last.order_id, commit=True, reason="order confirmed")
+    assert await news() == ["inventory.sold_out", "inventory.back_in_stock", "inventory.sold_out"]
+    async with transaction(pool) as conn:  # cancelled after commit, before shipping: restocked
+        await on_order_cancelled(conn, Envelope.wrap(last, source="orders"), OrderCancelled(
+            order_id=last.order_id, reason="buyer_cancelled", cancelled_at=datetime.now(UTC)))
+    assert (await news())[-1] == "inventory.back_in_stock"
+    counted = await catalog.client.post(f"/v1/skus/{sku}/stock/adjustments",
+                                        headers=seller.headers,
+                                        json={"set_to": 0, "reason": "stock count"})
+    assert counted.status_code == 200, counted.text
+    assert (await news())[-1] == "inventory.sold_out"
+    assert len(await news()) == 5
+
+
 async def test_cancellations_after_commit_or_before_reservation_lose_nothing(
     catalog: RunningService, make_seller: MakeSeller, make_category: MakeCategory,
     make_live_product: MakeLive,
