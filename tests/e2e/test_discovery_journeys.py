@@ -84,22 +84,24 @@ async def test_a_consenting_adults_feed_follows_them_and_nobody_elses_does(world
     top = [_category_of(world, p) for p in organic(adult_page)[:6]]  # ahead of everything
     assert top.count("trainers") >= 5, top
 
-    baseline = organic(await feed(world, buyer()))  # a newcomer, after everyone's taps
+    # a newcomer, after everyone's taps (other modules' products may still be arriving in the
+    # market through Kafka, so the journey compares the order of its own products)
+    baseline = ours(world, organic(await feed(world, buyer())))
     for who, basis in ((refuser, "no_consent"), (minor, "minor")):
         page = await feed(world, who)
         assert page["basis"] == basis and page["personalised"] is False
-        assert organic(page) == baseline
+        assert ours(world, organic(page)) == baseline
     kept = await world.discovery.runtime.db.fetch(
         "SELECT DISTINCT buyer_id FROM buyer_interactions WHERE buyer_id = ANY($1::text[])",
         [subject_of(adult), subject_of(refuser), subject_of(minor)])
     assert {r["buyer_id"] for r in kept} == {subject_of(adult)}
 
     # the non-personalised option, for anyone: the adult gets what the newcomer gets
-    assert organic(await feed(world, adult, personalised="false")) == baseline
+    assert ours(world, organic(await feed(world, adult, personalised="false"))) == baseline
 
     # turning consent off deletes what was kept, and the feed stops using it at once
     await _consent(world, adult, False)
-    assert organic(await feed(world, adult)) == baseline
+    assert ours(world, organic(await feed(world, adult))) == baseline
     assert not await world.discovery.runtime.db.fetchval(
         "SELECT count(*) FROM buyer_interactions WHERE buyer_id = $1", subject_of(adult))
     history = (await world.discovery.client.get("/v1/discovery/consent/history",
