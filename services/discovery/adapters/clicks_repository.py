@@ -3,7 +3,7 @@ clicks, and the figures of a campaign's report."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -71,7 +71,3 @@ async def figures(db: asyncpg.Pool, campaign_id: UUID, since: datetime) -> dict[
     return {"clicks": billed[0], "spend_minor": billed[1],
             "filtered": {outcome: n for outcome, (n, _) in sorted(by_outcome.items())},
             "attributed_orders": orders["orders"], "attributed_revenue_minor": orders["revenue"]}
-
-
-def window_start(now: datetime, days: int) -> datetime:
-    return now - timedelta(days=days)

@@ -93,12 +93,6 @@ async def products_of_skus(conn: asyncpg.Connection, sku_ids: list[UUID]
     return {r["sku_id"]: r for r in rows}
 
 
-async def categories_of(conn: asyncpg.Connection, product_ids: list[UUID]) -> dict[UUID, UUID]:
-    rows = await conn.fetch("SELECT id, category_id FROM products WHERE id = ANY($1::uuid[])",
-                            product_ids)
-    return {r["id"]: r["category_id"] for r in rows}
-
-
 async def products_of_seller(conn: asyncpg.Connection, seller_id: UUID,
                              product_ids: list[UUID]) -> list[asyncpg.Record]:
     return list(await conn.fetch(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from uuid import UUID
 
 import asyncpg
@@ -134,7 +134,3 @@ async def record_purchase(conn: asyncpg.Connection, buyer_id: str,
         await _remember(conn, buyer_id, market, [
             ("product", p["id"], p["category_id"], Action.PURCHASE, now)
             for p in bought.values() if p["market"].strip() == market], recent_limit)
-
-
-def history_cutoff(now: datetime, days: int) -> datetime:
-    return now - timedelta(days=days)
