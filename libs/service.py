@@ -36,6 +36,7 @@ from libs.deadlines import DeadlineKind, DeadlineWorker
 from libs.errors import Problem, install_problem_handlers
 from libs.events.catalogue import TOPICS, all_event_types, dead_letter_topic
 from libs.kafka import create_producer, ensure_topics
+from libs.lean_routes import LeanRoutes
 from libs.outbox import OutboxRelay
 from libs.rate_limit import api_key_budget
 from libs.request_guard import RequestGuard
@@ -319,6 +320,7 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
                   docs_url=None, redoc_url=None)
     api_docs.install(app)
     install_problem_handlers(app)
+    app.add_middleware(LeanRoutes, application=app)  # innermost: the guard and metrics apply
     app.add_middleware(RequestGuard)
     app.add_middleware(metrics.RequestMetrics, service=definition.name)
     openapi.install(app)

@@ -18,8 +18,9 @@ class LiveSettings(ServiceSettings):
                     "wins).")
     claim_attempts_per_minute: int = Field(
         default=60, ge=1, le=100_000,
-        description="Flash-deal claim attempts one buyer may make a minute (bots hammering "
-                    "a deal meet this before the deal's own per-buyer limit).")
+        description="Flash-deal claim attempts one buyer may make on one deal in any minute "
+                    "(bots hammering a deal meet this before the deal's own per-buyer limit; "
+                    "counted in the claim's own Redis script).")
     taps_per_minute: int = Field(default=120, ge=1, le=10_000,
                                  description="Product taps one buyer may make a minute.")
     video_window_seconds: int = Field(

@@ -19,6 +19,7 @@ from libs.bounds import MAX_MINOR
 from libs.db.transaction import transaction
 from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
+from libs.lean_routes import lean
 from libs.markets import MARKET_PATTERN
 from libs.pagination import (
     Page,
@@ -269,6 +270,7 @@ async def deactivate_product(
 
 @router.get("/v1/products/{product_id}", response_model=BuyerProduct,
             summary="A live listing as buyers see it (public; cached).")
+@lean
 async def product_detail(
     request: Request, product_id: UUID,
     market: Annotated[str | None, Query(pattern=MARKET_PATTERN, description=(

@@ -20,8 +20,34 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
-# KEYS: deal, buyers   ARGV: buyer, quantity
+# KEYS: deal, buyers, attempts   ARGV: buyer, quantity, attempt limit, window ms, count it
+# The buyer's attempt budget comes first (a sliding-window counter, as `libs.rate_limit`
+# counts, kept per deal so that every key shares the deal's hash slot), then the deal's rules:
+# one round trip decides both.
 _CLAIM = _CLOCK + """
+local window = tonumber(ARGV[4])
+if ARGV[5] == '1' then
+  local current = math.floor(now / window)
+  local elapsed = now % window
+  local counts = redis.call('HMGET', KEYS[3], ARGV[1] .. ':' .. (current - 1),
+                            ARGV[1] .. ':' .. current)
+  local before, this = tonumber(counts[1]) or 0, tonumber(counts[2]) or 0
+  local limit = tonumber(ARGV[3])
+  if before * (window - elapsed) / window + this + 1 > limit then
+    -- when the estimate first allows one more: later in this window as the previous one
+    -- weighs less, else in the next, once this window's count weighs little enough
+    local wait
+    if this + 1 <= limit then
+      wait = math.min(window - elapsed,
+                      math.ceil(window * (1 - (limit - this - 1) / before)) - elapsed)
+    else
+      wait = window - elapsed + math.ceil(window * (1 - (limit - 1) / this))
+    end
+    return {'rate_limited', math.max(1, wait)}
+  end
+  redis.call('HINCRBY', KEYS[3], ARGV[1] .. ':' .. current, 1)
+  redis.call('PEXPIRE', KEYS[3], 2 * window)
+end
 local f = redis.call('HMGET', KEYS[1], 'remaining', 'limit', 'starts_ms', 'ends_ms')
 if not f[1] then return {'not_ready', -1} end
 local remaining = tonumber(f[1])
@@ -94,18 +120,35 @@ NEVER_ARMED = -2
 
 
 @dataclass(frozen=True)
+class AttemptBudget:
+    """At most `limit` claim attempts per buyer and deal in any `window_seconds`."""
+    limit: int
+    window_seconds: int
+
+
+@dataclass(frozen=True)
 class ClaimDecision:
     refusal: ClaimRefusal | None
     remaining: int
+    retry_after_ms: int = 0
+    """When the attempt budget refused (`refusal` is None and `over_budget` is true)."""
+
+    @property
+    def over_budget(self) -> bool:
+        return self.retry_after_ms > 0
 
     @property
     def granted(self) -> bool:
-        return self.refusal is None
+        return self.refusal is None and not self.over_budget
 
 
 def _keys(deal_id: UUID) -> tuple[str, str, str]:
     tag = f"{{{deal_id}}}"
     return f"deal:{tag}", f"deal:{tag}:buyers", f"deal:{tag}:returned"
+
+
+def _attempts_key(deal_id: UUID) -> str:
+    return f"deal:{{{deal_id}}}:attempts"
 
 
 def _ms(moment: datetime) -> int:
@@ -136,12 +179,20 @@ class ClaimsStore:
             keys=[deal, buyers],
             args=[remaining, per_buyer_limit, _ms(starts_at), _ms(ends_at), *pairs]))
 
-    async def claim(self, deal_id: UUID, buyer_id: str, quantity: int) -> ClaimDecision:
+    async def claim(self, deal_id: UUID, buyer_id: str, quantity: int, budget: AttemptBudget, *,
+                    count_attempt: bool = True) -> ClaimDecision:
+        """Counts the attempt against the buyer's budget (unless `count_attempt` is false: the
+        same attempt asked again), then decides the claim, in one script."""
         deal, buyers, _ = _keys(deal_id)
-        outcome, remaining = await self._claim(keys=[deal, buyers], args=[buyer_id, quantity])
+        outcome, figure = await self._claim(
+            keys=[deal, buyers, _attempts_key(deal_id)],
+            args=[buyer_id, quantity, budget.limit, budget.window_seconds * 1000,
+                  "1" if count_attempt else "0"])
         outcome = outcome.decode() if isinstance(outcome, bytes) else outcome
+        if outcome == "rate_limited":
+            return ClaimDecision(None, -1, retry_after_ms=int(figure))
         refusal = None if outcome == "ok" else ClaimRefusal(outcome)
-        return ClaimDecision(refusal, int(remaining))
+        return ClaimDecision(refusal, int(figure))
 
     async def give_back(self, deal_id: UUID, claim_id: UUID, buyer_id: str,
                         quantity: int) -> str:

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from libs import idempotency
@@ -17,6 +18,7 @@ from libs.auth.principal import Principal, Role
 from libs.bounds import MAX_MINOR, MAX_UNITS
 from libs.errors import Problem, problem_response, validation_problem
 from libs.idempotency import IDEMPOTENCY_KEY_PARAMETER, IdempotencyKey
+from libs.lean_routes import lean
 from libs.rate_limit import RATE_LIMITED
 from services.live import components
 from services.live.adapters import deals_repository
@@ -171,9 +173,11 @@ _REFUSALS = {
                             "requestBody": {
                  "required": False, "content": {"application/json": {
                      "schema": ClaimIn.model_json_schema()}}}})
-async def claim(request: Request, deal_id: UUID) -> Any:
-    """The hot path of a flash sale: thousands of these arrive in the same second, so it
-    authenticates and reads its optional body by hand, and a refusal touches only Redis."""
+@lean
+async def claim(request: Request, deal_id: UUID) -> Response:
+    """The hot path of a flash sale: thousands of these arrive in the same second, so it is a
+    lean route (`libs.lean_routes`) that authenticates and reads its optional body by hand,
+    and a refusal touches only Redis."""
     principal = await bearer_principal(request, Role.BUYER)
     quantity = await _requested_quantity(request)
     live, pool = components.of(request), runtime(request).db
@@ -181,7 +185,8 @@ async def claim(request: Request, deal_id: UUID) -> Any:
     key = request.headers.get(idempotency.HEADER)
     try:
         if key is None:
-            return _claim_view(await grant_claim(live, pool, card, principal.subject, quantity))
+            granted = await grant_claim(live, pool, card, principal.subject, quantity)
+            return JSONResponse(_claim_view(granted).model_dump(mode="json"), status_code=201)
 
         async def work(conn: Any) -> tuple[int, Any]:
             granted = await grant_claim(live, pool, card, principal.subject, quantity, conn=conn)

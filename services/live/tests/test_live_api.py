@@ -16,7 +16,8 @@ from libs.events.base import Event
 from libs.events.schemas.catalog import SellerRegistered, SellerSuspended
 from libs.ids import new_id
 from libs.testing import ServedService, bearer, eventually, metric_sum, subject_of
-from services.live.adapters.claims_store import ClaimsStore
+from services.live.adapters.claims_store import AttemptBudget, ClaimsStore
+from services.live.domain.deals import ClaimRefusal
 
 from .conftest import Publish, live_session, new_shop, published_product
 
@@ -171,6 +172,9 @@ async def test_chat_is_rate_limited_filtered_and_moderated(
     assert detail["pinned_message"]["text"] == "Free shipping today"
 
 
+AMPLE = AttemptBudget(limit=100_000, window_seconds=60)
+
+
 async def test_claims_never_exceed_the_deal_or_the_buyer_limit_across_instances(
         live: ServedService) -> None:
     """Two Redis clients stand for two live instances racing on one deal."""
@@ -183,7 +187,7 @@ async def test_claims_never_exceed_the_deal_or_the_buyer_limit_across_instances(
                            ends_at=now + timedelta(minutes=5))
     buyers = [f"buyer-{n}" for n in range(600)]
     attempts = [(instances[n % 2], buyers[n % 600], 1 + n % 2) for n in range(1500)]
-    decisions = await asyncio.gather(*[store.claim(deal_id, buyer, quantity)
+    decisions = await asyncio.gather(*[store.claim(deal_id, buyer, quantity, AMPLE)
                                        for store, buyer, quantity in attempts])
     granted: dict[str, int] = {}
     for (_, buyer, quantity), decision in zip(attempts, decisions, strict=True):
@@ -229,11 +233,35 @@ async def test_the_lua_script_applies_exactly_the_domain_claim_rule(live: Served
                 "remaining": deal.units_left, "limit": deal.per_buyer_limit,
                 "starts_ms": deal.starts_at_ms, "ends_ms": deal.ends_at_ms})
             await client.hset(buyers_key, "buyer", claimed)
-        decision = await store.claim(deal_id, "buyer", quantity)
+        decision = await store.claim(deal_id, "buyer", quantity, AMPLE)
         expected = decide_claim(deal if armed else None, already_claimed=claimed,
                                 quantity=quantity, now_ms=now_ms)
         assert decision.refusal == expected, (deal, armed, claimed, quantity)
         await client.delete(deal_key, buyers_key)
+    await client.aclose()
+
+
+async def test_the_attempt_budget_is_decided_in_the_same_script(live: ServedService) -> None:
+    """The claim script counts a buyer's attempts per deal (sliding window) before the deal's
+    rules: past the budget the answer names when to retry and no unit moves; other buyers go
+    on; a repeated ask (`count_attempt=False`) is not counted; the window slides."""
+    client = redis.Redis.from_url(live.runtime.settings.redis_url)
+    store, deal_id, now = ClaimsStore(client), new_id(), datetime.now(UTC)
+    await store.arm(deal_id, quantity=5, per_buyer_limit=1, starts_at=now + timedelta(hours=1),
+                    ends_at=now + timedelta(hours=2))
+    budget = AttemptBudget(limit=3, window_seconds=1)
+    answers = [await store.claim(deal_id, "bot", 1, budget) for _ in range(3)]
+    assert [a.refusal for a in answers] == [ClaimRefusal.NOT_STARTED] * 3
+    again = await store.claim(deal_id, "bot", 1, budget, count_attempt=False)
+    assert again.refusal is ClaimRefusal.NOT_STARTED, "a repeated ask is not a new attempt"
+    over = await store.claim(deal_id, "bot", 1, budget)
+    assert over.over_budget and not over.granted and 0 < over.retry_after_ms <= 2000
+    assert (await store.claim(deal_id, "person", 1, budget)).refusal is ClaimRefusal.NOT_STARTED
+    assert await store.remaining(deal_id) == 5
+    await asyncio.sleep(over.retry_after_ms / 1000 + 0.02)
+    later = await store.claim(deal_id, "bot", 1, budget)
+    assert not later.over_budget, "the retry time named is when an attempt is counted again"
+    assert later.refusal is ClaimRefusal.NOT_STARTED
     await client.aclose()
 
 

@@ -18,8 +18,9 @@ from libs.errors import Problem
 from libs.events.schemas import live as events
 from libs.ids import new_id
 from libs.outbox import enqueue
-from libs.rate_limit import enforce
+from libs.rate_limit import too_many
 from services.live.adapters import deals_repository, sessions_repository
+from services.live.adapters.claims_store import AttemptBudget
 from services.live.components import DealCard, LiveComponents
 from services.live.domain.deals import ClaimRefusal, DealTerms, DealWindow, check_terms
 from services.live.use_cases import deal_clock
@@ -132,11 +133,16 @@ async def grant_claim(live: LiveComponents, pool: asyncpg.Pool, card: DealCard, 
     transaction when given, else in one of its own) and answered with a signed claim token.
     A grant that cannot be recorded in its own transaction goes straight back to the deal."""
     deal_id = card.id
-    await enforce(live.rate_limiter, f"claims:{buyer_id}", live.settings.claim_attempts_per_minute,
-                  60, field="deal_id", what="claim attempts")
-    decision = await live.claims.claim(deal_id, buyer_id, quantity)
+    budget = AttemptBudget(live.settings.claim_attempts_per_minute, 60)
+    decision = await live.claims.claim(deal_id, buyer_id, quantity, budget)
+    if decision.over_budget:
+        raise too_many("deal_id", f"Too many claim attempts: at most {budget.limit} every "
+                                  f"{budget.window_seconds} s. Try again later.",
+                       decision.retry_after_ms / 1000, limit=budget.limit,
+                       window_seconds=budget.window_seconds)
     if decision.refusal is ClaimRefusal.NOT_READY and await rebuild_lost_deal(live, pool, deal_id):
-        decision = await live.claims.claim(deal_id, buyer_id, quantity)
+        decision = await live.claims.claim(deal_id, buyer_id, quantity, budget,
+                                           count_attempt=False)
     if decision.refusal is not None:
         metrics.record_claim("live", decision.refusal.value)
         raise ClaimRefused(decision.refusal, decision.remaining)
