@@ -121,7 +121,9 @@ def listings(seller_number: int, currency: str, category_ids: dict[str, str],
         else:
             title += f", {rng.choice(EDITIONS)}"
         if title in seen_titles:
-            continue
+            if index < count * 2:
+                continue
+            title = f"{title}, no. {index}"  # a catalogue ten times the seed outgrows the words
         seen_titles.add(title)
         low, high = line["price"]
         price = int(rng.randrange(low, high, 50) * PER_PENNY[currency])

@@ -204,45 +204,78 @@ async def public_detail(pool: asyncpg.Pool, product_id: UUID) -> dict[str, Any] 
     return detail
 
 
+_SEARCH_ORDERS = {
+    "relevance": ("rank DESC, p.id DESC", "rank", "<", "real"),
+    "price_asc": ("p.min_price_minor ASC, p.id ASC", "p.min_price_minor", ">", "bigint"),
+    "price_desc": ("p.min_price_minor DESC, p.id DESC", "p.min_price_minor", "<", "bigint"),
+    "newest": ("p.published_at DESC, p.id DESC", "p.published_at", "<", "timestamptz"),
+}
+
+
 async def search(
     pool: asyncpg.Pool, *, q: str | None, category_id: UUID | None, min_price: int | None,
     max_price: int | None, seller_id: UUID | None, in_stock: bool, sort: str,
     after: list[Any] | None, limit: int, market: str | None = None,
 ) -> list[asyncpg.Record]:
-    """Live listings of verified sellers. Keyset pagination on (sort value, id)."""
-    order, key_expr, direction = {
-        "relevance": ("rank DESC, p.id DESC", "rank", "<"),
-        "price_asc": ("p.min_price_minor ASC, p.id ASC", "p.min_price_minor", ">"),
-        "price_desc": ("p.min_price_minor DESC, p.id DESC", "p.min_price_minor", "<"),
-        "newest": ("p.published_at DESC, p.id DESC", "p.published_at", "<"),
-    }[sort]
-    cast = {"rank": "real", "p.min_price_minor": "bigint", "p.published_at": "timestamptz"}[
-        key_expr]
-    keyset = f"AND ({key_expr}, p.id) {direction} ($9::{cast}, $10::uuid)" if after else ""
-    rank = ("ts_rank_cd(p.search, websearch_to_tsquery('simple', $1))"
-            if q else "0::real")
+    """Live listings of verified sellers. Keyset pagination on (sort value, id).
+
+    The statement holds only the filters asked for (one prepared statement per combination,
+    a few dozen at most): an optional filter written as `$n IS NULL OR ...` cannot use an
+    index in a generic plan, and an optional EXISTS became a hashed subplan over every SKU in
+    stock."""
+    args: list[Any] = []
+
+    def bound(value: Any, cast: str) -> str:
+        args.append(value)
+        return f"${len(args)}::{cast}"
+
+    rank, conditions = "0::real", []
+    if q:
+        query = f"websearch_to_tsquery('simple', {bound(q, 'text')})"
+        rank = f"ts_rank_cd(p.search, {query})"
+        conditions.append(f"p.search @@ {query}")
+    if market is not None:
+        conditions.append(f"sh.market = {bound(market, 'text')}")
+    if category_id is not None:
+        conditions.append(f"""p.category_id IN (
+            WITH RECURSIVE sub AS (
+              SELECT id FROM categories WHERE id = {bound(category_id, 'uuid')}
+              UNION ALL SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id)
+            SELECT id FROM sub)""")  # noqa: S608 - a fixed fragment; the value is bound
+    if min_price is not None:
+        conditions.append(f"p.min_price_minor >= {bound(min_price, 'bigint')}")
+    if max_price is not None:
+        conditions.append(f"p.min_price_minor <= {bound(max_price, 'bigint')}")
+    if seller_id is not None:
+        conditions.append(f"p.seller_id = {bound(seller_id, 'uuid')}")
+    if in_stock:
+        # A scalar subquery, probed per listing through two indexes: written as EXISTS,
+        # Postgres hashes every SKU in stock first (43,000 rows at 28,000 listings: 25 ms
+        # against 9 ms for a word's thousand matches).
+        conditions.append("""(SELECT true FROM skus k JOIN stock st ON st.sku_id = k.id
+                               WHERE k.product_id = p.id AND st.on_hand > st.reserved LIMIT 1)""")
+    order, key_expr, direction, cast = _SEARCH_ORDERS[sort]
+    keyset = ""
+    if after:
+        keyset = (f"WHERE ({key_expr}, p.id) {direction} "
+                  f"({bound(after[0], cast)}, {bound(after[1], 'uuid')})")
+    filters = "".join(f"\n            AND {condition}" for condition in conditions)
+    # With words, the text index finds the matches first (a few thousand at most) and they
+    # are filtered and ordered after: under a LIMIT, Postgres otherwise walks the price or
+    # date index testing each listing's text, and misjudged (a category with no match) that
+    # reads every listing (24 ms at 28,000 listings, against 2 ms).
+    fence = "MATERIALIZED" if q else "NOT MATERIALIZED"
     sql = f"""
-        SELECT * FROM (
+        WITH matches AS {fence} (
           SELECT p.id, p.title, p.images, p.min_price_minor, p.currency, p.seller_id,
                  p.category_id, p.published_at, {rank} AS rank, sh.market,
                  s.country AS ships_from, s.tier = 'cross_border' AS cross_border
           FROM products p JOIN sellers s ON s.id = p.seller_id AND s.status = 'verified'
           JOIN shops sh ON sh.id = p.shop_id
-          WHERE p.status = 'live' AND ($8::text IS NULL OR sh.market = $8)
-            AND ($1::text IS NULL OR p.search @@ websearch_to_tsquery('simple', $1))
-            AND ($2::uuid IS NULL OR p.category_id IN (
-                  WITH RECURSIVE sub AS (
-                    SELECT id FROM categories WHERE id = $2
-                    UNION ALL SELECT c.id FROM categories c JOIN sub ON c.parent_id = sub.id)
-                  SELECT id FROM sub))
-            AND ($3::bigint IS NULL OR p.min_price_minor >= $3)
-            AND ($4::bigint IS NULL OR p.min_price_minor <= $4)
-            AND ($5::uuid IS NULL OR p.seller_id = $5)
-            AND (NOT $6 OR EXISTS (SELECT 1 FROM skus k JOIN stock st ON st.sku_id = k.id
-                                   WHERE k.product_id = p.id AND st.on_hand > st.reserved))
-        ) p
-        WHERE true {keyset}
-        ORDER BY {order} LIMIT $7
+          WHERE p.status = 'live'{filters}
+        )
+        SELECT * FROM matches p
+        {keyset}
+        ORDER BY {order} LIMIT {bound(limit, 'int')}
     """  # noqa: S608 - only fixed fragments are interpolated; values are bound
-    args: list[Any] = [q, category_id, min_price, max_price, seller_id, in_stock, limit, market]
-    return list(await pool.fetch(sql, *args, *(after or [])))
+    return list(await pool.fetch(sql, *args))
