@@ -237,10 +237,13 @@ def _stack(args: argparse.Namespace) -> Any:
 async def measure(args: argparse.Namespace, stack: dict[str, Any], seeded: bool,
                   folder: Path) -> dict[str, Any]:
     if seeded:
-        from seeds.load import load_seed_marketplace
+        from seeds.load import approve_review_queue, load_seed_marketplace
 
         print(f"seeding ({args.per_seller} products per seller) ...", flush=True)
         await load_seed_marketplace(stack, per_seller=args.per_seller)
+        if args.per_seller > DEFAULT_PER_SELLER:
+            print(f"  approved {await approve_review_queue(stack)} listings waiting for review "
+                  "(near-duplicate titles of a large seed)", flush=True)
     conn = await asyncpg.connect(stack["database_url"])
     live_products = await conn.fetchval(
         "SELECT count(*) FROM catalog.products WHERE status = 'live'")
@@ -282,6 +285,7 @@ async def measure(args: argparse.Namespace, stack: dict[str, Any], seeded: bool,
             "profiles": profiler.top}
 
 
+DEFAULT_PER_SELLER = 120
 PATHS = ("product_detail", "search", "hot_sku", "flash_claims", "checkout", "fanout")
 
 
@@ -305,7 +309,7 @@ def main() -> None:
     parser.add_argument("--checkout-rate", type=float, default=150)
     parser.add_argument("--checkout-seconds", type=float, default=60)
     parser.add_argument("--viewers", type=int, default=10_000)
-    parser.add_argument("--per-seller", type=int, default=120,
+    parser.add_argument("--per-seller", type=int, default=DEFAULT_PER_SELLER,
                         help="seeded products per seller (22 sellers; 1050 is ten times the "
                              "seed, about 23,000)")
     parser.add_argument("--profile", action="store_true")
