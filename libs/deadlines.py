@@ -126,6 +126,16 @@ async def cancel(conn: asyncpg.Connection, key: object, *kinds: str) -> int:
     return int(result.split()[-1])
 
 
+async def cancel_many(conn: asyncpg.Connection, keys: list[object], *kinds: str) -> int:
+    """`cancel` for many keys in one round trip (a batch of decisions)."""
+    result = await conn.execute(
+        """UPDATE deadlines SET done_at = now(), outcome = 'cancelled', leased_until = NULL
+           WHERE key = ANY($1::text[]) AND done_at IS NULL
+             AND (cardinality($2::text[]) = 0 OR kind = ANY($2::text[]))""",
+        [str(key) for key in keys], list(kinds))
+    return int(result.split()[-1])
+
+
 _RETRY = """
 UPDATE deadlines SET next_at = now() + make_interval(secs => $2),
                      leased_until = now() + make_interval(secs => $2), last_error = nullif($3, '')

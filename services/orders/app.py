@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from libs.service import ServiceDefinition, create_service_app
 from services.orders import timers
 from services.orders.api import cart, checkout, commissions, orders, returns, vouchers, wallet
-from services.orders.handlers import handlers
+from services.orders.handlers import BATCH_HANDLERS, handlers
 from services.orders.settings import OrdersSettings
 
 
@@ -24,5 +24,6 @@ def create_app(settings: OrdersSettings | None = None) -> FastAPI:
         routers=[cart.router, checkout.router, orders.router, commissions.router,
                  vouchers.router, wallet.router, returns.router],
         handlers=handlers(settings),
+        batch_handlers=BATCH_HANDLERS,
         deadline_kinds=timers.kinds,
     ))

@@ -3,6 +3,7 @@ can end in cancellation with stock handed back."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
@@ -143,6 +144,50 @@ async def test_a_paid_order_is_confirmed_held_then_ready_to_ship(shop: Shop) -> 
     assert backwards.status_code == 200 and backwards.json()["items"] == []  # holds nothing
     cart = (await shop.orders.client.get("/v1/cart", headers=buyer)).json()
     assert cart["lines"] == []
+
+
+async def test_a_rush_of_checkouts_is_decided_in_runs_exactly_as_one_at_a_time(
+        shop: Shop) -> None:
+    """60 buyers check out one SKU of 40 units at once. Catalog's answers reach orders in runs,
+    applied by the batch handler (`saga_batches`): the 40 reserved orders are confirmed, each
+    with one `awaiting_payment` step, its stock timeout cancelled and one authorisation fired;
+    the other 20 are cancelled as out of stock."""
+    sku = await live_sku(shop, stock=40)
+    buyers = [bearer("buyer", f"rush-{n}-{secrets.token_hex(3)}") for n in range(60)]
+    for buyer in buyers:
+        await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer,
+                                     json={"quantity": 1})
+    batched_before = shop.orders.runtime.consumer.stats.batched
+    answers = await asyncio.gather(*(checkout(shop, buyer) for buyer in buyers))
+    assert [a.status_code for a in answers] == [201] * 60
+    order_ids = [a.json()["orders"][0]["id"] for a in answers]
+
+    async def all_decided() -> list[Any] | None:
+        rows = await shop.orders.runtime.db.fetch(
+            "SELECT id, status, cancel_reason FROM orders WHERE id = ANY($1::uuid[])", order_ids)
+        decided = [r for r in rows if r["status"] not in ("awaiting_stock", "awaiting_payment")]
+        return rows if len(decided) == 60 else None
+
+    rows = await eventually(all_decided, timeout=90, interval=0.3)
+    assert rows is not None, "every order decided"
+    confirmed = [str(r["id"]) for r in rows if r["status"] != "cancelled"]
+    assert len(confirmed) == 40
+    assert {r["cancel_reason"] for r in rows if r["status"] == "cancelled"} == {"out_of_stock"}
+    assert shop.orders.runtime.consumer.stats.batched - batched_before >= 40
+    steps = await shop.orders.runtime.db.fetch(
+        """SELECT order_id::text, count(*) AS n FROM order_timeline
+           WHERE order_id = ANY($1::uuid[]) AND status = 'awaiting_payment' GROUP BY 1""",
+        confirmed)
+    assert {r["order_id"]: r["n"] for r in steps} == dict.fromkeys(confirmed, 1)
+    timers = await shop.orders.runtime.db.fetch(
+        """SELECT key, kind, outcome FROM deadlines WHERE key = ANY($1::text[])
+           AND kind IN ('stock_timeout', 'authorize_payment')""", confirmed)
+    by_order: dict[str, list[tuple[str, str]]] = {}
+    for timer in timers:
+        by_order.setdefault(timer["key"], []).append((timer["kind"], timer["outcome"]))
+    expected = [("authorize_payment", "fired"), ("stock_timeout", "cancelled")]
+    assert {key: sorted(kinds) for key, kinds in by_order.items()} == {
+        order_id: expected for order_id in confirmed}
 
 
 async def test_declined_payment_cancels_and_hands_the_stock_back(shop: Shop) -> None:

@@ -141,7 +141,7 @@ ORDER_TOTAL = "(subtotal_minor - discount_minor + shipping_minor + tax_added_min
 """`Order.total_minor` in SQL, for queries that sum or list totals without loading orders."""
 
 
-def _order(row: asyncpg.Record) -> Order:
+def order_from_row(row: asyncpg.Record) -> Order:
     return Order(id=row["id"], checkout_id=row["checkout_id"], buyer_id=row["buyer_id"],
                  seller_id=row["seller_id"], currency=row["currency"].strip(),
                  subtotal_minor=row["subtotal_minor"], shipping_minor=row["shipping_minor"],
@@ -191,7 +191,7 @@ async def get_order(conn: asyncpg.Connection | asyncpg.Pool, order_id: UUID, *,
     sql = ("SELECT * FROM orders WHERE id = $1 FOR UPDATE" if for_update
            else "SELECT * FROM orders WHERE id = $1")
     row = await conn.fetchrow(sql, order_id)
-    return _order(row) if row else None
+    return order_from_row(row) if row else None
 
 
 async def save_order(conn: asyncpg.Connection, order: Order, note: str | None = None) -> None:
@@ -218,7 +218,7 @@ async def order_detail(pool: asyncpg.Pool, order_id: UUID) -> dict[str, Any] | N
         "SELECT status, note, at FROM order_timeline WHERE order_id = $1 ORDER BY id", order_id)
     detail = dict(row)
     detail["currency"] = detail["currency"].strip()
-    detail["total_minor"] = _order(row).total_minor
+    detail["total_minor"] = order_from_row(row).total_minor
     detail["lines"] = [dict(r) for r in lines]
     detail["timeline"] = [dict(r) for r in timeline]
     return detail

@@ -2,10 +2,10 @@
 
 from functools import partial
 
-from libs.consumer import Handler
+from libs.consumer import BatchHandler, Handler
 from services.orders.handlers import catalog_view, privacy, shipping
 from services.orders.settings import OrdersSettings
-from services.orders.use_cases import ad_spend, after_sale, saga
+from services.orders.use_cases import ad_spend, after_sale, saga, saga_batches
 
 
 def handlers(settings: OrdersSettings) -> dict[str, Handler]:
@@ -34,4 +34,9 @@ HANDLERS: dict[str, Handler] = {
     "dispute.resolved": after_sale.on_dispute_resolved,
     "ad.clicked": ad_spend.on_ad_clicked,
     **privacy.HANDLERS,
+}
+
+BATCH_HANDLERS: dict[str, BatchHandler] = {
+    # catalog's answers to a sale's checkouts arrive in runs: many orders per statement
+    "inventory.reserved": saga_batches.on_inventory_reserved_many,
 }

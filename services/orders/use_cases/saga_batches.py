@@ -1,0 +1,38 @@
+"""The saga's steps for many orders at once, where a sale sends a run of one event.
+
+One at a time, each `inventory.reserved` costs a lock, an update, a timeline entry and two
+deadline statements, each a round trip: at 150 checkouts a second the consumer fell a minute
+behind catalog's answers while Postgres and the CPU had room. Here a run of them is applied in
+five statements whatever its length, with the same rules as `saga.on_inventory_reserved`
+(which the consumer still uses for a lone record, and to find the culprit if a run fails).
+"""
+
+from __future__ import annotations
+
+import asyncpg
+
+from libs import deadlines
+from libs.events.envelope import Envelope
+from libs.events.schemas import catalog as catalog_events
+from services.orders.adapters import order_batches
+from services.orders.domain.order import OrderStatus
+from services.orders.use_cases.saga import AUTHORIZE, STOCK_TIMEOUT, now
+
+
+async def on_inventory_reserved_many(
+        conn: asyncpg.Connection,
+        reserved: list[tuple[Envelope, catalog_events.InventoryReserved]]) -> None:
+    """Orders still awaiting stock move to awaiting payment, their stock timeout is dropped
+    and their authorisation is due now; any other (cancelled meanwhile, or a replay) is left
+    as it is, as one at a time."""
+    order_ids = list(dict.fromkeys(event.order_id for _, event in reserved))
+    orders = await order_batches.lock_orders(conn, order_ids)
+    moving = [orders[order_id].move(OrderStatus.AWAITING_PAYMENT) for order_id in order_ids
+              if order_id in orders and orders[order_id].status is OrderStatus.AWAITING_STOCK]
+    if not moving:
+        return
+    await order_batches.save_orders(conn, moving, "stock reserved")
+    keys: list[object] = [order.id for order in moving]
+    await deadlines.cancel_many(conn, keys, STOCK_TIMEOUT)
+    due = now()
+    await deadlines.schedule_many(conn, AUTHORIZE, [(key, due) for key in keys])
