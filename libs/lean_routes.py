@@ -24,7 +24,7 @@ The pattern, and its rules:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -99,7 +99,9 @@ class LeanRoutes:
                             if getattr(route.endpoint, _MARK, False)]
         return self._routes
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def __call__(self, scope: Scope, receive: Receive, send: Send) -> Awaitable[None]:
+        """Not a coroutine itself: what passes through (every other route, every WebSocket)
+        keeps no frame of this layer alive for its lifetime."""
         if scope["type"] == "http":
             path = _route_path(scope)
             for lean_route in self._compiled():
@@ -111,9 +113,8 @@ class LeanRoutes:
                     break  # the framework answers: an invalid request, or another route's
                 scope["route"] = lean_route.route
                 scope["path_params"] = match.groupdict()
-                await self._serve(lean_route, arguments, scope, receive, send)
-                return
-        await self.app(scope, receive, send)
+                return self._serve(lean_route, arguments, scope, receive, send)
+        return self.app(scope, receive, send)
 
     async def _serve(self, lean_route: _LeanRoute, arguments: dict[str, Any], scope: Scope,
                      receive: Receive, send: Send) -> None:
