@@ -118,12 +118,7 @@ FROM added
 
 async def cancel(conn: asyncpg.Connection, key: object, *kinds: str) -> int:
     """Drops the key's pending deadlines (of `kinds`, or all): what they waited for happened."""
-    result = await conn.execute(
-        """UPDATE deadlines SET done_at = now(), outcome = 'cancelled', leased_until = NULL
-           WHERE key = $1 AND done_at IS NULL
-             AND (cardinality($2::text[]) = 0 OR kind = ANY($2::text[]))""",
-        str(key), list(kinds))
-    return int(result.split()[-1])
+    return await cancel_many(conn, [key], *kinds)
 
 
 async def cancel_many(conn: asyncpg.Connection, keys: list[object], *kinds: str) -> int:

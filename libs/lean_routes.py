@@ -108,11 +108,12 @@ class LeanRoutes:
                 match = lean_route.route.path_regex.match(path)
                 if match is None or scope["method"] not in lean_route.methods:
                     continue
-                arguments = lean_route.arguments(scope, match.groupdict())
+                path_params = match.groupdict()
+                arguments = lean_route.arguments(scope, path_params)
                 if arguments is None or lean_route.shadowed(path, scope["method"]):
                     break  # the framework answers: an invalid request, or another route's
                 scope["route"] = lean_route.route
-                scope["path_params"] = match.groupdict()
+                scope["path_params"] = path_params
                 return self._serve(lean_route, arguments, scope, receive, send)
         return self.app(scope, receive, send)
 

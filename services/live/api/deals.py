@@ -186,11 +186,11 @@ async def claim(request: Request, deal_id: UUID) -> Response:
     try:
         if key is None:
             granted = await grant_claim(live, pool, card, principal.subject, quantity)
-            return JSONResponse(_claim_view(granted).model_dump(mode="json"), status_code=201)
+            return JSONResponse(_claim_body(granted), status_code=201)
 
         async def work(conn: Any) -> tuple[int, Any]:
             granted = await grant_claim(live, pool, card, principal.subject, quantity, conn=conn)
-            return 201, _claim_view(granted).model_dump(mode="json")
+            return 201, _claim_body(granted)
 
         return await idempotency.run_idempotent(
             pool, scope=f"{principal.subject}:POST claims", key=key,
@@ -201,8 +201,8 @@ async def claim(request: Request, deal_id: UUID) -> Response:
                                         units_left=refused.remaining), request)
 
 
-def _claim_view(granted: GrantedClaim) -> ClaimView:
-    return ClaimView(**granted.__dict__)
+def _claim_body(granted: GrantedClaim) -> dict[str, Any]:
+    return ClaimView(**granted.__dict__).model_dump(mode="json")
 
 
 async def _requested_quantity(request: Request) -> int:
