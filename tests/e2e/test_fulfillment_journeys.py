@@ -5,14 +5,20 @@ window), and a return is refunded for exactly what the warehouse accepted."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
+from libs.db.transaction import transaction
+from libs.events.envelope import Envelope
+from libs.events.schemas.fulfillment import FulfillmentOrderAllocated
 from libs.testing import bearer, eventually
 from services.fulfillment.reconcile import compare
+from services.orders.use_cases import saga_batches
 from tests.e2e.fulfillment_world import (
     OPERATOR,
     World,
@@ -251,9 +257,71 @@ async def test_a_return_refunds_exactly_the_accepted_units(world: World) -> None
     assert (balance["fulfillable"], balance["unfulfillable"], balance["reserved"]) == (4, 1, 0)
 
 
-def _ts(value: str) -> float:
-    from datetime import datetime
+async def test_a_rush_of_fbt_orders_keeps_each_orders_promise_applied_in_runs(
+        world: World) -> None:
+    """20 buyers check out one warehouse SKU at once. Fulfillment's promises reach orders in a
+    run (`saga_batches.on_fulfillment_promised_many`) or alone; either way each order keeps
+    exactly its own ship-by, as the one pending ship-by deadline, with one note. A run that
+    re-promises them (one order twice) moves each deadline, the later promise winning."""
+    sku = (await listed(world))["sku"]
+    await stocked(world, sku, 20, ship_from="SE1 9AA")
 
+    async def sellable() -> bool:
+        return await available(world, sku) == 20
+
+    assert await eventually(sellable, timeout=30)
+    placed = await asyncio.gather(*(checked_out(world, {sku: 1}) for _ in range(20)))
+    order_ids = [order["id"] for order, _ in placed]
+    views = {order["id"]: await tracking(world, order["id"], buyer) for order, buyer in placed}
+    db = world.orders.runtime.db
+
+    async def promised() -> bool:
+        rows = await db.fetch("SELECT id::text, ship_by FROM orders WHERE id = ANY($1::uuid[])",
+                              order_ids)
+        return all(r["ship_by"] is not None
+                   and abs(r["ship_by"].timestamp() - _ts(views[r["id"]]["ship_by"])) < 0.01
+                   for r in rows) and len(rows) == 20
+
+    assert await eventually(promised, timeout=60), "every order holds fulfillment's ship-by"
+
+    async def kept() -> dict[str, tuple[int, int, float]]:
+        """Per order: its promise notes, its pending ship-by deadlines, the latest one's time."""
+        notes = await db.fetch(
+            """SELECT order_id::text, count(*) AS n FROM order_timeline
+               WHERE order_id = ANY($1::uuid[]) AND note LIKE 'promised:%' GROUP BY 1""",
+            order_ids)
+        pending = await db.fetch(
+            """SELECT key, count(*) AS n, max(due_at) AS due FROM deadlines
+               WHERE key = ANY($1::text[]) AND kind = 'ship_by' AND done_at IS NULL
+               GROUP BY 1""", order_ids)
+        count = {r["order_id"]: r["n"] for r in notes}
+        return {r["key"]: (count.get(r["key"], 0), r["n"], r["due"].timestamp())
+                for r in pending}
+
+    assert await kept() == {order_id: (1, 1, _ts(views[order_id]["ship_by"]))
+                            for order_id in order_ids}, "one note and one pending ship-by each"
+
+    again = []
+    for order_id in order_ids:
+        [sent] = await outbox_events(world.fulfillment, order_id, "fulfillment_order.allocated")
+        again.append(FulfillmentOrderAllocated.model_validate(
+            {**{k: v for k, v in sent.items() if k != "type"},
+             "ship_by": _later(views[order_id]["ship_by"], hours=24)}))
+    last_word = again[0].model_copy(update={"ship_by": again[0].ship_by + timedelta(hours=1)})
+    run = [(Envelope.wrap(event, source="test"), event) for event in [*again, last_word]]
+    async with transaction(db) as conn:
+        await saga_batches.on_fulfillment_promised_many(conn, run)
+    moved = await kept()
+    assert moved[order_ids[0]] == (2, 1, last_word.ship_by.timestamp()), "the later promise holds"
+    assert {k: v for k, v in moved.items() if k != order_ids[0]} == {
+        str(event.order_id): (2, 1, event.ship_by.timestamp()) for event in again[1:]}
+
+
+def _later(value: str, *, hours: int) -> str:
+    return (datetime.fromisoformat(value) + timedelta(hours=hours)).isoformat()
+
+
+def _ts(value: str) -> float:
     return datetime.fromisoformat(value).timestamp()
 
 

@@ -3,6 +3,7 @@ batch handlers use when a run of one event type arrives (see `libs.consumer`).""
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -32,3 +33,22 @@ async def save_orders(conn: asyncpg.Connection, moved: list[Order], note: str) -
         """INSERT INTO order_timeline (order_id, status, note)
            SELECT id, status, $3 FROM unnest($1::uuid[], $2::text[]) AS t(id, status)""",
         ids, statuses, note)
+
+
+async def add_timelines(conn: asyncpg.Connection, entries: list[tuple[UUID, str, str]]) -> None:
+    """Timeline entries `(order_id, status, note)` with a note each, in one statement."""
+    await conn.execute(
+        """INSERT INTO order_timeline (order_id, status, note)
+           SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])""",
+        [e[0] for e in entries], [e[1] for e in entries], [e[2] for e in entries])
+
+
+async def set_promises(conn: asyncpg.Connection, promised: list[tuple[UUID, datetime, datetime]]
+                       ) -> None:
+    """Each order's `(ship_by, deliver_by)`, in one statement."""
+    await conn.execute(
+        """UPDATE orders o SET ship_by = p.ship_by, deliver_by = p.deliver_by
+           FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[])
+                AS p(id, ship_by, deliver_by)
+           WHERE o.id = p.id""",
+        [p[0] for p in promised], [p[1] for p in promised], [p[2] for p in promised])

@@ -39,4 +39,6 @@ HANDLERS: dict[str, Handler] = {
 BATCH_HANDLERS: dict[str, BatchHandler] = {
     # catalog's answers to a sale's checkouts arrive in runs: many orders per statement
     "inventory.reserved": saga_batches.on_inventory_reserved_many,
+    # and fulfillment's promises for them, once they are paid
+    "fulfillment_order.allocated": saga_batches.on_fulfillment_promised_many,
 }

@@ -124,13 +124,20 @@ async def on_fulfillment_promised(conn: asyncpg.Connection, envelope: Envelope,
     """Fulfillment computed the promises from the warehouses' cut-offs, the zone and the
     carrier service: they replace the defaults the order was given at payment."""
     order = await repository.get_order(conn, event.order_id, for_update=True)
-    if order is None or order.status not in (OrderStatus.ON_HOLD, OrderStatus.AWAITING_SHIPMENT):
+    if order is None or order.status not in PROMISABLE:
         return
     await promise(conn, order.id, SHIP_BY, event.ship_by, replace=True)
     await repository.set_promise(conn, order.id, PROMISES[DELIVER_BY], event.deliver_by)
-    await repository.add_timeline(conn, order.id, order.status.value,
-                                  f"promised: ships by {event.ship_by:%Y-%m-%d %H:%M} UTC, "
-                                  f"arrives by {event.deliver_by:%Y-%m-%d %H:%M} UTC")
+    await repository.add_timeline(conn, order.id, order.status.value, promised_note(event))
+
+
+PROMISABLE = (OrderStatus.ON_HOLD, OrderStatus.AWAITING_SHIPMENT)
+"""Where fulfillment's promises still apply: paid and not yet shipped."""
+
+
+def promised_note(event: FulfillmentOrderAllocated) -> str:
+    return (f"promised: ships by {event.ship_by:%Y-%m-%d %H:%M} UTC, "
+            f"arrives by {event.deliver_by:%Y-%m-%d %H:%M} UTC")
 
 
 async def on_returned_to_sender(conn: asyncpg.Connection, envelope: Envelope,

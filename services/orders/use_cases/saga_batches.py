@@ -5,6 +5,7 @@ deadline statements, each a round trip: at 150 checkouts a second the consumer f
 behind catalog's answers while Postgres and the CPU had room. Here a run of them is applied in
 five statements whatever its length, with the same rules as `saga.on_inventory_reserved`
 (which the consumer still uses for a lone record, and to find the culprit if a run fails).
+Fulfillment's promises for those orders follow in runs of their own once they are paid.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import asyncpg
 from libs import deadlines
 from libs.events.envelope import Envelope
 from libs.events.schemas import catalog as catalog_events
+from libs.events.schemas import fulfillment as fulfillment_events
 from services.orders.adapters import order_batches
 from services.orders.domain.order import OrderStatus
-from services.orders.use_cases.saga import AUTHORIZE, STOCK_TIMEOUT, now
+from services.orders.use_cases.after_sale import PROMISABLE, promised_note
+from services.orders.use_cases.saga import AUTHORIZE, SHIP_BY, STOCK_TIMEOUT, now
 
 
 async def on_inventory_reserved_many(
@@ -36,3 +39,26 @@ async def on_inventory_reserved_many(
     await deadlines.cancel_many(conn, keys, STOCK_TIMEOUT)
     due = now()
     await deadlines.schedule_many(conn, AUTHORIZE, [(key, due) for key in keys])
+
+
+async def on_fulfillment_promised_many(
+        conn: asyncpg.Connection,
+        allocated: list[tuple[Envelope, fulfillment_events.FulfillmentOrderAllocated]]) -> None:
+    """Fulfillment's promises for a run of paid orders, with the rules of
+    `after_sale.on_fulfillment_promised`: the ship-by deadline is replaced, both promises are
+    recorded and noted. Of two promises for one order in a run, the later one holds, as it
+    would one at a time."""
+    latest = {event.order_id: event for _, event in allocated}
+    orders = await order_batches.lock_orders(conn, list(latest))
+    promised = [(orders[order_id], event) for order_id, event in latest.items()
+                if order_id in orders and orders[order_id].status in PROMISABLE]
+    if not promised:
+        return
+    keys: list[object] = [order.id for order, _ in promised]
+    await deadlines.cancel_many(conn, keys, SHIP_BY)
+    await deadlines.schedule_many(conn, SHIP_BY, [(order.id, event.ship_by)
+                                                  for order, event in promised])
+    await order_batches.set_promises(conn, [(order.id, event.ship_by, event.deliver_by)
+                                            for order, event in promised])
+    await order_batches.add_timelines(conn, [(order.id, order.status.value, promised_note(event))
+                                             for order, event in promised])
