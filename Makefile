@@ -76,8 +76,8 @@ events-doc: install  ## docs/events.md, docs/asyncapi.json and the per-type JSON
 	$(UV) run python -m libs.events.docs > docs/events.md
 	$(UV) run python -m libs.events.contracts write
 
-api-contracts: install  ## schemathesis against every service as every role (EXAMPLES=10); starts its own stack
-	$(UV) run python -m devstack.api_contracts --examples $(or $(EXAMPLES),10)
+api-contracts: install  ## schemathesis against every service as every role (EXAMPLES=10, PARALLEL=1 services at once); starts its own stack
+	$(UV) run python -m devstack.api_contracts --examples $(or $(EXAMPLES),10) --parallel $(or $(PARALLEL),1)
 
 contracts: install  ## event schemas compatible with the released ones; AsyncAPI valid (AsyncAPI's own parser)
 	$(UV) run python -m libs.events.contracts check

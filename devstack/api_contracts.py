@@ -17,6 +17,7 @@ import secrets
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -125,6 +126,8 @@ def main() -> int:
     parser.add_argument("--examples", type=int, default=15, help="per operation and phase")
     parser.add_argument("--services", default="catalog,orders,live,fulfillment,support,webhooks,discovery")
     parser.add_argument("--roles", default="anonymous,buyer,seller,creator,agent,operator")
+    parser.add_argument("--parallel", type=int, default=1,
+                        help="services fuzzed at once (each runs its roles in turn)")
     parser.add_argument("--logs", type=Path, default=REPO_ROOT / ".stack" / "api-contracts")
     args = parser.parse_args()
     stack_runner = None
@@ -138,10 +141,12 @@ def main() -> int:
     try:
         tokens = callers(stack)
         args.logs.mkdir(parents=True, exist_ok=True)
-        failed = []
         print(f"{'service':<12} {'caller':<10} {'result':<6} summary (logs in {args.logs})")
-        for service in args.services.split(","):
+
+        def check_service(service: str) -> list[str]:
+            """Every role against one service, one after another; the roles it failed."""
             config = config_file(stack["services"][service], args.logs, service)
+            failed_roles = []
             for role in args.roles.split(","):
                 began = time.monotonic()
                 ok, summary = run_one(stack["services"][service], tokens[role],
@@ -151,7 +156,14 @@ def main() -> int:
                 print(f"{service:<12} {role:<10} {'ok' if ok else 'FAIL':<6} {summary} "
                       f"({time.monotonic() - began:.0f}s)", flush=True)
                 if not ok:
-                    failed.append(f"{service}/{role}")
+                    failed_roles.append(f"{service}/{role}")
+            return failed_roles
+
+        # Services are separate processes with their own schemas, so two can be fuzzed at
+        # once; one service's roles run in turn, since they share its state.
+        with ThreadPoolExecutor(max_workers=args.parallel) as pool:
+            failed = [role for roles in pool.map(check_service, args.services.split(","))
+                      for role in roles]
         print(f"{len(failed)} failed" + (f": {', '.join(failed)}" if failed else ""))
         return 1 if failed else 0
     finally:
