@@ -320,17 +320,25 @@ def _json(value: Any) -> Any:
 async def schedule_many(conn: asyncpg.Connection, kind: str,
                         due: list[tuple[object, datetime]]) -> None:
     """Deadlines of one kind for many keys in one round trip (a batch of decisions)."""
+    await schedule_each(conn, [(key, kind, due_at) for key, due_at in due])
+
+
+async def schedule_each(conn: asyncpg.Connection,
+                        due: list[tuple[object, str, datetime]]) -> None:
+    """Deadlines `(key, kind, due_at)`, without warnings or payloads, in one round trip: the
+    several time limits one decision sets, or one for each of many decisions."""
     if not conn.is_in_transaction():
-        raise RuntimeError("schedule_many() must run inside the transaction that sets them")
-    await conn.execute(_SCHEDULE_MANY, [str(key) for key, _ in due], kind,
-                       [due_at for _, due_at in due], NOTIFY_HORIZON_SECONDS)
+        raise RuntimeError("schedule_each() must run inside the transaction that sets them")
+    await conn.execute(_SCHEDULE_EACH, [str(key) for key, _, _ in due],
+                       [kind for _, kind, _ in due], [due_at for _, _, due_at in due],
+                       NOTIFY_HORIZON_SECONDS)
 
 
-_SCHEDULE_MANY = """
+_SCHEDULE_EACH = """
 WITH added AS (
     INSERT INTO deadlines (key, kind, due_at, warn_at, next_at, payload)
-    SELECT key, $2, due_at, NULL, due_at, '{}'::jsonb
-    FROM unnest($1::text[], $3::timestamptz[]) AS d(key, due_at)
+    SELECT key, kind, due_at, NULL, due_at, '{}'::jsonb
+    FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS d(key, kind, due_at)
     RETURNING next_at
 )
 SELECT CASE WHEN min(next_at) <= now() + make_interval(secs => $4)

@@ -159,6 +159,29 @@ async def test_sequences_count_per_aggregate_and_concurrent_writers_take_turns(
         (str(seller), 1), (str(other), 1), (str(seller), 2)]
 
 
+async def test_many_events_in_one_call_take_their_aggregates_next_numbers_in_turn(
+    scratch: Scratch,
+) -> None:
+    """One call with several events of one aggregate and others of another (as a payment
+    authorised writes the payment's, the order's and the fulfilment request's events) numbers
+    each aggregate's events after its earlier ones, in the order given."""
+    seller, other = new_id(), new_id()
+    async with scratch.pool.acquire() as conn:
+        async with conn.transaction():
+            await enqueue(conn, "catalog", registered(seller))
+        async with conn.transaction():
+            written = await enqueue(conn, "catalog", registered(seller), registered(other),
+                                    registered(seller), registered(other), registered(seller))
+    rows = await scratch.pool.fetch(
+        "SELECT event_id::text, event_key, sequence FROM outbox ORDER BY seq")
+    assert [(r["event_key"], r["sequence"]) for r in rows] == [
+        (str(seller), 1), (str(seller), 2), (str(other), 1), (str(seller), 3), (str(other), 2),
+        (str(seller), 4)]
+    assert [r["event_id"] for r in rows[1:]] == written, "written in the order given"
+    counters = await scratch.pool.fetch("SELECT key, last FROM event_sequences ORDER BY last")
+    assert {r["key"]: r["last"] for r in counters} == {str(other): 2, str(seller): 4}
+
+
 @pytest.mark.kafka
 async def test_unreachable_kafka_keeps_events_for_a_later_retry(
     scratch: Scratch, kafka_bootstrap: str,

@@ -67,24 +67,28 @@ class PaymentSimulator:
 
     async def authorize(self, *, idempotency_key: str, amount_minor: int, currency: str,
                         payment_method: str) -> Authorization:
-        existing = await self._pool.fetchrow(
-            "SELECT payment_id, outcome FROM simulated_provider_calls WHERE idempotency_key = $1",
-            idempotency_key)
-        if existing is not None:
-            return Authorization(existing["payment_id"], AuthorizationOutcome(existing["outcome"]))
         known = TEST_METHODS.get(payment_method)
         outcome = known.outcome if known else AuthorizationOutcome.DECLINED
-        payment_id = new_id()
-        recorded = await self._pool.fetchrow(
-            """INSERT INTO simulated_provider_calls (idempotency_key, operation, payment_id,
-                                                     outcome, amount_minor)
-               VALUES ($1, 'authorize', $2, $3, $4)
-               ON CONFLICT (idempotency_key) DO NOTHING RETURNING payment_id""",
-            idempotency_key, payment_id, outcome.value, amount_minor)
-        if recorded is None:  # a concurrent duplicate won: answer as it did
+        recorded = await self._pool.fetchrow(  # the first call of a key; else the first answer
+            """WITH first AS (
+                   INSERT INTO simulated_provider_calls (idempotency_key, operation, payment_id,
+                                                         outcome, amount_minor)
+                   VALUES ($1, 'authorize', $2, $3, $4)
+                   ON CONFLICT (idempotency_key) DO NOTHING RETURNING payment_id, outcome)
+               SELECT payment_id, outcome, true AS new FROM first
+               UNION ALL
+               SELECT payment_id, outcome, false FROM simulated_provider_calls
+               WHERE idempotency_key = $1 AND NOT EXISTS (SELECT 1 FROM first)""",
+            idempotency_key, new_id(), outcome.value, amount_minor)
+        if recorded is None:  # a concurrent first call has not committed yet: ask again
+            await asyncio.sleep(0.01)
             return await self.authorize(idempotency_key=idempotency_key,
                                         amount_minor=amount_minor, currency=currency,
                                         payment_method=payment_method)
+        if not recorded["new"]:
+            return Authorization(recorded["payment_id"],
+                                 AuthorizationOutcome(recorded["outcome"]))
+        payment_id = recorded["payment_id"]
         if payment_method == SLOW:
             await asyncio.sleep(SLOW_SECONDS)  # charged already; the answer is late
         if payment_method == TIMEOUT:

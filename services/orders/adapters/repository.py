@@ -151,32 +151,41 @@ def order_from_row(row: asyncpg.Record) -> Order:
 
 
 async def add_order(conn: asyncpg.Connection, order: Order, lines: list[CartLine],
-                    address: dict[str, Any], card_last4: str,
-                    quote: dict[str, Any] | None = None, tax: OrderTax | None = None) -> None:
-    """Stores a placed order with its lines, the shipping quote its buyer was shown and the
-    tax of each line."""
+                    address: dict[str, Any], card_last4: str, *, payment_method: str,
+                    pay_by: datetime, quote: dict[str, Any] | None = None,
+                    tax: OrderTax | None = None) -> None:
+    """Stores a placed order with its lines, the shipping quote its buyer was shown, the tax
+    of each line, its pending payment (the provider's payment-method token, never a card
+    number) and its first timeline entry: two round trips, whatever the number of lines."""
     quote = quote or {}
     await conn.execute(
-        """INSERT INTO orders (id, checkout_id, buyer_id, seller_id, currency, subtotal_minor,
-                               shipping_minor, discount_minor, status, card_last4,
-                               shipping_address, created_at, updated_at, market, zone,
-                               shipping_speed, shipping_quote, tax_minor, tax_added_minor,
-                               tax_kind, tax_collected_by, tax_region)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14,
-                   coalesce($15, 'standard'), $16, $17, $18, $19, $20, $21)""",
+        """WITH placed AS (
+               INSERT INTO orders (id, checkout_id, buyer_id, seller_id, currency,
+                                   subtotal_minor, shipping_minor, discount_minor, status,
+                                   card_last4, shipping_address, created_at, updated_at, market,
+                                   zone, shipping_speed, shipping_quote, tax_minor,
+                                   tax_added_minor, tax_kind, tax_collected_by, tax_region,
+                                   pay_by)
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14,
+                       coalesce($15, 'standard'), $16, $17, $18, $19, $20, $21, $22)
+               RETURNING id, status),
+           paid_by AS (
+               INSERT INTO payments (order_id, status, amount_minor, currency, payment_method)
+               SELECT id, 'pending', $23, $5, $24 FROM placed)
+           INSERT INTO order_timeline (order_id, status, note)
+           SELECT id, status, 'order placed' FROM placed""",
         order.id, order.checkout_id, order.buyer_id, order.seller_id, order.currency,
         order.subtotal_minor, order.shipping_minor, order.discount_minor, order.status.value,
         card_last4, address, order.created_at, quote.get("market"), quote.get("zone"),
         quote.get("speed"), quote or None, order.tax_minor, order.tax_added_minor,
         tax.kind if tax else None, tax.collected_by if tax else None,
-        tax.region if tax else None)
+        tax.region if tax else None, pay_by, order.total_minor, payment_method)
     await conn.executemany(
         """INSERT INTO order_lines (order_id, sku_id, quantity, unit_price_minor, source,
                                     tax_rate_bps, tax_minor, discount_minor)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)""",
         [(order.id, line.sku_id, line.quantity, line.unit_price_minor, line.source.credits(),
           *_line_tax(tax, line.sku_id)) for line in lines])
-    await add_timeline(conn, order.id, order.status.value, "order placed")
 
 
 def _line_tax(tax: OrderTax | None, sku_id: UUID) -> tuple[int, int, int]:
@@ -265,16 +274,16 @@ async def lock_minor_spend(conn: asyncpg.Connection, buyer_id: str) -> None:
 # Payments ------------------------------------------------------------------------------
 
 
-async def add_payment(conn: asyncpg.Connection, order: Order, payment_method: str) -> None:
-    """The provider's payment-method token, never a card number."""
-    await conn.execute(
-        """INSERT INTO payments (order_id, status, amount_minor, currency, payment_method)
-           VALUES ($1, 'pending', $2, $3, $4)""",
-        order.id, order.total_minor, order.currency, payment_method)
-
-
 async def payment(conn: asyncpg.Connection | asyncpg.Pool, order_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow("SELECT * FROM payments WHERE order_id = $1", order_id)
+
+
+async def payment_to_authorize(conn: asyncpg.Connection | asyncpg.Pool,
+                               order_id: UUID) -> asyncpg.Record | None:
+    """What an authorisation asks the provider for, with the order's status (one read)."""
+    return await conn.fetchrow(
+        """SELECT o.status, p.amount_minor, p.currency, p.payment_method
+           FROM orders o JOIN payments p ON p.order_id = o.id WHERE o.id = $1""", order_id)
 
 
 async def set_payment(conn: asyncpg.Connection, order_id: UUID, status: str,

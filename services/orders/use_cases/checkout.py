@@ -46,7 +46,7 @@ from services.orders.domain.payments import PaymentProvider
 from services.orders.domain.taxes import LineToTax, OrderTax, TaxedLine, tax_order
 from services.orders.domain.vouchers import VoucherError, share
 from services.orders.settings import OrdersSettings
-from services.orders.use_cases.saga import PAY_BY, STOCK_TIMEOUT, promise
+from services.orders.use_cases.saga import PAY_BY, STOCK_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -84,13 +84,13 @@ async def place_orders(conn: Any, command: Checkout, settings: OrdersSettings,
         drafts = split_by_seller(lines, await _quoting(conn, command, skus))
         if command.birthdate is not None and not is_adult(command.birthdate, today):
             await repository.lock_minor_spend(conn, command.buyer_id)
-        for currency in {d.currency for d in drafts}:
-            check_minor_spending_cap(
-                command.birthdate, today, currency=currency,
-                spent_this_month=await repository.minor_spend_this_month(
-                    conn, command.buyer_id, currency),
-                this_order=sum(d.total_minor for d in drafts if d.currency == currency),
-                cap=settings.minor_monthly_cap_minor.get(currency))
+            for currency in {d.currency for d in drafts}:
+                check_minor_spending_cap(
+                    command.birthdate, today, currency=currency,
+                    spent_this_month=await repository.minor_spend_this_month(
+                        conn, command.buyer_id, currency),
+                    this_order=sum(d.total_minor for d in drafts if d.currency == currency),
+                    cap=settings.minor_monthly_cap_minor.get(currency))
     except AgeRuleViolation as exc:
         raise age_rule_refusal(exc) from exc
     checkout_id, placed_at = new_id(), datetime.now(UTC)
@@ -117,14 +117,15 @@ async def place_orders(conn: Any, command: Checkout, settings: OrdersSettings,
                       shipping_minor=draft.shipping_minor, discount_minor=discount,
                       status=OrderStatus.AWAITING_STOCK, created_at=placed_at,
                       tax_minor=tax.tax_minor, tax_added_minor=tax.added_minor)
+        pay_by = placed_at + timedelta(seconds=settings.reserve_for_seconds)
         await repository.add_order(conn, order, list(draft.lines), command.shipping_address,
-                                   card.last4, draft.quote.as_dict() if draft.quote else None,
-                                   tax)
-        await repository.add_payment(conn, order, command.payment_method)
-        await deadlines.schedule(conn, order.id, STOCK_TIMEOUT, placed_at + timedelta(
-            seconds=settings.stock_answer_timeout_seconds))
-        await promise(conn, order.id, PAY_BY,
-                      placed_at + timedelta(seconds=settings.reserve_for_seconds))
+                                   card.last4, payment_method=command.payment_method,
+                                   pay_by=pay_by,
+                                   quote=draft.quote.as_dict() if draft.quote else None, tax=tax)
+        await deadlines.schedule_each(conn, [
+            (order.id, STOCK_TIMEOUT,
+             placed_at + timedelta(seconds=settings.stock_answer_timeout_seconds)),
+            (order.id, PAY_BY, pay_by)])  # a promise: the order shows it too (`pay_by`)
         await enqueue(conn, "orders", OrderPlaced(
             order_id=order.id, buyer_id=command.buyer_id, seller_id=order.seller_id,
             currency=order.currency, reserve_for_seconds=settings.reserve_for_seconds,

@@ -242,24 +242,23 @@ async def _refund(provider: PaymentProvider, pool: asyncpg.Pool,
 async def _authorize(provider: PaymentProvider, settings: OrdersSettings, pool: asyncpg.Pool,
                      deadline: deadlines.Deadline) -> None:
     order_id = UUID(deadline.key)
-    order = await repository.get_order(pool, order_id)
-    payment = await repository.payment(pool, order_id)
-    assert order is not None and payment is not None
-    if order.status is not OrderStatus.AWAITING_PAYMENT:
+    asked = await repository.payment_to_authorize(pool, order_id)
+    assert asked is not None
+    if asked["status"] != OrderStatus.AWAITING_PAYMENT.value:
         async with transaction(pool) as conn:
             await deadlines.complete(conn, deadline)
         return
+    currency = asked["currency"].strip()
     try:
         result = await provider.authorize(
-            idempotency_key=f"authorize-{order_id}", amount_minor=payment["amount_minor"],
-            currency=payment["currency"].strip(),
-            payment_method=payment["payment_method"] or "")
+            idempotency_key=f"authorize-{order_id}", amount_minor=asked["amount_minor"],
+            currency=currency, payment_method=asked["payment_method"] or "")
     except ProviderTimeout:
         async with transaction(pool) as conn:
             if deadline.attempts < settings.payment_attempts:
                 await deadlines.retry(conn, deadline, backoff(deadline.attempts, cap=30),
                                       "payment provider timed out")
-                await repository.add_timeline(conn, order_id, order.status.value,
+                await repository.add_timeline(conn, order_id, asked["status"],
                                               "payment provider timed out; retrying")
                 return
             await _payment_failed(conn, order_id, "timeout")
@@ -270,29 +269,35 @@ async def _authorize(provider: PaymentProvider, settings: OrdersSettings, pool: 
         assert current is not None
         if result.outcome is AuthorizationOutcome.AUTHORIZED:
             await repository.set_payment(conn, order_id, "authorized", result.payment_id)
-            await enqueue(conn, SOURCE, events.PaymentAuthorized(
+            authorized = events.PaymentAuthorized(
                 order_id=order_id, payment_id=result.payment_id,
-                amount_minor=payment["amount_minor"], currency=payment["currency"].strip(),
-                authorized_at=now()))
+                amount_minor=asked["amount_minor"], currency=currency, authorized_at=now())
             if current.status is OrderStatus.AWAITING_PAYMENT:
-                await repository.save_order(conn, current.move(OrderStatus.ON_HOLD),
-                                            "payment authorized")
-                await enqueue(conn, SOURCE,
-                              events.OrderConfirmed(order_id=order_id,
-                                                    seller_id=current.seller_id,
-                                                    confirmed_at=now()),
-                              await _fulfillment_request(conn, order_id))
-                await deadlines.cancel(conn, order_id, PAY_BY)
-                await deadlines.schedule(conn, order_id, HOLD_ENDS,
-                                         now() + timedelta(seconds=settings.hold_window_seconds))
-                await promise(conn, order_id, SHIP_BY,
-                              now() + timedelta(seconds=settings.ship_by_seconds))
-                await commissions.accrue(conn, current)
+                await _confirm(conn, current, authorized, settings)
             else:  # cancelled while the provider was answering: give the money back
+                await enqueue(conn, SOURCE, authorized)
                 await deadlines.schedule(conn, order_id, VOID, now())
         else:
             await _payment_failed(conn, order_id, result.outcome.value)
         await deadlines.complete(conn, deadline)
+
+
+async def _confirm(conn: asyncpg.Connection, order: Order, authorized: events.PaymentAuthorized,
+                   settings: OrdersSettings) -> None:
+    """Paid: the order is confirmed and held for its hold window, fulfilment is asked for, the
+    pay-by promise is kept and the ship-by one made, the creator's commission accrues."""
+    await repository.save_order(conn, order.move(OrderStatus.ON_HOLD), "payment authorized")
+    await enqueue(conn, SOURCE, authorized,
+                  events.OrderConfirmed(order_id=order.id, seller_id=order.seller_id,
+                                        confirmed_at=now()),
+                  await _fulfillment_request(conn, order.id))
+    await deadlines.cancel(conn, order.id, PAY_BY)
+    ship_by = now() + timedelta(seconds=settings.ship_by_seconds)
+    await repository.set_promise(conn, order.id, PROMISES[SHIP_BY], ship_by)
+    await deadlines.schedule_each(conn, [
+        (order.id, HOLD_ENDS, now() + timedelta(seconds=settings.hold_window_seconds)),
+        (order.id, SHIP_BY, ship_by)])
+    await commissions.accrue(conn, order)
 
 
 async def _payment_failed(conn: asyncpg.Connection, order_id: UUID, reason: str) -> None:
@@ -302,11 +307,6 @@ async def _payment_failed(conn: asyncpg.Connection, order_id: UUID, reason: str)
     order = await repository.get_order(conn, order_id, for_update=True)
     if order is not None and order.status is OrderStatus.AWAITING_PAYMENT:
         await cancel(conn, order, "payment_failed", f"payment failed: {reason}")
-
-
-
-
-
 
 
 async def _fulfillment_request(conn: asyncpg.Connection,
