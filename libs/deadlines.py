@@ -65,6 +65,7 @@ class Retry(Exception):
 
 Fire = Callable[[asyncpg.Connection, Deadline], Awaitable[None]]
 FireOutside = Callable[[asyncpg.Pool, Deadline], Awaitable[None]]
+FireManyOutside = Callable[[asyncpg.Pool, list[Deadline]], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -76,11 +77,18 @@ class DeadlineKind:
     fire: Fire | None = None
     fire_outside_transaction: FireOutside | None = None
     """Runs with the pool, outside any transaction; must end with `complete()` or `retry()`."""
+    fire_many_outside_transaction: FireManyOutside | None = None
+    """Like `fire_outside_transaction`, for every due deadline of the kind a worker leased at
+    once (at most one per key): a run of them costs a few statements, not a few per deadline.
+    Must end each with `complete_many()` or `retry()`; if it raises, all are tried again."""
     warn: Fire | None = None
 
     def __post_init__(self) -> None:
-        if (self.fire is None) == (self.fire_outside_transaction is None):
+        ways = (self.fire, self.fire_outside_transaction, self.fire_many_outside_transaction)
+        if sum(way is not None for way in ways) != 1:
             raise ValueError(f"deadline kind {self.name!r}: give exactly one way to fire it")
+        if self.fire_many_outside_transaction is not None and self.warn is not None:
+            raise ValueError(f"deadline kind {self.name!r}: kinds fired in runs have no warning")
 
 
 def notify_channel(schema: str) -> str:
@@ -141,10 +149,15 @@ WHERE id = $1 AND done_at IS NULL
 
 async def complete(conn: asyncpg.Connection, deadline: Deadline) -> None:
     """Marks a deadline fired (in the transaction of its effects)."""
+    await complete_many(conn, [deadline])
+
+
+async def complete_many(conn: asyncpg.Connection, fired: list[Deadline]) -> None:
+    """`complete` for a run of deadlines, in one round trip."""
     await conn.execute(
         """UPDATE deadlines SET done_at = coalesce(done_at, now()), outcome = 'fired',
                                 leased_until = NULL
-           WHERE id = $1""", deadline.id)
+           WHERE id = ANY($1::bigint[])""", [deadline.id for deadline in fired])
 
 
 async def retry(conn: asyncpg.Connection, deadline: Deadline, after_seconds: float,
@@ -258,18 +271,47 @@ class DeadlineWorker:
                         await self._release([r["id"] for r in key_rows[position + 1:]])
                         return
 
-        await asyncio.gather(*(fire_key(group) for group in by_key.values()))
+        runs: dict[str, list[list[asyncpg.Record]]] = {}
+        alone: list[list[asyncpg.Record]] = []
+        for group in by_key.values():
+            kind = self._kinds[group[0]["kind"]]
+            (runs.setdefault(kind.name, []) if kind.fire_many_outside_transaction is not None
+             else alone).append(group)
+
+        async def fire_run(kind: DeadlineKind, groups: list[list[asyncpg.Record]]) -> None:
+            """Each key's first deadline together; each key's later ones after it, in turn."""
+            if await self._fire_many(kind, [group[0] for group in groups]):
+                await asyncio.gather(*(fire_key(group[1:]) for group in groups if group[1:]))
+            else:
+                await self._release([row["id"] for group in groups for row in group[1:]])
+
+        await asyncio.gather(*(fire_key(group) for group in alone),
+                             *(fire_run(self._kinds[name], groups)
+                               for name, groups in runs.items()))
         return len(rows)
+
+    async def _fire_many(self, kind: DeadlineKind, rows: list[asyncpg.Record]) -> bool:
+        """Fires a run of leased deadlines of one kind; False when its handler failed."""
+        due = [_deadline(row) for row in rows]
+        assert kind.fire_many_outside_transaction is not None
+        try:
+            await kind.fire_many_outside_transaction(self.pool, due)
+            self.stats.fired += len(due)
+            return True
+        except Exception as exc:
+            self.stats.failed += len(due)
+            log.exception("a run of %d %s deadlines failed; retrying", len(due), kind.name)
+            with contextlib.suppress(*DATABASE_ERRORS):
+                await self.pool.executemany(_RETRY, [
+                    (deadline.id, backoff(deadline.attempts, cap=self.max_backoff),
+                     repr(exc)[:1000]) for deadline in due])
+            return False
 
     async def _fire_one(self, row: asyncpg.Record) -> bool:
         """Fires one leased deadline (or its warning); False when it failed."""
         kind = self._kinds[row["kind"]]
-        warning = (row["warn_at"] is not None and row["warned_at"] is None
-                   and row["due_at"] > row["leased_at"])
-        deadline = Deadline(
-            id=row["id"], key=row["key"], kind=row["kind"], due_at=row["due_at"],
-            warn_at=row["warn_at"], payload=dict(_json(row["payload"])),
-            attempts=row["attempts"], warning=warning)
+        deadline = _deadline(row)
+        warning = deadline.warning
         try:
             if warning:
                 async with transaction(self.pool) as conn:
@@ -286,9 +328,12 @@ class DeadlineWorker:
                         await kind.fire(conn, deadline)
                         await complete(conn, deadline)
                 self.stats.fired += 1
-            else:
-                assert kind.fire_outside_transaction is not None
+            elif kind.fire_outside_transaction is not None:
                 await kind.fire_outside_transaction(self.pool, deadline)
+                self.stats.fired += 1
+            else:  # a kind fired in runs, due after an earlier deadline of its key
+                assert kind.fire_many_outside_transaction is not None
+                await kind.fire_many_outside_transaction(self.pool, [deadline])
                 self.stats.fired += 1
             return True
         except Retry as again:
@@ -311,6 +356,15 @@ class DeadlineWorker:
                 await self.pool.execute(
                     """UPDATE deadlines SET leased_until = NULL, attempts = attempts - 1
                        WHERE id = ANY($1::bigint[])""", ids)
+
+
+def _deadline(row: asyncpg.Record) -> Deadline:
+    """A leased row as its handler sees it: a warning when the warning is due and not sent."""
+    warning = (row["warn_at"] is not None and row["warned_at"] is None
+               and row["due_at"] > row["leased_at"])
+    return Deadline(id=row["id"], key=row["key"], kind=row["kind"], due_at=row["due_at"],
+                    warn_at=row["warn_at"], payload=dict(_json(row["payload"])),
+                    attempts=row["attempts"], warning=warning)
 
 
 def _json(value: Any) -> Any:

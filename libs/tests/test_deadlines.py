@@ -192,3 +192,42 @@ async def test_a_failing_deadline_is_retried_and_holds_back_its_key(scratch: Scr
         await _stop([w], tasks)
     assert [r["seq"] for r in await scratch.pool.fetch("SELECT seq FROM fired ORDER BY n")] == [0, 1, 2]
     assert w.stats.failed == 2 and w.stats.retried >= 1
+
+
+async def test_a_kind_fired_in_runs_gets_its_due_deadlines_together_keys_still_in_order(
+        scratch: Scratch) -> None:
+    """30 keys' deadlines of a kind fired in runs go to its handler together; a failed run is
+    tried again whole; a key's deadline of another kind due before its run's one fires first,
+    and one due after it fires after it."""
+    await _fired_table(scratch.pool)
+    runs: list[int] = []
+
+    async def fire_run(pool: asyncpg.Pool, due: list[Deadline]) -> None:
+        runs.append(len(due))
+        if len(runs) == 1:
+            raise RuntimeError("the provider is down")
+        async with pool.acquire() as conn, conn.transaction():
+            for deadline in due:
+                await record(conn, deadline)
+            await deadlines.complete_many(conn, due)
+
+    now = datetime.now(UTC)
+    async with scratch.pool.acquire() as conn, conn.transaction():
+        await deadlines.schedule(conn, "k1", "step", now - timedelta(seconds=1))
+        await deadlines.schedule_many(conn, "run", [(f"k{n}", now) for n in range(30)])
+        await deadlines.schedule(conn, "k0", "step", now + timedelta(milliseconds=1))
+    kinds = [*RECORDING, DeadlineKind("run", fire_many_outside_transaction=fire_run)]
+    w = worker(scratch, kinds, max_backoff=0.2)
+    tasks = await _run(w)
+    try:
+        await eventually(lambda: _count(scratch.pool, 32), timeout=15)
+    finally:
+        await _stop([w], tasks)
+    rows = await scratch.pool.fetch("SELECT key, kind FROM fired ORDER BY n")
+    assert Counter(r["kind"] for r in rows) == {"run": 30, "step": 2}, "each fired once"
+    order = {key: [r["kind"] for r in rows if r["key"] == key] for key in ("k0", "k1")}
+    assert order == {"k0": ["run", "step"], "k1": ["step", "run"]}
+    assert runs[0] >= 28 and max(runs[1:]) >= 28, "the run went to its handler together"
+    assert w.stats.failed == runs[0]
+    with pytest.raises(ValueError):
+        DeadlineKind("both", fire=record, fire_many_outside_transaction=fire_run)

@@ -43,12 +43,26 @@ async def add_timelines(conn: asyncpg.Connection, entries: list[tuple[UUID, str,
         [e[0] for e in entries], [e[1] for e in entries], [e[2] for e in entries])
 
 
-async def set_promises(conn: asyncpg.Connection, promised: list[tuple[UUID, datetime, datetime]]
-                       ) -> None:
-    """Each order's `(ship_by, deliver_by)`, in one statement."""
+async def set_promises(conn: asyncpg.Connection, column: str,
+                       promised: list[tuple[UUID, datetime]]) -> None:
+    """One of the orders' promised times (`ship_by`, `deliver_by`), each its own, in one
+    statement."""
+    if column not in ("ship_by", "deliver_by"):
+        raise ValueError(f"not a promise set in batches: {column}")
     await conn.execute(
-        """UPDATE orders o SET ship_by = p.ship_by, deliver_by = p.deliver_by
-           FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[])
-                AS p(id, ship_by, deliver_by)
-           WHERE o.id = p.id""",
-        [p[0] for p in promised], [p[1] for p in promised], [p[2] for p in promised])
+        f"""UPDATE orders o SET {column} = p.at
+            FROM unnest($1::uuid[], $2::timestamptz[]) AS p(id, at)
+            WHERE o.id = p.id""",  # noqa: S608 - the column is one of two names
+        [order_id for order_id, _ in promised], [at for _, at in promised])
+
+
+async def set_payments_authorized(conn: asyncpg.Connection,
+                                  authorized: list[tuple[UUID, UUID]]) -> None:
+    """Each order's payment authorised, with the provider's payment id, in one statement."""
+    if authorized:
+        await conn.execute(
+            """UPDATE payments p SET status = 'authorized', payment_id = a.payment_id,
+                      attempts = p.attempts + 1, updated_at = now()
+               FROM unnest($1::uuid[], $2::uuid[]) AS a(order_id, payment_id)
+               WHERE p.order_id = a.order_id""",
+            [order_id for order_id, _ in authorized], [pid for _, pid in authorized])

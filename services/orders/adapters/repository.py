@@ -278,12 +278,14 @@ async def payment(conn: asyncpg.Connection | asyncpg.Pool, order_id: UUID) -> as
     return await conn.fetchrow("SELECT * FROM payments WHERE order_id = $1", order_id)
 
 
-async def payment_to_authorize(conn: asyncpg.Connection | asyncpg.Pool,
-                               order_id: UUID) -> asyncpg.Record | None:
-    """What an authorisation asks the provider for, with the order's status (one read)."""
-    return await conn.fetchrow(
-        """SELECT o.status, p.amount_minor, p.currency, p.payment_method
-           FROM orders o JOIN payments p ON p.order_id = o.id WHERE o.id = $1""", order_id)
+async def payments_to_authorize(conn: asyncpg.Connection | asyncpg.Pool,
+                                order_ids: list[UUID]) -> dict[UUID, asyncpg.Record]:
+    """What each authorisation asks the provider for, with its order's status (one read)."""
+    rows = await conn.fetch(
+        """SELECT o.id, o.status, p.amount_minor, p.currency, p.payment_method
+           FROM orders o JOIN payments p ON p.order_id = o.id
+           WHERE o.id = ANY($1::uuid[])""", order_ids)
+    return {row["id"]: row for row in rows}
 
 
 async def set_payment(conn: asyncpg.Connection, order_id: UUID, status: str,
@@ -377,14 +379,17 @@ async def product_seller(pool: asyncpg.Pool, product_id: UUID) -> UUID | None:
     return value if isinstance(value, UUID) else None
 
 
-async def attributed_lines(conn: asyncpg.Connection, order_id: UUID) -> list[asyncpg.Record]:
-    """Lines credited to a creator, with the product's commission rate (0 when none is set)."""
+async def attributed_lines(conn: asyncpg.Connection,
+                           order_ids: list[UUID]) -> list[asyncpg.Record]:
+    """The orders' lines credited to a creator, with the product's commission rate (0 when
+    none is set)."""
     return list(await conn.fetch(
-        """SELECT l.sku_id, l.quantity, l.unit_price_minor, l.source->>'creator_id' AS creator_id,
+        """SELECT l.order_id, l.sku_id, l.quantity, l.unit_price_minor, l.source->>'creator_id' AS creator_id,
                   coalesce(r.rate_bps, 0) AS rate_bps, l.tax_minor, l.discount_minor
            FROM order_lines l JOIN catalog_skus k ON k.sku_id = l.sku_id
            LEFT JOIN commission_rates r ON r.product_id = k.product_id
-           WHERE l.order_id = $1 AND l.source ? 'creator_id'""", order_id))
+           WHERE l.order_id = ANY($1::uuid[]) AND l.source ? 'creator_id'
+           ORDER BY l.order_id""", order_ids))
 
 
 async def add_commission(conn: asyncpg.Connection, order_id: UUID, sku_id: UUID, creator_id: str,
@@ -447,9 +452,10 @@ async def promised(conn: asyncpg.Connection | asyncpg.Pool, order_id: UUID,
     return value
 
 
-async def fulfillment_request(conn: asyncpg.Connection, order_id: UUID) -> asyncpg.Record:
-    """What fulfillment needs to ship the order: address, market, zone, speed, lines."""
-    row = await conn.fetchrow(
+async def fulfillment_requests(conn: asyncpg.Connection,
+                               order_ids: list[UUID]) -> list[asyncpg.Record]:
+    """What fulfillment needs to ship each order: address, market, zone, speed, lines."""
+    return list(await conn.fetch(
         """SELECT o.id, o.seller_id, o.buyer_id, o.shipping_address, o.zone, o.shipping_speed,
                   coalesce(o.market, (SELECT s.market FROM order_lines l
                                       JOIN catalog_skus s USING (sku_id)
@@ -457,9 +463,7 @@ async def fulfillment_request(conn: asyncpg.Connection, order_id: UUID) -> async
                   (SELECT jsonb_agg(jsonb_build_object('sku_id', l.sku_id,
                                                        'quantity', l.quantity))
                    FROM order_lines l WHERE l.order_id = o.id) AS lines
-           FROM orders o WHERE o.id = $1""", order_id)
-    assert row is not None
-    return row
+           FROM orders o WHERE o.id = ANY($1::uuid[])""", order_ids))
 
 
 async def add_return(conn: asyncpg.Connection, return_id: UUID, order_id: UUID, buyer_id: str,

@@ -23,10 +23,13 @@ async def _post(conn: asyncpg.Connection, order_id: UUID, currency: str, kind: s
                                   [(e.account, e.amount_minor) for e in entries])
 
 
-async def accrue(conn: asyncpg.Connection, order: Order) -> None:
-    """Commission on what the seller keeps of the line: after its share of the discount and
-    without the VAT inside its price (US sales tax is added on top, so never in it)."""
-    for line in await repository.attributed_lines(conn, order.id):
+async def accrue(conn: asyncpg.Connection, paid: list[Order]) -> None:
+    """Commission on what the seller keeps of each credited line: after its share of the
+    discount and without the VAT inside its price (US sales tax is added on top, so never in
+    it). One read for all the orders; writes only for lines that earn something."""
+    order_of = {order.id: order for order in paid}
+    for line in await repository.attributed_lines(conn, list(order_of)):
+        order = order_of[line["order_id"]]
         vat = line["tax_minor"] if not order.tax_added_minor else 0
         net = line["unit_price_minor"] * line["quantity"] - line["discount_minor"] - vat
         amount = rules.commission(net, 1, line["rate_bps"])

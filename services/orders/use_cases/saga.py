@@ -10,23 +10,22 @@ point resumes without charging twice. An order's promises (`pay_by`, `ship_by`, 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
 from uuid import UUID
 
 import asyncpg
 
-from libs import deadlines, zones
+from libs import deadlines
 from libs.db.transaction import transaction
 from libs.events.envelope import Envelope
 from libs.events.schemas import catalog as catalog_events
 from libs.events.schemas import orders as events
 from libs.ids import new_id
 from libs.outbox import enqueue
-from libs.retry import backoff
 from services.orders.adapters import repository, vouchers_repository
 from services.orders.domain.order import Order, OrderStatus
-from services.orders.domain.payments import AuthorizationOutcome, PaymentProvider, ProviderTimeout
+from services.orders.domain.payments import PaymentProvider
 from services.orders.domain.refunds import refund_amount, refund_tax
 from services.orders.settings import OrdersSettings
 from services.orders.use_cases import commissions
@@ -134,7 +133,6 @@ def deadline_kinds(provider: PaymentProvider, settings: OrdersSettings) -> list[
     """What each of the saga's deadlines does when it falls due."""
     kind = deadlines.DeadlineKind
     return [
-        kind(AUTHORIZE, fire_outside_transaction=partial(_authorize, provider, settings)),
         kind(VOID, fire_outside_transaction=partial(_void, provider)),
         kind(CAPTURE, fire_outside_transaction=partial(_capture, provider)),
         kind(REFUND, fire_outside_transaction=partial(_refund, provider)),
@@ -237,86 +235,3 @@ async def _refund(provider: PaymentProvider, pool: asyncpg.Pool,
         return
     async with transaction(pool) as conn:
         await deadlines.complete(conn, deadline)
-
-
-async def _authorize(provider: PaymentProvider, settings: OrdersSettings, pool: asyncpg.Pool,
-                     deadline: deadlines.Deadline) -> None:
-    order_id = UUID(deadline.key)
-    asked = await repository.payment_to_authorize(pool, order_id)
-    assert asked is not None
-    if asked["status"] != OrderStatus.AWAITING_PAYMENT.value:
-        async with transaction(pool) as conn:
-            await deadlines.complete(conn, deadline)
-        return
-    currency = asked["currency"].strip()
-    try:
-        result = await provider.authorize(
-            idempotency_key=f"authorize-{order_id}", amount_minor=asked["amount_minor"],
-            currency=currency, payment_method=asked["payment_method"] or "")
-    except ProviderTimeout:
-        async with transaction(pool) as conn:
-            if deadline.attempts < settings.payment_attempts:
-                await deadlines.retry(conn, deadline, backoff(deadline.attempts, cap=30),
-                                      "payment provider timed out")
-                await repository.add_timeline(conn, order_id, asked["status"],
-                                              "payment provider timed out; retrying")
-                return
-            await _payment_failed(conn, order_id, "timeout")
-            await deadlines.complete(conn, deadline)
-        return
-    async with transaction(pool) as conn:
-        current = await repository.get_order(conn, order_id, for_update=True)
-        assert current is not None
-        if result.outcome is AuthorizationOutcome.AUTHORIZED:
-            await repository.set_payment(conn, order_id, "authorized", result.payment_id)
-            authorized = events.PaymentAuthorized(
-                order_id=order_id, payment_id=result.payment_id,
-                amount_minor=asked["amount_minor"], currency=currency, authorized_at=now())
-            if current.status is OrderStatus.AWAITING_PAYMENT:
-                await _confirm(conn, current, authorized, settings)
-            else:  # cancelled while the provider was answering: give the money back
-                await enqueue(conn, SOURCE, authorized)
-                await deadlines.schedule(conn, order_id, VOID, now())
-        else:
-            await _payment_failed(conn, order_id, result.outcome.value)
-        await deadlines.complete(conn, deadline)
-
-
-async def _confirm(conn: asyncpg.Connection, order: Order, authorized: events.PaymentAuthorized,
-                   settings: OrdersSettings) -> None:
-    """Paid: the order is confirmed and held for its hold window, fulfilment is asked for, the
-    pay-by promise is kept and the ship-by one made, the creator's commission accrues."""
-    await repository.save_order(conn, order.move(OrderStatus.ON_HOLD), "payment authorized")
-    await enqueue(conn, SOURCE, authorized,
-                  events.OrderConfirmed(order_id=order.id, seller_id=order.seller_id,
-                                        confirmed_at=now()),
-                  await _fulfillment_request(conn, order.id))
-    await deadlines.cancel(conn, order.id, PAY_BY)
-    ship_by = now() + timedelta(seconds=settings.ship_by_seconds)
-    await repository.set_promise(conn, order.id, PROMISES[SHIP_BY], ship_by)
-    await deadlines.schedule_each(conn, [
-        (order.id, HOLD_ENDS, now() + timedelta(seconds=settings.hold_window_seconds)),
-        (order.id, SHIP_BY, ship_by)])
-    await commissions.accrue(conn, order)
-
-
-async def _payment_failed(conn: asyncpg.Connection, order_id: UUID, reason: str) -> None:
-    await repository.set_payment(conn, order_id, "failed")
-    await enqueue(conn, SOURCE, events.PaymentFailed(order_id=order_id, reason=reason,  # type: ignore[arg-type]
-                                                     failed_at=now()))
-    order = await repository.get_order(conn, order_id, for_update=True)
-    if order is not None and order.status is OrderStatus.AWAITING_PAYMENT:
-        await cancel(conn, order, "payment_failed", f"payment failed: {reason}")
-
-
-async def _fulfillment_request(conn: asyncpg.Connection,
-                               order_id: UUID) -> events.OrderFulfillmentRequested:
-    row = await repository.fulfillment_request(conn, order_id)
-    address = row["shipping_address"]
-    ship_to = events.ShipTo(**address)
-    return events.OrderFulfillmentRequested(
-        order_id=order_id, seller_id=row["seller_id"], buyer_id=row["buyer_id"],
-        market=row["market"].strip(), ship_to=ship_to,
-        zone=row["zone"] or zones.zone_of(ship_to.country, ship_to.postcode).code,
-        speed=row["shipping_speed"], requested_at=now(),
-        lines=[events.LineToFulfil(**line) for line in row["lines"]])
