@@ -3,7 +3,8 @@
 Every step is a transaction that records the new state, the events, and the next deadline
 together (`libs.deadlines`). Calls to the payment provider happen outside any transaction, from a
 leased deadline, with an idempotency key derived from the order, so a crash or a timeout at any
-point resumes without charging twice. An order's promises (`pay_by`, `ship_by`, `deliver_by`,
+point resumes without charging twice (authorisations, the busiest of them, go to the provider
+in runs: `authorisation.py`). An order's promises (`pay_by`, `ship_by`, `deliver_by`,
 `return_window_ends_at`) are columns of the order as well as deadlines.
 """
 
