@@ -55,7 +55,12 @@ async def run_idempotent(
     stored: Callable[[Any], Any] | None = None,
 ) -> JSONResponse:
     """Run `work(conn)` in a transaction once per (scope, key); `work` returns (status, body).
-    `stored` turns the body into what is kept for replays (a secret shown once is not kept)."""
+    `stored` turns the body into what is kept for replays (a secret shown once is not kept).
+
+    The key is taken in the work's own transaction, so it costs no commit of its own and a
+    failed request leaves nothing behind: a transaction-scoped advisory lock on the key says
+    "in flight" to a concurrent request at once (409), and the row, written with the effect,
+    says "done" to every later one (replay)."""
     if key is None:
         async with transaction(pool) as conn:
             status, content = await work(conn)
@@ -63,63 +68,72 @@ async def run_idempotent(
 
     _check_key(key)
     fingerprint = request_fingerprint(body)
-    replay = await _claim(pool, scope, key, fingerprint)
-    if replay is not None:
-        return replay
-    try:
-        async with transaction(pool) as conn:
-            status, content = await work(conn)
-            await conn.execute(
-                """UPDATE idempotency_keys SET state = 'completed', status_code = $3,
-                          response_body = $4, completed_at = now()
-                   WHERE scope = $1 AND key = $2""",
-                scope, key, status, stored(content) if stored else content,
-            )
-    except BaseException:
-        async with pool.acquire() as conn:
-            await conn.execute(
-                "DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND state = 'in_flight'",
-                scope, key,
-            )
-        raise
+    async with transaction(pool) as conn:
+        replay = await _claim(conn, scope, key, fingerprint)
+        if replay is not None:
+            return replay
+        status, content = await work(conn)
+        await conn.execute(
+            """UPDATE idempotency_keys SET state = 'completed', status_code = $3,
+                      response_body = $4, completed_at = now()
+               WHERE scope = $1 AND key = $2""",
+            scope, key, status, stored(content) if stored else content,
+        )
     return JSONResponse(content, status_code=status)
 
 
-async def _claim(pool: asyncpg.Pool, scope: str, key: str, fingerprint: str) -> JSONResponse | None:
+_CLAIM = """
+WITH lock AS MATERIALIZED (
+    SELECT pg_try_advisory_xact_lock(hashtextextended('idempotency:' || $1 || E'\n' || $2, 0))
+           AS taken
+), claimed AS (
+    INSERT INTO idempotency_keys (scope, key, request_hash, state)
+    SELECT $1, $2, $3, 'in_flight' FROM lock WHERE taken
+    ON CONFLICT DO NOTHING RETURNING true
+)
+SELECT taken, EXISTS (SELECT 1 FROM claimed) AS fresh FROM lock
+"""
+"""One round trip: no other transaction is running this key (else 409 at once, without
+waiting for it), and the key is new (else the row says what to answer)."""
+
+
+async def _claim(conn: asyncpg.Connection, scope: str, key: str,
+                 fingerprint: str) -> JSONResponse | None:
     """Take the key for this request, or return the stored response to replay."""
-    async with pool.acquire() as conn, conn.transaction():
-        claimed = await conn.fetchval(
-            """INSERT INTO idempotency_keys (scope, key, request_hash, state)
-               VALUES ($1, $2, $3, 'in_flight') ON CONFLICT DO NOTHING RETURNING true""",
-            scope, key, fingerprint,
-        )
-        if claimed:
-            return None
-        row = await conn.fetchrow(
-            """SELECT request_hash, state, status_code, response_body,
-                      now() - created_at > make_interval(secs => $3) AS stale
-               FROM idempotency_keys WHERE scope = $1 AND key = $2 FOR UPDATE""",
-            scope, key, IN_FLIGHT_TIMEOUT_SECONDS,
-        )
-        if row is None:  # released between our insert and select: let the client retry
-            raise Problem(409, "Conflict", "The request with this Idempotency-Key just failed; "
-                          "retry.", headers={"Retry-After": "1"})
-        if row["request_hash"] != fingerprint:
-            raise Problem(422, "Idempotency key reused",
-                          "This Idempotency-Key was used with a different request body.",
-                          errors=[{"field": "header.Idempotency-Key",
-                                   "message": "reused with a different body",
-                                   "code": "idempotency_key_reused"}])
-        if row["state"] == "completed":
-            return JSONResponse(row["response_body"], status_code=row["status_code"],
-                                headers={"Idempotent-Replayed": "true"})
-        if not row["stale"]:
-            raise Problem(409, "Request in progress",
-                          "A request with this Idempotency-Key is still being processed.",
-                          headers={"Retry-After": "1"})
-        # The first attempt died mid-way (its transaction rolled back): this one takes over.
-        await conn.execute(
-            "UPDATE idempotency_keys SET created_at = now() WHERE scope = $1 AND key = $2",
-            scope, key,
-        )
+    claim = await conn.fetchrow(_CLAIM, scope, key, fingerprint)
+    if not claim["taken"]:
+        raise _in_progress()
+    if claim["fresh"]:
         return None
+    row = await conn.fetchrow(  # a statement of its own: its snapshot sees the first's commit
+        """SELECT request_hash, state, status_code, response_body,
+                  now() - created_at > make_interval(secs => $3) AS stale
+           FROM idempotency_keys WHERE scope = $1 AND key = $2 FOR UPDATE""",
+        scope, key, IN_FLIGHT_TIMEOUT_SECONDS,
+    )
+    if row is None:  # removed between the two statements (expired): let the client retry
+        raise Problem(409, "Conflict", "The request with this Idempotency-Key just failed; "
+                      "retry.", headers={"Retry-After": "1"})
+    if row["request_hash"] != fingerprint:
+        raise Problem(422, "Idempotency key reused",
+                      "This Idempotency-Key was used with a different request body.",
+                      errors=[{"field": "header.Idempotency-Key",
+                               "message": "reused with a different body",
+                               "code": "idempotency_key_reused"}])
+    if row["state"] == "completed":
+        return JSONResponse(row["response_body"], status_code=row["status_code"],
+                            headers={"Idempotent-Replayed": "true"})
+    if not row["stale"]:  # claimed by a version of this code that committed its claim first
+        raise _in_progress()
+    # That earlier version's attempt died mid-way: this one takes over.
+    await conn.execute(
+        "UPDATE idempotency_keys SET created_at = now() WHERE scope = $1 AND key = $2",
+        scope, key,
+    )
+    return None
+
+
+def _in_progress() -> Problem:
+    return Problem(409, "Request in progress",
+                   "A request with this Idempotency-Key is still being processed.",
+                   headers={"Retry-After": "1"})
