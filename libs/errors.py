@@ -13,6 +13,7 @@ from redis import exceptions as redis_errors
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 
+from libs.db.transaction import CONFLICTS
 from libs.domain_errors import FieldError, InvalidTransition, StateConflict
 
 PROBLEM_JSON = "application/problem+json"
@@ -153,6 +154,17 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     for unreachable in UNREACHABLE:
         app.add_exception_handler(unreachable, _unavailable)
+
+    async def _conflict(request: Request, exc: Exception) -> JSONResponse:
+        """Postgres aborted the request's transaction to break a deadlock with a concurrent
+        one: nothing was kept, and the same request will very likely pass if sent again."""
+        log.warning("transaction conflict on %s %s: %r", request.method, request.url.path, exc)
+        return problem_response(Problem(503, "Service unavailable", "The request met a "
+                                        "concurrent change and was undone; retry.",
+                                        headers={"Retry-After": "1"}), request)
+
+    for conflict in CONFLICTS:
+        app.add_exception_handler(conflict, _conflict)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -9,15 +9,23 @@ drops the callbacks registered within it, as it drops the rows.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from typing import TypeVar
 
 import asyncpg
 
 log = logging.getLogger(__name__)
 Callback = Callable[[], Awaitable[object]]
+T = TypeVar("T")
+CONFLICTS: tuple[type[Exception], ...] = (asyncpg.DeadlockDetectedError,
+                                          asyncpg.SerializationError)
+"""Postgres aborted the transaction to let a concurrent one through: nothing of it was kept,
+so it may run again."""
 _pending: ContextVar[list[Callback] | None] = ContextVar("after_commit", default=None)
 
 
@@ -57,3 +65,20 @@ async def savepoint(conn: asyncpg.Connection) -> AsyncIterator[None]:
         if pending is not None:
             del pending[mark:]
         raise
+
+
+async def retry_on_conflict(work: Callable[[], Awaitable[T]], *, attempts: int = 3) -> T:
+    """Runs `work`, which opens its own `transaction()`, again (after a short random pause)
+    when Postgres chose it as a deadlock's victim: a transaction that locks rows of several
+    aggregates can meet a consumer's batch locking them in another order. Its rows and its
+    after-commit callbacks went with the rollback; whatever it does outside Postgres must be
+    safe to repeat."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await work()
+        except CONFLICTS as exc:
+            if attempt == attempts:
+                raise
+            log.warning("transaction aborted by a conflict (%r); running it again", exc)
+            await asyncio.sleep(random.uniform(0.01, 0.05) * attempt)  # noqa: S311 - jitter
+    raise AssertionError("unreachable")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -13,7 +14,7 @@ from libs import idempotency
 from libs.api import acting_seller, runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
-from libs.db.transaction import after_commit, transaction
+from libs.db.transaction import after_commit, retry_on_conflict, transaction
 from libs.errors import Problem
 from libs.events.schemas import live as events
 from libs.idempotency import IdempotencyKey
@@ -159,6 +160,15 @@ async def cancel(request: Request, session_id: UUID,
 
 async def _change_state(request: Request, session_id: UUID, principal: Principal,
                         action: Literal["start", "end", "cancel"]) -> SessionView:
+    # Ending locks the session, then each live deal and its event counter; a consumer batch
+    # recording claims of those deals may hold them in the other order. Postgres then aborts
+    # one of the two, and this one runs again (closing a deal in Redis is idempotent).
+    return await retry_on_conflict(
+        partial(_change_state_once, request, session_id, principal, action))
+
+
+async def _change_state_once(request: Request, session_id: UUID, principal: Principal,
+                             action: Literal["start", "end", "cancel"]) -> SessionView:
     live = components.of(request)
     now = datetime.now(UTC)
     async with transaction(runtime(request).db) as conn:

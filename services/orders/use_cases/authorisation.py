@@ -64,17 +64,9 @@ async def authorize_many(provider: PaymentProvider, settings: OrdersSettings,
     answered = dict(zip(waiting, answers, strict=True))
     async with transaction(pool) as conn:
         orders = await order_batches.lock_orders(conn, waiting)
-        done = list(due)
-        for order_id in [order_id for order_id, answer in answered.items() if answer is None]:
-            deadline = deadline_of[order_id]
-            if deadline.attempts < settings.payment_attempts:
-                await deadlines.retry(conn, deadline, backoff(deadline.attempts, cap=30),
-                                      "payment provider timed out")
-                await repository.add_timeline(conn, order_id, orders[order_id].status.value,
-                                              "payment provider timed out; retrying")
-                done.remove(deadline)
-            else:
-                await _payment_failed(conn, orders[order_id], "timeout")
+        retried = await _timed_out(conn, [(orders[order_id], deadline_of[order_id])
+                                          for order_id, answer in answered.items()
+                                          if answer is None], settings)
         authorized = {order_id: answer for order_id, answer in answered.items()
                       if answer is not None and answer.outcome is AuthorizationOutcome.AUTHORIZED}
         await order_batches.set_payments_authorized(
@@ -93,7 +85,25 @@ async def authorize_many(provider: PaymentProvider, settings: OrdersSettings,
         for order_id, answer in answered.items():
             if answer is not None and order_id not in authorized:
                 await _payment_failed(conn, orders[order_id], answer.outcome.value)
-        await deadlines.complete_many(conn, done)
+        await deadlines.complete_many(conn, [d for d in due if d not in retried])
+
+
+async def _timed_out(conn: asyncpg.Connection,
+                     unanswered: list[tuple[Order, deadlines.Deadline]],
+                     settings: OrdersSettings) -> list[deadlines.Deadline]:
+    """Asked again later with backoff, up to `payment_attempts`; then the payment has failed.
+    Returns the deadlines put back for another attempt."""
+    retried = []
+    for order, deadline in unanswered:
+        if deadline.attempts < settings.payment_attempts:
+            await deadlines.retry(conn, deadline, backoff(deadline.attempts, cap=30),
+                                  "payment provider timed out")
+            await repository.add_timeline(conn, order.id, order.status.value,
+                                          "payment provider timed out; retrying")
+            retried.append(deadline)
+        else:
+            await _payment_failed(conn, order, "timeout")
+    return retried
 
 
 async def _ask(provider: PaymentProvider, order_id: UUID,
