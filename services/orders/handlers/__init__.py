@@ -29,7 +29,7 @@ HANDLERS: dict[str, Handler] = {
     "inventory.reserved": saga.on_inventory_reserved,
     "inventory.reservation_failed": saga.on_reservation_failed,
     "return.received": after_sale.on_return_received,
-    "fulfillment_order.allocated": after_sale.on_fulfillment_promised,
+    "fulfillment_order.allocated": saga_batches.on_fulfillment_promised,
     "shipping_rates.published": shipping.on_rates_published,
     "dispute.resolved": after_sale.on_dispute_resolved,
     "ad.clicked": ad_spend.on_ad_clicked,

@@ -1,6 +1,6 @@
 """After payment: shipping captures the payment and sets the delivery promise, delivery starts
 the return window, parcels back at their sender and accepted returns are refunded, a dispute
-decided for the buyer refunds what it says. Fulfillment's promises replace the defaults."""
+decided for the buyer refunds what it says. (Fulfillment's promises: `saga_batches`.)"""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from libs.consumer import NonRetryable
 from libs.events.envelope import Envelope
 from libs.events.schemas import orders as events
 from libs.events.schemas.fulfillment import (
-    FulfillmentOrderAllocated,
     ReturnReceived,
     ShipmentDelivered,
     ShipmentReturnedToSender,
@@ -30,7 +29,6 @@ from services.orders.use_cases.saga import (
     CAPTURE,
     DELIVER_BY,
     HOLD_ENDS,
-    PROMISES,
     RETURN_WINDOW_ENDS,
     SHIP_BY,
     SOURCE,
@@ -117,27 +115,6 @@ async def on_dispute_resolved(conn: asyncpg.Connection, envelope: Envelope,
                              reference=f"dispute:{event.dispute_id}")
     except RefundError as exc:
         raise NonRetryable(str(exc)) from exc
-
-
-async def on_fulfillment_promised(conn: asyncpg.Connection, envelope: Envelope,
-                                  event: FulfillmentOrderAllocated) -> None:
-    """Fulfillment computed the promises from the warehouses' cut-offs, the zone and the
-    carrier service: they replace the defaults the order was given at payment."""
-    order = await repository.get_order(conn, event.order_id, for_update=True)
-    if order is None or order.status not in PROMISABLE:
-        return
-    await promise(conn, order.id, SHIP_BY, event.ship_by, replace=True)
-    await repository.set_promise(conn, order.id, PROMISES[DELIVER_BY], event.deliver_by)
-    await repository.add_timeline(conn, order.id, order.status.value, promised_note(event))
-
-
-PROMISABLE = (OrderStatus.ON_HOLD, OrderStatus.AWAITING_SHIPMENT)
-"""Where fulfillment's promises still apply: paid and not yet shipped."""
-
-
-def promised_note(event: FulfillmentOrderAllocated) -> str:
-    return (f"promised: ships by {event.ship_by:%Y-%m-%d %H:%M} UTC, "
-            f"arrives by {event.deliver_by:%Y-%m-%d %H:%M} UTC")
 
 
 async def on_returned_to_sender(conn: asyncpg.Connection, envelope: Envelope,

@@ -18,7 +18,6 @@ from libs.events.schemas import catalog as catalog_events
 from libs.events.schemas import fulfillment as fulfillment_events
 from services.orders.adapters import order_batches
 from services.orders.domain.order import OrderStatus
-from services.orders.use_cases.after_sale import PROMISABLE, promised_note
 from services.orders.use_cases.saga import AUTHORIZE, SHIP_BY, STOCK_TIMEOUT, now
 
 
@@ -41,12 +40,28 @@ async def on_inventory_reserved_many(
     await deadlines.schedule_many(conn, AUTHORIZE, [(key, due) for key in keys])
 
 
+PROMISABLE = (OrderStatus.ON_HOLD, OrderStatus.AWAITING_SHIPMENT)
+"""Where fulfillment's promises still apply: paid and not yet shipped."""
+
+
+def promised_note(event: fulfillment_events.FulfillmentOrderAllocated) -> str:
+    return (f"promised: ships by {event.ship_by:%Y-%m-%d %H:%M} UTC, "
+            f"arrives by {event.deliver_by:%Y-%m-%d %H:%M} UTC")
+
+
+async def on_fulfillment_promised(conn: asyncpg.Connection, envelope: Envelope,
+                                  event: fulfillment_events.FulfillmentOrderAllocated) -> None:
+    """One promise alone (or while the consumer looks for a failing run's culprit): a run of
+    one, so there is one definition of the rules."""
+    await on_fulfillment_promised_many(conn, [(envelope, event)])
+
+
 async def on_fulfillment_promised_many(
         conn: asyncpg.Connection,
         allocated: list[tuple[Envelope, fulfillment_events.FulfillmentOrderAllocated]]) -> None:
-    """Fulfillment's promises for a run of paid orders, with the rules of
-    `after_sale.on_fulfillment_promised`: the ship-by deadline is replaced, both promises are
-    recorded and noted. Of two promises for one order in a run, the later one holds, as it
+    """Fulfillment's promises (computed from the warehouses' cut-offs, the zone and the carrier
+    service) replace the defaults paid orders were given: the ship-by deadline is replaced,
+    both promises are recorded and noted. Of two promises for one order in a run, the later one holds, as it
     would one at a time."""
     latest = {event.order_id: event for _, event in allocated}
     orders = await order_batches.lock_orders(conn, list(latest))
