@@ -30,6 +30,10 @@ BatchHandler = Callable[[asyncpg.Connection, list[tuple[Envelope, Any]]], Awaita
 one, in the order given."""
 
 
+class NonRetryable(Exception):
+    """Raised by a handler for an event that can never succeed (sent to the DLQ at once)."""
+
+
 @dataclass(frozen=True)
 class Decoded:
     record: ConsumerRecord[Any, Any]

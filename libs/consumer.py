@@ -8,10 +8,12 @@ read at all (not a CloudEvent, unknown type, data breaking its schema) go there 
 are committed only after a record was handled or dead-lettered. An unreachable database is not
 the event's fault: it is retried without limit and never dead-letters the event.
 
-A partition's records are applied in batches: one transaction per batch, a savepoint per record,
-so the durable commit (the dominant cost on a durable Postgres) is paid once per batch. A record
-whose handler fails is rolled back to its savepoint, the records before it are committed, and it
-is then retried alone, exactly as without batching.
+A partition's records are applied in batches, so the durable commit (the dominant cost on a
+durable Postgres) is paid once per batch. A batch is first applied at once, with one inbox
+statement and no savepoint per record (`libs.consumer_at_once`). If a handler fails, that is
+rolled back, the records before the failing one are applied again, and it is retried alone,
+exactly as without batching; a batch handler's run that fails is taken apart with a savepoint
+per record to find its culprit.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -29,18 +30,18 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.errors import CommitFailedError
 from opentelemetry import trace
 
-from libs import inbox
 from libs.consumed_record import (
     BatchHandler,
     Decoded,
     Handler,
+    NonRetryable,
     consume_span,
     dead_letter,
     dead_letter_headers,
     decode,
-    run_from,
 )
-from libs.db.transaction import savepoint, transaction
+from libs.consumer_batches import apply_at_once, apply_in_savepoints, apply_one
+from libs.db.transaction import transaction
 from libs.events.catalogue import all_event_types, dead_letter_topic
 from libs.metrics import CONSUMED, CONSUMER_LAG, DEAD_LETTERS
 from libs.retry import backoff
@@ -54,10 +55,6 @@ _INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
     OSError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
     asyncpg.ConnectionDoesNotExistError, asyncpg.TooManyConnectionsError,
 )
-
-
-class NonRetryable(Exception):
-    """Raised by a handler for an event that can never succeed (sent to the DLQ at once)."""
 
 
 @dataclass
@@ -176,83 +173,44 @@ class EventConsumer:
                                     str(partition.partition)).set(max(0, highwater - next_offset))
 
     async def _handle_batch(self, records: list[ConsumerRecord[Any, Any]]) -> tuple[int, bool]:
-        """Handles records from the front of `records` in one transaction, each in a savepoint,
-        so a batch costs one durable commit however many records it holds.
-
-        Stops at the first record whose handler fails (a savepoint rolled it back; the records
-        before it are committed), at the time budget, or when stopping. Returns how many records
-        were taken and whether the next one was tried and failed. Records that cannot be read, and
-        handler refusals, are dead-lettered after the commit. If the transaction itself fails
-        (the database went away), nothing is taken and the caller falls back to one at a time.
-        """
-        started = time.monotonic()
-        outcomes: list[str] = []
-        dead: list[tuple[ConsumerRecord[Any, Any], str]] = []
-        next_failed = False
-        try:
-            async with transaction(self._pool) as conn:
-                batch, position, alone_until = records[:self._batch_size], 0, 0
-                while position < len(batch):
-                    over_budget = time.monotonic() - started > self._batch_seconds
-                    if self._stopping.is_set() or (over_budget and (outcomes or dead)):
-                        break
-                    record = batch[position]
-                    decoded = decode(record, self._handlers)
-                    if isinstance(decoded, str):
-                        dead.append((record, decoded))
-                    elif decoded is None:
-                        outcomes.append("ignored")
-                    elif position >= alone_until and decoded.envelope.type in self._batch_handlers:
-                        run = run_from(batch, position, decoded, self._handlers)
-                        applied = await self._apply_run(conn, run)
-                        if applied is None:  # its records go one at a time, to find the culprit
-                            alone_until = position + len(run)
-                            continue
-                        outcomes += applied
-                        position += len(run)
-                        continue
-                    else:
-                        try:
-                            with consume_span(decoded, self.group):
-                                async with savepoint(conn):
-                                    outcomes.append(await self._apply(conn, decoded))
-                        except NonRetryable as exc:
-                            dead.append((record, f"rejected by handler: {exc}"))
-                        except Exception:
-                            next_failed = True
-                            break
-                    position += 1
-        except Exception as exc:
+        """Handles records from the front of `records` in one transaction: how many were taken
+        (committed or dead-lettered) and whether the next one was tried and failed."""
+        done = await apply_at_once(self._pool, self.group, records[:self._batch_size],
+                                   self._handlers, self._batch_handlers, self._batch_seconds)
+        if done.error is None:
+            self.stats.batched += done.batched
+            await self._settle(done.outcomes, done.unreadable)
+            return done.taken, False
+        if isinstance(done.error, _INFRASTRUCTURE_ERRORS):
             log.warning("consumer %s: batch failed, going one record at a time: %r",
-                        self.group, exc)
+                        self.group, done.error)
             return 0, False
+        if done.failed_at is None or done.in_run:
+            careful = await apply_in_savepoints(
+                self._pool, self.group, records[:self._batch_size], self._handlers,
+                self._batch_handlers, self._batch_seconds, self._stopping)
+            if careful is None:
+                return 0, False
+            self.stats.batched += careful.batched
+            await self._settle(careful.outcomes, careful.dead)
+            return careful.taken, careful.next_failed
+        failed_at = done.failed_at
+        if failed_at:
+            taken, next_failed = await self._handle_batch(records[:failed_at])
+            if taken < failed_at:
+                return taken, next_failed
+        if isinstance(done.error, NonRetryable):
+            await self._settle([], [(records[failed_at], f"rejected by handler: {done.error}")])
+            return failed_at + 1, False
+        return failed_at, True
+
+    async def _settle(self, outcomes: list[str],
+                      dead: list[tuple[ConsumerRecord[Any, Any], str]]) -> None:
+        """After a batch's commit: its outcomes counted, its unappliable records dead-lettered."""
         for outcome in outcomes:
             self._count(outcome)
         for record, reason in dead:
             await self._dead_letter(record, reason)
-        return len(outcomes) + len(dead), next_failed
-
-    async def _apply_run(self, conn: asyncpg.Connection, run: list[Decoded]) -> list[str] | None:
-        """A run of one event type given to its batch handler at once, in a savepoint; the
-        outcome of each record, or None (all rolled back) if the handler failed."""
-        kind = run[0].envelope.type
-        try:
-            with tracer.start_as_current_span(
-                    f"consume {kind} x{len(run)}", kind=trace.SpanKind.CONSUMER,
-                    attributes={"messaging.system": "kafka",
-                                "messaging.consumer.group.name": self.group,
-                                "messaging.batch.message_count": len(run)}):
-                async with savepoint(conn):
-                    outcomes, todo = await inbox.first_times(conn, self.group, run)
-                    if todo:
-                        await self._batch_handlers[kind](conn, [(d.envelope, d.event)
-                                                                for d in todo])
-                self.stats.batched += len(todo)
-        except Exception as exc:
-            log.warning("consumer %s: a run of %d %s failed, applying them one at a time: %r",
-                        self.group, len(run), kind, exc)
-            return None
-        return outcomes
 
     async def _handle_record(self, record: ConsumerRecord[Any, Any], attempts_made: int) -> None:
         decoded = decode(record, self._handlers)
@@ -274,7 +232,7 @@ class EventConsumer:
         while True:
             try:
                 async with transaction(self._pool) as conn:
-                    outcome = await self._apply(conn, decoded)
+                    outcome = await apply_one(conn, self.group, decoded)
                 self._count(outcome)
                 return None
             except NonRetryable as exc:
@@ -293,14 +251,6 @@ class EventConsumer:
             if self._stopping.is_set():
                 raise asyncio.CancelledError("stopping before the event was handled")
             await asyncio.sleep(delay)
-
-    async def _apply(self, conn: asyncpg.Connection, decoded: Decoded) -> str:
-        """The inbox row and the handler's effects, in the caller's transaction: "handled", or
-        "duplicate" for an event this group already applied."""
-        if not await inbox.first_time(conn, self.group, decoded):
-            return "duplicate"
-        await decoded.handler(conn, decoded.envelope, decoded.event)
-        return "handled"
 
     def _count(self, outcome: str) -> None:
         if outcome == "handled":

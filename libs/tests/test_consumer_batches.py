@@ -1,0 +1,66 @@
+"""A batch applied at once and cut short by its time budget, against real Postgres and Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Any
+
+import asyncpg
+import pytest
+
+from libs.consumer import EventConsumer
+from libs.events.envelope import Envelope
+from libs.kafka import create_producer, ensure_topics
+from libs.testing import Scratch, eventually
+from libs.tests.test_consumer import TOPIC, effects_of, record_effect, registered_record
+
+pytestmark = pytest.mark.kafka
+
+
+async def test_a_batch_cut_short_by_its_budget_applies_every_record_once_in_order(
+    scratch: Scratch, kafka_bootstrap: str,
+) -> None:
+    """Forty records of one key (one delivered twice) through a slow handler and a 20 ms
+    budget: the batches end early, and the records a batch claimed in the inbox but did not
+    reach are applied by the next batch, not taken for duplicates; each record takes effect
+    once, in order."""
+    records = [registered_record() for _ in range(40)]
+    applied: list[str] = []
+    transactions: set[int] = set()
+
+    async def slow(conn: asyncpg.Connection, envelope: Envelope, event: Any) -> None:
+        await asyncio.sleep(0.004)
+        await record_effect(conn, envelope, event)
+        applied.append(envelope.id)
+        transactions.add(await conn.fetchval("SELECT txid_current()"))
+
+    key = secrets.token_hex(6).encode()
+    producer = create_producer(kafka_bootstrap, "test-producer", idempotent=False)
+    await producer.start()
+    group = f"test-{secrets.token_hex(4)}"
+    try:
+        await ensure_topics(kafka_bootstrap, [TOPIC])
+        for _, (_, value, headers) in [*records[:20], records[7], *records[20:]]:
+            await producer.send_and_wait(TOPIC, value=value, key=key, headers=headers)
+        consumer = EventConsumer(pool=scratch.pool, bootstrap_servers=kafka_bootstrap,
+                                 group=group, handlers={"seller.registered": slow},
+                                 producer=producer, batch_seconds=0.02)
+        task = asyncio.create_task(consumer.run())
+        expected = [envelope.id for envelope, _ in records]
+        try:
+            async def all_applied() -> bool:
+                return await effects_of(scratch, *expected) >= len(expected)
+
+            assert await eventually(all_applied)
+        finally:
+            consumer.stop()
+            await asyncio.wait_for(task, 30)
+    finally:
+        await producer.stop()
+    assert await effects_of(scratch, *expected) == len(expected), "none twice"
+    assert applied == expected, "in order, each once"
+    assert len(transactions) >= 3, "the budget cut the batches short"
+    assert consumer.stats.duplicates == 1
+    assert await scratch.pool.fetchval(
+        "SELECT count(*) FROM inbox WHERE consumer_group = $1", group) == len(expected)
