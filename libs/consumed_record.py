@@ -26,8 +26,9 @@ tracer = trace.get_tracer("libs.consumer")
 
 Handler = Callable[[asyncpg.Connection, Envelope, Any], Awaitable[None]]
 BatchHandler = Callable[[asyncpg.Connection, list[tuple[Envelope, Any]]], Awaitable[None]]
-"""Applies many events of one type in the caller's transaction, as their handlers would one by
-one, in the order given."""
+"""Applies many events in the caller's transaction, as their handlers would one by one, in the
+order given: a run of consecutive records whose types it is registered for (one type, or
+several sharing the same function)."""
 
 
 class NonRetryable(Exception):
@@ -63,16 +64,23 @@ def decode(record: ConsumerRecord[Any, Any], handlers: Mapping[str, Handler]) ->
 
 
 def run_from(batch: list[ConsumerRecord[Any, Any]], position: int, first: Decoded,
-             handlers: Mapping[str, Handler]) -> list[Decoded]:
-    """`first` (the record at `position`) and the readable records of its type right after
-    it: what a batch handler gets at once."""
+             handlers: Mapping[str, Handler],
+             batch_handlers: Mapping[str, BatchHandler]) -> list[Decoded]:
+    """`first` (the record at `position`) and the readable records right after it whose types
+    share its batch handler: what that batch handler gets at once."""
     run = [first]
     for record in batch[position + 1:]:
         decoded = decode(record, handlers)
-        if not isinstance(decoded, Decoded) or decoded.envelope.type != first.envelope.type:
+        if not isinstance(decoded, Decoded) or not same_batch_handler(
+                batch_handlers, decoded.envelope.type, first.envelope.type):
             break
         run.append(decoded)
     return run
+
+
+def same_batch_handler(batch_handlers: Mapping[str, BatchHandler], kind: str, other: str) -> bool:
+    handler = batch_handlers.get(kind)
+    return handler is not None and handler is batch_handlers.get(other)
 
 
 def consume_span(decoded: Decoded, group: str) -> contextlib.AbstractContextManager[trace.Span]:

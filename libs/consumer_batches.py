@@ -37,6 +37,7 @@ from libs.consumed_record import (
     consume_span,
     decode,
     run_from,
+    same_batch_handler,
 )
 from libs.db.transaction import savepoint, transaction
 
@@ -130,7 +131,7 @@ async def _apply_from(conn: asyncpg.Connection, position: int, decoded: list[Dec
     if kind in batch_handlers:
         end = position + 1
         while end < len(decoded) and isinstance(later := decoded[end], Decoded) \
-                and later.envelope.type == kind:
+                and same_batch_handler(batch_handlers, later.envelope.type, kind):
             end += 1
         todo = [(d.envelope, d.event) for i in range(position, end)
                 if outcome_at[i] == "handled" and isinstance(d := decoded[i], Decoded)]
@@ -206,7 +207,7 @@ async def apply_in_savepoints(pool: asyncpg.Pool, group: str,
                 elif decoded is None:
                     done.outcomes.append("ignored")
                 elif position >= alone_until and decoded.envelope.type in batch_handlers:
-                    run = run_from(batch, position, decoded, handlers)
+                    run = run_from(batch, position, decoded, handlers, batch_handlers)
                     if not await _apply_run(conn, group, run, batch_handlers, done):
                         alone_until = position + len(run)  # one at a time, to find the culprit
                         continue

@@ -12,7 +12,7 @@ from libs.auth import api_key_replica
 from libs.service import ServiceDefinition, create_service_app
 from services.webhooks.adapters.secrets_box import SecretBox
 from services.webhooks.api import endpoints, feed
-from services.webhooks.handlers import HANDLERS, seller_standing
+from services.webhooks.handlers import BATCH_HANDLERS, HANDLERS, seller_standing
 from services.webhooks.settings import WebhooksSettings
 from services.webhooks.use_cases import retention
 from services.webhooks.use_cases.delivery import Deliverer
@@ -39,6 +39,7 @@ def create_app(settings: WebhooksSettings | None = None) -> FastAPI:
         migrations_dir=Path(__file__).parent / "migrations",
         routers=[endpoints.router, feed.router],
         handlers=HANDLERS,
+        batch_handlers=BATCH_HANDLERS,
         on_start=_on_start,
         background={"deliveries": _deliver, "retention": _retention},
         api_key_resolver=lambda runtime: api_key_replica.resolver(runtime, seller_standing),

@@ -90,15 +90,19 @@ async def cart(conn: asyncpg.Connection | asyncpg.Pool, buyer_id: str, *,
     return [_line(r) for r in await conn.fetch(sql, buyer_id)]
 
 
-async def put_line(conn: asyncpg.Connection | asyncpg.Pool, buyer_id: str, line: CartLine) -> None:
-    await conn.execute(
+async def put_line(conn: asyncpg.Connection | asyncpg.Pool, buyer_id: str,
+                   line: CartLine) -> CartLine:
+    """The line as stored: a line put again keeps its place (`added_at`) in the cart."""
+    row = await conn.fetchrow(
         """INSERT INTO cart_lines (buyer_id, sku_id, seller_id, quantity, unit_price_minor,
                                    currency, source)
            VALUES ($1, $2, $3, $4, $5, $6, $7)
            ON CONFLICT (buyer_id, sku_id) DO UPDATE SET quantity = EXCLUDED.quantity,
-               unit_price_minor = EXCLUDED.unit_price_minor, source = EXCLUDED.source""",
+               unit_price_minor = EXCLUDED.unit_price_minor, source = EXCLUDED.source
+           RETURNING *""",
         buyer_id, line.sku_id, line.seller_id, line.quantity, line.unit_price_minor,
         line.currency, line.source.as_dict())
+    return _line(row)
 
 
 async def redeem_claim(conn: asyncpg.Connection, claim_id: UUID, buyer_id: str,

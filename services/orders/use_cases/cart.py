@@ -20,8 +20,9 @@ from services.orders.domain.claims import check_claim
 
 async def put_line(pool: asyncpg.Pool, secret: str, buyer_id: str, sku_id: UUID,
                    quantity: int, source: Attribution) -> list[CartLine]:
-    """Adds the SKU or sets its quantity; returns the cart. A line put again without a token
-    keeps the last touch it had (changing the quantity does not lose the credit)."""
+    """Adds the SKU or sets its quantity; returns the cart (three statements). A line put again
+    without a token keeps the last touch it had (changing the quantity does not lose the
+    credit)."""
     sku = (await repository.skus(pool, [sku_id])).get(sku_id)
     if sku is None or not sku.purchasable:
         raise StateConflict("sku_id", "This item is not for sale.", "not_purchasable")
@@ -44,10 +45,13 @@ async def put_line(pool: asyncpg.Pool, secret: str, buyer_id: str, sku_id: UUID,
         check_claim(grant, buyer_id=buyer_id, sku_id=sku_id, quantity=quantity, now=now)
         price = grant.unit_price_minor
         source = replace(source, live_session_id=str(grant.session_id))
-    await repository.put_line(pool, buyer_id, CartLine(
+    stored = await repository.put_line(pool, buyer_id, CartLine(
         sku_id=sku_id, seller_id=sku.seller_id, quantity=quantity, unit_price_minor=price,
         currency=sku.currency, source=source))
-    return await repository.cart(pool, buyer_id)
+    # The cart as read, with this line put in its place: no second read of the cart.
+    if earlier is None:
+        return [*lines, stored]
+    return [stored if line.sku_id == sku_id else line for line in lines]
 
 
 def verified_touch(secret: str, token: str) -> attribution_tokens.Touch:

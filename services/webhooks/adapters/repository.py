@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -11,31 +12,66 @@ import asyncpg
 from libs.db.sql import locking
 
 
+@dataclass(frozen=True)
+class NewEvent:
+    event_id: UUID
+    seller_id: UUID
+    type: str
+    topic: str
+    aggregate_id: str
+    occurred_at: datetime
+    data: dict[str, Any]
+
+
 async def add_event(conn: asyncpg.Connection, *, event_id: UUID, seller_id: UUID, type_: str,
                     topic: str, aggregate_id: str, sequence: int | None, occurred_at: datetime,
                     data: dict[str, Any]) -> int | None:
-    """The event's feed position, or None when it was recorded before."""
+    """The event's feed position, or None when it was recorded before. Its `sequence` is kept
+    as given: for the platform's own events (a test delivery), not for public ones."""
     seq: int | None = await conn.fetchval(
         """INSERT INTO events (event_id, seller_id, type, topic, aggregate_id, sequence,
                                occurred_at, data)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-           ON CONFLICT (event_id) DO NOTHING RETURNING seq""",
+           ON CONFLICT (event_id) DO NOTHING RETURNING seq, event_id""",
         event_id, seller_id, type_, topic, aggregate_id, sequence, occurred_at, data)
     return seq
 
 
-async def number_public(conn: asyncpg.Connection, seq: int, topic: str,
-                        aggregate_id: str) -> int:
-    """Gives a newly recorded event the next public sequence number of its aggregate on its
-    topic (1, 2, 3...: the events a seller can see, with no gaps from private ones)."""
-    number: int = await conn.fetchval(
-        """WITH next AS (
-               INSERT INTO public_sequences AS p (topic, aggregate_id, last) VALUES ($2, $3, 1)
-               ON CONFLICT (topic, aggregate_id) DO UPDATE SET last = p.last + 1
-               RETURNING last)
-           UPDATE events SET sequence = (SELECT last FROM next) WHERE seq = $1
-           RETURNING sequence""", seq, topic, aggregate_id)
-    return number
+async def add_events(conn: asyncpg.Connection, events: list[NewEvent]) -> dict[UUID, int]:
+    """Records the events new to the feed, in the order given, each with the next public
+    sequence number of its aggregate on its topic (1, 2, 3...: the events a seller can see,
+    with no gaps from private ones); their feed positions by event id. Two statements however
+    many events: a consumer batch of public events costs what one did."""
+    rows = await conn.fetch(
+        """INSERT INTO events (event_id, seller_id, type, topic, aggregate_id, occurred_at, data)
+           SELECT event_id, seller_id, type, topic, aggregate_id, occurred_at, data
+           FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[],
+                       $6::timestamptz[], $7::jsonb[]) WITH ORDINALITY
+                AS t(event_id, seller_id, type, topic, aggregate_id, occurred_at, data, place)
+           ORDER BY place
+           ON CONFLICT (event_id) DO NOTHING RETURNING seq, event_id""",
+        [e.event_id for e in events], [e.seller_id for e in events],
+        [e.type for e in events], [e.topic for e in events],
+        [e.aggregate_id for e in events], [e.occurred_at for e in events],
+        [e.data for e in events])
+    positions = {row["event_id"]: row["seq"] for row in rows}
+    if positions:
+        await conn.execute(
+            """WITH fresh AS (
+                   SELECT seq, topic, aggregate_id,
+                          row_number() OVER (PARTITION BY topic, aggregate_id ORDER BY seq)
+                              AS place,
+                          count(*) OVER (PARTITION BY topic, aggregate_id) AS n
+                   FROM events WHERE seq = ANY($1::bigint[])),
+               numbered AS (
+                   INSERT INTO public_sequences AS p (topic, aggregate_id, last)
+                   SELECT DISTINCT topic, aggregate_id, n FROM fresh
+                   ON CONFLICT (topic, aggregate_id) DO UPDATE SET last = p.last + EXCLUDED.last
+                   RETURNING topic, aggregate_id, last)
+               UPDATE events e SET sequence = numbered.last - fresh.n + fresh.place
+               FROM fresh JOIN numbered USING (topic, aggregate_id)
+               WHERE e.seq = fresh.seq""", list(positions.values()))
+    return positions
 
 
 async def feed(conn: asyncpg.Connection | asyncpg.Pool, seller_id: UUID, after: int,
@@ -53,9 +89,10 @@ async def event(conn: asyncpg.Connection | asyncpg.Pool, seq: int) -> dict[str, 
     return dict(row) if row else None
 
 
-async def active_endpoints(conn: asyncpg.Connection, seller_id: UUID) -> list[dict[str, Any]]:
-    rows = await conn.fetch("""SELECT id, event_types FROM endpoints
-                               WHERE seller_id = $1 AND active""", seller_id)
+async def active_endpoints(conn: asyncpg.Connection,
+                           seller_ids: list[UUID]) -> list[dict[str, Any]]:
+    rows = await conn.fetch("""SELECT id, seller_id, event_types FROM endpoints
+                               WHERE seller_id = ANY($1::uuid[]) AND active""", seller_ids)
     return [dict(r) for r in rows]
 
 
@@ -104,6 +141,8 @@ async def delete_endpoint(conn: asyncpg.Connection, endpoint_id: UUID) -> None:
 
 async def add_deliveries(conn: asyncpg.Connection, rows: list[tuple[UUID, UUID, int, str]]) -> None:
     """(delivery id, endpoint id, event seq, aggregate id), due now."""
+    if not rows:
+        return
     await conn.executemany(
         """INSERT INTO deliveries (id, endpoint_id, event_seq, aggregate_id, status, next_at)
            VALUES ($1, $2, $3, $4, 'pending', now())

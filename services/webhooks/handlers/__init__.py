@@ -49,3 +49,6 @@ def handlers() -> dict[str, Handler]:
 
 
 HANDLERS = handlers()
+BATCH_HANDLERS = {t: intake.record_many for t, handler in HANDLERS.items()
+                  if handler is intake.record}
+"""Consecutive public events, of whatever types, are recorded at once (`libs.consumer`)."""

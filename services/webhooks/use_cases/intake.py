@@ -28,19 +28,32 @@ def public_types() -> list[str]:
 
 
 async def record(conn: asyncpg.Connection, envelope: Envelope, event: Any) -> None:
-    seller_id = getattr(event, "seller_id", None)
-    if seller_id is None:  # an event from before public events named their seller
-        log.info("public event %s (%s) names no seller; not delivered", envelope.id,
-                 envelope.type)
+    await record_many(conn, [(envelope, event)])
+
+
+async def record_many(conn: asyncpg.Connection, items: list[tuple[Envelope, Any]]) -> None:
+    """Public events in the order consumed: four statements however many there are."""
+    named = []
+    for envelope, event in items:
+        if getattr(event, "seller_id", None) is None:  # from before events named their seller
+            log.info("public event %s (%s) names no seller; not delivered", envelope.id,
+                     envelope.type)
+        else:
+            named.append((envelope, event))
+    if not named:
         return
-    seq = await repository.add_event(
-        conn, event_id=UUID(envelope.id), seller_id=seller_id, type_=envelope.type,
-        topic=event.topic, aggregate_id=event.key, sequence=envelope.sequence,
-        occurred_at=envelope.time, data=event.model_dump(mode="json"))
-    if seq is None:
+    positions = await repository.add_events(conn, [repository.NewEvent(
+        event_id=UUID(envelope.id), seller_id=event.seller_id, type=envelope.type,
+        topic=event.topic, aggregate_id=event.key, occurred_at=envelope.time,
+        data=event.model_dump(mode="json")) for envelope, event in named])
+    recorded = [(positions[UUID(envelope.id)], envelope, event) for envelope, event in named
+                if UUID(envelope.id) in positions]
+    if not recorded:
         return
-    await repository.number_public(conn, seq, event.topic, event.key)
-    endpoints = await repository.active_endpoints(conn, seller_id)
+    endpoints = await repository.active_endpoints(
+        conn, sorted({event.seller_id for _, _, event in recorded}))
     await repository.add_deliveries(conn, [
-        (new_id(), e["id"], seq, event.key) for e in endpoints
-        if wants(e["event_types"], envelope.type)])
+        (new_id(), endpoint["id"], seq, event.key)
+        for seq, envelope, event in recorded for endpoint in endpoints
+        if endpoint["seller_id"] == event.seller_id
+        and wants(endpoint["event_types"], envelope.type)])
