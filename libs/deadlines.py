@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -129,7 +129,7 @@ async def cancel(conn: asyncpg.Connection, key: object, *kinds: str) -> int:
     return await cancel_many(conn, [key], *kinds)
 
 
-async def cancel_many(conn: asyncpg.Connection, keys: list[object], *kinds: str) -> int:
+async def cancel_many(conn: asyncpg.Connection, keys: Sequence[object], *kinds: str) -> int:
     """`cancel` for many keys in one round trip (a batch of decisions)."""
     result = await conn.execute(
         """UPDATE deadlines SET done_at = now(), outcome = 'cancelled', leased_until = NULL

@@ -103,6 +103,51 @@ async def hold_many(conn: asyncpg.Connection, levels: list[StockLevel],
         [h[0] for h in holds], [h[2] for h in holds], [h[3] for h in holds])
 
 
+async def active_reservations(conn: asyncpg.Connection, order_ids: list[UUID],
+                              ) -> dict[UUID, tuple[UUID, list[tuple[UUID, int]]]]:
+    """The orders' active reservations (order id: reservation id and its lines in SKU order),
+    locked until the transaction ends, in id order as every batch locks them."""
+    rows = await conn.fetch(
+        """WITH held AS MATERIALIZED (
+               SELECT id, order_id FROM reservations
+               WHERE order_id = ANY($1::uuid[]) AND status = 'active' ORDER BY id FOR UPDATE)
+           SELECT h.id, h.order_id, l.sku_id, l.quantity
+           FROM held h JOIN reservation_lines l ON l.reservation_id = h.id
+           ORDER BY h.id, l.sku_id""", order_ids)
+    found: dict[UUID, tuple[UUID, list[tuple[UUID, int]]]] = {}
+    for row in rows:
+        found.setdefault(row["order_id"], (row["id"], []))[1].append(
+            (row["sku_id"], row["quantity"]))
+    return found
+
+
+async def commit_many(conn: asyncpg.Connection, reservation_ids: list[UUID],
+                      levels: list[StockLevel], movements: list[tuple[UUID, int, int, str]],
+                      reason: str) -> None:
+    """Writes a batch of committed reservations, decided under `lock_levels`: the SKUs' new
+    levels, one ledger movement (SKU, on hand, reserved, reservation) per line in the order
+    they were applied, and the reservations' end."""
+    await conn.execute(
+        """UPDATE stock s SET on_hand = v.on_hand, reserved = v.reserved, version = v.version,
+                              updated_at = now()
+           FROM unnest($1::uuid[], $2::int[], $3::int[], $4::int[])
+                AS v(sku_id, on_hand, reserved, version)
+           WHERE s.sku_id = v.sku_id""",
+        [level.sku_id for level in levels], [level.on_hand for level in levels],
+        [level.reserved for level in levels], [level.version for level in levels])
+    await conn.execute(
+        """INSERT INTO stock_movements (sku_id, on_hand, reserved, reason, actor, reference)
+           SELECT sku_id, on_hand, reserved, $5, 'orders', reference
+           FROM unnest($1::uuid[], $2::int[], $3::int[], $4::text[])
+                WITH ORDINALITY AS m(sku_id, on_hand, reserved, reference, place)
+           ORDER BY place""",
+        [m[0] for m in movements], [m[1] for m in movements], [m[2] for m in movements],
+        [m[3] for m in movements], reason)
+    await conn.execute(
+        """UPDATE reservations SET status = 'committed', ended_at = now(), end_reason = $2
+           WHERE id = ANY($1::uuid[])""", reservation_ids, reason)
+
+
 async def save_level(conn: asyncpg.Connection, level: StockLevel, *, expected_version: int,
                      reason: str, actor: str, reference: str | None = None) -> None:
     result = await conn.execute(

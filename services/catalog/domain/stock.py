@@ -48,6 +48,12 @@ class StockLevel:
                              "below that", "below_reserved")
         return replace(self, on_hand=target, version=self.version + 1)
 
+    def committed(self, quantity: int) -> StockLevel:
+        """Reserved units leaving: an order was paid, its units are no longer on hand to sell
+        (what is available does not change)."""
+        return replace(self, on_hand=self.on_hand - quantity, reserved=self.reserved - quantity,
+                       version=self.version + 1)
+
     def crossed_below_threshold(self, before: StockLevel) -> bool:
         """True once, at the change that takes available under the threshold."""
         return (self.low_stock_threshold > 0 and self.available < self.low_stock_threshold

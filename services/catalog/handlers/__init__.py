@@ -3,6 +3,7 @@
 from libs.consumer import BatchHandler, Handler
 from libs.privacy_answers import handlers as privacy_handlers
 from services.catalog.adapters.privacy_map import PRIVACY_MAP
+from services.catalog.use_cases.batch_commits import on_order_confirmed, on_orders_confirmed
 from services.catalog.use_cases.batch_reservations import on_orders_placed
 from services.catalog.use_cases.flash_deals import (
     on_claim_expired,
@@ -12,7 +13,6 @@ from services.catalog.use_cases.flash_deals import (
 )
 from services.catalog.use_cases.inventory import (
     on_order_cancelled,
-    on_order_confirmed,
     on_order_placed,
     on_stock_adjusted,
     on_stock_received,
@@ -36,4 +36,5 @@ HANDLERS: dict[str, Handler] = {
 
 BATCH_HANDLERS: dict[str, BatchHandler] = {
     "order.placed": on_orders_placed,  # a flash sale's reservations, many per transaction
+    "order.confirmed": on_orders_confirmed,  # and its paid orders' stock
 }

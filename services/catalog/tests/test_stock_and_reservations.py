@@ -248,7 +248,8 @@ async def test_cancellations_after_commit_or_before_reservation_lose_nothing(
     catalog: RunningService, make_seller: MakeSeller, make_category: MakeCategory,
     make_live_product: MakeLive,
 ) -> None:
-    from services.catalog.use_cases.inventory import on_order_cancelled, on_order_confirmed
+    from services.catalog.use_cases.batch_commits import on_order_confirmed
+    from services.catalog.use_cases.inventory import on_order_cancelled
 
     seller = await make_seller()
     product = await make_live_product(seller, await make_category())

@@ -14,7 +14,7 @@ from libs.deadlines import Deadline, DeadlineKind
 from libs.events.envelope import Envelope
 from libs.events.schemas import catalog as events
 from libs.events.schemas.fulfillment import StockAdjusted, StockReceived
-from libs.events.schemas.orders import OrderCancelled, OrderConfirmed, OrderPlaced
+from libs.events.schemas.orders import OrderCancelled, OrderPlaced
 from libs.ids import new_id
 from libs.outbox import enqueue
 from services.catalog.adapters import product_cache, stock_repository
@@ -163,11 +163,6 @@ async def adjust(conn: asyncpg.Connection, level: StockLevel, adjusted: StockLev
 
 async def on_order_placed(conn: asyncpg.Connection, envelope: Envelope, event: OrderPlaced) -> None:
     await reserve_for_order(conn, event)
-
-
-async def on_order_confirmed(conn: asyncpg.Connection, envelope: Envelope,
-                             event: OrderConfirmed) -> None:
-    await end_reservation(conn, event.order_id, commit=True, reason="order confirmed")
 
 
 async def on_order_cancelled(conn: asyncpg.Connection, envelope: Envelope,
