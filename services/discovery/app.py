@@ -13,7 +13,7 @@ from libs.auth import api_key_replica
 from libs.rate_limit import RateLimiter
 from libs.service import Runtime, ServiceDefinition, create_service_app
 from services.discovery.api import ads, consent, feed, interactions
-from services.discovery.handlers import handlers, seller_standing
+from services.discovery.handlers import batch_handlers, handlers, seller_standing
 from services.discovery.settings import DiscoverySettings
 from services.discovery.use_cases import summaries
 from services.discovery.use_cases.sponsored import ServingCache
@@ -40,6 +40,7 @@ def create_app(settings: DiscoverySettings | None = None) -> FastAPI:
         migrations_dir=Path(__file__).parent / "migrations",
         routers=[feed.router, interactions.router, consent.router, ads.router],
         handlers=handlers(settings),
+        batch_handlers=batch_handlers(settings),
         on_start=_start,
         background={"interaction-summaries": _summaries},
         api_key_resolver=lambda runtime: api_key_replica.resolver(runtime, seller_standing),

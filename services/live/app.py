@@ -23,7 +23,7 @@ from services.live.api import (
     videos,
     ws_tickets,
 )
-from services.live.handlers import handlers
+from services.live.handlers import BATCH_HANDLERS, handlers
 from services.live.settings import LiveSettings
 from services.live.use_cases import deal_clock
 
@@ -39,6 +39,7 @@ def create_app(settings: LiveSettings | None = None) -> FastAPI:
                  gifts.router, analytics.router, partners.router, taps.router,
                  ws_tickets.router, videos.router, video_feed.router],
         handlers=handlers,
+        batch_handlers=BATCH_HANDLERS,
         on_start=components.build,
         on_stop=components.close,
         deadline_kinds=deal_clock.kinds,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncpg
 
 from libs.auth import api_key_replica
-from libs.consumer import Handler
+from libs.consumer import BatchHandler, Handler
 from libs.events.envelope import Envelope
 from libs.events.schemas.orders import OrderCancelled, OrderConfirmed, OrderPlaced
 from libs.privacy_answers import handlers as privacy_handlers
@@ -31,6 +31,15 @@ def handlers(settings: DiscoverySettings) -> dict[str, Handler]:
     return {**SHOWCASE, "order.placed": on_order_placed, "order.confirmed": on_order_confirmed,
             "order.cancelled": on_order_cancelled, **api_key_replica.HANDLERS,
             **privacy_handlers(PRIVACY_MAP)}
+
+
+def batch_handlers(settings: DiscoverySettings) -> dict[str, BatchHandler]:
+    """A run of paid orders counts its purchases in one write per market (`libs.consumer`)."""
+    async def on_orders_confirmed(conn: asyncpg.Connection,
+                                  confirmed: list[tuple[Envelope, OrderConfirmed]]) -> None:
+        await orders_news.confirmed_many(conn, settings, [event for _, event in confirmed])
+
+    return {"order.confirmed": on_orders_confirmed}
 
 
 async def seller_standing(db: asyncpg.Connection | asyncpg.Pool, seller_id: object) -> str | None:

@@ -16,7 +16,6 @@ from uuid import UUID
 import asyncpg
 
 from services.discovery.adapters import consent_repository, interactions_repository
-from services.discovery.adapters import showcase_repository as showcase
 from services.discovery.domain.consent import may_keep_history
 from services.discovery.domain.ranking import ACTION_WEIGHT, Action, co_visitation_pairs
 
@@ -110,27 +109,34 @@ async def _remember(conn: asyncpg.Connection, buyer_id: str, market: str,
     await interactions_repository.add_co_visits(conn, market, pairs)
 
 
-async def record_purchase(conn: asyncpg.Connection, buyer_id: str,
-                          lines: list[tuple[UUID, int]], recent_limit: int) -> None:
-    """An order was paid: its products count as purchases in their market, and in the buyer's
-    history when they may be profiled (as the token last showed them: consent and age)."""
-    products = await showcase.products_of_skus(conn, [sku for sku, _ in lines])
-    if not products:
-        return
+async def count_purchases(conn: asyncpg.Connection,
+                          orders: list[list[asyncpg.Record]]) -> None:
+    """Paid orders' products (each order's distinct products, from `products_of_skus`) count as
+    purchases in their markets: one write per market however many orders, so a bestseller's
+    popularity row is locked once per run of orders, not once per order."""
     now = datetime.now(UTC)
-    bought = {products[sku]["id"]: products[sku] for sku, _ in lines if sku in products}
     by_market: dict[str, list[tuple[str, UUID, Action]]] = {}
-    for product in bought.values():
-        by_market.setdefault(product["market"].strip(), []).append(
-            ("product", product["id"], Action.PURCHASE))
-    for market, touches in by_market.items():
+    for bought in orders:
+        for product in bought:
+            by_market.setdefault(product["market"].strip(), []).append(
+                ("product", product["id"], Action.PURCHASE))
+    for market, touches in sorted(by_market.items()):
         await _count(conn, market, touches, now)
+
+
+async def remember_purchase(conn: asyncpg.Connection, buyer_id: str,
+                            bought: list[asyncpg.Record], recent_limit: int) -> None:
+    """A paid order's products join the buyer's history when they may be profiled (as the
+    token last showed them: consent and age)."""
+    if not bought:
+        return
     buyer = await consent_repository.buyer(conn, buyer_id)
     if buyer is None:
         return
+    now = datetime.now(UTC)
     market = buyer["market"].strip()
     if may_keep_history(consent=buyer["personalised"], market=market,
                         birthdate=buyer["birthdate"], today=now.date()):
         await _remember(conn, buyer_id, market, [
             ("product", p["id"], p["category_id"], Action.PURCHASE, now)
-            for p in bought.values() if p["market"].strip() == market], recent_limit)
+            for p in bought if p["market"].strip() == market], recent_limit)

@@ -14,7 +14,7 @@ from libs.events.schemas.orders import OrderCancelled, OrderConfirmed, OrderPlac
 from services.discovery.adapters import clicks_repository as clicks
 from services.discovery.adapters import showcase_repository as showcase
 from services.discovery.settings import DiscoverySettings
-from services.discovery.use_cases.interactions import record_purchase
+from services.discovery.use_cases.interactions import count_purchases, remember_purchase
 
 
 async def placed(conn: asyncpg.Connection, event: OrderPlaced) -> None:
@@ -28,28 +28,51 @@ async def placed(conn: asyncpg.Connection, event: OrderPlaced) -> None:
 
 async def confirmed(conn: asyncpg.Connection, settings: DiscoverySettings,
                     event: OrderConfirmed) -> None:
-    row = await conn.fetchrow("DELETE FROM placed_orders WHERE order_id = $1 RETURNING *",
-                              event.order_id)
-    if row is None:
-        return  # placed before discovery listened, or cancelled already
-    lines = json.loads(row["lines"])
-    sku_lines = [(UUID(line["sku_id"]), int(line["quantity"])) for line in lines]
-    await record_purchase(conn, row["buyer_id"], sku_lines, settings.recent_items)
-    await _attribute(conn, settings, event.order_id, row["buyer_id"], lines,
-                     event.confirmed_at)
+    """A lone confirmation is a run of one."""
+    await confirmed_many(conn, settings, [event])
+
+
+async def confirmed_many(conn: asyncpg.Connection, settings: DiscoverySettings,
+                         events: list[OrderConfirmed]) -> None:
+    """Paid orders, in the order confirmed: their purchases counted together, then each
+    buyer's history and each order's attribution. An order placed before discovery listened,
+    or cancelled already, is not remembered and changes nothing."""
+    order_ids = list(dict.fromkeys(event.order_id for event in events))
+    rows = {r["order_id"]: r for r in await conn.fetch(
+        "DELETE FROM placed_orders WHERE order_id = ANY($1::uuid[]) RETURNING *", order_ids)}
+    paid = [(event, rows.pop(event.order_id)) for event in events if event.order_id in rows]
+    if not paid:
+        return
+    lines = {event.order_id: json.loads(row["lines"]) for event, row in paid}
+    products = await showcase.products_of_skus(
+        conn, list({UUID(line["sku_id"]) for ls in lines.values() for line in ls}))
+
+    def bought(order_id: UUID) -> list[asyncpg.Record]:
+        found = {products[s]["id"]: products[s] for s in
+                 (UUID(line["sku_id"]) for line in lines[order_id]) if s in products}
+        return list(found.values())
+
+    await count_purchases(conn, [bought(event.order_id) for event, _ in paid])
+    for event, row in paid:
+        await remember_purchase(conn, row["buyer_id"], bought(event.order_id),
+                                settings.recent_items)
+        await _attribute(conn, settings, event.order_id, row["buyer_id"],
+                         lines[event.order_id], event.confirmed_at, products)
 
 
 async def _attribute(conn: asyncpg.Connection, settings: DiscoverySettings, order_id: UUID,
-                     buyer_id: str, lines: list[dict[str, object]], at: datetime) -> None:
+                     buyer_id: str, lines: list[dict[str, object]], at: datetime,
+                     products: dict[UUID, asyncpg.Record]) -> None:
     """Last touch: each product's revenue goes to the buyer's latest billed click on it within
     the attribution window."""
-    products = await showcase.products_of_skus(conn, [UUID(str(line["sku_id"])) for line in lines])
     revenue: dict[UUID, int] = {}
     for line in lines:
         product = products.get(UUID(str(line["sku_id"])))
         if product is not None:
             revenue[product["id"]] = revenue.get(product["id"], 0) + (
                 int(str(line["quantity"])) * int(str(line["unit_price_minor"])))
+    if not revenue:
+        return
     touches = await clicks.last_billed_clicks(
         conn, buyer_id, list(revenue), at - timedelta(days=settings.attribution_days))
     for product_id, click in touches.items():

@@ -95,9 +95,9 @@ async def of_order(conn: Conn, order_id: UUID) -> list[asyncpg.Record]:
         "ORDER BY id FOR UPDATE", order_id))
 
 
-async def mark_paid(conn: Conn, order_id: UUID) -> None:
-    await conn.execute("UPDATE claims SET status = 'paid' WHERE order_id = $1 "
-                       "AND status = 'consumed'", order_id)
+async def mark_paid(conn: Conn, order_ids: list[UUID]) -> None:
+    await conn.execute("UPDATE claims SET status = 'paid' WHERE order_id = ANY($1::uuid[]) "
+                       "AND status = 'consumed'", order_ids)
 
 
 async def give_back_to_buyer(conn: Conn, claim_id: UUID) -> None:

@@ -155,9 +155,9 @@ async def add_order_lines(conn: Conn, rows: list[tuple[Any, ...]]) -> None:
            ON CONFLICT (order_id, sku_id) DO NOTHING""", rows)
 
 
-async def set_order_status(conn: Conn, order_id: UUID, status: str) -> None:
-    await conn.execute("UPDATE video_order_lines SET status = $2 WHERE order_id = $1",
-                       order_id, status)
+async def set_orders_status(conn: Conn, order_ids: list[UUID], status: str) -> None:
+    await conn.execute("UPDATE video_order_lines SET status = $2 WHERE order_id = ANY($1::uuid[])",
+                       order_ids, status)
 
 
 async def knows_order(conn: Conn, order_id: UUID) -> bool:

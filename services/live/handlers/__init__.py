@@ -3,7 +3,7 @@
 from functools import partial
 from typing import Any
 
-from libs.consumer import Handler
+from libs.consumer import BatchHandler, Handler
 from libs.privacy_answers import handlers as privacy_handlers
 from services.live.adapters.privacy_map import PRIVACY_MAP
 from services.live.handlers import catalog_view, orders_view, video_sales
@@ -24,6 +24,11 @@ HANDLERS: dict[str, Handler] = {
     "commission.accrued": video_sales.on_commission_accrued,
     "commission.reversed": video_sales.on_commission_reversed,
     **privacy_handlers(PRIVACY_MAP),
+}
+
+
+BATCH_HANDLERS: dict[str, BatchHandler] = {
+    "order.confirmed": orders_view.on_orders_confirmed,  # a run of them in three statements
 }
 
 
