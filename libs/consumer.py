@@ -10,7 +10,7 @@ the event's fault: it is retried without limit and never dead-letters the event.
 
 A partition's records are applied in batches, so the durable commit (the dominant cost on a
 durable Postgres) is paid once per batch. A batch is first applied at once, with one inbox
-statement and no savepoint per record (`libs.consumer_at_once`). If a handler fails, that is
+statement and no savepoint per record (`libs.consumer_batches`). If a handler fails, that is
 rolled back, the records before the failing one are applied again, and it is retried alone,
 exactly as without batching; a batch handler's run that fails is taken apart with a savepoint
 per record to find its culprit.
