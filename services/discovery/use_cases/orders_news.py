@@ -52,9 +52,10 @@ async def confirmed_many(conn: asyncpg.Connection, settings: DiscoverySettings,
                  (UUID(line["sku_id"]) for line in lines[order_id]) if s in products}
         return list(found.values())
 
-    await count_purchases(conn, [bought(event.order_id) for event, _ in paid])
+    products_of_order = {event.order_id: bought(event.order_id) for event, _ in paid}
+    await count_purchases(conn, list(products_of_order.values()))
     for event, row in paid:
-        await remember_purchase(conn, row["buyer_id"], bought(event.order_id),
+        await remember_purchase(conn, row["buyer_id"], products_of_order[event.order_id],
                                 settings.recent_items)
         await _attribute(conn, settings, event.order_id, row["buyer_id"],
                          lines[event.order_id], event.confirmed_at, products)

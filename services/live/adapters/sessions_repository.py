@@ -237,3 +237,10 @@ async def sku_listing(conn: Conn, sku_id: UUID) -> asyncpg.Record | None:
 def _changed(status: str) -> bool:
     """Whether a DELETE or UPDATE touched any row."""
     return not status.endswith(" 0")
+
+
+async def set_orders_status(conn: asyncpg.Connection, order_ids: list[UUID], status: str) -> None:
+    """The session lines of these orders (if any) are now paid or cancelled."""
+    await conn.execute(
+        "UPDATE session_order_lines SET status = $2 WHERE order_id = ANY($1::uuid[])",
+        order_ids, status)

@@ -74,17 +74,14 @@ async def on_orders_confirmed(conn: asyncpg.Connection,
     """Paid orders: their session lines, video lines and claims say so. Three statements per
     run of confirmations, not per order (most orders touch none of them)."""
     order_ids = list({event.order_id for _, event in confirmed})
-    await conn.execute(
-        "UPDATE session_order_lines SET status = 'paid' WHERE order_id = ANY($1::uuid[])",
-        order_ids)
+    await sessions_repository.set_orders_status(conn, order_ids, "paid")
     await videos_repository.set_orders_status(conn, order_ids, "paid")
     await deals_repository.mark_paid(conn, order_ids)
 
 
 async def on_order_cancelled(conn: asyncpg.Connection, envelope: Envelope,
                              event: OrderCancelled, *, live: LiveComponents) -> None:
-    await conn.execute("UPDATE session_order_lines SET status = 'cancelled' WHERE order_id = $1",
-                       event.order_id)
+    await sessions_repository.set_orders_status(conn, [event.order_id], "cancelled")
     await videos_repository.set_orders_status(conn, [event.order_id], "cancelled")
     await deal_clock.release_claims(live, conn, event.order_id, datetime.now(UTC))
 
