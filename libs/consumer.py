@@ -8,12 +8,15 @@ read at all (not a CloudEvent, unknown type, data breaking its schema) go there 
 are committed only after a record was handled or dead-lettered. An unreachable database is not
 the event's fault: it is retried without limit and never dead-letters the event.
 
-A partition's records are applied in batches, so the durable commit (the dominant cost on a
-durable Postgres) is paid once per batch. A batch is first applied at once, with one inbox
-statement and no savepoint per record (`libs.consumer_batches`). If a handler fails, that is
-rolled back, the records before the failing one are applied again, and it is retried alone,
-exactly as without batching; a batch handler's run that fails is taken apart with a savepoint
-per record to find its culprit.
+A poll's records are applied in batches, so the durable commit (the dominant cost on a
+durable Postgres) is paid once per batch. The records of all the partitions a poll returned are
+first tried together in one transaction (each partition's in its order), so a service's own
+partitions do not queue on each other's row locks, each waiting for the other's commit to reach
+the disk; if that fails, it is rolled back and each partition is handled on its own.
+A batch is first applied at once, with one inbox statement and no savepoint per record
+(`libs.consumer_batches`). If a handler fails, that is rolled back, the records before the
+failing one are applied again, and it is retried alone, exactly as without batching; a batch
+handler's run that fails is taken apart with a savepoint per record to find its culprit.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +44,7 @@ from libs.consumed_record import (
     dead_letter_headers,
     decode,
 )
-from libs.consumer_batches import apply_at_once, apply_in_savepoints, apply_one
+from libs.consumer_batches import apply_at_once, apply_in_savepoints, apply_one, merge_partitions
 from libs.db.transaction import transaction
 from libs.events.catalogue import all_event_types, dead_letter_topic
 from libs.metrics import CONSUMED, CONSUMER_LAG, DEAD_LETTERS
@@ -122,9 +126,13 @@ class EventConsumer:
                 batches = await self._poll()
                 if self._consumer.assignment():
                     self.assigned.set()
+                failed = None
+                if len(batches) > 1:
+                    batches, failed = await self._handle_together(batches)
                 # Partitions are independent: handle them side by side, each in order.
-                await asyncio.gather(*(self._handle_partition(partition, records)
-                                       for partition, records in batches.items()))
+                await asyncio.gather(*(
+                    self._handle_partition(partition, records, tried_once=partition == failed)
+                    for partition, records in batches.items() if records))
         finally:
             await self._consumer.stop()
             log.info("consumer %s stopped: %s", self.group, self.stats)
@@ -147,10 +155,35 @@ class EventConsumer:
         batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]] = fetch.result()
         return batches
 
+    async def _handle_together(
+        self, batches: dict[TopicPartition, list[ConsumerRecord[Any, Any]]],
+    ) -> tuple[dict[TopicPartition, list[ConsumerRecord[Any, Any]]], TopicPartition | None]:
+        """Applies the front of several partitions' records as one batch; returns what is left
+        of each, and the partition whose next record was tried once and failed, if any. Hot rows
+        (a bestseller's stock or popularity) are then locked once per poll instead of once per
+        partition, and one commit is paid instead of one each. A record that keeps failing is
+        retried in its own partition's turn, so it holds up no other partition."""
+        merged = merge_partitions(list(batches.values()), self._batch_handlers)
+        taken, next_failed = await self._handle_batch(merged)
+        handled = Counter((r.topic, r.partition) for r in merged[:taken])
+        left = {}
+        for partition, records in batches.items():
+            count = handled[(partition.topic, partition.partition)]
+            if count:
+                await self._commit_offset(partition, records[count - 1].offset + 1)
+            left[partition] = records[count:]
+        failed = merged[taken] if next_failed else None
+        return left, None if failed is None else TopicPartition(failed.topic, failed.partition)
+
     async def _handle_partition(self, partition: TopicPartition,
-                                records: list[ConsumerRecord[Any, Any]]) -> None:
+                                records: list[ConsumerRecord[Any, Any]], *,
+                                tried_once: bool = False) -> None:
+        """`tried_once`: the first record already failed once in a batch, so it goes alone."""
         assert self._consumer is not None
         position = 0
+        if tried_once:
+            await self._handle_record(records[0], attempts_made=1)
+            position = 1
         while position < len(records) and not self._stopping.is_set():
             taken, next_failed = await self._handle_batch(records[position:])
             position += taken
@@ -160,17 +193,20 @@ class EventConsumer:
                 await self._handle_record(records[position], attempts_made=int(next_failed))
                 position += 1
         if position:
-            next_offset = records[position - 1].offset + 1
-            try:
-                await self._consumer.commit({partition: next_offset})
-            except CommitFailedError as exc:
-                # A rebalance took the partition away; the new owner redelivers and the inbox
-                # makes that harmless.
-                log.warning("consumer %s: commit failed after rebalance: %s", self.group, exc)
-            highwater = self._consumer.highwater(partition)
-            if highwater is not None:
-                CONSUMER_LAG.labels(self.service, self.group, partition.topic,
-                                    str(partition.partition)).set(max(0, highwater - next_offset))
+            await self._commit_offset(partition, records[position - 1].offset + 1)
+
+    async def _commit_offset(self, partition: TopicPartition, next_offset: int) -> None:
+        assert self._consumer is not None
+        try:
+            await self._consumer.commit({partition: next_offset})
+        except CommitFailedError as exc:
+            # A rebalance took the partition away; the new owner redelivers and the inbox
+            # makes that harmless.
+            log.warning("consumer %s: commit failed after rebalance: %s", self.group, exc)
+        highwater = self._consumer.highwater(partition)
+        if highwater is not None:
+            CONSUMER_LAG.labels(self.service, self.group, partition.topic,
+                                str(partition.partition)).set(max(0, highwater - next_offset))
 
     async def _handle_batch(self, records: list[ConsumerRecord[Any, Any]]) -> tuple[int, bool]:
         """Handles records from the front of `records` in one transaction: how many were taken

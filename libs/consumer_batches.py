@@ -11,6 +11,10 @@ of applying a prefix twice in the rare failing batch. Handlers are already writt
 redelivery (at-least-once from Kafka), so doing their work again after a rollback changes
 nothing they did not already have to allow for.
 
+Across partitions (`merge_partitions`): the consumer first tries a poll's partitions as one batch,
+each partition's records in its order, the records that share a batch handler brought together
+where those orders allow, so a run is as long as the poll makes possible.
+
 In savepoints (`apply_in_savepoints`): a savepoint per record, so a failing record is rolled
 back alone and the batch goes on past a run whose batch handler failed, one record at a time.
 """
@@ -20,7 +24,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +64,32 @@ class AtOnce:
     error: BaseException | None = None
     failed_at: int | None = None
     in_run: bool = False
+
+
+def merge_partitions(partitions: Sequence[list[ConsumerRecord[Any, Any]]],
+                     batch_handlers: Mapping[str, BatchHandler]) -> list[ConsumerRecord[Any, Any]]:
+    """All the records in one list that keeps each partition's order (partitions are
+    independent, so any interleaving is as valid as another) and, of those, the one with the
+    longest runs: it takes from every partition the records at its head that share the current
+    batch handler before moving on. Any prefix of the list is a prefix of each partition."""
+    queues = [deque(records) for records in partitions if records]
+    merged: list[ConsumerRecord[Any, Any]] = []
+    while queues:
+        kind = _batch_handler_of(queues[0][0], batch_handlers)
+        for queue in queues:
+            while queue and _batch_handler_of(queue[0], batch_handlers) is kind:
+                merged.append(queue.popleft())
+        queues = [queue for queue in queues if queue]
+    return merged
+
+
+def _batch_handler_of(record: ConsumerRecord[Any, Any],
+                      batch_handlers: Mapping[str, BatchHandler]) -> BatchHandler | None:
+    """From the CloudEvents type header, without decoding the record: only an ordering hint."""
+    for name, value in record.headers or ():
+        if name == "ce_type":
+            return batch_handlers.get(value.decode(errors="replace"))
+    return None
 
 
 class _HandlerFailed(Exception):

@@ -65,3 +65,53 @@ async def test_a_batch_cut_short_by_its_budget_applies_every_record_once_in_orde
     assert await scratch.pool.fetchval(
         "SELECT count(*) FROM inbox WHERE consumer_group = $1 AND event_id = ANY($2::text[])",
         group, expected) == len(expected)
+
+
+async def test_a_polls_partitions_are_applied_together_each_in_its_order(
+    scratch: Scratch, kafka_bootstrap: str,
+) -> None:
+    """Thirty records on keys spread over the topic's partitions, waiting before the consumer
+    starts: a batch handler's run holds records of more than one partition (one transaction
+    and one lock per hot row per poll, not one per partition), every record takes effect once,
+    and each partition's records in their order."""
+    records = [registered_record() for _ in range(30)]
+    runs: list[list[tuple[int, int]]] = []
+
+    async def many(conn: asyncpg.Connection, events: list[tuple[Envelope, Any]]) -> None:
+        for envelope, event in events:
+            await record_effect(conn, envelope, event)
+        runs.append([where[envelope.id] for envelope, _ in events if envelope.id in where])
+
+    where: dict[str, tuple[int, int]] = {}
+    producer = create_producer(kafka_bootstrap, "test-producer", idempotent=False)
+    await producer.start()
+    group = f"test-{secrets.token_hex(4)}"
+    try:
+        await ensure_topics(kafka_bootstrap, [TOPIC])
+        for envelope, (_, value, headers) in records:
+            sent = await producer.send_and_wait(TOPIC, value=value,
+                                                key=secrets.token_hex(6).encode(),
+                                                headers=headers)
+            where[envelope.id] = (sent.partition, sent.offset)
+        assert len({partition for partition, _ in where.values()}) > 1
+        consumer = EventConsumer(pool=scratch.pool, bootstrap_servers=kafka_bootstrap,
+                                 group=group, handlers={"seller.registered": record_effect},
+                                 batch_handlers={"seller.registered": many}, producer=producer)
+        task = asyncio.create_task(consumer.run())
+        expected = [envelope.id for envelope, _ in records]
+        try:
+            async def all_applied() -> bool:
+                return await effects_of(scratch, *expected) >= len(expected)
+
+            assert await eventually(all_applied)
+        finally:
+            consumer.stop()
+            await asyncio.wait_for(task, 30)
+    finally:
+        await producer.stop()
+    assert await effects_of(scratch, *expected) == len(expected), "none twice"
+    assert any(len({partition for partition, _ in run}) > 1 for run in runs), runs
+    applied = [position for run in runs for position in run]
+    for partition in {partition for partition, _ in applied}:
+        offsets = [offset for p, offset in applied if p == partition]
+        assert offsets == sorted(offsets), "each partition in its order"
