@@ -22,7 +22,7 @@ from services.support.api import (
     seller_accounts,
     tickets,
 )
-from services.support.handlers import handlers
+from services.support.handlers import BATCH_HANDLERS, handlers
 from services.support.settings import SupportSettings
 from services.support.use_cases import timers
 
@@ -51,6 +51,7 @@ def create_app(settings: SupportSettings | None = None) -> FastAPI:
         routers=[tickets.router, desk.router, knowledge_base.router, disputes.router,
                  seller_accounts.router, reports.router, privacy.router],
         handlers=handlers(settings),
+        batch_handlers=BATCH_HANDLERS,
         deadline_kinds=deadline_kinds,
         on_start=_start,
         api_key_resolver=lambda runtime: api_key_replica.resolver(runtime, _appeals_stay_open),

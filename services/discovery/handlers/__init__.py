@@ -34,12 +34,17 @@ def handlers(settings: DiscoverySettings) -> dict[str, Handler]:
 
 
 def batch_handlers(settings: DiscoverySettings) -> dict[str, BatchHandler]:
-    """A run of paid orders counts its purchases in one write per market (`libs.consumer`)."""
+    """A run of paid orders counts its purchases in one write per market, and a run of placed
+    ones is remembered in one statement (`libs.consumer`)."""
+    async def on_orders_placed(conn: asyncpg.Connection,
+                               placed: list[tuple[Envelope, OrderPlaced]]) -> None:
+        await orders_news.placed_many(conn, [event for _, event in placed])
+
     async def on_orders_confirmed(conn: asyncpg.Connection,
                                   confirmed: list[tuple[Envelope, OrderConfirmed]]) -> None:
         await orders_news.confirmed_many(conn, settings, [event for _, event in confirmed])
 
-    return {"order.confirmed": on_orders_confirmed}
+    return {"order.placed": on_orders_placed, "order.confirmed": on_orders_confirmed}
 
 
 async def seller_standing(db: asyncpg.Connection | asyncpg.Pool, seller_id: object) -> str | None:

@@ -52,8 +52,8 @@ async def test_a_run_of_paid_orders_counts_each_purchase_once(
         one_bag, one_hat = order(stranger, bag_red), order(stranger, hat_one)
         unknown = order(stranger, hat_one)  # placed before discovery listened
         async with transaction(db) as conn:
-            for placed in (both_bags, one_bag, one_hat):
-                await orders_news.placed(conn, placed)
+            await orders_news.placed_many(conn, [both_bags, one_bag, both_bags])  # a run
+            await orders_news.placed(conn, one_hat)  # and a lone one
         paid = [OrderConfirmed(order_id=o.order_id, confirmed_at=NOW)
                 for o in (both_bags, one_bag, both_bags, unknown, one_hat)]
         async with transaction(db) as conn:

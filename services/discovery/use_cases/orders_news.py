@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -18,12 +19,30 @@ from services.discovery.use_cases.interactions import count_purchases, remember_
 
 
 async def placed(conn: asyncpg.Connection, event: OrderPlaced) -> None:
-    lines = [{"sku_id": str(line.sku_id), "quantity": line.quantity,
-              "unit_price_minor": line.unit_price_minor} for line in event.lines]
+    """A lone placement is a run of one."""
+    await placed_many(conn, [event])
+
+
+async def placed_many(conn: asyncpg.Connection, events: list[OrderPlaced]) -> None:
+    """Placed orders remembered until paid or cancelled, in one statement (an order heard of
+    twice keeps its first record)."""
     await conn.execute(
         """INSERT INTO placed_orders (order_id, buyer_id, lines, placed_at)
-           VALUES ($1, $2, $3::jsonb, $4) ON CONFLICT DO NOTHING""",
-        event.order_id, event.buyer_id, json.dumps(lines), event.placed_at)
+           SELECT o, b, l::jsonb, p
+             FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) AS x(o, b, l, p)
+            ORDER BY o
+           ON CONFLICT DO NOTHING""",
+        [e.order_id for e in events], [e.buyer_id for e in events],
+        [json.dumps([{"sku_id": str(line.sku_id), "quantity": line.quantity,
+                      "unit_price_minor": line.unit_price_minor} for line in e.lines])
+         for e in events],
+        [e.placed_at for e in events])
+
+
+def _lines(stored: Any) -> list[dict[str, Any]]:
+    """Lines are stored as a JSON array; rows written one at a time before runs were batched
+    hold that array encoded once more, as a JSON string."""
+    return json.loads(stored) if isinstance(stored, str) else list(stored)
 
 
 async def confirmed(conn: asyncpg.Connection, settings: DiscoverySettings,
@@ -43,7 +62,7 @@ async def confirmed_many(conn: asyncpg.Connection, settings: DiscoverySettings,
     paid = [(event, rows.pop(event.order_id)) for event in events if event.order_id in rows]
     if not paid:
         return
-    lines = {event.order_id: json.loads(row["lines"]) for event, row in paid}
+    lines = {event.order_id: _lines(row["lines"]) for event, row in paid}
     products = await showcase.products_of_skus(
         conn, list({UUID(line["sku_id"]) for ls in lines.values() for line in ls}))
 

@@ -4,55 +4,79 @@ events, and the questions tickets ask of it (does the requester own this? what h
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeAlias
 from uuid import UUID
 
 import asyncpg
 
+from services.support.domain.order_news import PlacedOrder, StoryLine
+
 Conn: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
 
-async def add_order(conn: asyncpg.Connection, *, order_id: UUID, buyer_id: str,
-                    seller_id: UUID, currency: str, lines: dict[str, int], total_minor: int,
-                    placed_at: datetime) -> bool:
-    """The order as placed; fills the row fulfillment's events may have started."""
-    inserted = await conn.fetchval(
+async def add_orders(conn: asyncpg.Connection, placed: Sequence[PlacedOrder]) -> set[UUID]:
+    """The orders as placed, filling the rows fulfillment's events may have started; returns
+    the orders whose placement is new (not already recorded)."""
+    first = {order.order_id: order for order in reversed(placed)}  # one row per order
+    orders = sorted(first.values(), key=lambda order: order.order_id)
+    rows = await conn.fetch(
         """INSERT INTO order_views (order_id, buyer_id, seller_id, currency, lines, sku_ids,
                                     total_minor, status, placed_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5::jsonb, $6::uuid[], $7, 'placed', $8, $8)
+           SELECT o, b, s, c, l::jsonb, ARRAY(SELECT jsonb_object_keys(l::jsonb)::uuid), t,
+                  'placed', p, p
+             FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::text[], $5::text[],
+                         $6::bigint[], $7::timestamptz[]) AS x(o, b, s, c, l, t, p)
            ON CONFLICT (order_id) DO UPDATE SET
              buyer_id = EXCLUDED.buyer_id, seller_id = EXCLUDED.seller_id,
              currency = EXCLUDED.currency, lines = EXCLUDED.lines, sku_ids = EXCLUDED.sku_ids,
              total_minor = EXCLUDED.total_minor, placed_at = EXCLUDED.placed_at,
              status = coalesce(order_views.status, 'placed')
            WHERE order_views.buyer_id IS NULL
-           RETURNING true""",
-        order_id, buyer_id, seller_id, currency, json.dumps(lines),
-        [UUID(sku) for sku in lines], total_minor, placed_at)
-    return bool(inserted)
+           RETURNING order_id""",
+        [o.order_id for o in orders], [o.buyer_id for o in orders],
+        [o.seller_id for o in orders], [o.currency for o in orders],
+        [json.dumps(o.lines) for o in orders], [o.total_minor for o in orders],
+        [o.placed_at for o in orders])
+    return {row["order_id"] for row in rows}
 
 
-_ORDER_FIELDS = ("status", "method", "ship_by", "deliver_by", "shipped_at", "delivered_at",
-                 "return_window_ends_at", "cancelled_reason")
+_ORDER_FIELDS = {"status": "text", "method": "text", "ship_by": "timestamptz",
+                 "deliver_by": "timestamptz", "shipped_at": "timestamptz",
+                 "delivered_at": "timestamptz", "return_window_ends_at": "timestamptz",
+                 "cancelled_reason": "text"}
+
+
+async def update_orders(conn: asyncpg.Connection,
+                        changes: Mapping[UUID, tuple[datetime, Mapping[str, Any]]]) -> None:
+    """Sets what events say of orders (each order's fields and latest time, see
+    `domain.order_news.folded`), starting the rows of orders whose events came first: one
+    statement per set of fields, orders in id order so concurrent writers lock alike."""
+    by_fields: dict[tuple[str, ...], list[UUID]] = {}
+    for order_id in sorted(changes):
+        names = tuple(sorted(changes[order_id][1]))
+        unknown = set(names) - set(_ORDER_FIELDS)
+        if unknown:
+            raise ValueError(f"not updatable: {unknown}")
+        by_fields.setdefault(names, []).append(order_id)
+    for names, order_ids in by_fields.items():
+        arrays = ", ".join(f"${i}::{_ORDER_FIELDS[name]}[]" for i, name in enumerate(names, 3))
+        assignments = ", ".join(f"{name} = EXCLUDED.{name}" for name in names)
+        await conn.execute(
+            f"""INSERT INTO order_views (order_id, updated_at, {', '.join(names)})
+                SELECT * FROM unnest($1::uuid[], $2::timestamptz[], {arrays})
+                ON CONFLICT (order_id) DO UPDATE SET
+                  updated_at = greatest(order_views.updated_at, EXCLUDED.updated_at),
+                  {assignments}""",  # noqa: S608 - names are ours
+            order_ids, [changes[o][0] for o in order_ids],
+            *([changes[o][1][name] for o in order_ids] for name in names))
 
 
 async def update_order(conn: asyncpg.Connection, order_id: UUID, at: datetime,
                        **fields: Any) -> None:
-    """Sets what an event says of the order, starting its row when the event came first."""
-    unknown = set(fields) - set(_ORDER_FIELDS)
-    if unknown:
-        raise ValueError(f"not updatable: {unknown}")
-    names = list(fields)
-    placeholders = ", ".join(f"${i}" for i in range(3, len(names) + 3))
-    assignments = ", ".join(f"{name} = EXCLUDED.{name}" for name in names)
-    await conn.execute(
-        f"""INSERT INTO order_views (order_id, updated_at, {', '.join(names)})
-            VALUES ($1, $2, {placeholders})
-            ON CONFLICT (order_id) DO UPDATE SET
-              updated_at = greatest(order_views.updated_at, EXCLUDED.updated_at),
-              {assignments}""",  # noqa: S608 - names are ours
-        order_id, at, *fields.values())
+    """Sets what one event says of the order (see `update_orders`)."""
+    await update_orders(conn, {order_id: (at, fields)})
 
 
 _SELECT_ORDER = """
@@ -186,8 +210,17 @@ async def buyer_bought_listing(conn: Conn, buyer_id: str, product_id: UUID) -> b
 async def tell(conn: asyncpg.Connection, order_id: UUID, at: datetime, type_: str,
                summary: str) -> None:
     """One line of an order's story, as agents read it."""
-    await conn.execute("INSERT INTO story (order_id, at, type, summary) VALUES ($1, $2, $3, $4)",
-                       order_id, at, type_, summary)
+    await tell_many(conn, [StoryLine(order_id, at, type_, summary)])
+
+
+async def tell_many(conn: asyncpg.Connection, lines: Sequence[StoryLine]) -> None:
+    """Lines of orders' stories, in one statement."""
+    if lines:
+        await conn.execute(
+            """INSERT INTO story (order_id, at, type, summary)
+               SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[])""",
+            [line.order_id for line in lines], [line.at for line in lines],
+            [line.type for line in lines], [line.summary for line in lines])
 
 
 async def story(conn: Conn, order_ids: list[UUID], limit: int = 200) -> list[dict[str, Any]]:

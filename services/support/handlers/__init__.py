@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from libs.auth import api_key_replica
-from libs.consumer import Handler
+from libs.consumer import BatchHandler, Handler
 from services.support.handlers import context, privacy
 from services.support.handlers.sellers import (
     on_seller_registered,
@@ -24,3 +24,6 @@ def handlers(settings: SupportSettings) -> dict[str, Handler]:
         **context.handlers(settings),
         **privacy.handlers(settings),
     }
+
+
+BATCH_HANDLERS: dict[str, BatchHandler] = context.BATCH_HANDLERS

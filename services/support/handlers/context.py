@@ -12,59 +12,19 @@ from typing import Any
 
 import asyncpg
 
+from libs.consumed_record import BatchHandler
 from libs.events.envelope import Envelope
 from libs.events.schemas import catalog as cat
 from libs.events.schemas import fulfillment as ful
 from libs.events.schemas import orders as ords
 from services.support.adapters import context_repository as context
 from services.support.domain.health import ViolationKind, late_promise_kind
+from services.support.domain.order_news import NEWS
 from services.support.settings import SupportSettings
 from services.support.use_cases.account_health import record_violation
+from services.support.use_cases.order_story import record_news
 
 Handler = Callable[[asyncpg.Connection, Envelope, Any], Awaitable[None]]
-
-
-async def on_order_placed(conn: asyncpg.Connection, envelope: Envelope,
-                          event: ords.OrderPlaced) -> None:
-    lines: dict[str, int] = {}
-    for line in event.lines:
-        lines[str(line.sku_id)] = lines.get(str(line.sku_id), 0) + line.quantity
-    total = sum(line.quantity * line.unit_price_minor for line in event.lines)
-    if await context.add_order(conn, order_id=event.order_id, buyer_id=event.buyer_id,
-                               seller_id=event.seller_id, currency=event.currency, lines=lines,
-                               total_minor=total, placed_at=event.placed_at):
-        await context.tell(conn, event.order_id, event.placed_at, event.type,
-                           f"placed: {sum(lines.values())} unit(s), {total} {event.currency} "
-                           "minor units")
-
-
-async def on_order_confirmed(conn: asyncpg.Connection, envelope: Envelope,
-                             event: ords.OrderConfirmed) -> None:
-    await context.update_order(conn, event.order_id, event.confirmed_at, status="confirmed")
-    await context.tell(conn, event.order_id, event.confirmed_at, event.type,
-                       "paid: payment authorised")
-
-
-async def on_order_shipped(conn: asyncpg.Connection, envelope: Envelope,
-                           event: ords.OrderShipped) -> None:
-    await context.update_order(conn, event.order_id, event.shipped_at, status="shipped",
-                               shipped_at=event.shipped_at)
-
-
-async def on_order_delivered(conn: asyncpg.Connection, envelope: Envelope,
-                             event: ords.OrderDelivered) -> None:
-    await context.update_order(conn, event.order_id, event.delivered_at, status="delivered",
-                               delivered_at=event.delivered_at,
-                               return_window_ends_at=event.return_window_ends_at)
-    await context.tell(conn, event.order_id, event.delivered_at, event.type,
-                       f"delivered; returns open until {event.return_window_ends_at:%Y-%m-%d}")
-
-
-async def on_order_completed(conn: asyncpg.Connection, envelope: Envelope,
-                             event: ords.OrderCompleted) -> None:
-    await context.update_order(conn, event.order_id, event.completed_at, status="completed")
-    await context.tell(conn, event.order_id, event.completed_at, event.type,
-                       "completed: the return window closed")
 
 
 async def on_payment_refunded(conn: asyncpg.Connection, envelope: Envelope,
@@ -74,25 +34,6 @@ async def on_payment_refunded(conn: asyncpg.Connection, envelope: Envelope,
                              at=event.refunded_at)
     await context.tell(conn, event.order_id, event.refunded_at, event.type,
                        f"refunded {event.amount_minor} minor units ({event.reason})")
-
-
-async def on_fulfillment_created(conn: asyncpg.Connection, envelope: Envelope,
-                                 event: ful.FulfillmentOrderCreated) -> None:
-    await context.update_order(conn, event.order_id, event.created_at, method=event.method,
-                               ship_by=event.ship_by, deliver_by=event.deliver_by)
-    shipper = {"fbt": "the platform's warehouses", "seller": "the seller",
-               "mixed": "the warehouses and the seller"}[event.method]
-    await context.tell(conn, event.order_id, event.created_at, event.type,
-                       f"to be shipped by {shipper}; ship by {event.ship_by:%Y-%m-%d %H:%M} UTC")
-
-
-async def on_fulfillment_allocated(conn: asyncpg.Connection, envelope: Envelope,
-                                   event: ful.FulfillmentOrderAllocated) -> None:
-    await context.update_order(conn, event.order_id, event.allocated_at, ship_by=event.ship_by,
-                               deliver_by=event.deliver_by)
-    await context.tell(conn, event.order_id, event.allocated_at, event.type,
-                       f"allocated to {len(event.parcels)} parcel(s); arrives by "
-                       f"{event.deliver_by:%Y-%m-%d %H:%M} UTC")
 
 
 async def on_shipment_shipped(conn: asyncpg.Connection, envelope: Envelope,
@@ -150,13 +91,6 @@ def _violations(settings: SupportSettings) -> dict[str, Handler]:
             "product.rejected": on_product_rejected}
 
 
-async def on_promise_at_risk(conn: asyncpg.Connection, envelope: Envelope,
-                             event: ful.PromiseAtRisk) -> None:
-    await context.tell(conn, event.order_id, event.at, event.type,
-                       f"{event.promise.replace('_', '-')} promise at risk "
-                       f"(due {event.due_at:%Y-%m-%d %H:%M} UTC)")
-
-
 async def on_product_submitted(conn: asyncpg.Connection, envelope: Envelope,
                                event: cat.ProductSubmitted) -> None:
     if event.outcome == "review_queue":
@@ -178,25 +112,34 @@ async def on_product_deactivated(conn: asyncpg.Connection, envelope: Envelope,
                               status="deactivated", at=event.deactivated_at)
 
 
+async def on_order_news(conn: asyncpg.Connection, envelope: Envelope, event: Any) -> None:
+    await record_news(conn, [event])
+
+
+async def on_orders_news(conn: asyncpg.Connection, events: list[tuple[Envelope, Any]]) -> None:
+    await record_news(conn, [event for _, event in events])
+
+
+ORDER_NEWS = ("order.placed", *NEWS)
+"""Placements and the events that only set an order's view fields and tell its story."""
+
+
 def handlers(settings: SupportSettings) -> dict[str, Handler]:
     return {
-        "order.placed": on_order_placed,
-        "order.confirmed": on_order_confirmed,
-        "order.shipped": on_order_shipped,
-        "order.delivered": on_order_delivered,
-        "order.completed": on_order_completed,
+        **dict.fromkeys(ORDER_NEWS, on_order_news),
         "payment.refunded": on_payment_refunded,
-        "fulfillment_order.created": on_fulfillment_created,
-        "fulfillment_order.allocated": on_fulfillment_allocated,
         "shipment.shipped": on_shipment_shipped,
         "shipment.in_transit": _tracking("in_transit", "at"),
         "shipment.out_for_delivery": _tracking("out_for_delivery", "at"),
         "shipment.delivered": _tracking("delivered", "delivered_at"),
         "shipment.delivery_failed": _tracking("delivery_failed", "failed_at"),
         "shipment.returned_to_sender": _tracking("returned_to_sender", "returned_at"),
-        "promise.at_risk": on_promise_at_risk,
         "product.submitted": on_product_submitted,
         "product.published": on_product_published,
         "product.deactivated": on_product_deactivated,
         **_violations(settings),
     }
+
+
+BATCH_HANDLERS: dict[str, BatchHandler] = dict.fromkeys(ORDER_NEWS, on_orders_news)
+"""A run of orders' news (of any of these types) is written in a few statements."""
