@@ -9,10 +9,13 @@ are committed only after a record was handled or dead-lettered. An unreachable d
 the event's fault: it is retried without limit and never dead-letters the event.
 
 A poll's records are applied in batches, so the durable commit (the dominant cost on a
-durable Postgres) is paid once per batch. The records of all the partitions a poll returned are
-first tried together in one transaction (each partition's in its order), so a service's own
-partitions do not queue on each other's row locks, each waiting for the other's commit to reach
-the disk; if that fails, it is rolled back and each partition is handled on its own.
+durable Postgres) is paid once per batch, each partition's batches side by side. With
+`join_partitions`, the records of all the partitions a poll returned are first tried together
+in one transaction (each partition's in its order), so a service's own partitions do not queue
+on each other's locks of a hot row, each waiting for the other's commit to reach the disk; if
+that fails, it is rolled back and each partition is handled on its own. It is a choice per
+service: a consumer whose partitions touch no common rows loses their overlap and gains
+nothing.
 A batch is first applied at once, with one inbox statement and no savepoint per record
 (`libs.consumer_batches`). If a handler fails, that is rolled back, the records before the
 failing one are applied again, and it is retried alone, exactly as without batching; a batch
@@ -79,6 +82,7 @@ class EventConsumer:
         retry_base_seconds: float = 0.2, retry_max_seconds: float = 10.0,
         service: str | None = None, batch_size: int = 100, batch_seconds: float = 0.1,
         batch_handlers: Mapping[str, BatchHandler] | None = None,
+        join_partitions: bool = False,
     ) -> None:
         known = all_event_types()
         unknown = [t for t in handlers if t not in known]
@@ -106,6 +110,7 @@ class EventConsumer:
         self._batch_seconds = batch_seconds
         """A partition's records share one transaction up to this many, or this long: a durable
         commit per batch instead of per record, and row locks held no longer than this."""
+        self._join_partitions = join_partitions
         self._stopping = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
         self.stats = ConsumerStats()
@@ -127,7 +132,7 @@ class EventConsumer:
                 if self._consumer.assignment():
                     self.assigned.set()
                 failed = None
-                if len(batches) > 1:
+                if self._join_partitions and len(batches) > 1:
                     batches, failed = await self._handle_together(batches)
                 # Partitions are independent: handle them side by side, each in order.
                 await asyncio.gather(*(

@@ -60,6 +60,9 @@ class ServiceDefinition:
     service's own collaborators are given them, not left to find them in a module)."""
     batch_handlers: Mapping[str, BatchHandler] = field(default_factory=dict)
     """Event types also decided many at a time (see `EventConsumer`)."""
+    join_partitions: bool = False
+    """Apply a poll's partitions as one batch first (see `EventConsumer`): for a service whose
+    events of different partitions write the same hot rows."""
     api_key_resolver: Callable[[Runtime], ApiKeyResolver] | None = None
     on_start: Callable[[Runtime], None] | None = None
     """Runs once the connections exist, before any handler or task does."""
@@ -188,6 +191,7 @@ class Runtime:
                 pool=self.worker_pool, bootstrap_servers=s.kafka_bootstrap_servers,
                 group=self.consumer_group, handlers=self.handlers,
                 batch_handlers=self.definition.batch_handlers, producer=self.producer,
+                join_partitions=self.definition.join_partitions,
                 max_attempts=s.consumer_max_attempts,
                 retry_base_seconds=s.consumer_retry_base_seconds,
                 service=self.definition.name,

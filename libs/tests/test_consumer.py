@@ -40,14 +40,15 @@ async def record_effect(conn: asyncpg.Connection, envelope: Envelope, event: Any
 
 @asynccontextmanager
 async def consuming(scratch: Scratch, bootstrap: str, handler: Handler, max_attempts: int = 3,
-                    group: str | None = None,
+                    group: str | None = None, join_partitions: bool = False,
                     ) -> AsyncIterator[tuple[EventConsumer, AIOKafkaProducer]]:
     producer = create_producer(bootstrap, "test-producer", idempotent=False)
     await producer.start()
     group = group or f"test-{secrets.token_hex(4)}"
     consumer = EventConsumer(pool=scratch.pool, bootstrap_servers=bootstrap, group=group,
                              handlers={"seller.registered": handler}, producer=producer,
-                             max_attempts=max_attempts, retry_base_seconds=0.01)
+                             max_attempts=max_attempts, retry_base_seconds=0.01,
+                             join_partitions=join_partitions)
     await ensure_topics(bootstrap, [TOPIC, consumer.dead_letter_topic])
     task = asyncio.create_task(consumer.run())
     try:
@@ -113,9 +114,11 @@ async def test_poison_goes_to_dead_letter_with_reason_and_next_is_processed(
     assert mine[0].value == b"\x00garbage", "the original bytes are kept for replay"
 
 
+@pytest.mark.parametrize("join_partitions", [False, True])
 async def test_handler_failing_every_time_is_dead_lettered_after_bounded_retries(
-    scratch: Scratch, kafka_bootstrap: str,
+    scratch: Scratch, kafka_bootstrap: str, join_partitions: bool,
 ) -> None:
+    """Also when the poll's partitions are first tried together: that try counts."""
     attempts: dict[str, int] = {}
 
     async def flaky(conn: asyncpg.Connection, envelope: Envelope, event: Any) -> None:
@@ -127,7 +130,8 @@ async def test_handler_failing_every_time_is_dead_lettered_after_bounded_retries
     doomed, (dkey, dvalue, dheaders) = registered_record()
     doomed_seller = doomed.data["seller_id"]
     fine, (fkey, fvalue, fheaders) = registered_record()
-    async with consuming(scratch, kafka_bootstrap, flaky, max_attempts=3) as (consumer, producer):
+    async with consuming(scratch, kafka_bootstrap, flaky, max_attempts=3,
+                         join_partitions=join_partitions) as (consumer, producer):
         await producer.send_and_wait(TOPIC, value=dvalue, key=dkey, headers=dheaders)
         await producer.send_and_wait(TOPIC, value=fvalue, key=fkey, headers=fheaders)
 

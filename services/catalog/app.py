@@ -38,6 +38,7 @@ def create_app(settings: CatalogSettings | None = None) -> FastAPI:
                  moderation.router, stock.router, imports.router],
         handlers=HANDLERS,
         batch_handlers=BATCH_HANDLERS,
+        join_partitions=True,  # a bestseller's rows, written by every partition
         api_key_resolver=api_keys.api_key_resolver,
         on_start=_on_start,
         background={"import-worker": run_worker},

@@ -41,6 +41,7 @@ def create_app(settings: DiscoverySettings | None = None) -> FastAPI:
         routers=[feed.router, interactions.router, consent.router, ads.router],
         handlers=handlers(settings),
         batch_handlers=batch_handlers(settings),
+        join_partitions=True,  # a bestseller's rows, written by every partition
         on_start=_start,
         background={"interaction-summaries": _summaries},
         api_key_resolver=lambda runtime: api_key_replica.resolver(runtime, seller_standing),
