@@ -16,6 +16,7 @@ on each other's locks of a hot row, each waiting for the other's commit to reach
 that fails, it is rolled back and each partition is handled on its own. It is a choice per
 service: a consumer whose partitions touch no common rows loses their overlap and gains
 nothing.
+
 A batch is first applied at once, with one inbox statement and no savepoint per record
 (`libs.consumer_batches`). If a handler fails, that is rolled back, the records before the
 failing one are applied again, and it is retried alone, exactly as without batching; a batch

@@ -47,16 +47,8 @@ async def test_a_batch_cut_short_by_its_budget_applies_every_record_once_in_orde
         consumer = EventConsumer(pool=scratch.pool, bootstrap_servers=kafka_bootstrap,
                                  group=group, handlers={"seller.registered": slow},
                                  producer=producer, batch_seconds=0.02)
-        task = asyncio.create_task(consumer.run())
         expected = [envelope.id for envelope, _ in records]
-        try:
-            async def all_applied() -> bool:
-                return await effects_of(scratch, *expected) >= len(expected)
-
-            assert await eventually(all_applied)
-        finally:
-            consumer.stop()
-            await asyncio.wait_for(task, 30)
+        await run_until_applied(consumer, scratch, expected)
     finally:
         await producer.stop()
     mine = set(expected)  # the topic holds other tests' records too
@@ -100,16 +92,8 @@ async def test_a_polls_partitions_are_applied_together_each_in_its_order(
                                  group=group, handlers={"seller.registered": record_effect},
                                  batch_handlers={"seller.registered": many}, producer=producer,
                                  join_partitions=True)
-        task = asyncio.create_task(consumer.run())
         expected = [envelope.id for envelope, _ in records]
-        try:
-            async def all_applied() -> bool:
-                return await effects_of(scratch, *expected) >= len(expected)
-
-            assert await eventually(all_applied)
-        finally:
-            consumer.stop()
-            await asyncio.wait_for(task, 30)
+        await run_until_applied(consumer, scratch, expected)
     finally:
         await producer.stop()
     assert await effects_of(scratch, *expected) == len(expected), "none twice"
@@ -134,3 +118,17 @@ async def start_group_at_the_end(bootstrap: str, group: str) -> None:
         await seeker.commit({tp: await seeker.position(tp) for tp in partitions})
     finally:
         await seeker.stop()
+
+
+async def run_until_applied(consumer: EventConsumer, scratch: Scratch,
+                            expected: list[str]) -> None:
+    """Runs the consumer until every expected event had its effect, then stops it."""
+    task = asyncio.create_task(consumer.run())
+    try:
+        async def all_applied() -> bool:
+            return await effects_of(scratch, *expected) >= len(expected)
+
+        assert await eventually(all_applied)
+    finally:
+        consumer.stop()
+        await asyncio.wait_for(task, 30)
