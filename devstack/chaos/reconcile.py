@@ -121,10 +121,15 @@ async def _outboxes(conn: asyncpg.Connection) -> Check:
                  ", ".join(f"{s} {n}" for s, n in pending.items() if n) or "all drained")
 
 
-async def _deal(conn: asyncpg.Connection, deal: dict[str, Any]) -> Check:
-    granted = await conn.fetchval(
+async def units_granted(conn: asyncpg.Connection, deal_id: str) -> int:
+    """Units of the deal its recorded claims hold (handed back to the deal: not held)."""
+    return int(await conn.fetchval(
         "SELECT coalesce(sum(quantity), 0) FROM live.claims WHERE deal_id = $1::uuid "
-        "AND NOT (status = 'expired' AND returned_to = 'deal')", deal["id"])
+        "AND NOT (status = 'expired' AND returned_to = 'deal')", deal_id))
+
+
+async def _deal(conn: asyncpg.Connection, deal: dict[str, Any]) -> Check:
+    granted = await units_granted(conn, deal["id"])
     left = deal["units_left"]
     ok = granted <= deal["quantity"] and left is not None and granted + left == deal["quantity"]
     return Check("flash deals: units granted + units left = the deal's quantity, never more",

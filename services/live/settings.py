@@ -37,6 +37,14 @@ class LiveSettings(ServiceSettings):
         default=30, ge=0, le=600,
         description="A claim expires this long after its token does, so a checkout made at the "
                     "last second reaches live (by event) before the unit is handed back.")
+    claim_record_grace_seconds: float = Field(
+        default=15, ge=0.5, le=600,
+        description="A grant Redis decided that Postgres has not recorded after this long is "
+                    "barred from being recorded and its units go back (the claims audit): its "
+                    "instance died or stalled in between.")
+    claim_audit_interval_seconds: float = Field(
+        default=5, ge=0.1, le=600,
+        description="How often each deal's claims audit runs while the deal is in play.")
     replay_window_events: int = Field(
         default=2000, ge=100, description="Real-time events kept per session for reconnection.")
     connection_queue_size: int = Field(

@@ -1,6 +1,11 @@
 """Flash-deal claims in Redis: one Lua script decides each claim atomically, across every
 instance of the service, against Redis's own clock (so instances' clocks do not matter).
 
+A grant is decided here and recorded in Postgres just after, so the script also notes it as
+*pending* (claim id, buyer, units, when) until the record has committed. A process killed in
+between leaves the note behind, and the audit (`use_cases/claim_audit.py`) finds it: a grant
+that never reached Postgres goes back to the deal instead of vanishing.
+
 Keys share the `{deal_id}` hash tag so a deal's keys live on one node of a cluster.
 """
 
@@ -8,11 +13,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import redis.asyncio as redis
 
+from libs.ids import new_id
 from services.live.domain.deals import ClaimRefusal
 
 _CLOCK = """
@@ -20,7 +26,8 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
-# KEYS: deal, buyers, attempts   ARGV: buyer, quantity, attempt limit, window ms, count it
+# KEYS: deal, buyers, attempts, pending
+# ARGV: buyer, quantity, attempt limit, window ms, count it, claim id
 # The buyer's attempt budget comes first (a sliding-window counter, as `libs.rate_limit`
 # counts, kept per deal so that every key shares the deal's hash slot), then the deal's rules:
 # one round trip decides both.
@@ -59,12 +66,15 @@ local taken = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 if taken + quantity > tonumber(f[2]) then return {'limit_reached', remaining} end
 redis.call('HINCRBY', KEYS[1], 'remaining', -quantity)
 redis.call('HINCRBY', KEYS[2], ARGV[1], quantity)
+redis.call('HSET', KEYS[4], ARGV[6], ARGV[1] .. '|' .. quantity .. '|' .. now)
+redis.call('PEXPIREAT', KEYS[4], tonumber(f[4]) + 86400000)
 return {'ok', remaining - quantity}
 """
 
-# KEYS: deal, buyers, returned   ARGV: claim id, buyer, quantity
+# KEYS: deal, buyers, returned, pending   ARGV: claim id, buyer, quantity
 # Idempotent per claim: a retried expiry never hands the same units back twice.
 _GIVE_BACK = _CLOCK + """
+redis.call('HDEL', KEYS[4], ARGV[1])
 local before = redis.call('HGET', KEYS[3], ARGV[1])
 if before then return before end
 local ends = tonumber(redis.call('HGET', KEYS[1], 'ends_ms') or '0')
@@ -103,6 +113,22 @@ redis.call('PEXPIREAT', KEYS[2], tonumber(ARGV[4]) + 86400000)
 return 1
 """
 
+# KEYS: pending   ARGV: age in ms
+# -> claim id, buyer, units of each grant noted longer ago than the age, by Redis's clock
+_STALE = _CLOCK + """
+local stale = {}
+local notes = redis.call('HGETALL', KEYS[1])
+for i = 1, #notes, 2 do
+  local buyer, units, at = string.match(notes[i + 1], '^(.*)|(%d+)|(%d+)$')
+  if at and now - tonumber(at) >= tonumber(ARGV[1]) then
+    table.insert(stale, notes[i])
+    table.insert(stale, buyer)
+    table.insert(stale, units)
+  end
+end
+return stale
+"""
+
 # KEYS: deal   ARGV: 1 to close it now even if its time is not up
 # -> the units never claimed once the deal is closed; -1 while it still runs; -2 never armed
 _CLOSE = _CLOCK + """
@@ -132,6 +158,8 @@ class ClaimDecision:
     remaining: int
     retry_after_ms: int = 0
     """When the attempt budget refused (`refusal` is None and `over_budget` is true)."""
+    claim_id: UUID | None = None
+    """A grant's id, noted as pending until `settle` (or `give_back`) says it was dealt with."""
 
     @property
     def over_budget(self) -> bool:
@@ -142,9 +170,25 @@ class ClaimDecision:
         return self.refusal is None and not self.over_budget
 
 
-def _keys(deal_id: UUID) -> tuple[str, str, str]:
+@dataclass(frozen=True)
+class PendingGrant:
+    """A grant Redis decided whose Postgres record was not confirmed (yet)."""
+    claim_id: UUID
+    buyer_id: str
+    quantity: int
+
+
+class DealKeys(NamedTuple):
+    deal: str
+    buyers: str
+    returned: str
+    pending: str
+
+
+def _keys(deal_id: UUID) -> DealKeys:
     tag = f"{{{deal_id}}}"
-    return f"deal:{tag}", f"deal:{tag}:buyers", f"deal:{tag}:returned"
+    return DealKeys(f"deal:{tag}", f"deal:{tag}:buyers", f"deal:{tag}:returned",
+                    f"deal:{tag}:pending")
 
 
 def _attempts_key(deal_id: UUID) -> str:
@@ -162,18 +206,19 @@ class ClaimsStore:
         self._arm: Any = client.register_script(_ARM)
         self._close: Any = client.register_script(_CLOSE)
         self._rebuild: Any = client.register_script(_REBUILD)
+        self._stale: Any = client.register_script(_STALE)
         self._client = client
 
     async def arm(self, deal_id: UUID, *, quantity: int, per_buyer_limit: int,
                   starts_at: datetime, ends_at: datetime) -> None:
-        deal, buyers, _ = _keys(deal_id)
+        deal, buyers, _, _ = _keys(deal_id)
         await self._arm(keys=[deal, buyers],
                         args=[quantity, per_buyer_limit, _ms(starts_at), _ms(ends_at)])
 
     async def rebuild(self, deal_id: UUID, *, remaining: int, per_buyer_limit: int,
                       starts_at: datetime, ends_at: datetime, held: dict[str, int]) -> bool:
         """Restores a deal Redis lost from what Postgres recorded; False when Redis had it."""
-        deal, buyers, _ = _keys(deal_id)
+        deal, buyers, _, _ = _keys(deal_id)
         pairs = [item for buyer, units in held.items() for item in (buyer, units)]
         return bool(await self._rebuild(
             keys=[deal, buyers],
@@ -182,17 +227,36 @@ class ClaimsStore:
     async def claim(self, deal_id: UUID, buyer_id: str, quantity: int, budget: AttemptBudget, *,
                     count_attempt: bool = True) -> ClaimDecision:
         """Counts the attempt against the buyer's budget (unless `count_attempt` is false: the
-        same attempt asked again), then decides the claim, in one script."""
-        deal, buyers, _ = _keys(deal_id)
+        same attempt asked again), then decides the claim, in one script. A grant comes with
+        its claim id, noted as pending until `settle` or `give_back`."""
+        keys, claim_id = _keys(deal_id), new_id()
         outcome, figure = await self._claim(
-            keys=[deal, buyers, _attempts_key(deal_id)],
+            keys=[keys.deal, keys.buyers, _attempts_key(deal_id), keys.pending],
             args=[buyer_id, quantity, budget.limit, budget.window_seconds * 1000,
-                  "1" if count_attempt else "0"])
+                  "1" if count_attempt else "0", str(claim_id)])
         outcome = outcome.decode() if isinstance(outcome, bytes) else outcome
         if outcome == "rate_limited":
             return ClaimDecision(None, -1, retry_after_ms=int(figure))
-        refusal = None if outcome == "ok" else ClaimRefusal(outcome)
-        return ClaimDecision(refusal, int(figure))
+        if outcome == "ok":
+            return ClaimDecision(None, int(figure), claim_id=claim_id)
+        return ClaimDecision(ClaimRefusal(outcome), int(figure))
+
+    async def settle(self, deal_id: UUID, claim_id: UUID) -> None:
+        """The grant's record committed: it is no longer pending."""
+        await self._client.hdel(_keys(deal_id).pending, str(claim_id))  # type: ignore[misc]
+
+    async def stale_grants(self, deal_id: UUID, *, older_than_seconds: float
+                           ) -> list[PendingGrant]:
+        """Grants still pending after `older_than_seconds` by Redis's clock: their process
+        died or stalled between Redis's decision and Postgres's record."""
+        flat = await self._stale(keys=[_keys(deal_id).pending],
+                                 args=[int(older_than_seconds * 1000)])
+        text = [item.decode() if isinstance(item, bytes) else str(item) for item in flat]
+        return [PendingGrant(UUID(text[i]), text[i + 1], int(text[i + 2]))
+                for i in range(0, len(text), 3)]
+
+    async def pending_count(self, deal_id: UUID) -> int:
+        return int(await self._client.hlen(_keys(deal_id).pending))  # type: ignore[misc]
 
     async def give_back(self, deal_id: UUID, claim_id: UUID, buyer_id: str,
                         quantity: int) -> str:
@@ -206,13 +270,11 @@ class ClaimsStore:
     async def close(self, deal_id: UUID, *, cut_short: bool) -> int | None:
         """Closes the deal to claims and returns the units never claimed: None while it still
         runs by Redis's clock (unless `cut_short`), NEVER_ARMED when nothing could be claimed."""
-        deal, _, _ = _keys(deal_id)
-        left = int(await self._close(keys=[deal], args=["1" if cut_short else "0"]))
+        left = int(await self._close(keys=[_keys(deal_id).deal], args=["1" if cut_short else "0"]))
         if left == -1:
             return None
         return left
 
     async def remaining(self, deal_id: UUID) -> int | None:
-        deal, _, _ = _keys(deal_id)
-        value = await self._client.hget(deal, "remaining")  # type: ignore[misc]
+        value = await self._client.hget(_keys(deal_id).deal, "remaining")  # type: ignore[misc]
         return int(value) if value is not None else None

@@ -66,6 +66,31 @@ async def add_claim(conn: Conn, *, claim_id: UUID, deal_id: UUID, session_id: UU
         claim_id, deal_id, session_id, buyer_id, sku_id, quantity, expires_at)
 
 
+async def bar_unrecorded(conn: Conn, deal: asyncpg.Record,
+                         grants: list[tuple[UUID, str, int]]) -> dict[UUID, str]:
+    """Writes an 'abandoned' row for each grant `(claim id, buyer, units)` that has no claim
+    row, so its recording can never commit after this (it would collide on the id); returns
+    every one's status, 'abandoned' for those barred now or before."""
+    await conn.execute(
+        """INSERT INTO claims (id, deal_id, session_id, buyer_id, sku_id, quantity, status,
+                               expires_at)
+           SELECT g.id, $1, $2, g.buyer_id, $3, g.quantity, 'abandoned', now()
+           FROM unnest($4::uuid[], $5::text[], $6::int[]) AS g (id, buyer_id, quantity)
+           ON CONFLICT (id) DO NOTHING""",
+        deal["id"], deal["session_id"], deal["sku_id"], [g[0] for g in grants],
+        [g[1] for g in grants], [g[2] for g in grants])
+    rows = await conn.fetch("SELECT id, status FROM claims WHERE id = ANY($1::uuid[])",
+                            [g[0] for g in grants])
+    return {row["id"]: row["status"] for row in rows}
+
+
+async def abandoned(conn: Conn, deal_id: UUID) -> list[asyncpg.Record]:
+    """Grants barred from being recorded whose units have not gone back yet."""
+    return list(await conn.fetch(
+        "SELECT * FROM claims WHERE deal_id = $1 AND status = 'abandoned' ORDER BY id",
+        deal_id))
+
+
 async def buyer_claims(conn: Conn, deal_id: UUID, buyer_id: str) -> list[asyncpg.Record]:
     return list(await conn.fetch(
         "SELECT * FROM claims WHERE deal_id = $1 AND buyer_id = $2 ORDER BY created_at",
@@ -77,7 +102,7 @@ async def consume(conn: Conn, claim_id: UUID, order_id: UUID) -> asyncpg.Record 
     return await conn.fetchrow(
         """UPDATE claims c SET status = 'consumed', order_id = $2, settled_at = now()
            FROM claims old WHERE c.id = old.id AND c.id = $1
-            AND c.status NOT IN ('consumed', 'paid')
+            AND c.status NOT IN ('consumed', 'paid', 'abandoned')
            RETURNING old.*""", claim_id, order_id)
 
 
@@ -113,11 +138,12 @@ async def expire(conn: Conn, claim_id: UUID, returned_to: str) -> None:
 
 
 async def units_held(conn: Conn, deal_id: UUID) -> dict[str, int]:
-    """Units each buyer's claims hold out of the deal (claimed, checking out or sold; an
-    expired claim's units went back to the deal or to stock)."""
+    """Units each buyer's claims hold out of the deal (claimed, checking out or sold, or
+    abandoned and not yet handed back; an expired claim's units went back to the deal or to
+    stock)."""
     rows = await conn.fetch(
         "SELECT buyer_id, sum(quantity) AS units FROM claims WHERE deal_id = $1 "
-        "AND (status IN ('active', 'consumed', 'paid') OR returned_to = 'stock') "
+        "AND (status IN ('active', 'consumed', 'paid', 'abandoned') OR returned_to = 'stock') "
         "GROUP BY buyer_id", deal_id)
     return {r["buyer_id"]: int(r["units"]) for r in rows}
 

@@ -227,7 +227,7 @@ async def test_the_lua_script_applies_exactly_the_domain_claim_rule(live: Served
                              starts_at_ms=now_ms + chance.choice([-hour, hour]),
                              ends_at_ms=now_ms + chance.choice([-hour // 2, 2 * hour]))
         claimed, quantity = chance.randint(0, 3), chance.randint(1, 3)
-        deal_key, buyers_key, _ = _keys(deal_id)
+        deal_key, buyers_key, _, _ = _keys(deal_id)
         if armed:
             await client.hset(deal_key, mapping={
                 "remaining": deal.units_left, "limit": deal.per_buyer_limit,

@@ -22,6 +22,7 @@ from services.live.adapters import deals_repository
 from services.live.adapters.claims_store import NEVER_ARMED
 from services.live.components import LiveComponents
 from services.live.domain.deals import released_claim_goes_to
+from services.live.use_cases import claim_audit
 
 log = logging.getLogger(__name__)
 DEAL_START, DEAL_END, CLAIM_EXPIRY = "deal_start", "deal_end", "claim_expiry"
@@ -147,4 +148,5 @@ def kinds(runtime: Any) -> list[DeadlineKind]:
     live = runtime.components["live"]
     return [DeadlineKind(DEAL_START, fire=partial(start_deal, live)),
             DeadlineKind(DEAL_END, fire=partial(finish_deal, live)),
-            DeadlineKind(CLAIM_EXPIRY, fire=partial(expire_claim, live))]
+            DeadlineKind(CLAIM_EXPIRY, fire=partial(expire_claim, live)),
+            *claim_audit.kinds(live)]

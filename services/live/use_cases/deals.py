@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -23,7 +24,7 @@ from services.live.adapters import deals_repository, sessions_repository
 from services.live.adapters.claims_store import AttemptBudget
 from services.live.components import DealCard, LiveComponents
 from services.live.domain.deals import ClaimRefusal, DealTerms, DealWindow, check_terms
-from services.live.use_cases import deal_clock
+from services.live.use_cases import claim_audit, deal_clock
 from services.live.use_cases.access import controlled_session
 from services.live.use_cases.sessions import require_verified
 
@@ -56,6 +57,7 @@ async def announce_deal(conn: asyncpg.Connection, live: LiveComponents, session_
         quantity=terms.quantity, per_buyer_limit=terms.per_buyer_limit,
         starts_at=window.starts_at, ends_at=window.ends_at)
     await deal_clock.schedule_end(conn, deal_id, window.ends_at)
+    await claim_audit.schedule_audit(conn, live, deal_id, window.starts_at)
     await enqueue(conn, "live", events.LiveDealCreated(
         deal_id=deal_id, session_id=session_id, seller_id=session.seller_id,
         sku_id=terms.sku_id, deal_price_minor=terms.deal_price_minor,
@@ -147,7 +149,8 @@ async def grant_claim(live: LiveComponents, pool: asyncpg.Pool, card: DealCard, 
         metrics.record_claim("live", decision.refusal.value)
         raise ClaimRefused(decision.refusal, decision.remaining)
     metrics.record_claim("live", "granted")
-    claim_id = new_id()
+    assert decision.claim_id is not None
+    claim_id = decision.claim_id
     expires_at = (datetime.now(UTC) + timedelta(seconds=live.settings.payment_window_seconds)
                   ).replace(microsecond=0)
 
@@ -164,9 +167,17 @@ async def grant_claim(live: LiveComponents, pool: asyncpg.Pool, card: DealCard, 
     try:
         if conn is not None:
             await record(conn)
+            after_commit(partial(live.claims.settle, deal_id, claim_id))
         else:
             async with pool.acquire() as own, own.transaction():
                 await record(own)
+            await live.claims.settle(deal_id, claim_id)
+    except asyncpg.UniqueViolationError as barred:
+        # The claims audit gave up on this grant while it was being recorded (an instance
+        # stalled past the grace): the units are already back with the deal.
+        await live.claims.give_back(deal_id, claim_id, buyer_id, quantity)
+        raise Problem(503, "Claim not recorded", "The claim took too long to record and was "
+                      "not granted. Try again.", headers={"Retry-After": "1"}) from barred
     except BaseException:
         # Not recorded, so not granted: the units go straight back to the deal.
         await live.claims.give_back(deal_id, claim_id, buyer_id, quantity)

@@ -1,0 +1,104 @@
+"""The claims audit: a grant Redis decided but Postgres never recorded goes back to the deal.
+
+A claim is decided in Redis and recorded in Postgres a moment later. A process killed (or an
+outer transaction rolled back) in between would leave Redis counting units nobody holds: the
+deal would sell out short. Redis notes each grant as pending until its record commits; this
+audit, a recurring deadline per deal, looks at the notes older than the recording grace.
+
+- A note whose claim row exists was recorded; only the note is dropped.
+- A note without a row is barred first: an 'abandoned' row takes the claim's id and commits,
+  so a stalled recording can never commit after it (it collides on the id and is refused).
+  Only then do its units go back (to the deal while it runs, else to stock, told by
+  `live.claim.expired` as any unpaid claim's units are). A crash between the two leaves the
+  'abandoned' row, which the next audit finishes.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from uuid import UUID
+
+import asyncpg
+
+from libs import deadlines
+from libs.db.transaction import transaction
+from libs.deadlines import Deadline
+from libs.events.schemas import live as events
+from libs.outbox import enqueue
+from services.live.adapters import deals_repository
+from services.live.components import LiveComponents
+
+log = logging.getLogger(__name__)
+CLAIMS_AUDIT = "claims_audit"
+IN_PLAY = ("awaiting_stock", "ready", "live")
+
+
+def audit_key(deal_id: UUID) -> str:
+    """The audit has its own key, so its repeats never hold up the deal's start or end."""
+    return f"{deal_id}:claims"
+
+
+async def schedule_audit(conn: asyncpg.Connection, live: LiveComponents, deal_id: UUID,
+                         starts_at: datetime) -> None:
+    """The first audit of a deal, one interval after it opens to claims."""
+    interval = timedelta(seconds=live.settings.claim_audit_interval_seconds)
+    await deadlines.schedule(conn, audit_key(deal_id), CLAIMS_AUDIT, starts_at + interval)
+
+
+async def recover_unrecorded_grants(live: LiveComponents, pool: asyncpg.Pool,
+                                    deal_id: UUID, *, older_than_seconds: float) -> int:
+    """Settles the deal's grants pending longer than `older_than_seconds`; returns how many
+    units went back because their grant was never recorded."""
+    stale = await live.claims.stale_grants(deal_id, older_than_seconds=older_than_seconds)
+    async with transaction(pool) as conn:
+        deal = await deals_repository.get(conn, deal_id)
+        if deal is None:
+            return 0
+        statuses = await deals_repository.bar_unrecorded(
+            conn, deal, [(g.claim_id, g.buyer_id, g.quantity) for g in stale]) if stale else {}
+    for grant in stale:
+        if statuses.get(grant.claim_id) != "abandoned":
+            await live.claims.settle(deal_id, grant.claim_id)
+    returned = 0
+    for claim in await deals_repository.abandoned(pool, deal_id):
+        returned += await _hand_back(live, pool, claim)
+    return returned
+
+
+async def _hand_back(live: LiveComponents, pool: asyncpg.Pool, claim: asyncpg.Record) -> int:
+    destination = await live.claims.give_back(claim["deal_id"], claim["id"], claim["buyer_id"],
+                                              claim["quantity"])
+    async with transaction(pool) as conn:
+        still = await deals_repository.get_claim(conn, claim["id"], for_update=True)
+        if still is None or still["status"] != "abandoned":
+            return 0
+        await deals_repository.expire(conn, claim["id"], destination)
+        await enqueue(conn, "live", events.LiveClaimExpired(
+            claim_id=claim["id"], deal_id=claim["deal_id"], sku_id=claim["sku_id"],
+            quantity=claim["quantity"], returned_to=destination,  # type: ignore[arg-type]
+            expired_at=datetime.now(UTC)))
+    log.warning("claim %s of deal %s was granted but never recorded; its %d unit(s) went "
+                "back to the %s", claim["id"], claim["deal_id"], claim["quantity"], destination)
+    return int(claim["quantity"])
+
+
+async def audit_claims(live: LiveComponents, pool: asyncpg.Pool, deadline: Deadline) -> None:
+    """Fires every interval while the deal is in play, and after it until nothing is pending."""
+    deal_id = UUID(deadline.key.removesuffix(":claims"))
+    settings = live.settings
+    await recover_unrecorded_grants(live, pool, deal_id,
+                                    older_than_seconds=settings.claim_record_grace_seconds)
+    async with transaction(pool) as conn:
+        deal = await deals_repository.get(conn, deal_id)
+        if deal is not None and (deal["status"] in IN_PLAY
+                                 or await live.claims.pending_count(deal_id)):
+            await deadlines.retry(conn, deadline, settings.claim_audit_interval_seconds)
+        else:
+            await deadlines.complete(conn, deadline)
+
+
+def kinds(live: LiveComponents) -> list[deadlines.DeadlineKind]:
+    return [deadlines.DeadlineKind(CLAIMS_AUDIT,
+                                   fire_outside_transaction=partial(audit_claims, live))]
