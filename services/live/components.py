@@ -14,6 +14,7 @@ from libs.rate_limit import RateLimiter
 from services.live.adapters.channel import Feed, Hub
 from services.live.adapters.claims_store import ClaimsStore
 from services.live.adapters.presence import Presence, Throttle
+from services.live.adapters.sold_out_memory import SoldOutMemory
 from services.live.settings import LiveSettings
 
 
@@ -39,7 +40,17 @@ class LiveComponents:
     presence: Presence
     throttle: Throttle
     rate_limiter: RateLimiter
+    sold_out: SoldOutMemory
     deal_cards: dict[UUID, DealCard] = field(default_factory=dict)
+
+    async def give_back(self, deal_id: UUID, claim_id: UUID, buyer_id: str,
+                        quantity: int) -> str:
+        """Hands a claim's units back (see `ClaimsStore.give_back`); units back in the deal
+        are offered by this instance at once, whatever it remembered of a sell-out."""
+        destination = await self.claims.give_back(deal_id, claim_id, buyer_id, quantity)
+        if destination == "deal":
+            self.sold_out.forget(deal_id)
+        return destination
 
 
 def build(runtime: Any) -> None:
@@ -48,7 +59,8 @@ def build(runtime: Any) -> None:
     components = LiveComponents(
         settings=settings, claims=ClaimsStore(runtime.redis), feed=feed,
         hub=Hub(feed, settings.connection_queue_size), presence=Presence(runtime.redis),
-        throttle=Throttle(runtime.redis), rate_limiter=RateLimiter(runtime.redis))
+        throttle=Throttle(runtime.redis), rate_limiter=RateLimiter(runtime.redis),
+        sold_out=SoldOutMemory(settings.sold_out_memory_seconds))
     runtime.components["live"] = components
 
 

@@ -37,6 +37,11 @@ class LiveSettings(ServiceSettings):
         default=30, ge=0, le=600,
         description="A claim expires this long after its token does, so a checkout made at the "
                     "last second reaches live (by event) before the unit is handed back.")
+    sold_out_memory_seconds: float = Field(
+        default=0.2, ge=0, le=5,
+        description="After Redis says a deal is sold out, this instance refuses its claims "
+                    "itself for this long (0: always ask Redis). A unit handed back on another "
+                    "instance is offered here at most this much later.")
     claim_record_grace_seconds: float = Field(
         default=15, ge=0.5, le=600,
         description="A grant Redis decided that Postgres has not recorded after this long is "

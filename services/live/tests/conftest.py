@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -15,8 +15,10 @@ import pytest
 from libs.events.base import Event
 from libs.events.envelope import Envelope, to_kafka
 from libs.events.schemas.catalog import (
+    InventoryReserved,
     ProductPublished,
     PublishedSku,
+    ReservedLine,
     SellerRegistered,
     SellerVerified,
 )
@@ -112,3 +114,35 @@ async def live_session(live: ServedService, shop: Shop) -> str:
                                      headers=shop.headers)
     assert started.status_code == 200, started.text
     return session_id
+
+
+async def running_deal(live: ServedService, publish: Publish,
+                       quantity: int) -> tuple[UUID, str, dict[str, str]]:
+    """A deal open to claims (catalog's set-aside told by its event, then the countdown);
+    returns the deal's id, its session and the seller's headers."""
+    shop = await new_shop(live, publish)
+    product_id, sku_id = await published_product(live, publish, shop)
+    session_id = await live_session(live, shop)
+    await live.client.put(f"/v1/live/sessions/{session_id}/showcase/{product_id}",
+                          headers=shop.headers)
+    created = await live.client.post(f"/v1/live/sessions/{session_id}/deals",
+                                     headers=shop.headers, json={
+        "sku_id": sku_id, "deal_price_minor": 999, "quantity": quantity,
+        "per_buyer_limit": 1, "countdown_seconds": 10, "duration_seconds": 120})
+    assert created.status_code == 201, created.text
+    deal_id = UUID(created.json()["id"])
+    await publish(InventoryReserved(
+        order_id=deal_id, reservation_id=new_id(),
+        lines=[ReservedLine(sku_id=UUID(sku_id), quantity=quantity)],
+        expires_at=datetime.now(UTC) + timedelta(hours=1)))
+
+    async def opened() -> bool:
+        got = await live.client.get(f"/v1/live/deals/{deal_id}")
+        return bool(got.json()["status"] == "live")
+
+    assert await eventually(opened, timeout=60), "the deal never opened"
+    return deal_id, session_id, shop.headers
+
+
+async def units_left(live: ServedService, deal_id: UUID) -> int:
+    return int((await live.client.get(f"/v1/live/deals/{deal_id}")).json()["units_left"])

@@ -11,25 +11,17 @@ import asyncio
 import json
 import secrets
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 import pytest
 
-from libs.events.schemas.catalog import InventoryReserved, ReservedLine
-from libs.ids import new_id
 from libs.testing import ServedService, bearer, eventually, serve
 from services.live.adapters import deals_repository
 from services.live.adapters.claims_store import AttemptBudget
 from services.live.app import create_app
 from services.live.settings import LiveSettings
-from services.live.tests.conftest import (
-    Publish,
-    live_session,
-    new_shop,
-    published_product,
-)
+from services.live.tests.conftest import Publish, running_deal, units_left
 
 AMPLE = AttemptBudget(limit=1000, window_seconds=60)
 GRACE = 1.0
@@ -41,38 +33,6 @@ async def live(settings_for: Callable[..., Any]) -> AsyncIterator[ServedService]
                             claim_audit_interval_seconds=0.2)
     async with serve(create_app(settings)) as service:
         yield service
-
-
-async def running_deal(live: ServedService, publish: Publish,
-                       quantity: int) -> tuple[UUID, str, dict[str, str]]:
-    """A deal open to claims (catalog's set-aside told by its event, then the countdown);
-    returns the deal's id, its session and the seller's headers."""
-    shop = await new_shop(live, publish)
-    product_id, sku_id = await published_product(live, publish, shop)
-    session_id = await live_session(live, shop)
-    await live.client.put(f"/v1/live/sessions/{session_id}/showcase/{product_id}",
-                          headers=shop.headers)
-    created = await live.client.post(f"/v1/live/sessions/{session_id}/deals",
-                                     headers=shop.headers, json={
-        "sku_id": sku_id, "deal_price_minor": 999, "quantity": quantity,
-        "per_buyer_limit": 1, "countdown_seconds": 10, "duration_seconds": 120})
-    assert created.status_code == 201, created.text
-    deal_id = UUID(created.json()["id"])
-    await publish(InventoryReserved(
-        order_id=deal_id, reservation_id=new_id(),
-        lines=[ReservedLine(sku_id=UUID(sku_id), quantity=quantity)],
-        expires_at=datetime.now(UTC) + timedelta(hours=1)))
-
-    async def opened() -> bool:
-        got = await live.client.get(f"/v1/live/deals/{deal_id}")
-        return bool(got.json()["status"] == "live")
-
-    assert await eventually(opened, timeout=60), "the deal never opened"
-    return deal_id, session_id, shop.headers
-
-
-async def units_left(live: ServedService, deal_id: UUID) -> int:
-    return int((await live.client.get(f"/v1/live/deals/{deal_id}")).json()["units_left"])
 
 
 async def expiries_told(live: ServedService, claim_id: UUID) -> list[str]:

@@ -68,7 +68,7 @@ async def recover_unrecorded_grants(live: LiveComponents, pool: asyncpg.Pool,
 
 
 async def _hand_back(live: LiveComponents, pool: asyncpg.Pool, claim: asyncpg.Record) -> int:
-    destination = await live.claims.give_back(claim["deal_id"], claim["id"], claim["buyer_id"],
+    destination = await live.give_back(claim["deal_id"], claim["id"], claim["buyer_id"],
                                               claim["quantity"])
     async with transaction(pool) as conn:
         still = await deals_repository.get_claim(conn, claim["id"], for_update=True)

@@ -129,7 +129,7 @@ async def _give_back(live: LiveComponents, conn: asyncpg.Connection,
                      claim: asyncpg.Record) -> str:
     """Hands a claim's units back (Redis decides: the deal while it runs, else stock), records
     it, and tells the viewers when the deal got units back."""
-    destination = await live.claims.give_back(claim["deal_id"], claim["id"], claim["buyer_id"],
+    destination = await live.give_back(claim["deal_id"], claim["id"], claim["buyer_id"],
                                               claim["quantity"])
     await deals_repository.expire(conn, claim["id"], destination)
     if destination == "deal":

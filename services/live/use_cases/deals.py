@@ -135,6 +135,9 @@ async def grant_claim(live: LiveComponents, pool: asyncpg.Pool, card: DealCard, 
     transaction when given, else in one of its own) and answered with a signed claim token.
     A grant that cannot be recorded in its own transaction goes straight back to the deal."""
     deal_id = card.id
+    if live.sold_out.sold_out(deal_id):
+        metrics.record_claim("live", ClaimRefusal.SOLD_OUT.value)
+        raise ClaimRefused(ClaimRefusal.SOLD_OUT, 0)
     budget = AttemptBudget(live.settings.claim_attempts_per_minute, 60)
     decision = await live.claims.claim(deal_id, buyer_id, quantity, budget)
     if decision.over_budget:
@@ -145,6 +148,8 @@ async def grant_claim(live: LiveComponents, pool: asyncpg.Pool, card: DealCard, 
     if decision.refusal is ClaimRefusal.NOT_READY and await rebuild_lost_deal(live, pool, deal_id):
         decision = await live.claims.claim(deal_id, buyer_id, quantity, budget,
                                            count_attempt=False)
+    if decision.remaining == 0 and decision.refusal in (None, ClaimRefusal.SOLD_OUT):
+        live.sold_out.remember(deal_id)
     if decision.refusal is not None:
         metrics.record_claim("live", decision.refusal.value)
         raise ClaimRefused(decision.refusal, decision.remaining)
@@ -175,12 +180,12 @@ async def grant_claim(live: LiveComponents, pool: asyncpg.Pool, card: DealCard, 
     except asyncpg.UniqueViolationError as barred:
         # The claims audit gave up on this grant while it was being recorded (an instance
         # stalled past the grace): the units are already back with the deal.
-        await live.claims.give_back(deal_id, claim_id, buyer_id, quantity)
+        await live.give_back(deal_id, claim_id, buyer_id, quantity)
         raise Problem(503, "Claim not recorded", "The claim took too long to record and was "
                       "not granted. Try again.", headers={"Retry-After": "1"}) from barred
     except BaseException:
         # Not recorded, so not granted: the units go straight back to the deal.
-        await live.claims.give_back(deal_id, claim_id, buyer_id, quantity)
+        await live.give_back(deal_id, claim_id, buyer_id, quantity)
         raise
     if decision.remaining == 0 or await live.throttle.allow(
             f"units-left:{deal_id}", live.settings.units_left_interval_seconds):
