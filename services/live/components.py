@@ -4,7 +4,7 @@ this instance's fan-out hub. Built once the connections exist."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from fastapi import Request
@@ -16,6 +16,9 @@ from services.live.adapters.claims_store import ClaimsStore
 from services.live.adapters.presence import Presence, Throttle
 from services.live.adapters.sold_out_memory import SoldOutMemory
 from services.live.settings import LiveSettings
+
+if TYPE_CHECKING:
+    from services.live.use_cases.grant_records import GrantRecorder
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class LiveComponents:
     throttle: Throttle
     rate_limiter: RateLimiter
     sold_out: SoldOutMemory
+    grants: GrantRecorder
     deal_cards: dict[UUID, DealCard] = field(default_factory=dict)
 
     async def give_back(self, deal_id: UUID, claim_id: UUID, buyer_id: str,
@@ -54,13 +58,15 @@ class LiveComponents:
 
 
 def build(runtime: Any) -> None:
+    from services.live.use_cases.grant_records import GrantRecorder  # it needs this module
+
     settings: LiveSettings = runtime.settings
     feed = Feed(runtime.redis, settings.replay_window_events)
     components = LiveComponents(
         settings=settings, claims=ClaimsStore(runtime.redis), feed=feed,
         hub=Hub(feed, settings.connection_queue_size), presence=Presence(runtime.redis),
         throttle=Throttle(runtime.redis), rate_limiter=RateLimiter(runtime.redis),
-        sold_out=SoldOutMemory(settings.sold_out_memory_seconds))
+        sold_out=SoldOutMemory(settings.sold_out_memory_seconds), grants=GrantRecorder())
     runtime.components["live"] = components
 
 

@@ -245,6 +245,13 @@ class ClaimsStore:
         """The grant's record committed: it is no longer pending."""
         await self._client.hdel(_keys(deal_id).pending, str(claim_id))  # type: ignore[misc]
 
+    async def settle_many(self, grants: list[tuple[UUID, UUID]]) -> None:
+        """`settle` for `(deal id, claim id)` pairs, in one round trip."""
+        async with self._client.pipeline(transaction=False) as pipe:
+            for deal_id, claim_id in grants:
+                pipe.hdel(_keys(deal_id).pending, str(claim_id))
+            await pipe.execute()
+
     async def stale_grants(self, deal_id: UUID, *, older_than_seconds: float
                            ) -> list[PendingGrant]:
         """Grants still pending after `older_than_seconds` by Redis's clock: their process

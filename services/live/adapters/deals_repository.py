@@ -57,13 +57,18 @@ async def live_in_session(conn: Conn, session_id: UUID) -> list[asyncpg.Record]:
 
 # Claims -------------------------------------------------------------------------------------
 
-async def add_claim(conn: Conn, *, claim_id: UUID, deal_id: UUID, session_id: UUID,
-                    buyer_id: str, sku_id: UUID, quantity: int, expires_at: datetime) -> None:
+async def add_claims(conn: Conn, claims: list[tuple[UUID, UUID, UUID, str, UUID, int,
+                                                   datetime]]) -> None:
+    """Active claims `(id, deal, session, buyer, sku, units, expires_at)`, in one statement."""
     await conn.execute(
         """INSERT INTO claims (id, deal_id, session_id, buyer_id, sku_id, quantity, status,
                                expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6, 'active', $7)""",
-        claim_id, deal_id, session_id, buyer_id, sku_id, quantity, expires_at)
+           SELECT c.id, c.deal_id, c.session_id, c.buyer_id, c.sku_id, c.quantity, 'active',
+                  c.expires_at
+           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::int[],
+                       $7::timestamptz[])
+                AS c (id, deal_id, session_id, buyer_id, sku_id, quantity, expires_at)""",
+        *(list(column) for column in zip(*claims, strict=True)))
 
 
 async def bar_unrecorded(conn: Conn, deal: asyncpg.Record,

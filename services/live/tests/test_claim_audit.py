@@ -81,13 +81,13 @@ async def test_a_recording_that_stalls_past_the_grace_is_refused_and_counted_onc
     """The audit bars the grant first; the late recording collides on the claim's id, the
     buyer is told to retry (503) and the unit goes back once, not twice."""
     deal_id, _, _ = await running_deal(live, publish, quantity=3)
-    record = deals_repository.add_claim
+    record = deals_repository.add_claims
 
     async def stalled(*args: Any, **kwargs: Any) -> None:
         await asyncio.sleep(GRACE * 3)
         await record(*args, **kwargs)
 
-    monkeypatch.setattr(deals_repository, "add_claim", stalled)
+    monkeypatch.setattr(deals_repository, "add_claims", stalled)
     buyer = f"stalled-{secrets.token_hex(3)}"
     answer = await live.client.post(f"/v1/live/deals/{deal_id}/claims",
                                     headers=bearer("buyer", buyer))

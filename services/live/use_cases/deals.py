@@ -26,6 +26,7 @@ from services.live.components import DealCard, LiveComponents
 from services.live.domain.deals import ClaimRefusal, DealTerms, DealWindow, check_terms
 from services.live.use_cases import claim_audit, deal_clock
 from services.live.use_cases.access import controlled_session
+from services.live.use_cases.grant_records import GrantBarred, GrantRecord, record_grants
 from services.live.use_cases.sessions import require_verified
 
 
@@ -159,34 +160,24 @@ async def grant_claim(live: LiveComponents, pool: asyncpg.Pool, card: DealCard, 
     expires_at = (datetime.now(UTC) + timedelta(seconds=live.settings.payment_window_seconds)
                   ).replace(microsecond=0)
 
-    async def record(db: asyncpg.Connection) -> None:
-        await deals_repository.add_claim(
-            db, claim_id=claim_id, deal_id=deal_id, session_id=card.session_id,
-            buyer_id=buyer_id, sku_id=card.sku_id, quantity=quantity, expires_at=expires_at)
-        await deal_clock.schedule_claim_expiry(db, claim_id, expires_at,
-                                               live.settings.claim_grace_seconds)
-        await enqueue(db, "live", events.LiveClaimCreated(
-            claim_id=claim_id, deal_id=deal_id, session_id=card.session_id, buyer_id=buyer_id,
-            sku_id=card.sku_id, quantity=quantity, expires_at=expires_at))
-
+    grant = GrantRecord(claim_id=claim_id, deal_id=deal_id, session_id=card.session_id,
+                        buyer_id=buyer_id, sku_id=card.sku_id, quantity=quantity,
+                        expires_at=expires_at)
     try:
-        if conn is not None:
-            await record(conn)
-            after_commit(partial(live.claims.settle, deal_id, claim_id))
+        if conn is None:
+            await live.grants.record(live, pool, grant)  # hands the units back if it fails
         else:
-            async with pool.acquire() as own, own.transaction():
-                await record(own)
-            await live.claims.settle(deal_id, claim_id)
-    except asyncpg.UniqueViolationError as barred:
+            try:
+                await record_grants(conn, [grant], live.settings.claim_grace_seconds)
+            except BaseException:
+                await live.give_back(deal_id, claim_id, buyer_id, quantity)
+                raise
+            after_commit(partial(live.claims.settle, deal_id, claim_id))
+    except (GrantBarred, asyncpg.UniqueViolationError) as barred:
         # The claims audit gave up on this grant while it was being recorded (an instance
-        # stalled past the grace): the units are already back with the deal.
-        await live.give_back(deal_id, claim_id, buyer_id, quantity)
+        # stalled past the grace): its units are back with the deal.
         raise Problem(503, "Claim not recorded", "The claim took too long to record and was "
                       "not granted. Try again.", headers={"Retry-After": "1"}) from barred
-    except BaseException:
-        # Not recorded, so not granted: the units go straight back to the deal.
-        await live.give_back(deal_id, claim_id, buyer_id, quantity)
-        raise
     if decision.remaining == 0 or await live.throttle.allow(
             f"units-left:{deal_id}", live.settings.units_left_interval_seconds):
         await live.feed.publish(card.session_id, "deal.units_left",
