@@ -17,9 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from uuid import UUID
+from datetime import timedelta
 
 import asyncpg
 
@@ -33,15 +31,8 @@ from services.live.use_cases.deal_clock import CLAIM_EXPIRY
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class GrantRecord:
-    claim_id: UUID
-    deal_id: UUID
-    session_id: UUID
-    buyer_id: str
-    sku_id: UUID
-    quantity: int
-    expires_at: datetime
+GrantRecord = events.LiveClaimCreated
+"""A grant to record is the event that will announce it: the same fields, said once."""
 
 
 class GrantBarred(Exception):
@@ -57,9 +48,7 @@ async def record_grants(conn: asyncpg.Connection, grants: Sequence[GrantRecord],
     await deadlines.schedule_each(conn, [
         (g.claim_id, CLAIM_EXPIRY, g.expires_at + timedelta(seconds=grace_seconds))
         for g in grants])
-    await enqueue(conn, "live", *[events.LiveClaimCreated(
-        claim_id=g.claim_id, deal_id=g.deal_id, session_id=g.session_id, buyer_id=g.buyer_id,
-        sku_id=g.sku_id, quantity=g.quantity, expires_at=g.expires_at) for g in grants])
+    await enqueue(conn, "live", *grants)
 
 
 class GrantRecorder:
