@@ -122,10 +122,11 @@ async def _outboxes(conn: asyncpg.Connection) -> Check:
 
 
 async def units_granted(conn: asyncpg.Connection, deal_id: str) -> int:
-    """Units of the deal its recorded claims hold (handed back to the deal: not held)."""
+    """Units of the deal its claims hold (expired or abandoned back into the deal: not held;
+    an abandoned grant's row waiting to be handed back: still held)."""
     return int(await conn.fetchval(
         "SELECT coalesce(sum(quantity), 0) FROM live.claims WHERE deal_id = $1::uuid "
-        "AND NOT (status = 'expired' AND returned_to = 'deal')", deal_id))
+        "AND NOT (status IN ('expired', 'abandoned') AND returned_to = 'deal')", deal_id))
 
 
 async def _deal(conn: asyncpg.Connection, deal: dict[str, Any]) -> Check:

@@ -90,15 +90,19 @@ async def bar_unrecorded(conn: Conn, deal: asyncpg.Record,
 
 
 async def abandoned(conn: Conn, deal_id: UUID) -> list[asyncpg.Record]:
-    """Grants barred from being recorded whose units have not gone back yet."""
+    """Grants barred from being recorded (status 'abandoned', for good) whose units have not
+    gone back yet."""
     return list(await conn.fetch(
-        "SELECT * FROM claims WHERE deal_id = $1 AND status = 'abandoned' ORDER BY id",
+        "SELECT * FROM claims WHERE deal_id = $1 AND status = 'abandoned' "
+        "AND returned_to IS NULL ORDER BY id",
         deal_id))
 
 
 async def buyer_claims(conn: Conn, deal_id: UUID, buyer_id: str) -> list[asyncpg.Record]:
+    """The buyer's claims (not grants barred before they were recorded: never theirs)."""
     return list(await conn.fetch(
-        "SELECT * FROM claims WHERE deal_id = $1 AND buyer_id = $2 ORDER BY created_at",
+        "SELECT * FROM claims WHERE deal_id = $1 AND buyer_id = $2 AND status <> 'abandoned' "
+        "ORDER BY created_at",
         deal_id, buyer_id))
 
 
@@ -136,6 +140,14 @@ async def give_back_to_buyer(conn: Conn, claim_id: UUID) -> None:
                        "WHERE id = $1", claim_id)
 
 
+async def handed_back(conn: Conn, claim_id: UUID, returned_to: str) -> bool:
+    """An abandoned grant's units went back; it stays 'abandoned' (no buyer ever held it).
+    False when it was handed back already."""
+    return _changed(await conn.execute(
+        "UPDATE claims SET returned_to = $2, settled_at = now() "
+        "WHERE id = $1 AND status = 'abandoned' AND returned_to IS NULL", claim_id, returned_to))
+
+
 async def expire(conn: Conn, claim_id: UUID, returned_to: str) -> None:
     await conn.execute(
         "UPDATE claims SET status = 'expired', returned_to = $2, settled_at = now() "
@@ -144,11 +156,12 @@ async def expire(conn: Conn, claim_id: UUID, returned_to: str) -> None:
 
 async def units_held(conn: Conn, deal_id: UUID) -> dict[str, int]:
     """Units each buyer's claims hold out of the deal (claimed, checking out or sold, or
-    abandoned and not yet handed back; an expired claim's units went back to the deal or to
-    stock)."""
+    abandoned and not yet handed back; an expired or abandoned claim's units went back to the
+    deal or to stock)."""
     rows = await conn.fetch(
         "SELECT buyer_id, sum(quantity) AS units FROM claims WHERE deal_id = $1 "
-        "AND (status IN ('active', 'consumed', 'paid', 'abandoned') OR returned_to = 'stock') "
+        "AND (status IN ('active', 'consumed', 'paid') OR returned_to = 'stock' "
+        "     OR (status = 'abandoned' AND returned_to IS NULL)) "
         "GROUP BY buyer_id", deal_id)
     return {r["buyer_id"]: int(r["units"]) for r in rows}
 

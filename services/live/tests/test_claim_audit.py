@@ -63,7 +63,8 @@ async def test_a_grant_its_instance_never_recorded_goes_back_to_the_deal(
     assert await eventually(handed_back, timeout=30), "the unrecorded grant stayed lost"
     assert lost.claim_id is not None
     barred = await deals_repository.get_claim(pool, lost.claim_id)
-    assert barred is not None and (barred["status"], barred["returned_to"]) == ("expired", "deal")
+    assert barred is not None and (barred["status"], barred["returned_to"]) == ("abandoned",
+                                                                                "deal")
     assert await expiries_told(live, lost.claim_id) == ["deal"]
     recorded = await deals_repository.get_claim(pool, UUID(kept.json()["claim_id"]))
     assert recorded is not None and recorded["status"] == "active", \
@@ -95,8 +96,11 @@ async def test_a_recording_that_stalls_past_the_grace_is_refused_and_counted_onc
     assert answer.status_code == 503, answer.text
     assert answer.headers["content-type"].startswith("application/problem+json")
     assert await units_left(live, deal_id) == 3
-    [claim] = await deals_repository.buyer_claims(live.runtime.db, deal_id, buyer)
-    assert (claim["status"], claim["returned_to"]) == ("expired", "deal")
+    [claim] = await live.runtime.db.fetch(
+        "SELECT * FROM claims WHERE deal_id = $1 AND buyer_id = $2", deal_id, buyer)
+    assert await deals_repository.buyer_claims(live.runtime.db, deal_id, buyer) == [], \
+        "a barred grant was never the buyer's"
+    assert (claim["status"], claim["returned_to"]) == ("abandoned", "deal")
     assert await expiries_told(live, claim["id"]) == ["deal"]
 
 

@@ -9,8 +9,9 @@ audit, a recurring deadline per deal, looks at the notes older than the recordin
 - A note without a row is barred first: an 'abandoned' row takes the claim's id and commits,
   so a stalled recording can never commit after it (it collides on the id and is refused).
   Only then do its units go back (to the deal while it runs, else to stock, told by
-  `live.claim.expired` as any unpaid claim's units are). A crash between the two leaves the
-  'abandoned' row, which the next audit finishes.
+  `live.claim.expired` as any unpaid claim's units are) and the row says where. A crash
+  between the two leaves the row without a destination, which the next audit finishes. The
+  row stays 'abandoned' for good, so a recording that collides with it knows it was barred.
 """
 
 from __future__ import annotations
@@ -71,10 +72,8 @@ async def _hand_back(live: LiveComponents, pool: asyncpg.Pool, claim: asyncpg.Re
     destination = await live.give_back(claim["deal_id"], claim["id"], claim["buyer_id"],
                                               claim["quantity"])
     async with transaction(pool) as conn:
-        still = await deals_repository.get_claim(conn, claim["id"], for_update=True)
-        if still is None or still["status"] != "abandoned":
+        if not await deals_repository.handed_back(conn, claim["id"], destination):
             return 0
-        await deals_repository.expire(conn, claim["id"], destination)
         await enqueue(conn, "live", events.LiveClaimExpired(
             claim_id=claim["id"], deal_id=claim["deal_id"], sku_id=claim["sku_id"],
             quantity=claim["quantity"], returned_to=destination,  # type: ignore[arg-type]

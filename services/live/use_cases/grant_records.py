@@ -98,6 +98,13 @@ class GrantRecorder:
             async with pool.acquire() as conn, conn.transaction():
                 await record_grants(conn, [grant], live.settings.claim_grace_seconds)
         except Exception as exc:
+            if isinstance(exc, asyncpg.UniqueViolationError) and await _recorded(pool, grant):
+                # The batch did commit, though its commit's answer was lost with the
+                # connection: the grant stands.
+                if not outcome.done():
+                    outcome.set_result(None)
+                await _settle(live, [grant])
+                return
             failure: BaseException = (GrantBarred() if isinstance(
                 exc, asyncpg.UniqueViolationError) else exc)
             try:
@@ -111,6 +118,12 @@ class GrantRecorder:
         if not outcome.done():
             outcome.set_result(None)
         await _settle(live, [grant])
+
+
+async def _recorded(pool: asyncpg.Pool, grant: GrantRecord) -> bool:
+    """Whether the grant's own row exists (not the claims audit's 'abandoned' bar)."""
+    claim = await deals_repository.get_claim(pool, grant.claim_id)
+    return claim is not None and claim["status"] != "abandoned"
 
 
 async def _settle(live: LiveComponents, grants: list[GrantRecord]) -> None:
