@@ -36,63 +36,57 @@ CLAIMS_AUDIT = "claims_audit"
 IN_PLAY = ("awaiting_stock", "ready", "live")
 
 
-def audit_key(deal_id: UUID) -> str:
-    """The audit has its own key, so its repeats never hold up the deal's start or end."""
-    return f"{deal_id}:claims"
+_KEY_SUFFIX = ":claims"
+"""The audit has its own deadline key, so its repeats never hold up the deal's start or end."""
 
 
 async def schedule_audit(conn: asyncpg.Connection, live: LiveComponents, deal_id: UUID,
                          starts_at: datetime) -> None:
     """The first audit of a deal, one interval after it opens to claims."""
     interval = timedelta(seconds=live.settings.claim_audit_interval_seconds)
-    await deadlines.schedule(conn, audit_key(deal_id), CLAIMS_AUDIT, starts_at + interval)
+    await deadlines.schedule(conn, f"{deal_id}{_KEY_SUFFIX}", CLAIMS_AUDIT, starts_at + interval)
 
 
 async def recover_unrecorded_grants(live: LiveComponents, pool: asyncpg.Pool,
-                                    deal_id: UUID, *, older_than_seconds: float) -> int:
-    """Settles the deal's grants pending longer than `older_than_seconds`; returns how many
-    units went back because their grant was never recorded."""
+                                    deal: asyncpg.Record, *, older_than_seconds: float) -> None:
+    """Settles the deal's grants pending longer than `older_than_seconds`: drops the notes of
+    those recorded, bars and hands back those that were not."""
+    deal_id = deal["id"]
     stale = await live.claims.stale_grants(deal_id, older_than_seconds=older_than_seconds)
-    async with transaction(pool) as conn:
-        deal = await deals_repository.get(conn, deal_id)
-        if deal is None:
-            return 0
-        statuses = await deals_repository.bar_unrecorded(
-            conn, deal, [(g.claim_id, g.buyer_id, g.quantity) for g in stale]) if stale else {}
-    for grant in stale:
-        if statuses.get(grant.claim_id) != "abandoned":
-            await live.claims.settle(deal_id, grant.claim_id)
-    returned = 0
+    if stale:
+        async with transaction(pool) as conn:
+            statuses = await deals_repository.bar_unrecorded(
+                conn, deal, [(g.claim_id, g.buyer_id, g.quantity) for g in stale])
+        await live.claims.settle_many([(deal_id, g.claim_id) for g in stale
+                                       if statuses.get(g.claim_id) != "abandoned"])
     for claim in await deals_repository.abandoned(pool, deal_id):
-        returned += await _hand_back(live, pool, claim)
-    return returned
+        await _hand_back(live, pool, claim)
 
 
-async def _hand_back(live: LiveComponents, pool: asyncpg.Pool, claim: asyncpg.Record) -> int:
+async def _hand_back(live: LiveComponents, pool: asyncpg.Pool, claim: asyncpg.Record) -> None:
     destination = await live.give_back(claim["deal_id"], claim["id"], claim["buyer_id"],
-                                              claim["quantity"])
+                                       claim["quantity"])
     async with transaction(pool) as conn:
         if not await deals_repository.handed_back(conn, claim["id"], destination):
-            return 0
+            return
         await enqueue(conn, "live", events.LiveClaimExpired(
             claim_id=claim["id"], deal_id=claim["deal_id"], sku_id=claim["sku_id"],
             quantity=claim["quantity"], returned_to=destination,  # type: ignore[arg-type]
             expired_at=datetime.now(UTC)))
     log.warning("claim %s of deal %s was granted but never recorded; its %d unit(s) went "
                 "back to the %s", claim["id"], claim["deal_id"], claim["quantity"], destination)
-    return int(claim["quantity"])
 
 
 async def audit_claims(live: LiveComponents, pool: asyncpg.Pool, deadline: Deadline) -> None:
     """Fires every interval while the deal is in play, and after it until nothing is pending."""
-    deal_id = UUID(deadline.key.removesuffix(":claims"))
+    deal = await deals_repository.get(pool, UUID(deadline.key.removesuffix(_KEY_SUFFIX)))
     settings = live.settings
-    await recover_unrecorded_grants(live, pool, deal_id,
-                                    older_than_seconds=settings.claim_record_grace_seconds)
-    async with transaction(pool) as conn:
-        deal = await deals_repository.get(conn, deal_id)
+    if deal is not None:
+        await recover_unrecorded_grants(live, pool, deal,
+                                        older_than_seconds=settings.claim_record_grace_seconds)
+    async with pool.acquire() as conn:
         if deal is not None and (deal["status"] in IN_PLAY
-                                 or await live.claims.pending_count(deal_id)):
+                                 or await live.claims.pending_count(deal["id"])):
             await deadlines.retry(conn, deadline, settings.claim_audit_interval_seconds)
         else:
             await deadlines.complete(conn, deadline)

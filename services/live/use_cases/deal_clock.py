@@ -60,11 +60,15 @@ async def schedule_end(conn: asyncpg.Connection, deal_id: UUID, ends_at: datetim
     await deadlines.schedule(conn, deal_id, DEAL_END, ends_at)
 
 
+def claim_expiry_due(expires_at: datetime, grace_seconds: float) -> datetime:
+    """An unpaid claim gives its unit back after the payment window and a grace period."""
+    return expires_at + timedelta(seconds=grace_seconds)
+
+
 async def schedule_claim_expiry(conn: asyncpg.Connection, claim_id: UUID, expires_at: datetime,
                                 grace_seconds: float) -> None:
-    """An unpaid claim gives its unit back after the payment window and a grace period."""
     await deadlines.schedule(conn, claim_id, CLAIM_EXPIRY,
-                             expires_at + timedelta(seconds=grace_seconds))
+                             claim_expiry_due(expires_at, grace_seconds))
 
 
 async def start_deal(live: LiveComponents, conn: asyncpg.Connection, deadline: Deadline) -> None:
@@ -130,7 +134,7 @@ async def _give_back(live: LiveComponents, conn: asyncpg.Connection,
     """Hands a claim's units back (Redis decides: the deal while it runs, else stock), records
     it, and tells the viewers when the deal got units back."""
     destination = await live.give_back(claim["deal_id"], claim["id"], claim["buyer_id"],
-                                              claim["quantity"])
+                                       claim["quantity"])
     await deals_repository.expire(conn, claim["id"], destination)
     if destination == "deal":
         deal_id, session_id = claim["deal_id"], claim["session_id"]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
 
 import asyncpg
 
@@ -26,7 +25,7 @@ from libs.events.schemas import live as events
 from libs.outbox import enqueue
 from services.live.adapters import deals_repository
 from services.live.components import LiveComponents
-from services.live.use_cases.deal_clock import CLAIM_EXPIRY
+from services.live.use_cases.deal_clock import CLAIM_EXPIRY, claim_expiry_due
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +45,7 @@ async def record_grants(conn: asyncpg.Connection, grants: Sequence[GrantRecord],
         (g.claim_id, g.deal_id, g.session_id, g.buyer_id, g.sku_id, g.quantity, g.expires_at)
         for g in grants])
     await deadlines.schedule_each(conn, [
-        (g.claim_id, CLAIM_EXPIRY, g.expires_at + timedelta(seconds=grace_seconds))
+        (g.claim_id, CLAIM_EXPIRY, claim_expiry_due(g.expires_at, grace_seconds))
         for g in grants])
     await enqueue(conn, "live", *grants)
 
