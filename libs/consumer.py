@@ -49,7 +49,7 @@ from libs.consumed_record import (
     decode,
 )
 from libs.consumer_batches import apply_at_once, apply_in_savepoints, apply_one, merge_partitions
-from libs.db.transaction import transaction
+from libs.db.transaction import DATABASE_UNREACHABLE, transaction
 from libs.events.catalogue import all_event_types, dead_letter_topic
 from libs.metrics import CONSUMED, CONSUMER_LAG, DEAD_LETTERS
 from libs.retry import backoff
@@ -60,9 +60,7 @@ tracer = trace.get_tracer(__name__)
 __all__ = ["BatchHandler", "ConsumerStats", "EventConsumer", "Handler", "NonRetryable"]
 
 _INFRASTRUCTURE_ERRORS: tuple[type[BaseException], ...] = (
-    OSError, asyncpg.InterfaceError, asyncpg.CannotConnectNowError,
-    asyncpg.ConnectionDoesNotExistError, asyncpg.TooManyConnectionsError,
-)
+    OSError, asyncpg.InterfaceError, *DATABASE_UNREACHABLE)
 
 
 @dataclass

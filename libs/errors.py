@@ -13,7 +13,7 @@ from redis import exceptions as redis_errors
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute, Match
 
-from libs.db.transaction import CONFLICTS
+from libs.db.transaction import CONFLICTS, DATABASE_UNREACHABLE, connection_lost
 from libs.domain_errors import FieldError, InvalidTransition, StateConflict
 
 PROBLEM_JSON = "application/problem+json"
@@ -22,8 +22,7 @@ PROBLEM_TYPE_BASE = "https://docs.socialcommerce.dev/problems/"
 log = logging.getLogger(__name__)
 UNREACHABLE: tuple[type[Exception], ...] = (
     redis_errors.ConnectionError, redis_errors.TimeoutError, redis_errors.BusyLoadingError,
-    asyncpg.CannotConnectNowError, asyncpg.ConnectionDoesNotExistError,
-    asyncpg.TooManyConnectionsError, ConnectionRefusedError, ConnectionResetError)
+    *DATABASE_UNREACHABLE, ConnectionRefusedError, ConnectionResetError)
 """Errors that mean a server is out of reach, not that the request or the code is wrong."""
 
 
@@ -155,6 +154,15 @@ def install_problem_handlers(app: FastAPI) -> None:
     for unreachable in UNREACHABLE:
         app.add_exception_handler(unreachable, _unavailable)
 
+    async def _interface(request: Request, exc: Exception) -> JSONResponse:
+        """asyncpg's misuse error also reports a connection that broke mid-transaction (a
+        Postgres restart): that one is the server's absence, anything else a defect."""
+        if connection_lost(exc):
+            return await _unavailable(request, exc)
+        return await _unexpected(request, exc)
+
+    app.add_exception_handler(asyncpg.InterfaceError, _interface)
+
     async def _conflict(request: Request, exc: Exception) -> JSONResponse:
         """Postgres aborted the request's transaction to break a deadlock with a concurrent
         one: nothing was kept, and the same request will very likely pass if sent again."""
@@ -166,8 +174,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     for conflict in CONFLICTS:
         app.add_exception_handler(conflict, _conflict)
 
-    @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(Problem(500, "Internal error", "An unexpected error occurred."),
                                 request)
+
+    app.add_exception_handler(Exception, _unexpected)

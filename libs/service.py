@@ -32,6 +32,7 @@ from libs.consumer import BatchHandler, EventConsumer, Handler
 from libs.db.housekeeping import Retention, run_periodically
 from libs.db.migrations import upgrade_to_head
 from libs.db.pool import create_pool
+from libs.db.transaction import connection_lost
 from libs.deadlines import DeadlineKind, DeadlineWorker
 from libs.errors import Problem, install_problem_handlers
 from libs.events.catalogue import TOPICS, all_event_types, dead_letter_topic
@@ -223,7 +224,11 @@ class Runtime:
                     raise
                 except Exception as exc:
                     self._task_errors[name] = type(exc).__name__  # details: the logs
-                    log.exception("%s crashed; restarting", name)
+                    if connection_lost(exc):  # a Postgres restart, not a defect
+                        log.warning("%s lost its database connection; restarting: %r",
+                                    name, exc)
+                    else:
+                        log.exception("%s crashed; restarting", name)
                 crashes = 1 if time.monotonic() - started_at > 60 else crashes + 1
                 await asyncio.sleep(backoff(crashes, cap=30.0))
 

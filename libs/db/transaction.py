@@ -26,6 +26,27 @@ CONFLICTS: tuple[type[Exception], ...] = (asyncpg.DeadlockDetectedError,
                                           asyncpg.SerializationError)
 """Postgres aborted the transaction to let a concurrent one through: nothing of it was kept,
 so it may run again."""
+DATABASE_UNREACHABLE: tuple[type[Exception], ...] = (
+    asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError, asyncpg.TooManyConnectionsError)
+"""Postgres is out of reach, restarting or full, not wrong about the request: the connection
+broke (class 08), the server is shutting down or starting (57P01-57P03), or it has no
+connection slot left. Whatever ran was rolled back with the connection, so it may run again."""
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether `exc` comes from a Postgres connection that broke under it. asyncpg reports the
+    break itself as one of `DATABASE_UNREACHABLE` (or an `OSError`), but what reaches a caller
+    is often the `InterfaceError` that leaving the transaction then raised ("the underlying
+    connection is closed"), with the break as its context."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, (*DATABASE_UNREACHABLE, OSError)):
+            return True
+        if isinstance(seen, asyncpg.InterfaceError) and "connection is closed" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 _pending: ContextVar[list[Callback] | None] = ContextVar("after_commit", default=None)
 
 

@@ -67,3 +67,50 @@ async def test_a_route_that_meets_a_deadlock_answers_503_with_retry_after() -> N
     assert response.status_code == 503
     assert response.headers["retry-after"] == "1"
     assert response.headers["content-type"] == "application/problem+json"
+
+
+def _client(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
+                             base_url="http://test")
+
+
+async def test_a_route_whose_connection_postgres_drops_answers_503_not_500(
+        scratch: Scratch) -> None:
+    """What a Postgres restart does to a request in flight: the server ends its connection in
+    the middle of the transaction, and leaving the transaction then raises asyncpg's
+    InterfaceError about a closed connection. The client must be told to retry."""
+    app = FastAPI()
+    install_problem_handlers(app)
+    inside = asyncio.Event()
+
+    @app.post("/slow")
+    async def slow() -> None:
+        async with transaction(scratch.pool) as conn:
+            await conn.execute("SET application_name = 'doomed'")
+            inside.set()
+            await conn.execute("SELECT pg_sleep(30)")
+
+    async def terminate() -> None:
+        await inside.wait()
+        await scratch.pool.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE application_name = 'doomed'")
+
+    async with _client(app) as client:
+        response, _ = await asyncio.gather(client.post("/slow"), terminate())
+    assert response.status_code == 503, response.text
+    assert response.headers["retry-after"] == "2"
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_misusing_a_live_connection_is_still_a_500() -> None:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.post("/misuse")
+    async def misuse() -> None:
+        raise asyncpg.InterfaceError("cannot perform operation: another operation is in progress")
+
+    async with _client(app) as client:
+        response = await client.post("/misuse")
+    assert response.status_code == 500
