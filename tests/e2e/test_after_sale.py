@@ -16,7 +16,7 @@ import pytest
 
 from libs.events.base import Event
 from libs.events.envelope import Envelope, to_kafka
-from libs.events.schemas.catalog import ProductPublished, PublishedSku
+from libs.events.schemas.catalog import ProductPublished, PublishedSku, SellerVerified
 from libs.events.schemas.fulfillment import (
     ReturnedLine,
     ReturnReceived,
@@ -285,6 +285,37 @@ async def test_nothing_of_a_seller_pending_verification_sells(world: World) -> N
     assert refused.json()["errors"][0]["code"] == "not_purchasable"
     await world.catalog.client.post(f"/v1/sellers/{pending['id']}/verification",
                                     headers=bearer("operator"))
+
+    async def on_sale() -> bool:
+        response = await world.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer,
+                                                 json={"quantity": 1})
+        return response.status_code == 200
+
+    assert await eventually(on_sale, timeout=60), "verified: its listings sell"
+
+
+async def test_a_listing_of_a_seller_orders_never_heard_of_does_not_sell(world: World) -> None:
+    """Orders' view of sellers fails closed: a listing that reaches it before any word of its
+    seller (or without one) is not for sale until orders hears the seller verified."""
+    seller = new_id()
+    sku = new_id()
+    await world.publish(ProductPublished(
+        product_id=new_id(), seller_id=seller, shop_id=new_id(),
+        category_id=UUID(world.category), age_restricted=False, market="GB",
+        skus=[PublishedSku(sku_id=sku, code="UNK-1", price_minor=700, currency="GBP")],
+        decided_by="auto", published_at=datetime.now(UTC)))
+    buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
+
+    async def known() -> bool:
+        return bool(await world.orders.runtime.db.fetchval(
+            "SELECT count(*) FROM catalog_skus WHERE sku_id = $1", sku))
+
+    assert await eventually(known, timeout=60), "orders heard of the listing"
+    refused = await world.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer,
+                                            json={"quantity": 1})
+    assert refused.status_code == 409
+    assert refused.json()["errors"][0]["code"] == "not_purchasable"
+    await world.publish(SellerVerified(seller_id=seller, verified_at=datetime.now(UTC)))
 
     async def on_sale() -> bool:
         response = await world.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer,

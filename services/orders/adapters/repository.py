@@ -44,12 +44,11 @@ async def set_product_live(conn: asyncpg.Connection, product_id: UUID, live: boo
 
 
 async def set_seller_active(conn: asyncpg.Connection, seller_id: UUID, active: bool) -> None:
-    """Whether the seller may sell; `skus()` reads it at purchase time."""
-    if active:
-        await conn.execute("DELETE FROM inactive_sellers WHERE seller_id = $1", seller_id)
-    else:
-        await conn.execute("INSERT INTO inactive_sellers VALUES ($1) ON CONFLICT DO NOTHING",
-                           seller_id)
+    """Whether the seller may sell, as catalog last said; `skus()` reads it at purchase time."""
+    await conn.execute(
+        """INSERT INTO seller_standing (seller_id, active) VALUES ($1, $2)
+           ON CONFLICT (seller_id) DO UPDATE SET active = EXCLUDED.active, updated_at = now()""",
+        seller_id, active)
 
 
 def _sku(row: asyncpg.Record) -> SkuView:
@@ -62,15 +61,16 @@ def _sku(row: asyncpg.Record) -> SkuView:
 
 
 async def skus(conn: asyncpg.Connection | asyncpg.Pool, sku_ids: list[UUID]) -> dict[UUID, SkuView]:
-    # Whether the seller may sell is read from `inactive_sellers`, never copied onto the SKU: a
+    # Whether the seller may sell is read from `seller_standing`, never copied onto the SKU: a
     # listing and its seller's verification arrive on different topics, and a copy written by
-    # one transaction could miss the other's change (write skew).
+    # one transaction could miss the other's change (write skew). A seller orders has not yet
+    # heard verified may not sell (fails closed).
     rows = await conn.fetch(
         """SELECT s.sku_id, s.product_id, s.seller_id, s.price_minor, s.currency, s.market,
                   s.age_restricted, s.product_live, s.weight_grams, s.tax_class,
-                  s.cross_border, NOT EXISTS (SELECT 1 FROM inactive_sellers i
-                              WHERE i.seller_id = s.seller_id) AS seller_active
-           FROM catalog_skus s WHERE s.sku_id = ANY($1::uuid[])""", sku_ids)
+                  s.cross_border, coalesce(st.active, false) AS seller_active
+           FROM catalog_skus s LEFT JOIN seller_standing st ON st.seller_id = s.seller_id
+           WHERE s.sku_id = ANY($1::uuid[])""", sku_ids)
     return {r["sku_id"]: _sku(r) for r in rows}
 
 
