@@ -25,7 +25,7 @@ from services.catalog.use_cases.inventory import DEADLINE_KINDS
 
 
 def _on_start(runtime: Any) -> None:
-    product_cache.bind(runtime.redis)
+    product_cache.bind(runtime.redis, runtime.settings.product_memory_seconds)
 
 
 def create_app(settings: CatalogSettings | None = None) -> FastAPI:

@@ -3,7 +3,6 @@ the live ones."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -277,17 +276,17 @@ async def product_detail(
         "The buyer's market: a listing sold elsewhere is not found."))] = None,
 ) -> Response:
     rt = runtime(request)
-    body = await product_cache.get(rt.redis, product_id)
-    if body is None:
+    cached = await product_cache.get(rt.redis, product_id)
+    if cached is None:
         detail = await products_repository.public_detail(rt.db, product_id)
         if detail is None:
             raise Problem(404, "Not found", "No such product.")
         rules = await listing.rules_for(rt.db, detail["category_id"])
         detail["tax"] = TAXES.shown(detail["market"], rules.tax_class)
-        body = await product_cache.put(rt.redis, product_id, detail)
-    if market is not None and json.loads(body)["market"] != market:
+        cached = await product_cache.put(rt.redis, product_id, detail)
+    if market is not None and cached.market != market:
         raise Problem(404, "Not found", f"This product is not sold in {market}.")
-    return Response(content=body, media_type="application/json")
+    return Response(content=cached.body, media_type="application/json")
 
 
 

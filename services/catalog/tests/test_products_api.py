@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from uuid import UUID
 
 from libs.testing import RunningService, bearer
 
@@ -179,6 +182,26 @@ async def test_live_edits_text_goes_back_through_review_prices_do_not(
         "SELECT event_type FROM outbox WHERE event_key = $1 ORDER BY seq", product["id"])
     assert [e["event_type"] for e in events][-3:] == [
         "product.updated", "product.submitted", "product.rejected"]
+
+
+async def test_a_change_made_through_another_instance_shows_within_the_memory_window(
+    catalog: RunningService, make_seller: MakeSeller, make_category: MakeCategory,
+    make_live_product: MakeLive,
+) -> None:
+    """Each instance serves a product's detail from its own memory for a moment, sparing the
+    Redis round trip. Another instance's change (its commit and its Redis eviction, played here
+    by hand) shows on this one at most `product_memory_seconds` later."""
+    product = await make_live_product(await make_seller(), await make_category())
+    url = f"/v1/products/{product['id']}"
+    assert (await catalog.client.get(url)).json()["skus"][0]["price_minor"] != 4321
+    await catalog.runtime.db.execute("UPDATE skus SET price_minor = 4321 WHERE id = $1",
+                                     UUID(product["skus"][0]["id"]))
+    await catalog.runtime.redis.delete(f"catalog:product:v2:{product['id']}")
+    changed_at = time.monotonic()
+    while (await catalog.client.get(url)).json()["skus"][0]["price_minor"] != 4321:
+        await asyncio.sleep(0.05)
+    window = catalog.runtime.settings.product_memory_seconds
+    assert time.monotonic() - changed_at <= window + 0.5
 
 
 async def test_a_suspended_sellers_listings_vanish_and_cannot_be_submitted(
