@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import random
 import time
 from typing import Any, NamedTuple
 from uuid import UUID
@@ -88,5 +89,8 @@ def _remember(product_id: UUID, detail: CachedDetail) -> CachedDetail:
     if _memory_seconds > 0:
         if len(_memory) >= MEMORY_ENTRIES:
             del _memory[next(iter(_memory))]
-        _memory[product_id] = (time.monotonic() + _memory_seconds, detail)
+        # Each entry keeps for a random share (half to all) of the window: entries filled
+        # together would expire together, and every view of them would queue on Redis at once.
+        keep = _memory_seconds * random.uniform(0.5, 1.0)  # noqa: S311 - not a secret
+        _memory[product_id] = (time.monotonic() + keep, detail)
     return detail
