@@ -29,6 +29,10 @@ class ServiceSettings(BaseSettings):
     )
     db_schema: str = Field(default="", description="Schema this service owns; defaults to its name.")
     redis_url: str = "redis://127.0.0.1:6379/0"
+    redis_max_connections: int = Field(
+        default=128, ge=4, le=10_000,
+        description="Connections to Redis one process opens at most; a command finding none "
+                    "free waits up to 2 s for one, then fails as Redis unreachable (503).")
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_topic_partitions: int = 3
     kafka_idempotent_producer: bool = Field(
