@@ -6,7 +6,7 @@ ledger balances throughout."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -257,6 +257,38 @@ async def test_the_seller_cancels_before_shipping_with_a_reason(world: World) ->
                                           headers=buyer)).json()["status"] == "cancelled"
 
 
+async def _refused_until_verified(world: World, seller_id: UUID, shop_id: UUID,
+                                  verify: Callable[[], Awaitable[object]]) -> None:
+    """A listing of the seller, published by hand, reaches orders and is refused to buyers;
+    once `verify` has run, it sells."""
+    sku = new_id()
+    await world.publish(ProductPublished(
+        product_id=new_id(), seller_id=seller_id, shop_id=shop_id,
+        category_id=UUID(world.category), age_restricted=False, market="GB",
+        skus=[PublishedSku(sku_id=sku, code=f"NY-{sku.hex[:6]}", price_minor=900,
+                           currency="GBP")],
+        decided_by="auto", published_at=datetime.now(UTC)))
+    buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
+
+    async def known() -> bool:
+        return bool(await world.orders.runtime.db.fetchval(
+            "SELECT count(*) FROM catalog_skus WHERE sku_id = $1", sku))
+
+    assert await eventually(known, timeout=60), "orders heard of the listing"
+    refused = await world.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer,
+                                            json={"quantity": 1})
+    assert refused.status_code == 409
+    assert refused.json()["errors"][0]["code"] == "not_purchasable"
+    await verify()
+
+    async def on_sale() -> bool:
+        response = await world.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer,
+                                                 json={"quantity": 1})
+        return response.status_code == 200
+
+    assert await eventually(on_sale, timeout=60), "verified: its listings sell"
+
+
 async def test_nothing_of_a_seller_pending_verification_sells(world: World) -> None:
     """Issue 12, item 1: orders treated any seller not suspended as active. Even a listing
     that reaches orders (here published by hand) is not for sale until catalog verifies its
@@ -266,63 +298,19 @@ async def test_nothing_of_a_seller_pending_verification_sells(world: World) -> N
                                                json={"legal_name": "Not Yet Ltd", "country": "GB",
                                                      "business_type": "company",
                                                      "market": "GB"})).json()
-    sku = new_id()
-    await world.publish(ProductPublished(
-        product_id=new_id(), seller_id=UUID(pending["id"]), shop_id=UUID(pending["shop_id"]),
-        category_id=UUID(world.category), age_restricted=False, market="GB",
-        skus=[PublishedSku(sku_id=sku, code="NY-1", price_minor=900, currency="GBP")],
-        decided_by="auto", published_at=datetime.now(UTC)))
-    buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
-
-    async def known() -> bool:
-        return bool(await world.orders.runtime.db.fetchval(
-            "SELECT count(*) FROM catalog_skus WHERE sku_id = $1", sku))
-
-    assert await eventually(known, timeout=60), "orders heard of the listing"
-    refused = await world.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer,
-                                            json={"quantity": 1})
-    assert refused.status_code == 409
-    assert refused.json()["errors"][0]["code"] == "not_purchasable"
-    await world.catalog.client.post(f"/v1/sellers/{pending['id']}/verification",
-                                    headers=bearer("operator"))
-
-    async def on_sale() -> bool:
-        response = await world.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer,
-                                                 json={"quantity": 1})
-        return response.status_code == 200
-
-    assert await eventually(on_sale, timeout=60), "verified: its listings sell"
+    await _refused_until_verified(
+        world, UUID(pending["id"]), UUID(pending["shop_id"]),
+        lambda: world.catalog.client.post(f"/v1/sellers/{pending['id']}/verification",
+                                          headers=bearer("operator")))
 
 
 async def test_a_listing_of_a_seller_orders_never_heard_of_does_not_sell(world: World) -> None:
     """Orders' view of sellers fails closed: a listing that reaches it before any word of its
     seller (or without one) is not for sale until orders hears the seller verified."""
     seller = new_id()
-    sku = new_id()
-    await world.publish(ProductPublished(
-        product_id=new_id(), seller_id=seller, shop_id=new_id(),
-        category_id=UUID(world.category), age_restricted=False, market="GB",
-        skus=[PublishedSku(sku_id=sku, code="UNK-1", price_minor=700, currency="GBP")],
-        decided_by="auto", published_at=datetime.now(UTC)))
-    buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
-
-    async def known() -> bool:
-        return bool(await world.orders.runtime.db.fetchval(
-            "SELECT count(*) FROM catalog_skus WHERE sku_id = $1", sku))
-
-    assert await eventually(known, timeout=60), "orders heard of the listing"
-    refused = await world.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer,
-                                            json={"quantity": 1})
-    assert refused.status_code == 409
-    assert refused.json()["errors"][0]["code"] == "not_purchasable"
-    await world.publish(SellerVerified(seller_id=seller, verified_at=datetime.now(UTC)))
-
-    async def on_sale() -> bool:
-        response = await world.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer,
-                                                 json={"quantity": 1})
-        return response.status_code == 200
-
-    assert await eventually(on_sale, timeout=60), "verified: its listings sell"
+    await _refused_until_verified(
+        world, seller, new_id(),
+        lambda: world.publish(SellerVerified(seller_id=seller, verified_at=datetime.now(UTC))))
 
 
 async def test_card_testing_and_code_guessing_meet_rate_limits(world: World) -> None:
