@@ -276,14 +276,15 @@ async def product_detail(
         "The buyer's market: a listing sold elsewhere is not found."))] = None,
 ) -> Response:
     rt = runtime(request)
-    cached = await product_cache.get(rt.redis, product_id)
+    lookup = await product_cache.get(rt.redis, product_id)
+    cached = lookup.found
     if cached is None:
         detail = await products_repository.public_detail(rt.db, product_id)
         if detail is None:
             raise Problem(404, "Not found", "No such product.")
         rules = await listing.rules_for(rt.db, detail["category_id"])
         detail["tax"] = TAXES.shown(detail["market"], rules.tax_class)
-        cached = await product_cache.put(rt.redis, product_id, detail)
+        cached = await product_cache.put(rt.redis, product_id, detail, lookup)
     if market is not None and cached.market != market:
         raise Problem(404, "Not found", f"This product is not sold in {market}.")
     return Response(content=cached.body, media_type="application/json")

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from libs.testing import RunningService, bearer
+from services.catalog.adapters import product_cache
 
 from .conftest import Seller, product_body
 
@@ -202,6 +203,27 @@ async def test_a_change_made_through_another_instance_shows_within_the_memory_wi
         await asyncio.sleep(0.05)
     window = catalog.runtime.settings.product_memory_seconds
     assert time.monotonic() - changed_at <= window + 0.5
+
+
+async def test_a_fill_that_raced_an_eviction_is_served_once_not_kept(
+    catalog: RunningService, make_seller: MakeSeller, make_category: MakeCategory,
+    make_live_product: MakeLive,
+) -> None:
+    """A view that misses the cache reads Postgres; if a change commits and evicts the product
+    meanwhile, what the view read may predate the change. It must not be cached (it would
+    stand for the entry's whole lifetime), while a fill with no change in between is."""
+    product = await make_live_product(await make_seller(), await make_category())
+    product_id, client = UUID(product["id"]), catalog.runtime.redis
+    await product_cache.evict(product_id)
+    missed = await product_cache.get(client, product_id)
+    assert missed.found is None
+    await product_cache.evict(product_id)  # a change commits while the view reads Postgres
+    await product_cache.put(client, product_id, {"market": "GB", "title": "before"}, missed)
+    again = await product_cache.get(client, product_id)
+    assert again.found is None, "the stale read is kept in neither Redis nor memory"
+    await product_cache.put(client, product_id, {"market": "GB", "title": "after"}, again)
+    kept = await product_cache.get(client, product_id)
+    assert kept.found is not None and b'"after"' in kept.found.body
 
 
 async def test_a_suspended_sellers_listings_vanish_and_cannot_be_submitted(
