@@ -16,6 +16,11 @@ WEBSOCKETS = PREPARED_FRAMES_PROTOCOL
 library), plus prepared frames for broadcasts (libs/prepared_frames.py)."""
 WEBSOCKET_MAX_FRAME_BYTES = 64 * 1024
 """Larger client frames close the connection (1009); services check sizes below this."""
+WEBSOCKET_OPTIONS: dict[str, Any] = {
+    "ws": WEBSOCKETS, "ws_max_size": WEBSOCKET_MAX_FRAME_BYTES, "ws_per_message_deflate": False}
+"""permessage-deflate is off: browsers offer it, and each connection that takes it holds zlib
+state for both directions (about 40 KiB at uvicorn's settings), while broadcasts, nearly all
+that a socket carries here, go out as prepared frames that are never compressed."""
 
 
 def serve(create_app: Callable[[Any], FastAPI], settings: ServiceSettings) -> None:
@@ -24,8 +29,7 @@ def serve(create_app: Callable[[Any], FastAPI], settings: ServiceSettings) -> No
     instances, so this is how one machine's cores are used."""
     options: dict[str, Any] = {
         "host": settings.http_host, "port": settings.http_port, "log_config": None,
-        "access_log": False, "timeout_graceful_shutdown": 10, "ws": WEBSOCKETS,
-        "ws_max_size": WEBSOCKET_MAX_FRAME_BYTES}
+        "access_log": False, "timeout_graceful_shutdown": 10, **WEBSOCKET_OPTIONS}
     if settings.http_workers > 1:
         factory = f"{create_app.__module__}:{create_app.__name__}"
         uvicorn.run(factory, factory=True, workers=settings.http_workers, **options)

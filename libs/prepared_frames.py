@@ -17,11 +17,18 @@ sends.
 Frames are whole and written synchronously, so they never interleave with the frames that the
 protocol itself writes (replies, pings, close). Prepared frames are never compressed, which
 permessage-deflate allows per message.
+
+A connection that only receives broadcasts need not keep an ASGI call open either: after
+`FrameSink.detach(listener)` the protocol hands the client's messages to the listener's
+`on_message` and its end to `on_closed`, and the application's call may return while the
+connection stays open. What a waiting ASGI call holds (its coroutines through every middleware,
+the receive queue, the handshake's headers) is most of a connection's memory; a detached viewer
+keeps only the socket, the protocol and what the listener keeps.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.websockets import WebSocket
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
@@ -42,6 +49,27 @@ def text_frame(text: str) -> bytes:
     return Frame(Opcode.TEXT, text.encode()).serialize(mask=False, extensions=[])
 
 
+class Listener(Protocol):
+    """What a detached connection's owner hears of it."""
+
+    def on_message(self, text: str | None) -> None:
+        """A whole message from the client: its text, or None for a binary message."""
+
+    def on_closed(self) -> None:
+        """The connection has ended (called once)."""
+
+
+class _Discarded:
+    """Stands in for the ASGI receive queue of a detached connection: no call receives."""
+
+    @staticmethod
+    def put_nowait(_event: object) -> None:
+        return None
+
+
+_DISCARDED = _Discarded()
+
+
 class FrameSink:
     """Writes prepared frames to one WebSocket connection."""
 
@@ -58,6 +86,36 @@ class FrameSink:
             return False
         protocol.transport.write(frames)
         return True
+
+    def send_text(self, text: str) -> bool:
+        """`text` as one frame (replies of a detached connection); see `write`."""
+        return self.write(text_frame(text))
+
+    def detach(self, listener: Listener) -> None:
+        """Hands the connection to `listener` (see the module's docstring), from the
+        application's ASGI call, which then no longer receives and may return. Messages the
+        call had not received yet go to the listener first, in order."""
+        protocol = self._protocol
+        unreceived, protocol.queue = protocol.queue, _DISCARDED  # type: ignore[assignment]
+        protocol.request = protocol.response = None  # type: ignore[assignment]
+        protocol.listener = listener
+        while not unreceived.empty():
+            event = unreceived.get_nowait()
+            if event["type"] == "websocket.receive":
+                listener.on_message(event.get("text"))
+        if protocol.read_paused:
+            protocol.read_paused = False
+            protocol.transport.resume_reading()
+        if protocol.transport.is_closing():  # it ended before it was handed over
+            protocol.notify_closed()
+
+    def pause_reading(self) -> None:
+        """Stops reading the client's messages (a detached listener's backlog is full): the
+        client's writes back up in the kernel, as with a slow ASGI receiver."""
+        self._protocol.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        self._protocol.transport.resume_reading()
 
     def close(self, code: int, reason: str) -> None:
         """Sends a close frame after what is buffered and closes, without waiting (a stalled
@@ -76,6 +134,34 @@ class FrameSink:
 
 class PreparedFrameProtocol(WebSocketsSansIOProtocol):
     """uvicorn's websockets-sansio protocol, offering a `FrameSink` to the application."""
+
+    listener: Listener | None = None
+    """Set once the application has detached the connection."""
+
+    def notify_closed(self) -> None:
+        listener, self.listener = self.listener, None
+        if listener is not None:
+            listener.on_closed()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        self.notify_closed()
+
+    def send_receive_event_to_app(self) -> None:
+        listener = self.listener
+        if listener is None:
+            super().send_receive_event_to_app()
+            return
+        if self.curr_msg_data_type != "text":
+            listener.on_message(None)
+            return
+        try:
+            text = self.bytes.decode()
+        except UnicodeDecodeError:
+            self.conn.send_close(1007)  # invalid UTF-8, as the base protocol answers it
+            self.handle_parser_exception()
+            return
+        listener.on_message(text)
 
     def shutdown(self) -> None:
         if self.close_sent:  # closed as stalled: the close frame is already on its way

@@ -123,11 +123,10 @@ async def serve(app: FastAPI) -> AsyncIterator[ServedService]:
     """The app served by uvicorn on a free loopback port, lifespan included."""
     import uvicorn
 
-    from libs.entrypoint import WEBSOCKET_MAX_FRAME_BYTES, WEBSOCKETS
+    from libs.entrypoint import WEBSOCKET_OPTIONS
 
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning",
-                                          lifespan="on", ws=WEBSOCKETS,
-                                          ws_max_size=WEBSOCKET_MAX_FRAME_BYTES))
+                                          lifespan="on", **WEBSOCKET_OPTIONS))
     task = asyncio.create_task(server.serve())
     try:
         while not server.started:

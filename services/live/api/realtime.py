@@ -7,9 +7,13 @@ client should reload the session's state), then live events. A client too slow t
 disconnected rather than allowed to hold the others back.
 
 WebSocket clients may also send frames: `{"type": "chat", "text": "...", "ref": "..."}` and
-`{"type": "ping"}`. Browsers cannot set headers on a WebSocket and a token in a URL is logged
-by proxies, so a signed-in client opens the socket with a one-time `ticket` (see
-adapters/ws_tickets.py) instead of its access token.
+`{"type": "ping"}` (api/client_frames.py). Browsers cannot set headers on a WebSocket and a
+token in a URL is logged by proxies, so a signed-in client opens the socket with a one-time
+`ticket` (see adapters/ws_tickets.py) instead of its access token.
+
+Under the project's server a WebSocket viewer's call ends once it has caught up: the room
+writes to its socket and its client's frames arrive by callback (api/detached_viewer.py), so a
+viewer costs no task and no middleware stack, which is what lets one process hold 10,000.
 """
 
 from __future__ import annotations
@@ -32,12 +36,13 @@ from libs.prepared_frames import sink_of
 from services.live import components
 from services.live.adapters import sessions_repository, ws_tickets
 from services.live.adapters.channel import CLOSE_TOO_SLOW, FeedEvent, Viewer, newer, valid_id
+from services.live.api.client_frames import MAX_FRAME_CHARS, ClientFrames
+from services.live.api.detached_viewer import DetachedViewer
 from services.live.components import LiveComponents
 from services.live.domain.sessions import SessionStatus
-from services.live.use_cases.chat import post_message
 
 router = APIRouter(prefix="/v1/live/sessions/{session_id}", tags=["real-time"])
-MAX_FRAME_CHARS = 4096
+__all__ = ["MAX_FRAME_CHARS", "router"]
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_NOT_FOUND = 4404
 
@@ -69,14 +74,20 @@ class Watch:
         self.viewer: Viewer | None = None
 
     async def __aenter__(self) -> Watch:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def open(self) -> None:
         self.viewer, room_position = await self.live.hub.join(self.key)
         self.connected.inc()
         self.viewer.sent_upto = room_position
         await self.live.presence.join(self.session_id, self.viewer_id)
         await self._announce_audience()
-        return self
 
-    async def __aexit__(self, *_: object) -> None:
+    async def close(self) -> None:
         if self.viewer is not None:
             self.connected.dec()
             await self.live.hub.leave(self.key, self.viewer)
@@ -103,7 +114,7 @@ class Watch:
         """The next live event; None once this viewer has fallen too far behind. (A viewer
         is only dropped when its queue is full, so this never waits on an empty queue then.)"""
         assert self.viewer is not None
-        while not self.viewer.dropped.is_set():
+        while not self.viewer.dropped and self.viewer.queue is not None:
             event = await self.viewer.queue.get()
             if newer(event.id, self.viewer.sent_upto):
                 self.viewer.sent_upto = event.id
@@ -122,21 +133,40 @@ async def websocket(websocket: WebSocket, session_id: UUID,
     live, principal = opened
     await websocket.accept()
     viewer_id = principal.subject if principal else f"anon:{secrets.token_hex(8)}"
-    async with Watch(live, session_id, viewer_id, "websocket") as watch:
+    watch = Watch(live, session_id, viewer_id, "websocket")
+    await watch.open()
+    handed_over = False
+    try:
         await _catch_up(websocket, watch, session_id, principal, last_event_id)
-        await _stream(websocket, watch, _receive(websocket, live, runtime.db, session_id,
-                                                 principal))
+        handed_over = _detach(websocket, watch, live, runtime.db, principal)
+        if not handed_over:
+            await _stream(websocket, watch, _receive(websocket, ClientFrames(
+                live, runtime.db, session_id, principal, websocket.send_text)))
+    finally:
+        if not handed_over:
+            await watch.close()
+
+
+def _detach(websocket: WebSocket, watch: Watch, live: LiveComponents, pool: Any,
+            principal: Principal | None) -> bool:
+    """Under the prepared-frames server, hands the caught-up viewer to its room and its
+    socket to a `DetachedViewer`, so that no call stays open per viewer; False elsewhere."""
+    sink = sink_of(websocket)
+    if sink is None or watch.viewer is None:
+        return False
+
+    async def reply(text: str) -> None:
+        sink.send_text(text)
+
+    watch.viewer.take_frames(sink)
+    sink.detach(DetachedViewer(watch, sink, ClientFrames(live, pool, watch.session_id,
+                                                         principal, reply)))
+    return True
 
 
 async def _stream(websocket: WebSocket, watch: Watch, receiving: Coroutine[Any, Any, None]) -> None:
-    """Live events out and client frames in, until either side ends. With prepared frames the
-    room writes to the socket itself and this connection needs no task of its own to send."""
-    sink = sink_of(websocket)
-    if sink is not None and watch.viewer is not None:
-        watch.viewer.take_frames(sink)
-        with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # closed as too slow
-            await receiving
-        return
+    """Live events out and client frames in, until either side ends (under a server without
+    prepared frames)."""
     receiver = asyncio.create_task(receiving)
     sender = asyncio.create_task(_send(websocket, watch))
     try:
@@ -195,65 +225,13 @@ async def _send(websocket: WebSocket, watch: Watch) -> None:
             await websocket.send_text(event.frame)
 
 
-async def _receive(websocket: WebSocket, live: LiveComponents, pool: Any, session_id: UUID,
-                   principal: Principal | None) -> None:
+async def _receive(websocket: WebSocket, frames: ClientFrames) -> None:
     """Client frames; a bad frame gets an error frame and the connection stays open."""
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
             return
-        text = message.get("text")
-        if text is None:
-            await _error(websocket, "binary_not_supported", "send JSON text frames")
-            continue
-        if len(text) > MAX_FRAME_CHARS:
-            await _error(websocket, "frame_too_large", f"at most {MAX_FRAME_CHARS} characters")
-            continue
-        try:
-            frame = json.loads(text)
-        except ValueError:
-            await _error(websocket, "malformed", "not JSON")
-            continue
-        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            await _error(websocket, "malformed", "a JSON object with a 'type'")
-            continue
-        ref = frame.get("ref") if isinstance(frame.get("ref"), str | int) else None
-        if frame["type"] == "ping":
-            await websocket.send_text(json.dumps({"type": "pong", "ref": ref}))
-        elif frame["type"] == "chat":
-            await _chat(websocket, live, pool, session_id, principal, frame.get("text"), ref)
-        else:
-            await _error(websocket, "unknown_type", f"unknown frame type {frame['type']!r}", ref)
-
-
-async def _chat(websocket: WebSocket, live: LiveComponents, pool: Any, session_id: UUID,
-                principal: Principal | None, text: object, ref: object) -> None:
-    if principal is None:
-        await _error(websocket, "unauthorized", "sign in to chat", ref)
-        return
-    if not isinstance(text, str):
-        await _error(websocket, "malformed", "'text' must be a string", ref, field="text")
-        return
-    try:
-        posted = await post_message(live, pool, session_id, principal, text)
-    except Problem as problem:
-        field = (problem.errors or [{}])[0].get("field")
-        code = (problem.errors or [{}])[0].get("code", "refused")
-        await _error(websocket, code, problem.detail or problem.title, ref, field=field,
-                     retry_after=(problem.headers or {}).get("Retry-After"))
-        return
-    except ValueError as exc:  # a FieldError from the chat rules
-        await _error(websocket, getattr(exc, "code", "invalid"), str(exc), ref,
-                     field=getattr(exc, "field", None))
-        return
-    await websocket.send_text(json.dumps({"type": "ack", "ref": ref, "data": {
-        "message_id": str(posted.id), "event_id": posted.event_id}}))
-
-
-async def _error(websocket: WebSocket, code: str, message: str, ref: object = None,
-                 **extra: object) -> None:
-    body = {"code": code, "message": message, **{k: v for k, v in extra.items() if v}}
-    await websocket.send_text(json.dumps({"type": "error", "ref": ref, "data": body}))
+        await frames.handle(message.get("text"))
 
 
 @router.get("/events", summary="The session's real-time events as Server-Sent Events.",

@@ -118,13 +118,14 @@ async def test_a_slow_viewer_is_dropped_and_the_others_keep_up(live: ServedServi
 
     async def keep_up() -> None:
         while len(received) < 30:
+            assert fast.queue is not None
             received.append((await fast.queue.get()).id)
 
     reader = asyncio.create_task(keep_up())
     published = [await feed.publish(session_id, "tick", {"n": n}) for n in range(30)]
     await asyncio.wait_for(reader, timeout=15)
     assert received == published
-    assert slow.dropped.is_set() and slow.queue.qsize() == 4
+    assert slow.dropped and slow.queue is not None and slow.queue.qsize() == 4
     await hub.close()
 
 
@@ -154,6 +155,51 @@ async def test_bad_frames_get_errors_and_the_connection_stays_open(
         await signed_in.send(json.dumps({"type": "chat", "text": "  ", "ref": "c2"}))
         empty = (await frames_of(signed_in, "error", 1))[0]
         assert empty["ref"] == "c2" and empty["data"]["field"] == "text"
+
+
+def _open_websocket_calls() -> int:
+    """The server's WebSocket ASGI calls still running (the server shares this loop)."""
+    return sum(1 for task in asyncio.all_tasks()
+               if getattr(task.get_coro(), "__qualname__", "").endswith(".run_asgi"))
+
+
+async def test_caught_up_viewers_hold_no_task_and_still_get_events_and_answers(
+        live: ServedService, publish: Publish) -> None:
+    """After catch-up a viewer's ASGI call returns and its socket is handed to the room
+    (detached): 40 viewers add no task on the server, yet each gets every broadcast, a burst
+    of 60 pings is answered in order (reading pauses and resumes under the backlog), chat is
+    acknowledged, and leaving still counts. The server does not take permessage-deflate."""
+    shop = await new_shop(live, publish)
+    session_id = await live_session(live, shop)
+    feed = Feed(live.runtime.redis, window=100)
+    ticket = await ticket_for(live, session_id, token("buyer", f"v-{secrets.token_hex(3)}"))
+    async with connect(ws_url(live, session_id, ticket=ticket)) as talker:
+        assert talker.response.headers.get("Sec-WebSocket-Extensions") is None
+        assert json.loads(await talker.recv())["type"] == "hello"
+        await asyncio.sleep(0.2)
+        calls_before = _open_websocket_calls()
+        viewers = [await connect(ws_url(live, session_id)).__aenter__() for _ in range(40)]
+        try:
+            for viewer in viewers:
+                assert json.loads(await viewer.recv())["type"] == "hello"
+            await asyncio.sleep(0.2)
+            assert _open_websocket_calls() == calls_before == 0, "no call stays open per viewer"
+            published = [await feed.publish(session_id, "tick", {"n": n}) for n in range(3)]
+            for viewer in viewers:
+                assert [f["id"] for f in await frames_of(viewer, "tick", 3)] == published
+            audience = (await live.client.get(f"/v1/live/sessions/{session_id}")).json()
+            assert audience["audience"]["watching"] == 41
+        finally:
+            for viewer in viewers:
+                await viewer.close()
+        for n in range(60):
+            await talker.send(json.dumps({"type": "ping", "ref": n}))
+        assert [f["ref"] for f in await frames_of(talker, "pong", 60)] == list(range(60))
+        await talker.send(json.dumps({"type": "chat", "text": "still here", "ref": "c"}))
+        assert (await frames_of(talker, "ack", 1))[0]["ref"] == "c"
+        await asyncio.sleep(0.3)
+        audience = (await live.client.get(f"/v1/live/sessions/{session_id}")).json()
+        assert audience["audience"]["watching"] == 1, "the 40 who left are no longer counted"
 
 
 async def test_unknown_sessions_and_bad_tokens_are_refused(
