@@ -174,6 +174,7 @@ async def test_caught_up_viewers_hold_no_task_and_still_get_events_and_answers(
     feed = Feed(live.runtime.redis, window=100)
     ticket = await ticket_for(live, session_id, token("buyer", f"v-{secrets.token_hex(3)}"))
     async with connect(ws_url(live, session_id, ticket=ticket)) as talker:
+        assert talker.response is not None
         assert talker.response.headers.get("Sec-WebSocket-Extensions") is None
         assert json.loads(await talker.recv())["type"] == "hello"
         await asyncio.sleep(0.2)
