@@ -81,6 +81,9 @@ _UNMATCHED = "unmatched"
 label per path it tries."""
 
 
+MAX_CACHED_SERIES = 4096
+
+
 class RequestMetrics:
     """Counts and times every HTTP request by its route template (`/v1/products/{product_id}`,
     never the concrete path, which would grow a series per object)."""
@@ -88,6 +91,20 @@ class RequestMetrics:
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
         self.service = service
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        """The labelled counter and histogram of each (method, template, status): looking a
+        child up by its labels costs more than the request's counting itself. Bounded by the
+        routes, the methods the HTTP parser accepts and the statuses the service answers."""
+
+    def _series_of(self, method: str, template: str, status: int) -> tuple[Any, Any]:
+        key = (method, template, status)
+        series = self._series.get(key)
+        if series is None:
+            series = (HTTP_REQUESTS.labels(self.service, method, template, str(status)),
+                      HTTP_LATENCY.labels(self.service, method, template))
+            if len(self._series) < MAX_CACHED_SERIES:
+                self._series[key] = series
+        return series
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope.get("path") == "/metrics":
@@ -108,9 +125,9 @@ class RequestMetrics:
             route = scope.get("route")
             template = getattr(route, "path", None) or _UNMATCHED
             method = scope.get("method", "GET")
-            HTTP_REQUESTS.labels(self.service, method, template, str(status)).inc()
-            HTTP_LATENCY.labels(self.service, method, template).observe(
-                time.perf_counter() - started)
+            requests, latency = self._series_of(method, template, status)
+            requests.inc()
+            latency.observe(time.perf_counter() - started)
 
 
 def exposition(request: Request) -> Response:
