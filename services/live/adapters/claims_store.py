@@ -55,7 +55,7 @@ if ARGV[5] == '1' then
   redis.call('HINCRBY', KEYS[3], ARGV[1] .. ':' .. current, 1)
   redis.call('PEXPIRE', KEYS[3], 2 * window)
 end
-local f = redis.call('HMGET', KEYS[1], 'remaining', 'limit', 'starts_ms', 'ends_ms')
+local f = redis.call('HMGET', KEYS[1], 'remaining', 'limit', 'starts_ms', 'ends_ms', 'epoch')
 if not f[1] then return {'not_ready', -1} end
 local remaining = tonumber(f[1])
 if now < tonumber(f[3]) then return {'not_started', remaining} end
@@ -68,7 +68,7 @@ redis.call('HINCRBY', KEYS[1], 'remaining', -quantity)
 redis.call('HINCRBY', KEYS[2], ARGV[1], quantity)
 redis.call('HSET', KEYS[4], ARGV[6], ARGV[1] .. '|' .. quantity .. '|' .. now)
 redis.call('PEXPIREAT', KEYS[4], tonumber(f[4]) + 86400000)
-return {'ok', remaining - quantity}
+return {'ok', remaining - quantity, tonumber(f[5] or '0')}
 """
 
 # KEYS: deal, buyers, returned, pending   ARGV: claim id, buyer, quantity
@@ -99,15 +99,16 @@ redis.call('PEXPIREAT', KEYS[2], tonumber(ARGV[4]) + 86400000)
 return 1
 """
 
-# KEYS: deal, buyers   ARGV: remaining, limit, starts_ms, ends_ms, then buyer and units pairs
-# Only when Redis lost the deal (a restart without persistence): Postgres's record of the
-# claims says what is left and who holds what. A deal Redis still has is left alone.
+# KEYS: deal, buyers   ARGV: remaining, limit, starts_ms, ends_ms, epoch, then buyer and
+# units pairs. Only when Redis lost the deal (a restart without persistence): Postgres's
+# record of the claims says what is left and who holds what, and grants decided before the
+# loss (an epoch ago) will not be recorded. A deal Redis still has is left alone.
 _REBUILD = """
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'remaining', ARGV[1], 'limit', ARGV[2], 'starts_ms', ARGV[3],
-           'ends_ms', ARGV[4])
+           'ends_ms', ARGV[4], 'epoch', ARGV[5])
 redis.call('DEL', KEYS[2])
-for i = 5, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
 redis.call('PEXPIREAT', KEYS[1], tonumber(ARGV[4]) + 86400000)
 redis.call('PEXPIREAT', KEYS[2], tonumber(ARGV[4]) + 86400000)
 return 1
@@ -160,6 +161,8 @@ class ClaimDecision:
     """When the attempt budget refused (`refusal` is None and `over_budget` is true)."""
     claim_id: UUID | None = None
     """A grant's id, noted as pending until `settle` (or `give_back`) says it was dealt with."""
+    epoch: int = 0
+    """A grant's Redis epoch (see `rebuild`): its record must find the deal still at it."""
 
     @property
     def over_budget(self) -> bool:
@@ -216,13 +219,21 @@ class ClaimsStore:
                         args=[quantity, per_buyer_limit, _ms(starts_at), _ms(ends_at)])
 
     async def rebuild(self, deal_id: UUID, *, remaining: int, per_buyer_limit: int,
-                      starts_at: datetime, ends_at: datetime, held: dict[str, int]) -> bool:
-        """Restores a deal Redis lost from what Postgres recorded; False when Redis had it."""
+                      starts_at: datetime, ends_at: datetime, held: dict[str, int],
+                      epoch: int) -> bool:
+        """Restores a deal Redis lost from what Postgres recorded, at the deal's new `epoch`;
+        False when Redis had it."""
         deal, buyers, _, _ = _keys(deal_id)
         pairs = [item for buyer, units in held.items() for item in (buyer, units)]
         return bool(await self._rebuild(
             keys=[deal, buyers],
-            args=[remaining, per_buyer_limit, _ms(starts_at), _ms(ends_at), *pairs]))
+            args=[remaining, per_buyer_limit, _ms(starts_at), _ms(ends_at), epoch, *pairs]))
+
+    async def forget(self, deal_id: UUID) -> None:
+        """Drops the deal's state, as a Redis that lost its data would (it is rebuilt at the
+        next claim)."""
+        deal, buyers, _, _ = _keys(deal_id)
+        await self._client.delete(deal, buyers)
 
     async def claim(self, deal_id: UUID, buyer_id: str, quantity: int, budget: AttemptBudget, *,
                     count_attempt: bool = True) -> ClaimDecision:
@@ -230,7 +241,7 @@ class ClaimsStore:
         same attempt asked again), then decides the claim, in one script. A grant comes with
         its claim id, noted as pending until `settle` or `give_back`."""
         keys, claim_id = _keys(deal_id), new_id()
-        outcome, figure = await self._claim(
+        outcome, figure, *epoch = await self._claim(
             keys=[keys.deal, keys.buyers, _attempts_key(deal_id), keys.pending],
             args=[buyer_id, quantity, budget.limit, budget.window_seconds * 1000,
                   "1" if count_attempt else "0", str(claim_id)])
@@ -238,7 +249,7 @@ class ClaimsStore:
         if outcome == "rate_limited":
             return ClaimDecision(None, -1, retry_after_ms=int(figure))
         if outcome == "ok":
-            return ClaimDecision(None, int(figure), claim_id=claim_id)
+            return ClaimDecision(None, int(figure), claim_id=claim_id, epoch=int(epoch[0]))
         return ClaimDecision(ClaimRefusal(outcome), int(figure))
 
     async def settle(self, deal_id: UUID, claim_id: UUID) -> None:

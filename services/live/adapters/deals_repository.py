@@ -30,6 +30,23 @@ async def get(conn: Conn, deal_id: UUID, *, for_update: bool = False) -> asyncpg
         else "SELECT * FROM deals WHERE id = $1", deal_id)
 
 
+async def advance_redis_epoch(conn: asyncpg.Connection, deal_id: UUID) -> asyncpg.Record | None:
+    """Moves a deal that is set up (ready or live) to its next Redis epoch and locks it until
+    the caller's transaction ends, so no grant records meanwhile; None for any other deal."""
+    return await conn.fetchrow(
+        "UPDATE deals SET redis_epoch = redis_epoch + 1 "
+        "WHERE id = $1 AND status IN ('ready', 'live') "
+        "RETURNING quantity, per_buyer_limit, starts_at, ends_at, redis_epoch", deal_id)
+
+
+async def redis_epochs(conn: asyncpg.Connection, deal_ids: set[UUID]) -> dict[UUID, int]:
+    """The deals' Redis epochs, share-locked until the caller's transaction ends, so that no
+    rebuild counts the deals' claims while grants are being recorded against them."""
+    rows = await conn.fetch("SELECT id, redis_epoch FROM deals WHERE id = ANY($1::uuid[]) "
+                            "FOR SHARE", list(deal_ids))
+    return {row["id"]: row["redis_epoch"] for row in rows}
+
+
 async def of_session(conn: Conn, session_id: UUID) -> list[asyncpg.Record]:
     return list(await conn.fetch("SELECT * FROM deals WHERE session_id = $1 ORDER BY created_at",
                                  session_id))

@@ -3,6 +3,7 @@ granting claims on it (Redis decides at once; Postgres records the grant with it
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -26,7 +27,13 @@ from services.live.components import DealCard, LiveComponents
 from services.live.domain.deals import ClaimRefusal, DealTerms, DealWindow, check_terms
 from services.live.use_cases import claim_audit, deal_clock
 from services.live.use_cases.access import controlled_session
-from services.live.use_cases.grant_records import GrantBarred, GrantRecord, record_grants
+from services.live.use_cases.grant_records import (
+    DecidedGrant,
+    GrantBarred,
+    GrantFenced,
+    GrantRecord,
+    record_grants,
+)
 from services.live.use_cases.sessions import require_verified
 
 
@@ -118,15 +125,37 @@ async def deal_card(live: LiveComponents, pool: Any, deal_id: UUID) -> DealCard:
 async def rebuild_lost_deal(live: LiveComponents, pool: Any, deal_id: UUID) -> bool:
     """Redis has no such deal, yet Postgres says it is set up: Redis lost it (restarted
     without its data). Its state is rebuilt from the recorded claims before any claim is
-    decided, so no unit is granted twice and no buyer passes their limit. True if rebuilt."""
-    deal = await deals_repository.get(pool, deal_id)
-    if deal is None or deal["status"] not in ("ready", "live"):
-        return False
-    held = await deals_repository.units_held(pool, deal_id)
-    await live.claims.rebuild(deal_id, remaining=max(0, deal["quantity"] - sum(held.values())),
-                              per_buyer_limit=deal["per_buyer_limit"],
-                              starts_at=deal["starts_at"], ends_at=deal["ends_at"], held=held)
+    decided, so no unit is granted twice and no buyer passes their limit. True if the deal is
+    now in Redis (rebuilt here or by another instance).
+
+    The deal moves to its next Redis epoch in the same transaction, which holds the deal's row
+    while the claims are counted: a grant the lost Redis decided and that was still being
+    recorded either committed first (and is counted) or is refused (`grant_records.py`)."""
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            deal = await deals_repository.advance_redis_epoch(conn, deal_id)
+            if deal is None:
+                return False
+            held = await deals_repository.units_held(conn, deal_id)
+            rebuilt = await live.claims.rebuild(
+                deal_id, remaining=max(0, deal["quantity"] - sum(held.values())),
+                per_buyer_limit=deal["per_buyer_limit"], starts_at=deal["starts_at"],
+                ends_at=deal["ends_at"], held=held, epoch=deal["redis_epoch"])
+            if not rebuilt:  # another instance was first: keep its epoch
+                raise _RebuiltElsewhere
+    except _RebuiltElsewhere:
+        return True
+    except BaseException:
+        # Redis may hold the new epoch while Postgres kept the old one: forget it there so
+        # that the next claim rebuilds again, rather than have every grant refused.
+        with contextlib.suppress(Exception):
+            await live.claims.forget(deal_id)
+        raise
     return True
+
+
+class _RebuiltElsewhere(Exception):
+    pass
 
 
 async def grant_claim(live: LiveComponents, pool: asyncpg.Pool, card: DealCard, buyer_id: str,
@@ -160,15 +189,17 @@ async def grant_claim(live: LiveComponents, pool: asyncpg.Pool, card: DealCard, 
     expires_at = (datetime.now(UTC) + timedelta(seconds=live.settings.payment_window_seconds)
                   ).replace(microsecond=0)
 
-    grant = GrantRecord(claim_id=claim_id, deal_id=deal_id, session_id=card.session_id,
-                        buyer_id=buyer_id, sku_id=card.sku_id, quantity=quantity,
-                        expires_at=expires_at)
+    grant = DecidedGrant(GrantRecord(
+        claim_id=claim_id, deal_id=deal_id, session_id=card.session_id, buyer_id=buyer_id,
+        sku_id=card.sku_id, quantity=quantity, expires_at=expires_at), decision.epoch)
     try:
         if conn is None:
             await live.grants.record(live, pool, grant)  # hands the units back if it fails
         else:
             try:
                 await record_grants(conn, [grant], live.settings.claim_grace_seconds)
+            except GrantFenced:
+                raise
             except BaseException:
                 await live.give_back(deal_id, claim_id, buyer_id, quantity)
                 raise

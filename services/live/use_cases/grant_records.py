@@ -10,6 +10,13 @@ The recorder owns each grant's outcome, so a claimant who hangs up changes nothi
 whose record commits stays granted, and one whose record fails goes back to the deal here
 (never both). A batch that fails is retried one grant at a time, so one grant the claims
 audit has barred (`claim_audit.py`) fails alone.
+
+Each grant carries the Redis epoch it was decided under (`claims_store.py`), and is recorded
+only while its deal is still at that epoch. Should Redis lose a deal while a grant of it is in
+flight, the deal is rebuilt from the claims Postgres holds, at the next epoch (`deals.py`,
+`rebuild_lost_deal`); the grant was not among them, so recording it then would grant its units
+twice. It is refused instead, and its units are not handed back: the rebuilt deal never
+counted them out.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import asyncpg
 
@@ -34,13 +42,29 @@ GrantRecord = events.LiveClaimCreated
 """A grant to record is the event that will announce it: the same fields, said once."""
 
 
+class DecidedGrant(NamedTuple):
+    record: GrantRecord
+    epoch: int
+    """The deal's Redis epoch the grant was decided under."""
+
+
 class GrantBarred(Exception):
     """The claims audit gave up on the grant before its record committed: not granted."""
 
 
-async def record_grants(conn: asyncpg.Connection, grants: Sequence[GrantRecord],
+class GrantFenced(GrantBarred):
+    """Redis lost the grant's deal after deciding it and the deal was rebuilt without it: not
+    granted, and its units are not handed back (the rebuilt deal never counted them out)."""
+
+
+async def record_grants(conn: asyncpg.Connection, decided: Sequence[DecidedGrant],
                         grace_seconds: float) -> None:
-    """The grants' rows, expiry deadlines and events, in the caller's transaction."""
+    """The grants' rows, expiry deadlines and events, in the caller's transaction; raises
+    GrantFenced, recording none, when any grant's deal has moved on from its epoch."""
+    epochs = await deals_repository.redis_epochs(conn, {d.record.deal_id for d in decided})
+    if any(epochs.get(d.record.deal_id) != d.epoch for d in decided):
+        raise GrantFenced
+    grants = [d.record for d in decided]
     await deals_repository.add_claims(conn, [
         (g.claim_id, g.deal_id, g.session_id, g.buyer_id, g.sku_id, g.quantity, g.expires_at)
         for g in grants])
@@ -55,11 +79,11 @@ class GrantRecorder:
 
     def __init__(self, max_batch: int = 200) -> None:
         self._max_batch = max_batch
-        self._waiting: list[tuple[GrantRecord, asyncio.Future[None]]] = []
+        self._waiting: list[tuple[DecidedGrant, asyncio.Future[None]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
     async def record(self, live: LiveComponents, pool: asyncpg.Pool,
-                     grant: GrantRecord) -> None:
+                     grant: DecidedGrant) -> None:
         """Returns once the grant is recorded; raises GrantBarred, or the database's error,
         once it is not (its units are then back with the deal)."""
         outcome: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -80,22 +104,23 @@ class GrantRecorder:
 
     @staticmethod
     async def _record_together(live: LiveComponents, pool: asyncpg.Pool,
-                               batch: list[tuple[GrantRecord, asyncio.Future[None]]]) -> None:
-        grants = [grant for grant, _ in batch]
+                               batch: list[tuple[DecidedGrant, asyncio.Future[None]]]) -> None:
+        decided = [grant for grant, _ in batch]
         async with pool.acquire() as conn, conn.transaction():
-            await record_grants(conn, grants, live.settings.claim_grace_seconds)
+            await record_grants(conn, decided, live.settings.claim_grace_seconds)
         for _, outcome in batch:
             if not outcome.done():
                 outcome.set_result(None)
-        await _settle(live, grants)
+        await _settle(live, [d.record for d in decided])
 
     @staticmethod
     async def _record_alone(live: LiveComponents, pool: asyncpg.Pool,
-                            one: tuple[GrantRecord, asyncio.Future[None]]) -> None:
-        grant, outcome = one
+                            one: tuple[DecidedGrant, asyncio.Future[None]]) -> None:
+        decided, outcome = one
+        grant = decided.record
         try:
             async with pool.acquire() as conn, conn.transaction():
-                await record_grants(conn, [grant], live.settings.claim_grace_seconds)
+                await record_grants(conn, [decided], live.settings.claim_grace_seconds)
         except Exception as exc:
             if isinstance(exc, asyncpg.UniqueViolationError) and await _recorded(pool, grant):
                 # The batch did commit, though its commit's answer was lost with the
@@ -107,8 +132,9 @@ class GrantRecorder:
             failure: BaseException = (GrantBarred() if isinstance(
                 exc, asyncpg.UniqueViolationError) else exc)
             try:
-                await live.give_back(grant.deal_id, grant.claim_id, grant.buyer_id,
-                                     grant.quantity)
+                if not isinstance(exc, GrantFenced):
+                    await live.give_back(grant.deal_id, grant.claim_id, grant.buyer_id,
+                                         grant.quantity)
             except Exception:
                 log.exception("grant %s not recorded and not handed back yet", grant.claim_id)
             if not outcome.done():
