@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 import pytest
@@ -39,12 +40,18 @@ async def _decided(live: ServedService, decision: ClaimDecision, deal_id: UUID,
         expires_at=datetime.now(UTC) + timedelta(minutes=10)), decision.epoch)
 
 
-async def test_a_grant_the_lost_redis_decided_is_refused_after_the_rebuild(
-        live: ServedService, publish: Publish) -> None:
+async def _a_grant_decided(live: ServedService, publish: Publish, buyer_id: str,
+                           ) -> tuple[UUID, LiveComponents, Any, ClaimDecision]:
+    """A running deal of 3 units and one grant Redis decided for `buyer_id`, not recorded."""
     deal_id, _, _ = await running_deal(live, publish, quantity=3)
     components: LiveComponents = live.runtime.components["live"]
-    pool = live.runtime.db
-    in_flight = await components.claims.claim(deal_id, "in-flight", 1, AMPLE)
+    decision = await components.claims.claim(deal_id, buyer_id, 1, AMPLE)
+    return deal_id, components, live.runtime.db, decision
+
+
+async def test_a_grant_the_lost_redis_decided_is_refused_after_the_rebuild(
+        live: ServedService, publish: Publish) -> None:
+    deal_id, components, pool, in_flight = await _a_grant_decided(live, publish, "in-flight")
     await components.claims.forget(deal_id)  # Redis restarted without its data
 
     answers = [await live.client.post(f"/v1/live/deals/{deal_id}/claims",
@@ -62,10 +69,7 @@ async def test_a_grant_the_lost_redis_decided_is_refused_after_the_rebuild(
 
 async def test_a_rebuild_waits_for_a_grant_being_recorded_and_counts_it(
         live: ServedService, publish: Publish) -> None:
-    deal_id, _, _ = await running_deal(live, publish, quantity=3)
-    components: LiveComponents = live.runtime.components["live"]
-    pool = live.runtime.db
-    recording = await components.claims.claim(deal_id, "recording", 1, AMPLE)
+    deal_id, components, pool, recording = await _a_grant_decided(live, publish, "recording")
     async with pool.acquire() as conn:
         transaction = conn.transaction()
         await transaction.start()
