@@ -48,10 +48,11 @@ class LiveComponents:
     deal_cards: dict[UUID, DealCard] = field(default_factory=dict)
 
     async def give_back(self, deal_id: UUID, claim_id: UUID, buyer_id: str,
-                        quantity: int) -> str:
+                        quantity: int, *, unrecorded_at_epoch: int | None = None) -> str:
         """Hands a claim's units back (see `ClaimsStore.give_back`); units back in the deal
         are offered by this instance at once, whatever it remembered of a sell-out."""
-        destination = await self.claims.give_back(deal_id, claim_id, buyer_id, quantity)
+        destination = await self.claims.give_back(deal_id, claim_id, buyer_id, quantity,
+                                                  unrecorded_at_epoch=unrecorded_at_epoch)
         if destination == "deal":
             self.sold_out.forget(deal_id)
         return destination

@@ -71,12 +71,17 @@ redis.call('PEXPIREAT', KEYS[4], tonumber(f[4]) + 86400000)
 return {'ok', remaining - quantity, tonumber(f[5] or '0')}
 """
 
-# KEYS: deal, buyers, returned, pending   ARGV: claim id, buyer, quantity
-# Idempotent per claim: a retried expiry never hands the same units back twice.
+# KEYS: deal, buyers, returned, pending   ARGV: claim id, buyer, quantity, and for a grant
+# never recorded the epoch it was decided under ('' for a recorded claim).
+# Idempotent per claim: a retried expiry never hands the same units back twice. A grant
+# decided under another epoch than the deal's is not in the deal's count (the deal was
+# rebuilt from Postgres without it), so nothing goes back: 'fenced'.
 _GIVE_BACK = _CLOCK + """
 redis.call('HDEL', KEYS[4], ARGV[1])
 local before = redis.call('HGET', KEYS[3], ARGV[1])
 if before then return before end
+if ARGV[4] ~= '' and redis.call('EXISTS', KEYS[1]) == 1
+   and (redis.call('HGET', KEYS[1], 'epoch') or '0') ~= ARGV[4] then return 'fenced' end
 local ends = tonumber(redis.call('HGET', KEYS[1], 'ends_ms') or '0')
 local destination = 'stock'
 if now < ends then
@@ -99,18 +104,31 @@ redis.call('PEXPIREAT', KEYS[2], tonumber(ARGV[4]) + 86400000)
 return 1
 """
 
-# KEYS: deal, buyers   ARGV: remaining, limit, starts_ms, ends_ms, epoch, then buyer and
-# units pairs. Only when Redis lost the deal (a restart without persistence): Postgres's
-# record of the claims says what is left and who holds what, and grants decided before the
-# loss (an epoch ago) will not be recorded. A deal Redis still has is left alone.
+# KEYS: deal, buyers, pending   ARGV: remaining, limit, starts_ms, ends_ms, epoch, the epoch
+# Postgres kept until now, then buyer and units pairs. When Redis lost the deal (a restart
+# without persistence), or holds it at an epoch Postgres does not (an older snapshot, a
+# rebuild that never committed): Postgres's record of the claims says what is left and who
+# holds what. Grants decided before (at another epoch) will not be recorded, so their pending
+# notes go too: the audit must not hand back units the new count never took out. A deal Redis
+# holds at the kept epoch is left alone.
 _REBUILD = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local kept = redis.call('HGET', KEYS[1], 'epoch') or '0'
+if redis.call('EXISTS', KEYS[1]) == 1 and kept == ARGV[6] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 redis.call('HSET', KEYS[1], 'remaining', ARGV[1], 'limit', ARGV[2], 'starts_ms', ARGV[3],
            'ends_ms', ARGV[4], 'epoch', ARGV[5])
-redis.call('DEL', KEYS[2])
-for i = 6, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+for i = 7, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
 redis.call('PEXPIREAT', KEYS[1], tonumber(ARGV[4]) + 86400000)
 redis.call('PEXPIREAT', KEYS[2], tonumber(ARGV[4]) + 86400000)
+return 1
+"""
+
+# KEYS: deal, buyers, pending   ARGV: epoch
+# Drops a deal's state held at an epoch Postgres does not keep; 1 if it did.
+_DISCARD = """
+if redis.call('EXISTS', KEYS[1]) == 0
+   or (redis.call('HGET', KEYS[1], 'epoch') or '0') ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 return 1
 """
 
@@ -210,6 +228,7 @@ class ClaimsStore:
         self._close: Any = client.register_script(_CLOSE)
         self._rebuild: Any = client.register_script(_REBUILD)
         self._stale: Any = client.register_script(_STALE)
+        self._discard: Any = client.register_script(_DISCARD)
         self._client = client
 
     async def arm(self, deal_id: UUID, *, quantity: int, per_buyer_limit: int,
@@ -220,20 +239,27 @@ class ClaimsStore:
 
     async def rebuild(self, deal_id: UUID, *, remaining: int, per_buyer_limit: int,
                       starts_at: datetime, ends_at: datetime, held: dict[str, int],
-                      epoch: int) -> bool:
-        """Restores a deal Redis lost from what Postgres recorded, at the deal's new `epoch`;
-        False when Redis had it."""
-        deal, buyers, _, _ = _keys(deal_id)
+                      epoch: int, kept_epoch: int) -> bool:
+        """Restores the deal from what Postgres recorded, at the deal's new `epoch`, unless
+        Redis holds it at `kept_epoch` (the one Postgres kept): False then."""
+        keys = _keys(deal_id)
         pairs = [item for buyer, units in held.items() for item in (buyer, units)]
         return bool(await self._rebuild(
-            keys=[deal, buyers],
-            args=[remaining, per_buyer_limit, _ms(starts_at), _ms(ends_at), epoch, *pairs]))
+            keys=[keys.deal, keys.buyers, keys.pending],
+            args=[remaining, per_buyer_limit, _ms(starts_at), _ms(ends_at), epoch, kept_epoch,
+                  *pairs]))
+
+    async def discard(self, deal_id: UUID, epoch: int) -> bool:
+        """Drops the deal's state if Redis holds it at `epoch`, one Postgres does not keep
+        (the next claim rebuilds it); True if it did."""
+        keys = _keys(deal_id)
+        return bool(await self._discard(keys=[keys.deal, keys.buyers, keys.pending],
+                                        args=[epoch]))
 
     async def forget(self, deal_id: UUID) -> None:
-        """Drops the deal's state, as a Redis that lost its data would (it is rebuilt at the
-        next claim)."""
-        deal, buyers, _, _ = _keys(deal_id)
-        await self._client.delete(deal, buyers)
+        """Drops the deal's state as a Redis that lost its data would (tests and drills)."""
+        keys = _keys(deal_id)
+        await self._client.delete(keys.deal, keys.buyers, keys.pending)
 
     async def claim(self, deal_id: UUID, buyer_id: str, quantity: int, budget: AttemptBudget, *,
                     count_attempt: bool = True) -> ClaimDecision:
@@ -277,12 +303,15 @@ class ClaimsStore:
         return int(await self._client.hlen(_keys(deal_id).pending))  # type: ignore[misc]
 
     async def give_back(self, deal_id: UUID, claim_id: UUID, buyer_id: str,
-                        quantity: int) -> str:
+                        quantity: int, *, unrecorded_at_epoch: int | None = None) -> str:
         """Hands an unpaid claim's units back: to the deal while it runs ('deal'), else to
-        the SKU's stock ('stock', which catalog does on the claim's expiry event)."""
+        the SKU's stock ('stock', which catalog does on the claim's expiry event). A grant
+        never recorded names the epoch it was decided under: if the deal has been rebuilt
+        since, its units were never counted out of it and nothing goes back ('fenced')."""
         keys = _keys(deal_id)
+        epoch = "" if unrecorded_at_epoch is None else str(unrecorded_at_epoch)
         destination = await self._give_back(keys=list(keys),
-                                            args=[str(claim_id), buyer_id, quantity])
+                                            args=[str(claim_id), buyer_id, quantity, epoch])
         return str(destination.decode() if isinstance(destination, bytes) else destination)
 
     async def close(self, deal_id: UUID, *, cut_short: bool) -> int | None:

@@ -31,12 +31,16 @@ async def get(conn: Conn, deal_id: UUID, *, for_update: bool = False) -> asyncpg
 
 
 async def advance_redis_epoch(conn: asyncpg.Connection, deal_id: UUID) -> asyncpg.Record | None:
-    """Moves a deal that is set up (ready or live) to its next Redis epoch and locks it until
-    the caller's transaction ends, so no grant records meanwhile; None for any other deal."""
+    """Moves a deal that is set up (ready or live) to a new Redis epoch, never used before
+    (a sequence), and locks it until the caller's transaction ends, so no grant records
+    meanwhile; None for any other deal. `previous_epoch` is the one Postgres kept until now."""
     return await conn.fetchrow(
-        "UPDATE deals SET redis_epoch = redis_epoch + 1 "
-        "WHERE id = $1 AND status IN ('ready', 'live') "
-        "RETURNING quantity, per_buyer_limit, starts_at, ends_at, redis_epoch", deal_id)
+        "WITH kept AS (SELECT id, redis_epoch FROM deals "
+        "              WHERE id = $1 AND status IN ('ready', 'live') FOR UPDATE) "
+        "UPDATE deals d SET redis_epoch = nextval('deal_redis_epochs') FROM kept "
+        "WHERE d.id = kept.id "
+        "RETURNING d.quantity, d.per_buyer_limit, d.starts_at, d.ends_at, d.redis_epoch, "
+        "          kept.redis_epoch AS previous_epoch", deal_id)
 
 
 async def redis_epochs(conn: asyncpg.Connection, deal_ids: set[UUID]) -> dict[UUID, int]:

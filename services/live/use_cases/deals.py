@@ -32,6 +32,7 @@ from services.live.use_cases.grant_records import (
     GrantBarred,
     GrantFenced,
     GrantRecord,
+    discard_dead_state,
     record_grants,
 )
 from services.live.use_cases.sessions import require_verified
@@ -131,6 +132,7 @@ async def rebuild_lost_deal(live: LiveComponents, pool: Any, deal_id: UUID) -> b
     The deal moves to its next Redis epoch in the same transaction, which holds the deal's row
     while the claims are counted: a grant the lost Redis decided and that was still being
     recorded either committed first (and is counted) or is refused (`grant_records.py`)."""
+    deal = None
     try:
         async with pool.acquire() as conn, conn.transaction():
             deal = await deals_repository.advance_redis_epoch(conn, deal_id)
@@ -140,16 +142,19 @@ async def rebuild_lost_deal(live: LiveComponents, pool: Any, deal_id: UUID) -> b
             rebuilt = await live.claims.rebuild(
                 deal_id, remaining=max(0, deal["quantity"] - sum(held.values())),
                 per_buyer_limit=deal["per_buyer_limit"], starts_at=deal["starts_at"],
-                ends_at=deal["ends_at"], held=held, epoch=deal["redis_epoch"])
+                ends_at=deal["ends_at"], held=held, epoch=deal["redis_epoch"],
+                kept_epoch=deal["previous_epoch"])
             if not rebuilt:  # another instance was first: keep its epoch
                 raise _RebuiltElsewhere
     except _RebuiltElsewhere:
         return True
     except BaseException:
-        # Redis may hold the new epoch while Postgres kept the old one: forget it there so
-        # that the next claim rebuilds again, rather than have every grant refused.
-        with contextlib.suppress(Exception):
-            await live.claims.forget(deal_id)
+        # Redis may hold the new epoch while Postgres kept the old one: drop it there so
+        # that the next claim rebuilds again, rather than have every grant refused. (Should
+        # this fail too, the first grant fenced at that epoch drops it: `grant_records.py`.)
+        if deal is not None:
+            with contextlib.suppress(Exception):
+                await live.claims.discard(deal_id, deal["redis_epoch"])
         raise
     return True
 
@@ -199,9 +204,11 @@ async def grant_claim(live: LiveComponents, pool: asyncpg.Pool, card: DealCard, 
             try:
                 await record_grants(conn, [grant], live.settings.claim_grace_seconds)
             except GrantFenced:
+                await discard_dead_state(live, grant)
                 raise
             except BaseException:
-                await live.give_back(deal_id, claim_id, buyer_id, quantity)
+                await live.give_back(deal_id, claim_id, buyer_id, quantity,
+                                     unrecorded_at_epoch=grant.epoch)
                 raise
             after_commit(partial(live.claims.settle, deal_id, claim_id))
     except (GrantBarred, asyncpg.UniqueViolationError) as barred:

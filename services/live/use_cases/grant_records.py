@@ -74,6 +74,18 @@ async def record_grants(conn: asyncpg.Connection, decided: Sequence[DecidedGrant
     await enqueue(conn, "live", *grants)
 
 
+async def discard_dead_state(live: LiveComponents, fenced: DecidedGrant) -> None:
+    """A fenced grant was decided under an epoch Postgres does not keep. Should Redis still
+    hold the deal at that epoch (restored from an older snapshot, or left by a rebuild that
+    never committed), every claim it decides would be fenced too: it is dropped, and the next
+    claim rebuilds the deal from Postgres. Epochs are never reused, so this cannot drop the
+    state of a rebuild that committed."""
+    if await live.claims.discard(fenced.record.deal_id, fenced.epoch):
+        live.sold_out.forget(fenced.record.deal_id)
+        log.warning("deal %s: Redis held it at epoch %d, which Postgres does not keep; "
+                    "dropped, to be rebuilt", fenced.record.deal_id, fenced.epoch)
+
+
 class GrantRecorder:
     """Collects grants while a transaction commits and records them in the next one."""
 
@@ -132,9 +144,11 @@ class GrantRecorder:
             failure: BaseException = (GrantBarred() if isinstance(
                 exc, asyncpg.UniqueViolationError) else exc)
             try:
-                if not isinstance(exc, GrantFenced):
+                if isinstance(exc, GrantFenced):
+                    await discard_dead_state(live, decided)
+                else:
                     await live.give_back(grant.deal_id, grant.claim_id, grant.buyer_id,
-                                         grant.quantity)
+                                         grant.quantity, unrecorded_at_epoch=decided.epoch)
             except Exception:
                 log.exception("grant %s not recorded and not handed back yet", grant.claim_id)
             if not outcome.done():
