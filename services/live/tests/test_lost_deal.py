@@ -150,7 +150,7 @@ async def test_a_rebuild_that_never_committed_leaves_nothing_behind(
 
 async def test_units_of_a_grant_never_recorded_go_back_only_to_the_epoch_that_counted_them(
         live: ServedService, publish: Publish) -> None:
-    deal_id, components, pool, unrecorded = await _a_grant_decided(live, publish, "lost")
+    deal_id, components, _, unrecorded = await _a_grant_decided(live, publish, "lost")
     await components.claims.forget(deal_id)
     assert await _claim(live, deal_id, "after") == 201  # rebuilt: 3 units, 1 claimed
     assert unrecorded.claim_id is not None

@@ -9,6 +9,7 @@ import base64
 import json
 import secrets
 import socket
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -16,9 +17,11 @@ import pytest
 from httpx_sse import aconnect_sse
 from websockets.asyncio.client import ClientConnection, connect
 
-from libs.testing import ServedService, bearer, metric_sum, token
+from libs.testing import ServedService, bearer, metric_sum, serve, token
 from services.live.adapters.channel import Feed, Hub
 from services.live.api.realtime import MAX_FRAME_CHARS
+from services.live.app import create_app
+from services.live.settings import LiveSettings
 
 from .conftest import Publish, live_session, new_shop
 
@@ -201,6 +204,25 @@ async def test_caught_up_viewers_hold_no_task_and_still_get_events_and_answers(
         await asyncio.sleep(0.3)
         audience = (await live.client.get(f"/v1/live/sessions/{session_id}")).json()
         assert audience["audience"]["watching"] == 1, "the 40 who left are no longer counted"
+
+
+async def test_an_instance_that_stops_takes_its_viewers_out_of_the_audience(
+        live: ServedService, settings_for: Callable[..., Any], publish: Publish) -> None:
+    """Stopping closes every connection, and each detached viewer's leave (a callback of the
+    protocol, not an ASGI call the server waits for) still reaches Redis before the instance
+    lets go of its Redis client."""
+    shop = await new_shop(live, publish)
+    session_id = await live_session(live, shop)
+    async with serve(create_app(settings_for(LiveSettings, run_consumers=False))) as stopping:
+        viewers = [await connect(ws_url(stopping, session_id)).__aenter__() for _ in range(25)]
+        for viewer in viewers:
+            assert json.loads(await viewer.recv())["type"] == "hello"
+        audience = (await live.client.get(f"/v1/live/sessions/{session_id}")).json()
+        assert audience["audience"]["watching"] == 25
+    for viewer in viewers:
+        await viewer.close()
+    audience = (await live.client.get(f"/v1/live/sessions/{session_id}")).json()
+    assert audience["audience"]["watching"] == 0, "no viewer counted after its instance stopped"
 
 
 async def test_unknown_sessions_and_bad_tokens_are_refused(
