@@ -66,7 +66,8 @@ local taken = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 if taken + quantity > tonumber(f[2]) then return {'limit_reached', remaining} end
 redis.call('HINCRBY', KEYS[1], 'remaining', -quantity)
 redis.call('HINCRBY', KEYS[2], ARGV[1], quantity)
-redis.call('HSET', KEYS[4], ARGV[6], ARGV[1] .. '|' .. quantity .. '|' .. now)
+redis.call('HSET', KEYS[4], ARGV[6],
+           ARGV[1] .. '|' .. quantity .. '|' .. now .. '|' .. (f[5] or '0'))
 redis.call('PEXPIREAT', KEYS[4], tonumber(f[4]) + 86400000)
 return {'ok', remaining - quantity, tonumber(f[5] or '0')}
 """
@@ -133,16 +134,22 @@ return 1
 """
 
 # KEYS: pending   ARGV: age in ms
-# -> claim id, buyer, units of each grant noted longer ago than the age, by Redis's clock
+# -> claim id, buyer, units, epoch of each grant noted longer ago than the age, by Redis's
+# clock (the epoch is '' in a note written before notes carried it)
 _STALE = _CLOCK + """
 local stale = {}
 local notes = redis.call('HGETALL', KEYS[1])
 for i = 1, #notes, 2 do
-  local buyer, units, at = string.match(notes[i + 1], '^(.*)|(%d+)|(%d+)$')
+  local buyer, units, at, epoch = string.match(notes[i + 1], '^(.*)|(%d+)|(%d+)|(%d+)$')
+  if not at then
+    buyer, units, at = string.match(notes[i + 1], '^(.*)|(%d+)|(%d+)$')
+    epoch = ''
+  end
   if at and now - tonumber(at) >= tonumber(ARGV[1]) then
     table.insert(stale, notes[i])
     table.insert(stale, buyer)
     table.insert(stale, units)
+    table.insert(stale, epoch)
   end
 end
 return stale
@@ -197,6 +204,8 @@ class PendingGrant:
     claim_id: UUID
     buyer_id: str
     quantity: int
+    epoch: int | None = None
+    """The Redis epoch it was decided under (None if noted before notes carried it)."""
 
 
 class DealKeys(NamedTuple):
@@ -296,8 +305,9 @@ class ClaimsStore:
         flat = await self._stale(keys=[_keys(deal_id).pending],
                                  args=[int(older_than_seconds * 1000)])
         text = [item.decode() if isinstance(item, bytes) else str(item) for item in flat]
-        return [PendingGrant(UUID(text[i]), text[i + 1], int(text[i + 2]))
-                for i in range(0, len(text), 3)]
+        return [PendingGrant(UUID(text[i]), text[i + 1], int(text[i + 2]),
+                             int(text[i + 3]) if text[i + 3] else None)
+                for i in range(0, len(text), 4)]
 
     async def pending_count(self, deal_id: UUID) -> int:
         return int(await self._client.hlen(_keys(deal_id).pending))  # type: ignore[misc]

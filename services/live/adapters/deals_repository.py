@@ -92,22 +92,28 @@ async def add_claims(conn: Conn, claims: list[tuple[UUID, UUID, UUID, str, UUID,
         *(list(column) for column in zip(*claims, strict=True)))
 
 
-async def bar_unrecorded(conn: Conn, deal: asyncpg.Record,
-                         grants: list[tuple[UUID, str, int]]) -> dict[UUID, str]:
+async def bar_unrecorded(conn: Conn, deal: asyncpg.Record, grants: list[tuple[UUID, str, int]],
+                         fenced: set[UUID]) -> dict[UUID, bool]:
     """Writes an 'abandoned' row for each grant `(claim id, buyer, units)` that has no claim
-    row, so its recording can never commit after this (it would collide on the id); returns
-    every one's status, 'abandoned' for those barred now or before."""
+    row, so its recording can never commit after this (it would collide on the id). Those in
+    `fenced` were decided under a Redis epoch the deal has left: no count holds their units,
+    so they are settled at once ('fenced'), with nothing to hand back. Returns, for each
+    grant, whether its units still have to go back (abandoned and not settled)."""
+    ids = [g[0] for g in grants]
     await conn.execute(
         """INSERT INTO claims (id, deal_id, session_id, buyer_id, sku_id, quantity, status,
-                               expires_at)
-           SELECT g.id, $1, $2, g.buyer_id, $3, g.quantity, 'abandoned', now()
+                               expires_at, returned_to, settled_at)
+           SELECT g.id, $1, $2, g.buyer_id, $3, g.quantity, 'abandoned', now(),
+                  CASE WHEN g.id = ANY($7::uuid[]) THEN 'fenced' END,
+                  CASE WHEN g.id = ANY($7::uuid[]) THEN now() END
            FROM unnest($4::uuid[], $5::text[], $6::int[]) AS g (id, buyer_id, quantity)
            ON CONFLICT (id) DO NOTHING""",
-        deal["id"], deal["session_id"], deal["sku_id"], [g[0] for g in grants],
-        [g[1] for g in grants], [g[2] for g in grants])
-    rows = await conn.fetch("SELECT id, status FROM claims WHERE id = ANY($1::uuid[])",
-                            [g[0] for g in grants])
-    return {row["id"]: row["status"] for row in rows}
+        deal["id"], deal["session_id"], deal["sku_id"], ids, [g[1] for g in grants],
+        [g[2] for g in grants], list(fenced))
+    rows = await conn.fetch("SELECT id, status, returned_to FROM claims WHERE id = ANY($1::uuid[])",
+                            ids)
+    return {row["id"]: row["status"] == "abandoned" and row["returned_to"] is None
+            for row in rows}
 
 
 async def abandoned(conn: Conn, deal_id: UUID) -> list[asyncpg.Record]:

@@ -157,3 +157,27 @@ async def test_units_of_a_grant_never_recorded_go_back_only_to_the_epoch_that_co
     destination = await components.give_back(deal_id, unrecorded.claim_id, "lost", 1,
                                               unrecorded_at_epoch=unrecorded.epoch)
     assert destination == "fenced" and await units_left(live, deal_id) == 2
+
+
+async def test_the_audit_hands_back_nothing_of_a_grant_from_before_the_rebuild(
+        live: ServedService, publish: Publish) -> None:
+    deal_id, components, pool, lost = await _a_grant_decided(live, publish, "lost")
+    assert lost.claim_id is not None
+    [noted] = await components.claims.stale_grants(deal_id, older_than_seconds=0)
+    assert noted.claim_id == lost.claim_id and noted.epoch == lost.epoch
+    await components.claims.forget(deal_id)
+    assert await _claim(live, deal_id, "after") == 201  # rebuilt: 3 units, 1 claimed
+    # The audit read the note just before the rebuild and bars it just after:
+    pending = f"deal:{{{deal_id}}}:pending"
+    await live.runtime.redis.hset(pending, str(lost.claim_id), f"lost|1|0|{lost.epoch}")
+    deal = await deals_repository.get(pool, deal_id)
+    assert deal is not None
+    await recover_unrecorded_grants(components, pool, deal, older_than_seconds=0)
+
+    assert await units_left(live, deal_id) == 2, "nothing handed back on top of the rebuild"
+    claim = await deals_repository.get_claim(pool, lost.claim_id)
+    assert claim is not None and (claim["status"], claim["returned_to"]) == ("abandoned",
+                                                                             "fenced")
+    assert await components.claims.pending_count(deal_id) == 0
+    held = await deals_repository.units_held(pool, deal_id)
+    assert sum(held.values()) == 1 and "lost" not in held, "a later rebuild counts it nowhere"

@@ -6,8 +6,12 @@ deal would sell out short. Redis notes each grant as pending until its record co
 audit, a recurring deadline per deal, looks at the notes older than the recording grace.
 
 - A note whose claim row exists was recorded; only the note is dropped.
-- A note without a row is barred first: an 'abandoned' row takes the claim's id and commits,
-  so a stalled recording can never commit after it (it collides on the id and is refused).
+- A note of a grant decided under a Redis epoch the deal has since left (Redis lost the deal
+  and it was rebuilt from Postgres without that grant) is barred as 'abandoned' and settled
+  as 'fenced': the rebuilt count never took its units out, so none go back.
+- Any other note without a row is barred first: an 'abandoned' row takes the claim's id and
+  commits, so a stalled recording can never commit after it (it collides on the id and is
+  refused).
   Only then do its units go back (to the deal while it runs, else to stock, told by
   `live.claim.expired` as any unpaid claim's units are) and the row says where. A crash
   between the two leaves the row without a destination, which the next audit finishes. The
@@ -55,10 +59,15 @@ async def recover_unrecorded_grants(live: LiveComponents, pool: asyncpg.Pool,
     stale = await live.claims.stale_grants(deal_id, older_than_seconds=older_than_seconds)
     if stale:
         async with transaction(pool) as conn:
-            statuses = await deals_repository.bar_unrecorded(
-                conn, deal, [(g.claim_id, g.buyer_id, g.quantity) for g in stale])
+            # Under a share lock on the deal, as grants are recorded: a note from an epoch
+            # the deal has left (Redis lost it and it was rebuilt) is of a grant the rebuilt
+            # count never took out, so handing its units back would add units to the deal.
+            kept = (await deals_repository.redis_epochs(conn, {deal_id})).get(deal_id)
+            owed = await deals_repository.bar_unrecorded(
+                conn, deal, [(g.claim_id, g.buyer_id, g.quantity) for g in stale],
+                {g.claim_id for g in stale if g.epoch is not None and g.epoch != kept})
         await live.claims.settle_many([(deal_id, g.claim_id) for g in stale
-                                       if statuses.get(g.claim_id) != "abandoned"])
+                                       if not owed.get(g.claim_id)])
     for claim in await deals_repository.abandoned(pool, deal_id):
         await _hand_back(live, pool, claim)
 
