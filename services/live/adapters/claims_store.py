@@ -26,6 +26,15 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 """
 
+# The Redis epoch of the deal at KEYS[1]: '0' for a deal armed and never rebuilt, nil when
+# Redis does not hold the deal.
+_DEAL_EPOCH = """
+local function deal_epoch()
+  if redis.call('EXISTS', KEYS[1]) == 0 then return nil end
+  return redis.call('HGET', KEYS[1], 'epoch') or '0'
+end
+"""
+
 # KEYS: deal, buyers, attempts, pending
 # ARGV: buyer, quantity, attempt limit, window ms, count it, claim id
 # The buyer's attempt budget comes first (a sliding-window counter, as `libs.rate_limit`
@@ -66,10 +75,10 @@ local taken = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
 if taken + quantity > tonumber(f[2]) then return {'limit_reached', remaining} end
 redis.call('HINCRBY', KEYS[1], 'remaining', -quantity)
 redis.call('HINCRBY', KEYS[2], ARGV[1], quantity)
-redis.call('HSET', KEYS[4], ARGV[6],
-           ARGV[1] .. '|' .. quantity .. '|' .. now .. '|' .. (f[5] or '0'))
+local epoch = f[5] or '0'
+redis.call('HSET', KEYS[4], ARGV[6], ARGV[1] .. '|' .. quantity .. '|' .. now .. '|' .. epoch)
 redis.call('PEXPIREAT', KEYS[4], tonumber(f[4]) + 86400000)
-return {'ok', remaining - quantity, tonumber(f[5] or '0')}
+return {'ok', remaining - quantity, tonumber(epoch)}
 """
 
 # KEYS: deal, buyers, returned, pending   ARGV: claim id, buyer, quantity, and for a grant
@@ -77,12 +86,12 @@ return {'ok', remaining - quantity, tonumber(f[5] or '0')}
 # Idempotent per claim: a retried expiry never hands the same units back twice. A grant
 # decided under another epoch than the deal's is not in the deal's count (the deal was
 # rebuilt from Postgres without it), so nothing goes back: 'fenced'.
-_GIVE_BACK = _CLOCK + """
+_GIVE_BACK = _CLOCK + _DEAL_EPOCH + """
 redis.call('HDEL', KEYS[4], ARGV[1])
 local before = redis.call('HGET', KEYS[3], ARGV[1])
 if before then return before end
-if ARGV[4] ~= '' and redis.call('EXISTS', KEYS[1]) == 1
-   and (redis.call('HGET', KEYS[1], 'epoch') or '0') ~= ARGV[4] then return 'fenced' end
+local epoch = deal_epoch()
+if ARGV[4] ~= '' and epoch and epoch ~= ARGV[4] then return 'fenced' end
 local ends = tonumber(redis.call('HGET', KEYS[1], 'ends_ms') or '0')
 local destination = 'stock'
 if now < ends then
@@ -112,9 +121,8 @@ return 1
 # holds what. Grants decided before (at another epoch) will not be recorded, so their pending
 # notes go too: the audit must not hand back units the new count never took out. A deal Redis
 # holds at the kept epoch is left alone.
-_REBUILD = """
-local kept = redis.call('HGET', KEYS[1], 'epoch') or '0'
-if redis.call('EXISTS', KEYS[1]) == 1 and kept == ARGV[6] then return 0 end
+_REBUILD = _DEAL_EPOCH + """
+if deal_epoch() == ARGV[6] then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 redis.call('HSET', KEYS[1], 'remaining', ARGV[1], 'limit', ARGV[2], 'starts_ms', ARGV[3],
            'ends_ms', ARGV[4], 'epoch', ARGV[5])
@@ -126,9 +134,8 @@ return 1
 
 # KEYS: deal, buyers, pending   ARGV: epoch
 # Drops a deal's state held at an epoch Postgres does not keep; 1 if it did.
-_DISCARD = """
-if redis.call('EXISTS', KEYS[1]) == 0
-   or (redis.call('HGET', KEYS[1], 'epoch') or '0') ~= ARGV[1] then return 0 end
+_DISCARD = _DEAL_EPOCH + """
+if deal_epoch() ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 return 1
 """

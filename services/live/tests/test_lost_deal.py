@@ -52,15 +52,19 @@ async def _a_grant_decided(live: ServedService, publish: Publish, buyer_id: str,
     return deal_id, components, live.runtime.db, decision
 
 
+async def _claim(live: ServedService, deal_id: UUID, buyer: str) -> int:
+    answer = await live.client.post(f"/v1/live/deals/{deal_id}/claims",
+                                    headers=bearer("buyer", f"{buyer}-{secrets.token_hex(3)}"))
+    return answer.status_code
+
+
 async def test_a_grant_the_lost_redis_decided_is_refused_after_the_rebuild(
         live: ServedService, publish: Publish) -> None:
     deal_id, components, pool, in_flight = await _a_grant_decided(live, publish, "in-flight")
     await components.claims.forget(deal_id)  # Redis restarted without its data
 
-    answers = [await live.client.post(f"/v1/live/deals/{deal_id}/claims",
-                                      headers=bearer("buyer", f"after-{n}-{secrets.token_hex(3)}"))
-               for n in range(4)]
-    assert [a.status_code for a in answers] == [201, 201, 201, 409], "rebuilt: 3 units, 0 held"
+    answers = [await _claim(live, deal_id, f"after-{n}") for n in range(4)]
+    assert answers == [201, 201, 201, 409], "rebuilt: 3 units, 0 held"
 
     with pytest.raises(GrantFenced):  # its record arrives after the rebuild counted without it
         await components.grants.record(components, pool,
@@ -86,12 +90,6 @@ async def test_a_rebuild_waits_for_a_grant_being_recorded_and_counts_it(
     assert await asyncio.wait_for(rebuild, 10)
     assert await units_left(live, deal_id) == 2, "the rebuild counted the recorded grant"
     assert (await deals_repository.units_held(pool, deal_id)) == {"recording": 1}
-
-
-async def _claim(live: ServedService, deal_id: UUID, buyer: str) -> int:
-    answer = await live.client.post(f"/v1/live/deals/{deal_id}/claims",
-                                    headers=bearer("buyer", f"{buyer}-{secrets.token_hex(3)}"))
-    return answer.status_code
 
 
 async def test_a_redis_restored_from_an_older_snapshot_is_dropped_and_rebuilt(
