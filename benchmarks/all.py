@@ -12,7 +12,9 @@ uses a running one (its conditions are printed, a non-durable one flagged).
     python -m benchmarks.all --compare bench-results/A.json bench-results/B.json
 
 `--profile` samples the services under test with py-spy during each path and prints the
-functions with the most samples (own time) per path; the raw profiles are kept beside the JSON.
+functions with the most samples per path, the machine's CPU split by process, and Postgres'
+statements by execution time (`benchmarks.profiling`); the raw profiles are kept beside the
+JSON.
 Scaling from one to two processes: run it again with `CATALOG_HTTP_WORKERS=2
 LIVE_HTTP_WORKERS=2 ORDERS_HTTP_WORKERS=2` and compare the two files.
 """
@@ -23,20 +25,20 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import subprocess
 import time
-from collections import Counter
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import asyncpg
 import redis.asyncio as redis
 
 from benchmarks import catalog, ceilings, checkout, conditions, live
 from benchmarks.load import Result, run
+from benchmarks.profiling import Profiler
 from devstack.stack import redis_db_url
 
 RESULTS = Path("bench-results")
@@ -62,74 +64,6 @@ def _commit() -> str:
                               text=True, check=True).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-
-
-class Profiler:
-    """py-spy on the services a path exercises, for as long as the path runs."""
-
-    def __init__(self, enabled: bool, stack: dict[str, Any], folder: Path) -> None:
-        self.enabled, self.stack, self.folder = enabled, stack, folder
-        self.top: dict[str, dict[str, list[tuple[str, float]]]] = {}
-
-    @contextlib.asynccontextmanager
-    async def sampling(self, path: str, *services: str) -> AsyncIterator[None]:
-        if not self.enabled:
-            yield
-            return
-        processes = []
-        for service in services:
-            pid = conditions.service_pid(urlsplit(self.stack["services"][service]).port or 80)
-            if pid is None:
-                continue
-            out = self.folder / f"{path}-{service}.txt"
-            processes.append((out, await asyncio.create_subprocess_exec(
-                "py-spy", "record", "--pid", str(pid), "--subprocesses", "--rate", "50",
-                "--format", "raw", "--output", str(out), "--nonblocking",
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)))
-        try:
-            yield
-        finally:
-            for _, process in processes:
-                process.send_signal(2)  # SIGINT: py-spy writes what it sampled
-            for out, process in processes:
-                await asyncio.wait_for(process.wait(), 60)
-                self.top[f"{path} ({out.stem.rsplit('-', 1)[-1]})"] = profile_summary(out)
-
-
-def _frames(raw: Path) -> list[tuple[list[str], int]]:
-    """A py-spy raw (collapsed) profile as (frames root first, samples)."""
-    if not raw.exists():
-        return []
-    stacks = []
-    for line in raw.read_text().splitlines():
-        stack, _, samples = line.rpartition(" ")
-        if stack and samples.isdigit():
-            stacks.append((stack.split(";")[1:], int(samples)))
-    return stacks
-
-
-def _name(frame: str) -> str:
-    function, _, where = frame.partition(" (")
-    return f"{function} ({where.rsplit(':', 1)[0]})"
-
-
-def profile_summary(raw: Path, count: int = 6) -> dict[str, list[tuple[str, float]]]:
-    """Shares of all samples: the frames most often running (own time), and the project's own
-    functions most often on the stack (inclusive time: where the work is decided)."""
-    stacks = _frames(raw)
-    total = sum(n for _, n in stacks) or 1
-    own: Counter[str] = Counter()
-    ours: Counter[str] = Counter()
-    for frames, samples in stacks:
-        if frames:
-            own[_name(frames[-1])] += samples
-        mine = {_name(f) for f in frames
-                if ("(services/" in f or "(libs/" in f) and "entrypoint.py" not in f
-                and "__main__.py" not in f}
-        for name in mine:
-            ours[name] += samples
-    return {kind: [(name, round(100 * n / total, 1)) for name, n in counter.most_common(count)]
-            for kind, counter in (("own time", own), ("our code, inclusive", ours))}
 
 
 async def _timed(label: str, work: Awaitable[Any]) -> Any:
@@ -227,6 +161,8 @@ def _stack(args: argparse.Namespace) -> Any:
     from devstack.stack import Stack
 
     print("starting a seeded stack with a durable Postgres ...", flush=True)
+    if args.profile:  # the stack's Postgres then tracks statements (pg_stat_statements)
+        os.environ["POSTGRES_TRACK_STATEMENTS"] = "1"
     own = Stack(Path(".stack-bench").resolve(), None, durable=True)
     try:
         yield own.start(), own
@@ -332,7 +268,7 @@ def main() -> None:
         print("\n" + table(report))
     for path, kinds in report["profiles"].items():
         for kind, frames in kinds.items():
-            print(f"\nprofile, {path}, {kind} (share of samples)")
+            print(f"\nprofile, {path}, {kind}")
             for frame, share in frames:
                 print(f"  {share:5.1f} %  {frame}")
     print(f"\nresults: {folder / 'results.json'}")

