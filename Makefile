@@ -65,7 +65,7 @@ bench-discovery: install  ## feed requests (auction included) and interaction in
 eval-discovery: install  ## the feed's model against a popularity baseline: recall@20 and nDCG@20 on simulated buyers
 	$(UV) run python -m services.discovery.evaluation
 
-bench-all: install  ## every benchmark and its same-box ceiling in one sitting on a durable stack: a table of ratios and bench-results/<run>/results.json (PROFILE=1 samples with py-spy)
+bench-all: install  ## every benchmark and its same-box ceiling in one sitting on a durable stack: a table of ratios and bench-results/<run>/results.json (PROFILE=1: py-spy, CPU by process, Postgres statements)
 	$(UV) run python -m benchmarks.all $(if $(PROFILE),--profile)
 
 lint: install

@@ -269,8 +269,9 @@ def main() -> None:
     for path, kinds in report["profiles"].items():
         for kind, frames in kinds.items():
             print(f"\nprofile, {path}, {kind}")
-            for frame, share in frames:
-                print(f"  {share:5.1f} %  {frame}")
+            for frame, share in frames:  # shares are floats, counts integers
+                print(f"  {share:5.1f} %  {frame}" if isinstance(share, float)
+                      else f"  {share:>7}  {frame}")
     print(f"\nresults: {folder / 'results.json'}")
 
 

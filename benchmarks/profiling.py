@@ -66,7 +66,7 @@ class Profiler:
                 top, commits = await _top_statements(self.stack["database_url"])
                 (self.folder / f"{path}-postgres.json").write_text(json.dumps(top, indent=1))
                 self.top[f"{path} (postgres)"] = {
-                    "transactions committed": [("commits", commits - statements)],
+                    "transactions committed": [("commits", int(commits - statements))],
                     "statements, share of execution time": [
                         (f"{s['calls']} calls, {s['mean_ms']} ms: {s['query'][:110]}", s["share"])
                         for s in top[:8]]}

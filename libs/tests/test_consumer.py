@@ -310,3 +310,34 @@ async def test_a_batch_handler_takes_runs_and_a_failing_run_falls_back_to_one_at
     assert consumer.stats.duplicates >= 1
     [letter] = [r for r in dead if r.key == key]
     assert header(letter, "ce_id") == poison_id
+
+
+@pytest.mark.parametrize("join_partitions", [False, True])
+async def test_every_partition_a_poll_handled_is_committed_so_a_restart_redelivers_nothing(
+    scratch: Scratch, kafka_bootstrap: str, join_partitions: bool,
+) -> None:
+    """A poll's offsets go to the group coordinator in one request: each partition's must be
+    in it, or the next consumer of the group handles those records again."""
+    group = f"test-{secrets.token_hex(4)}"
+    ids: list[str] = []
+
+    async def publish(producer: AIOKafkaProducer, count: int) -> None:
+        for _ in range(count):
+            envelope, (key, value, headers) = registered_record()
+            ids.append(envelope.id)
+            await producer.send_and_wait(TOPIC, value=value, key=key, headers=headers)
+
+    async def handled(count: int) -> bool:
+        return await effects_of(scratch, *ids) == count
+
+    async with consuming(scratch, kafka_bootstrap, record_effect, group=group,
+                         join_partitions=join_partitions) as (_, producer):
+        await publish(producer, 40)  # random keys: every partition of the topic gets some
+        assert await eventually(lambda: handled(40), timeout=60)
+
+    async with consuming(scratch, kafka_bootstrap, record_effect, group=group,
+                         join_partitions=join_partitions) as (second, producer):
+        await publish(producer, 1)
+        assert await eventually(lambda: handled(41), timeout=60)
+    # The topic's earlier records (other tests') were committed too: only the new one comes.
+    assert (second.stats.handled, second.stats.duplicates) == (1, 0)
