@@ -155,13 +155,15 @@ def install_problem_handlers(app: FastAPI) -> None:
         app.add_exception_handler(unreachable, _unavailable)
 
     async def _interface(request: Request, exc: Exception) -> JSONResponse:
-        """asyncpg's misuse error also reports a connection that broke mid-transaction (a
-        Postgres restart): that one is the server's absence, anything else a defect."""
+        """asyncpg's misuse error (and its internal state error) also reports a connection that
+        broke under a statement (a Postgres restart): that one is the server's absence, anything
+        else a defect."""
         if connection_lost(exc):
             return await _unavailable(request, exc)
         return await _unexpected(request, exc)
 
     app.add_exception_handler(asyncpg.InterfaceError, _interface)
+    app.add_exception_handler(asyncpg.InternalClientError, _interface)
 
     async def _conflict(request: Request, exc: Exception) -> JSONResponse:
         """Postgres aborted the request's transaction to break a deadlock with a concurrent

@@ -31,7 +31,7 @@ class Listener:
 
     async def refresh(self) -> None:
         """(Re)connects when the listening connection is gone; polling covers failures."""
-        if self._conn is not None and not self._conn.is_closed():
+        if self._conn is not None and _usable(self._conn):
             return
         self._conn = None
         try:
@@ -54,11 +54,20 @@ class Listener:
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                         tb: TracebackType | None) -> None:
         conn, self._conn = self._conn, None
-        if conn is not None and not conn.is_closed():
+        if conn is not None and _usable(conn):
             try:
                 await conn.remove_listener(self._channel, self._on_notify)
             finally:
                 await self._pool.release(conn)
+
+
+def _usable(conn: asyncpg.Connection) -> bool:
+    """Whether the listening connection is still ours and open. After a server restart the pool
+    may already have taken it back, and asking a released connection anything raises."""
+    try:
+        return not conn.is_closed()
+    except asyncpg.InterfaceError:
+        return False
 
 
 DATABASE_ERRORS: tuple[type[BaseException], ...] = (

@@ -38,12 +38,16 @@ def connection_lost(exc: BaseException) -> bool:
     """Whether `exc` comes from a Postgres connection that broke under it. asyncpg reports the
     break itself as one of `DATABASE_UNREACHABLE` (or an `OSError`), but what reaches a caller
     is often the `InterfaceError` that leaving the transaction then raised ("the underlying
-    connection is closed"), with the break as its context."""
+    connection is closed"), with the break as its context. A server restart can also leave a
+    pooled connection's protocol mid-operation, so the next statement on it fails inside asyncpg
+    ("another operation is in progress"); nothing ran, and it is the restart's doing as well."""
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, (*DATABASE_UNREACHABLE, OSError)):
             return True
         if isinstance(seen, asyncpg.InterfaceError) and "connection is closed" in str(seen):
+            return True
+        if isinstance(seen, asyncpg.InternalClientError) and "another operation" in str(seen):
             return True
         seen = seen.__cause__ or seen.__context__
     return False

@@ -114,3 +114,21 @@ async def test_misusing_a_live_connection_is_still_a_500() -> None:
     async with _client(app) as client:
         response = await client.post("/misuse")
     assert response.status_code == 500
+
+
+async def test_a_connection_left_mid_operation_by_a_restart_answers_503_not_500() -> None:
+    """Seen in the fault suite: after a Postgres restart, a pooled connection's protocol was
+    still mid-operation and the cart line's next statement failed inside asyncpg. Nothing ran;
+    the client must be told to retry, not shown a server error."""
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.put("/line")
+    async def line() -> None:
+        raise asyncpg.InternalClientError(
+            "cannot switch to state 12; another operation (2) is in progress")
+
+    async with _client(app) as client:
+        response = await client.put("/line")
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == "application/problem+json"
