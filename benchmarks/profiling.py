@@ -18,6 +18,7 @@ import os
 import subprocess
 from collections import Counter
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -123,41 +124,41 @@ def _group(pid: str) -> str | None:
     return next((group for group in PROCESS_GROUPS if group in command), None)
 
 
-def cpu_by_process_group() -> dict[str, tuple[str | None, float]]:
-    """Each process's CPU seconds so far (user + system) and its group; empty without /proc."""
+@dataclass
+class CpuReading:
+    """Each process's CPU seconds so far (user + system) with its group, and when."""
+
+    at: float
+    by_pid: dict[str, tuple[str | None, float]]
+
+
+def cpu_by_process_group() -> CpuReading | None:
+    """A reading of every process's CPU; None without /proc."""
     if not Path("/proc/self/stat").exists():
-        return {}
+        return None
     ticks = os.sysconf("SC_CLK_TCK")
-    found: dict[str, tuple[str | None, float]] = {}
+    by_pid: dict[str, tuple[str | None, float]] = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        found[pid] = (_group(pid), (int(fields[11]) + int(fields[12])) / ticks)
-    found["elapsed"] = (None, _uptime())
-    return found
+        by_pid[pid] = (_group(pid), (int(fields[11]) + int(fields[12])) / ticks)
+    return CpuReading(float(Path("/proc/uptime").read_text().split()[0]), by_pid)
 
 
-def _uptime() -> float:
-    return float(Path("/proc/uptime").read_text().split()[0])
-
-
-def cpu_shares(before: dict[str, tuple[str | None, float]],
-               after: dict[str, tuple[str | None, float]]) -> list[tuple[str, float]]:
+def cpu_shares(before: CpuReading | None,
+               after: CpuReading | None) -> list[tuple[str, float]]:
     """CPU per process group between two readings, as a percentage of one core (a 2-core box
     saturates at 200); processes outside the groups are summed as 'other'."""
-    if not before or not after:
-        return []
-    elapsed = after["elapsed"][1] - before["elapsed"][1]
-    if elapsed <= 0:
+    if before is None or after is None or after.at <= before.at:
         return []
     used: dict[str, float] = {}
-    for pid, (group, seconds) in after.items():
-        if pid != "elapsed":
-            name = group or before.get(pid, (None, 0.0))[0] or "other"
-            used[name] = used.get(name, 0.0) + seconds - before.get(pid, (None, 0.0))[1]
-    shares = [(group, round(100 * seconds / elapsed, 1))
+    for pid, (group, seconds) in after.by_pid.items():
+        earlier_group, earlier_seconds = before.by_pid.get(pid, (None, 0.0))
+        name = group or earlier_group or "other"
+        used[name] = used.get(name, 0.0) + seconds - earlier_seconds
+    shares = [(group, round(100 * seconds / (after.at - before.at), 1))
               for group, seconds in sorted(used.items(), key=lambda item: -item[1])]
     return [*shares, ("all", round(sum(share for _, share in shares), 1))]
 
@@ -175,7 +176,6 @@ async def _reset_statements(database_url: str) -> int | None:
             return None
         await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         await conn.execute("SELECT pg_stat_statements_reset()")
-        await conn.execute("SELECT pg_stat_clear_snapshot()")
         return int(await conn.fetchval(_COMMITS))
     finally:
         await conn.close()

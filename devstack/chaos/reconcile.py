@@ -31,9 +31,7 @@ async def quiesce(admin_url: str, within: float = 240) -> float:
             undecided = await conn.fetchval(
                 "SELECT count(*) FROM orders.orders WHERE status = ANY($1::text[])",
                 list(UNDECIDED))
-            unpublished = sum([await conn.fetchval(
-                f"SELECT count(*) FROM {s}.outbox WHERE published_at IS NULL")  # noqa: S608
-                for s in SERVICES])
+            unpublished = sum((await _unpublished(conn)).values())
             # Published is not yet applied: catalog may still be on its way to the last
             # `order.confirmed` / `order.cancelled` (an active reservation of a decided order).
             unapplied = await conn.fetchval(
@@ -113,14 +111,19 @@ async def _ledger(conn: asyncpg.Connection) -> Check:
     return Check("ledger: balanced", total == 0, f"sum of entries {total}")
 
 
+async def _unpublished(conn: asyncpg.Connection) -> dict[str, int]:
+    """Each service's outbox rows not yet published."""
+    return {s: await conn.fetchval(
+        f"SELECT count(*) FROM {s}.outbox WHERE published_at IS NULL")  # noqa: S608
+        for s in SERVICES}
+
+
 async def _outboxes(conn: asyncpg.Connection, within: float = 30) -> Check:
     """Events written after the quiet point (a timer that fired since) get the relays' usual
     time to go out: a row still unpublished `within` seconds on is one the relay lost."""
     began = time.monotonic()
     while True:
-        pending = {s: await conn.fetchval(
-            f"SELECT count(*) FROM {s}.outbox WHERE published_at IS NULL")  # noqa: S608
-            for s in SERVICES}
+        pending = await _unpublished(conn)
         if not any(pending.values()) or time.monotonic() - began > within:
             break
         await asyncio.sleep(1)
