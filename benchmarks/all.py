@@ -137,7 +137,9 @@ def table(report: dict[str, Any]) -> str:
          TARGETS["flash_claims"]),
         (f"checkout offered {o['rate']:.0f}/s for {o['seconds']} s",
          f"{o['decided_per_second']} decided/s, outcome p99 {o['outcome_p99_ms']:,} ms, "
-         f"request p99 {o['request_p99_ms']} ms, reconciled {o['reconciled']}",
+         f"request p99 {o['request_p99_ms']} ms (accepted "
+         f"{o.get('accepted_request_p99_ms', '?')} ms), turned away "
+         f"{o['refused'].get('503', 0):,} of {o['offered']:,}, reconciled {o['reconciled']}",
          f"{bare64['requests_per_second']:,} req/s",
          ratio(o["decided_per_second"], bare64["requests_per_second"]), TARGETS["checkout"]),
         (f"fan-out, {v['viewers']:,} viewers, {v['broadcasts']} broadcasts",

@@ -6,11 +6,20 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from libs.service import ServiceDefinition, create_service_app
+from libs.service import Runtime, ServiceDefinition, create_service_app
 from services.orders import timers
 from services.orders.api import cart, checkout, commissions, orders, returns, vouchers, wallet
 from services.orders.handlers import BATCH_HANDLERS, handlers
 from services.orders.settings import OrdersSettings
+from services.orders.use_cases.admission import CheckoutAdmission
+
+
+def _on_start(runtime: Runtime) -> None:
+    runtime.components["checkout_admission"] = CheckoutAdmission(runtime.settings)  # type: ignore[arg-type]
+
+
+async def _watch_saga_backlog(runtime: Runtime) -> None:
+    await runtime.components["checkout_admission"].watch(runtime.worker_db)
 
 
 def create_app(settings: OrdersSettings | None = None) -> FastAPI:
@@ -26,4 +35,6 @@ def create_app(settings: OrdersSettings | None = None) -> FastAPI:
         handlers=handlers(settings),
         batch_handlers=BATCH_HANDLERS,
         deadline_kinds=timers.kinds,
+        on_start=_on_start,
+        background={"checkout-admission": _watch_saga_backlog},
     ))

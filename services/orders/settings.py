@@ -14,6 +14,14 @@ class OrdersSettings(ServiceSettings):
         default=3600, description="After payment, the buyer may cancel freely for this long.")
     stock_answer_timeout_seconds: float = Field(
         default=120, description="Cancel an order whose stock catalog has not answered by then.")
+    checkout_late_after_seconds: float = Field(
+        default=2.0, gt=0, lt=60,
+        description="An order still waiting for its stock answer after this long is late; see "
+                    "`checkout_late_orders_allowed`.")
+    checkout_late_orders_allowed: int = Field(
+        default=25, ge=1, le=1_000_000,
+        description="While this many orders are late, checkout answers 503 with Retry-After "
+                    "instead of queueing more behind them (nothing is placed or charged).")
     reserve_for_seconds: int = Field(default=900, description="How long catalog holds stock.")
     ship_by_seconds: float = Field(default=3 * 86400, description="Paid orders ship by then.")
     deliver_by_seconds: float = Field(default=10 * 86400,

@@ -94,12 +94,17 @@ def _command(body: CheckoutIn, principal: Principal) -> Checkout:
              summary="Check out the cart: one order per seller. Send an Idempotency-Key.",
              responses={409: {"description": "Prices changed; the cart now shows the new ones."},
                         403: {"description": "An age rule refuses the purchase."},
+                        503: {"description": "Checkout is busy (the saga is behind): nothing "
+                                             "was placed; retry after Retry-After seconds."},
                         **RATE_LIMITED})
 async def checkout(
     request: Request, body: CheckoutIn,
     principal: Annotated[Principal, Depends(require(Role.BUYER))],
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
+    admission = runtime(request).components.get("checkout_admission")
+    if admission is not None:  # built at start-up; until then the database answers 503 anyway
+        admission.refuse_if_behind()
     command = _command(body, principal)
     pool, settings = runtime(request).db, runtime(request).settings
     await enforce(RateLimiter(runtime(request).redis), f"checkout:{principal.subject}",

@@ -1,0 +1,78 @@
+"""When checkout asks a buyer to come back in a moment: when the saga has fallen behind.
+
+Checkout only starts an order; catalog's stock answer and the payment decide it. Offered more
+checkouts than the saga can decide, a shop that takes every one queues them all: each buyer
+waits longer for the outcome (93 s at p99 when offered about three times what this machine
+decides), and the work in flight slows the work that would decide it. So checkout looks at the
+saga's backlog and, once it is behind, answers 503 with Retry-After before touching the cart:
+nothing is placed, charged or held, and the buyer's app retries with the same Idempotency-Key.
+The orders it did take stay decided within seconds.
+
+The signal is the orders still waiting for catalog's stock answer after `late_after_seconds`
+(normally well under one). Only orders placed within `horizon_seconds` count: older ones are an
+outage's leftovers, which their stock-answer deadline settles, not a sign of load. A reading
+that is too old (the reader cannot reach the database) turns no one away: checkout then fails
+on its own if the database is really gone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+RETRY_AFTER_SECONDS = 2
+"""What a turned-away buyer is told to wait: about the time the backlog takes to drain."""
+
+
+@dataclass(frozen=True)
+class AdmissionRule:
+    late_after_seconds: float
+    """An order waiting longer than this for its stock answer is late."""
+    late_orders_allowed: int
+    """Checkout turns buyers away while at least this many orders are late."""
+    horizon_seconds: float = 60.0
+    """Orders placed longer ago than this do not count (see the module docstring)."""
+    reading_fresh_for_seconds: float = 5.0
+    """A backlog reading older than this is ignored."""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.late_after_seconds < self.horizon_seconds:
+            raise ValueError("late_after_seconds is positive and shorter than the horizon")
+        if self.late_orders_allowed < 1:
+            raise ValueError("late_orders_allowed is at least 1")
+
+
+@dataclass(frozen=True)
+class SagaBacklog:
+    late_orders: int
+    """Orders placed within the horizon still waiting for their stock answer, past late."""
+    measured_at: float
+    """When it was read (a monotonic clock)."""
+
+
+@dataclass(frozen=True)
+class DeadlineWindow:
+    """Which stock-answer deadlines belong to late orders, as seconds from now.
+
+    An order's stock-answer deadline is due `stock_answer_timeout` after it was placed, so an
+    order that has waited `w` seconds has its deadline `timeout - w` seconds away."""
+
+    due_after_seconds: float
+    due_before_seconds: float
+
+
+def late_order_deadlines(rule: AdmissionRule,
+                         stock_answer_timeout_seconds: float) -> DeadlineWindow | None:
+    """The window of late orders' stock-answer deadlines, or None when no order can be late
+    (a stock-answer timeout shorter than `late_after_seconds` cancels them first)."""
+    if stock_answer_timeout_seconds <= rule.late_after_seconds:
+        return None
+    return DeadlineWindow(
+        due_after_seconds=stock_answer_timeout_seconds - rule.horizon_seconds,
+        due_before_seconds=stock_answer_timeout_seconds - rule.late_after_seconds)
+
+
+def turns_away(rule: AdmissionRule, backlog: SagaBacklog | None, now: float) -> bool:
+    """Whether a checkout starting `now` is asked to come back later."""
+    if backlog is None or now - backlog.measured_at > rule.reading_fresh_for_seconds:
+        return False
+    return backlog.late_orders >= rule.late_orders_allowed

@@ -1,0 +1,64 @@
+"""Checkout admission: a background reading of the saga's backlog, and the check checkout makes
+against it before touching the cart (the rule: `services.orders.domain.admission`).
+
+The reading is refreshed a few times a second, so a checkout's check costs no I/O: under
+overload the turned-away requests are the cheapest the service answers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import asyncpg
+
+from libs.db.notify import DATABASE_ERRORS
+from libs.errors import Problem
+from services.orders.adapters import saga_backlog
+from services.orders.domain.admission import (
+    RETRY_AFTER_SECONDS,
+    AdmissionRule,
+    SagaBacklog,
+    late_order_deadlines,
+    turns_away,
+)
+from services.orders.settings import OrdersSettings
+from services.orders.use_cases.saga import STOCK_TIMEOUT
+
+log = logging.getLogger(__name__)
+
+READ_EVERY_SECONDS = 0.25
+
+
+class CheckoutAdmission:
+    def __init__(self, settings: OrdersSettings) -> None:
+        self.rule = AdmissionRule(late_after_seconds=settings.checkout_late_after_seconds,
+                                  late_orders_allowed=settings.checkout_late_orders_allowed)
+        self.window = late_order_deadlines(self.rule, settings.stock_answer_timeout_seconds)
+        self.backlog: SagaBacklog | None = None
+
+    async def read(self, pool: asyncpg.Pool) -> SagaBacklog:
+        late = 0 if self.window is None else await saga_backlog.late_orders(
+            pool, STOCK_TIMEOUT, self.window, self.rule.late_orders_allowed)
+        self.backlog = SagaBacklog(late_orders=late, measured_at=time.monotonic())
+        return self.backlog
+
+    async def watch(self, pool: asyncpg.Pool) -> None:
+        """Keeps the reading fresh until cancelled; a failed read leaves the old reading to go
+        stale (checkout then admits, see the rule) and tries again on the next turn."""
+        while True:
+            try:
+                await self.read(pool)
+            except DATABASE_ERRORS as exc:
+                log.debug("saga backlog not read: %s", exc)
+            await asyncio.sleep(READ_EVERY_SECONDS)
+
+    def refuse_if_behind(self) -> None:
+        """Raises a 503 with Retry-After while the saga is behind."""
+        if turns_away(self.rule, self.backlog, time.monotonic()):
+            raise Problem(
+                503, "Checkout busy",
+                f"Orders are being decided more slowly than they arrive; nothing was placed or "
+                f"charged. Try again in {RETRY_AFTER_SECONDS} s with the same Idempotency-Key.",
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)})

@@ -1,0 +1,84 @@
+"""Checkout under more orders than the saga decides: it says busy instead of queueing, loses
+nothing, and takes orders again once the saga has caught up (`domain.admission`)."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from libs.testing import bearer, eventually, run_service
+from services.catalog.app import create_app as create_catalog
+from services.catalog.settings import CatalogSettings
+from services.orders.app import create_app as create_orders
+from services.orders.settings import OrdersSettings
+from tests.e2e.test_checkout_journeys import Shop, checkout, live_sku
+
+pytestmark = pytest.mark.kafka
+
+
+async def test_checkout_says_busy_while_the_saga_is_behind_and_takes_orders_once_it_caught_up(
+        settings_for: Callable[..., Any]) -> None:
+    """Catalog stops answering: three orders wait for their stock answer. Once they are late
+    the fourth buyer is told to come back (503, Retry-After, problem+json), with the cart kept
+    and nothing placed. When their stock-answer deadline has settled the three, the same
+    request with the same Idempotency-Key places the order."""
+    async with run_service(create_orders(settings_for(
+            OrdersSettings, checkout_late_after_seconds=0.5, checkout_late_orders_allowed=3,
+            stock_answer_timeout_seconds=6, checkouts_per_minute=1000))) as orders:
+        async with run_service(create_catalog(settings_for(CatalogSettings))) as catalog:
+            subject = f"seller-{secrets.token_hex(3)}"
+            seller = (await catalog.client.post("/v1/sellers", headers=bearer("seller", subject),
+                                                json={"legal_name": "Busy Day Ltd",
+                                                      "country": "GB", "market": "GB",
+                                                      "business_type": "company"})).json()
+            await catalog.client.post(f"/v1/sellers/{seller['id']}/verification",
+                                      headers=bearer("operator"))
+            category = (await catalog.client.post("/v1/categories", headers=bearer("operator"),
+                                                  json={"name": f"Mugs {subject}"})).json()["id"]
+            shop = Shop(catalog, orders, bearer("seller", subject, seller_id=seller["id"]),
+                        category)
+            sku = await live_sku(shop, stock=100)
+        # Catalog is gone: orders placed now wait for a stock answer that does not come.
+        buyers = [bearer("buyer", f"busy-{n}-{secrets.token_hex(3)}") for n in range(4)]
+        for buyer in buyers:
+            added = await orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer,
+                                            json={"quantity": 1})
+            assert added.status_code == 200
+        waiting = [await checkout(shop, buyer) for buyer in buyers[:3]]
+        assert [w.status_code for w in waiting] == [201, 201, 201]
+
+        last, key = buyers[3], secrets.token_hex(6)
+        empty_cart = bearer("buyer", f"no-cart-{secrets.token_hex(3)}")
+
+        async def turned_away() -> Any:
+            """An empty cart's checkout: 409 when admitted, 503 once the saga is behind."""
+            answer = await checkout(shop, empty_cart)
+            assert answer.status_code in (409, 503), answer.text
+            return answer if answer.status_code == 503 else None
+
+        assert await eventually(turned_away, timeout=5, interval=0.1), \
+            "checkout kept taking orders while three were late"
+        busy = await checkout(shop, last, key=key)
+        assert busy.status_code == 503
+        assert busy.headers["content-type"].startswith("application/problem+json")
+        assert busy.headers["retry-after"] == "2"
+        assert busy.json()["title"] == "Checkout busy"
+        cart = (await orders.client.get("/v1/cart", headers=last)).json()
+        assert [line["sku_id"] for line in cart["lines"]] == [sku], "the cart is kept"
+        mine = (await orders.client.get("/v1/orders", headers=last)).json()
+        assert mine["items"] == [], "nothing was placed"
+
+        async def placed() -> Any:
+            answer = await checkout(shop, last, key=key)
+            return answer if answer.status_code == 201 else None
+
+        # The three orders' stock-answer deadline (6 s) cancels them; the saga is no longer behind.
+        retried = await eventually(placed, timeout=30, interval=0.5)
+        assert retried is not None, "checkout never took orders again"
+        for buyer, answer in zip(buyers[:3], waiting, strict=True):
+            order = (await orders.client.get(f"/v1/orders/{answer.json()['orders'][0]['id']}",
+                                             headers=buyer)).json()
+            assert order["status"] == "cancelled"
