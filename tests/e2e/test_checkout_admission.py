@@ -1,5 +1,6 @@
-"""Checkout under more orders than the saga decides: it says busy instead of queueing, loses
-nothing, and takes orders again once the saga has caught up (`domain.admission`)."""
+"""The purchase path under more orders than the saga decides: cart writes and checkout say
+busy instead of queueing, lose nothing, and take orders again once the saga has caught up
+(`domain.admission`)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ pytestmark = pytest.mark.kafka
 async def test_checkout_says_busy_while_the_saga_is_behind_and_takes_orders_once_it_caught_up(
         settings_for: Callable[..., Any]) -> None:
     """Catalog stops answering: three orders wait for their stock answer. Once they are late
-    the fourth buyer is told to come back (503, Retry-After, problem+json), with the cart kept
-    and nothing placed. When their stock-answer deadline has settled the three, the same
+    the fourth buyer is told to come back (503, Retry-After, problem+json), at checkout and at
+    the cart, with the cart kept and nothing placed. When their stock-answer deadline has settled the three, the same
     request with the same Idempotency-Key places the order."""
     async with run_service(create_orders(settings_for(
             OrdersSettings, checkout_late_after_seconds=0.5, checkout_late_orders_allowed=3,
@@ -65,9 +66,14 @@ async def test_checkout_says_busy_while_the_saga_is_behind_and_takes_orders_once
         assert busy.status_code == 503
         assert busy.headers["content-type"].startswith("application/problem+json")
         assert busy.headers["retry-after"] == "2"
-        assert busy.json()["title"] == "Checkout busy"
+        assert busy.json()["title"] == "Shop busy"
+        more = await orders.client.put(f"/v1/cart/lines/{sku}", headers=last,
+                                       json={"quantity": 2})
+        assert (more.status_code, more.headers["retry-after"]) == (503, "2"), \
+            "cart writes wait too"
         cart = (await orders.client.get("/v1/cart", headers=last)).json()
-        assert [line["sku_id"] for line in cart["lines"]] == [sku], "the cart is kept"
+        assert [(line["sku_id"], line["quantity"]) for line in cart["lines"]] == [(sku, 1)], \
+            "the cart is kept as it was"
         mine = (await orders.client.get("/v1/orders", headers=last)).json()
         assert mine["items"] == [], "nothing was placed"
 

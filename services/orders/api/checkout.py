@@ -16,6 +16,7 @@ from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
 from libs.rate_limit import RATE_LIMITED, RateLimiter, enforce
 from services.orders.adapters.payment_simulator import PaymentSimulator
+from services.orders.api.admission import BUSY, purchases_open
 from services.orders.domain.order import Order, OrderStatus
 from services.orders.domain.payments import PAYMENT_METHOD_PATTERN
 from services.orders.use_cases.checkout import Checkout, PricesChanged, place_orders, reprice_cart
@@ -94,17 +95,12 @@ def _command(body: CheckoutIn, principal: Principal) -> Checkout:
              summary="Check out the cart: one order per seller. Send an Idempotency-Key.",
              responses={409: {"description": "Prices changed; the cart now shows the new ones."},
                         403: {"description": "An age rule refuses the purchase."},
-                        503: {"description": "Checkout is busy (the saga is behind): nothing "
-                                             "was placed; retry after Retry-After seconds."},
-                        **RATE_LIMITED})
+                        **BUSY, **RATE_LIMITED})
 async def checkout(
-    request: Request, body: CheckoutIn,
+    _open: Annotated[None, Depends(purchases_open)], request: Request, body: CheckoutIn,
     principal: Annotated[Principal, Depends(require(Role.BUYER))],
     idempotency_key: IdempotencyKey = None,
 ) -> Any:
-    admission = runtime(request).components.get("checkout_admission")
-    if admission is not None:  # built at start-up; until then the database answers 503 anyway
-        admission.refuse_if_behind()
     command = _command(body, principal)
     pool, settings = runtime(request).db, runtime(request).settings
     await enforce(RateLimiter(runtime(request).redis), f"checkout:{principal.subject}",

@@ -55,10 +55,12 @@ class CheckoutAdmission:
             await asyncio.sleep(READ_EVERY_SECONDS)
 
     def refuse_if_behind(self) -> None:
-        """Raises a 503 with Retry-After while the saga is behind."""
+        """Raises a 503 with Retry-After while the saga is behind (cart writes and checkout
+        call it first: `api.admission`)."""
         if turns_away(self.rule, self.backlog, time.monotonic()):
             raise Problem(
-                503, "Checkout busy",
-                f"Orders are being decided more slowly than they arrive; nothing was placed or "
-                f"charged. Try again in {RETRY_AFTER_SECONDS} s with the same Idempotency-Key.",
+                503, "Shop busy",
+                f"Orders are being decided more slowly than they arrive, so nothing was "
+                f"changed, placed or charged. Try again in {RETRY_AFTER_SECONDS} s (a checkout "
+                f"with the same Idempotency-Key).",
                 headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
