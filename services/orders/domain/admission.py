@@ -8,11 +8,11 @@ saga's backlog and, once it is behind, answers 503 with Retry-After before touch
 nothing is placed, charged or held, and the buyer's app retries with the same Idempotency-Key.
 The orders it did take stay decided within seconds.
 
-The signal is the orders still waiting for catalog's stock answer after `late_after_seconds`
-(normally well under one). Only orders placed within `horizon_seconds` count: older ones are an
-outage's leftovers, which their stock-answer deadline settles, not a sign of load. A reading
-that is too old (the reader cannot reach the database) turns no one away: checkout then fails
-on its own if the database is really gone.
+The signal is the orders still waiting, after `late_after_seconds` (normally well under one),
+for catalog's stock answer or for their payment to be tried. Only waits that began within
+`horizon_seconds` count: older ones are an outage's leftovers, which their deadlines settle,
+not a sign of load. A reading that is too old (the reader cannot reach the database) turns
+no one away: checkout then fails on its own if the database is really gone.
 """
 
 from __future__ import annotations
@@ -44,31 +44,46 @@ class AdmissionRule:
 @dataclass(frozen=True)
 class SagaBacklog:
     late_orders: int
-    """Orders placed within the horizon still waiting for their stock answer, past late."""
+    """Orders placed within the horizon still waiting for their stock answer or payment, past
+    late."""
     measured_at: float
     """When it was read (a monotonic clock)."""
 
 
 @dataclass(frozen=True)
 class DeadlineWindow:
-    """Which stock-answer deadlines belong to late orders, as seconds from now.
-
-    An order's stock-answer deadline is due `stock_answer_timeout` after it was placed, so an
-    order that has waited `w` seconds has its deadline `timeout - w` seconds away."""
+    """Pending deadlines due between these two offsets from now, in seconds."""
 
     due_after_seconds: float
     due_before_seconds: float
 
 
+@dataclass(frozen=True)
+class LateOrderDeadlines:
+    """Where late orders' deadlines are, for the two waits of the saga.
+
+    - Waiting for stock: an order's stock-answer deadline is due `stock_answer_timeout` after
+      it was placed, so an order that has waited `w` seconds has it `timeout - w` seconds away.
+    - Waiting for its payment: the authorisation is a deadline due as soon as the stock is
+      reserved, so one overdue by more than `late_after_seconds` is late. (A provider timeout
+      moves it into the future, to its retry: a slow provider is not load.)
+    """
+
+    stock_answer: DeadlineWindow | None
+    """None when the stock-answer timeout is too short for an order to be late first."""
+    authorisation: DeadlineWindow
+
+
 def late_order_deadlines(rule: AdmissionRule,
-                         stock_answer_timeout_seconds: float) -> DeadlineWindow | None:
-    """The window of late orders' stock-answer deadlines, or None when no order can be late
-    (a stock-answer timeout shorter than `late_after_seconds` cancels them first)."""
-    if stock_answer_timeout_seconds <= rule.late_after_seconds:
-        return None
-    return DeadlineWindow(
-        due_after_seconds=stock_answer_timeout_seconds - rule.horizon_seconds,
-        due_before_seconds=stock_answer_timeout_seconds - rule.late_after_seconds)
+                         stock_answer_timeout_seconds: float) -> LateOrderDeadlines:
+    """The windows in which late orders' deadlines are due."""
+    stock = None
+    if stock_answer_timeout_seconds > rule.late_after_seconds:
+        stock = DeadlineWindow(
+            due_after_seconds=stock_answer_timeout_seconds - rule.horizon_seconds,
+            due_before_seconds=stock_answer_timeout_seconds - rule.late_after_seconds)
+    return LateOrderDeadlines(stock_answer=stock, authorisation=DeadlineWindow(
+        due_after_seconds=-rule.horizon_seconds, due_before_seconds=-rule.late_after_seconds))
 
 
 def turns_away(rule: AdmissionRule, backlog: SagaBacklog | None, now: float) -> bool:

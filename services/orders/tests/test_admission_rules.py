@@ -34,16 +34,21 @@ def test_no_reading_or_a_stale_one_turns_no_one_away() -> None:
 
 def test_late_orders_are_found_by_how_near_their_stock_answer_deadline_is() -> None:
     """Placed 2 to 60 s ago, with a 120 s stock-answer timeout: due in 60 to 118 s."""
-    assert late_order_deadlines(RULE, 120) == DeadlineWindow(due_after_seconds=60,
-                                                              due_before_seconds=118)
+    assert late_order_deadlines(RULE, 120).stock_answer == DeadlineWindow(
+        due_after_seconds=60, due_before_seconds=118)
     # A timeout shorter than the horizon: an overdue deadline not yet fired still counts.
-    assert late_order_deadlines(RULE, 30) == DeadlineWindow(due_after_seconds=-30,
-                                                             due_before_seconds=28)
+    assert late_order_deadlines(RULE, 30).stock_answer == DeadlineWindow(
+        due_after_seconds=-30, due_before_seconds=28)
 
 
-def test_no_order_is_late_when_the_stock_answer_timeout_cancels_it_first() -> None:
-    assert late_order_deadlines(RULE, 2) is None
-    assert late_order_deadlines(RULE, 1.5) is None
+def test_late_payments_are_authorisations_overdue_by_more_than_late() -> None:
+    assert late_order_deadlines(RULE, 120).authorisation == DeadlineWindow(
+        due_after_seconds=-60, due_before_seconds=-2)
+
+
+def test_no_order_is_late_for_stock_when_the_stock_answer_timeout_cancels_it_first() -> None:
+    assert late_order_deadlines(RULE, 2).stock_answer is None
+    assert late_order_deadlines(RULE, 1.5).stock_answer is None
 
 
 @pytest.mark.parametrize("bad", [

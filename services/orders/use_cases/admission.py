@@ -24,7 +24,7 @@ from services.orders.domain.admission import (
     turns_away,
 )
 from services.orders.settings import OrdersSettings
-from services.orders.use_cases.saga import STOCK_TIMEOUT
+from services.orders.use_cases.saga import AUTHORIZE, STOCK_TIMEOUT
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +35,14 @@ class CheckoutAdmission:
     def __init__(self, settings: OrdersSettings) -> None:
         self.rule = AdmissionRule(late_after_seconds=settings.checkout_late_after_seconds,
                                   late_orders_allowed=settings.checkout_late_orders_allowed)
-        self.window = late_order_deadlines(self.rule, settings.stock_answer_timeout_seconds)
+        late = late_order_deadlines(self.rule, settings.stock_answer_timeout_seconds)
+        self.windows = {AUTHORIZE: late.authorisation}
+        if late.stock_answer is not None:
+            self.windows[STOCK_TIMEOUT] = late.stock_answer
         self.backlog: SagaBacklog | None = None
 
     async def read(self, pool: asyncpg.Pool) -> SagaBacklog:
-        late = 0 if self.window is None else await saga_backlog.late_orders(
-            pool, STOCK_TIMEOUT, self.window, self.rule.late_orders_allowed)
+        late = await saga_backlog.late_orders(pool, self.windows, self.rule.late_orders_allowed)
         self.backlog = SagaBacklog(late_orders=late, measured_at=time.monotonic())
         return self.backlog
 
