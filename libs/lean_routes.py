@@ -103,7 +103,7 @@ class LeanRoutes:
         """Not a coroutine itself: what passes through (every other route, every WebSocket)
         keeps no frame of this layer alive for its lifetime."""
         if scope["type"] == "http":
-            path = _route_path(scope)
+            path = route_path(scope)
             for lean_route in self._compiled():
                 match = lean_route.route.path_regex.match(path)
                 if match is None or scope["method"] not in lean_route.methods:
@@ -150,7 +150,7 @@ def _may_overlap(one: str, other: str) -> bool:
                                     for x, y in zip(a, b, strict=True))
 
 
-def _route_path(scope: Scope) -> str:
+def route_path(scope: Scope) -> str:
     """The path the router matches: without the mount point the service runs under."""
     path: str = scope["path"]
     root: str = scope.get("root_path", "")

@@ -12,7 +12,7 @@ import contextlib
 import gc
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -28,6 +28,7 @@ from fastapi.responses import JSONResponse
 from libs import api_docs, metrics, openapi
 from libs.auth.dependencies import ApiKeyResolver, Authenticator
 from libs.auth.tokens import TokenVerifier
+from libs.busy_gate import BusyCheck, BusyGate
 from libs.consumer import BatchHandler, EventConsumer, Handler
 from libs.db.housekeeping import Retention, run_periodically
 from libs.db.migrations import upgrade_to_head
@@ -73,6 +74,9 @@ class ServiceDefinition:
     """Long-running work of the service (job workers), supervised like the consumer."""
     deadline_kinds: Callable[[Runtime], list[DeadlineKind]] | None = None
     """What the service's deadlines do when due; fired by a `DeadlineWorker` on every instance."""
+    busy_routes: Sequence[tuple[str, str]] = ()
+    """(method, path template) of the routes `busy_check` may refuse (`libs.busy_gate`)."""
+    busy_check: BusyCheck | None = None
 
 
 class Runtime:
@@ -335,6 +339,9 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     api_docs.install(app)
     install_problem_handlers(app)
     app.add_middleware(LeanRoutes, application=app)  # innermost: the guard and metrics apply
+    if definition.busy_check is not None:
+        app.add_middleware(BusyGate, application=app, routes=definition.busy_routes,
+                           check=definition.busy_check)
     app.add_middleware(RequestGuard)
     app.add_middleware(metrics.RequestMetrics, service=definition.name)
     openapi.install(app)

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from libs.service import Runtime, ServiceDefinition, create_service_app
 from services.orders import timers
-from services.orders.api import cart, checkout, commissions, orders, returns, vouchers, wallet
+from services.orders.api import admission, cart, checkout, commissions, orders, returns, vouchers, wallet
 from services.orders.handlers import BATCH_HANDLERS, handlers
 from services.orders.settings import OrdersSettings
 from services.orders.use_cases.admission import CheckoutAdmission
@@ -37,4 +37,5 @@ def create_app(settings: OrdersSettings | None = None) -> FastAPI:
         deadline_kinds=timers.kinds,
         on_start=_on_start,
         background={"checkout-admission": _watch_saga_backlog},
+        busy_routes=admission.ROUTES, busy_check=admission.busy,
     ))

@@ -56,13 +56,13 @@ class CheckoutAdmission:
                 log.debug("saga backlog not read: %s", exc)
             await asyncio.sleep(READ_EVERY_SECONDS)
 
-    def refuse_if_behind(self) -> None:
-        """Raises a 503 with Retry-After while the saga is behind (cart writes and checkout
-        call it first: `api.admission`)."""
-        if turns_away(self.rule, self.backlog, time.monotonic()):
-            raise Problem(
-                503, "Shop busy",
-                f"Orders are being decided more slowly than they arrive, so nothing was "
-                f"changed, placed or charged. Try again in {RETRY_AFTER_SECONDS} s (a checkout "
-                f"with the same Idempotency-Key).",
-                headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    def busy(self) -> Problem | None:
+        """A 503 with Retry-After while the saga is behind, else None (the service's busy
+        gate answers it for cart writes and checkout: `api.admission`)."""
+        if not turns_away(self.rule, self.backlog, time.monotonic()):
+            return None
+        return Problem(
+            503, "Shop busy",
+            f"Orders are being decided more slowly than they arrive, so nothing was changed, "
+            f"placed or charged. Try again in {RETRY_AFTER_SECONDS} s (a checkout with the "
+            f"same Idempotency-Key).", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
