@@ -10,25 +10,12 @@ from typing import Annotated, Any
 import httpx
 import pytest
 from fastapi import Depends, FastAPI
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from libs.busy_gate import BusyGate
 from libs.errors import Problem, install_problem_handlers
+from libs.tests.test_lean_routes import TEMPLATES, TemplateRecorder
 
 WORK_DONE: list[str] = []
-TEMPLATES: list[str] = []
-
-
-class TemplateRecorder:
-    """Stands where the request metrics stand: outside the gate, reading the route template."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await self.app(scope, receive, send)
-        if scope["type"] == "http":
-            TEMPLATES.append(getattr(scope.get("route"), "path", "unmatched"))
 
 
 def token_checked() -> None:

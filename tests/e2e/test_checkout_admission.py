@@ -24,8 +24,8 @@ async def test_checkout_says_busy_while_the_saga_is_behind_and_takes_orders_once
         settings_for: Callable[..., Any]) -> None:
     """Catalog stops answering: three orders wait for their stock answer. Once they are late
     the fourth buyer is told to come back (503, Retry-After, problem+json), at checkout and at
-    the cart, with the cart kept and nothing placed. When their stock-answer deadline has settled the three, the same
-    request with the same Idempotency-Key places the order."""
+    the cart, with the cart kept and nothing placed. When their stock-answer deadline has
+    settled the three, the same request with the same Idempotency-Key places the order."""
     async with run_service(create_orders(settings_for(
             OrdersSettings, checkout_late_after_seconds=0.5, checkout_late_orders_allowed=3,
             stock_answer_timeout_seconds=6, checkouts_per_minute=1000))) as orders:
