@@ -1,8 +1,9 @@
-"""Checkout admission: a background reading of the saga's backlog, and the check checkout makes
-against it before touching the cart (the rule: `services.orders.domain.admission`).
+"""Checkout admission: a background reading of the saga's backlog, and the check the busy gate
+makes against it for cart writes and checkouts (the rule: `services.orders.domain.admission`;
+the routes: `services.orders.api.admission`).
 
-The reading is refreshed a few times a second, so a checkout's check costs no I/O: under
-overload the turned-away requests are the cheapest the service answers.
+The reading is refreshed a few times a second, so the check costs no I/O: under overload the
+turned-away requests are the cheapest the service answers.
 """
 
 from __future__ import annotations
