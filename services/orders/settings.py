@@ -16,12 +16,13 @@ class OrdersSettings(ServiceSettings):
         default=120, description="Cancel an order whose stock catalog has not answered by then.")
     checkout_late_after_seconds: float = Field(
         default=2.0, gt=0, lt=60,
-        description="An order still waiting for its stock answer after this long is late; see "
-                    "`checkout_late_orders_allowed`.")
+        description="An order still waiting for its stock answer or its payment after this "
+                    "long is late; see `checkout_late_orders_allowed`.")
     checkout_late_orders_allowed: int = Field(
         default=25, ge=1, le=1_000_000,
-        description="While this many orders are late, checkout answers 503 with Retry-After "
-                    "instead of queueing more behind them (nothing is placed or charged).")
+        description="While this many orders are late, cart writes and checkouts are answered "
+                    "503 with Retry-After instead of queueing more behind them (nothing is "
+                    "placed or charged).")
     reserve_for_seconds: int = Field(default=900, description="How long catalog holds stock.")
     ship_by_seconds: float = Field(default=3 * 86400, description="Paid orders ship by then.")
     deliver_by_seconds: float = Field(default=10 * 86400,

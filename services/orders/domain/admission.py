@@ -3,9 +3,10 @@
 Checkout only starts an order; catalog's stock answer and the payment decide it. Offered more
 checkouts than the saga can decide, a shop that takes every one queues them all: each buyer
 waits longer for the outcome (93 s at p99 when offered about three times what this machine
-decides), and the work in flight slows the work that would decide it. So checkout looks at the
-saga's backlog and, once it is behind, answers 503 with Retry-After before touching the cart:
-nothing is placed, charged or held, and the buyer's app retries with the same Idempotency-Key.
+decides), and the work in flight slows the work that would decide it. So orders looks at the
+saga's backlog and, once it is behind, answers cart writes and checkouts 503 with Retry-After
+before any other work: nothing is placed, charged or held, and the buyer's app retries with the
+same Idempotency-Key.
 The orders it did take stay decided within seconds.
 
 The signal is the orders still waiting, after `late_after_seconds` (normally well under one),
@@ -26,7 +27,7 @@ RETRY_AFTER_SECONDS = 2
 @dataclass(frozen=True)
 class AdmissionRule:
     late_after_seconds: float
-    """An order waiting longer than this for its stock answer is late."""
+    """An order waiting longer than this for its stock answer or its payment is late."""
     late_orders_allowed: int
     """Checkout turns buyers away while at least this many orders are late."""
     horizon_seconds: float = 60.0
