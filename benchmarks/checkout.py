@@ -21,6 +21,7 @@ from typing import Any
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer
+from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks import conditions
 from benchmarks.load import RawClient, open_loop
@@ -32,6 +33,39 @@ ADDRESS = {"name": "Bench Buyer", "line1": "1 Test Street", "city": "Leeds",
 UNITS = 1_000_000
 SETTLE_SECONDS = 600  # a backlog of a minute's overload drains in a few minutes here
 UNDECIDED = ("awaiting_stock", "awaiting_payment")  # on_hold is confirmed, in its hold window
+
+
+async def histograms(client: httpx.AsyncClient, service_url: str) -> dict[str, dict[float, float]]:
+    """From the service's metrics: its event loop's lag, and its own time to answer a checkout
+    (from the app's first sight of the request to its answer), each as cumulative counts by
+    upper bound."""
+    text = (await client.get(f"{service_url}/metrics")).text
+    found: dict[str, dict[float, float]] = {"loop_lag": {}, "checkout_in_app": {}}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if not sample.name.endswith("_bucket"):
+                continue
+            if family.name == "event_loop_lag_seconds":
+                found["loop_lag"][float(sample.labels["le"])] = sample.value
+            elif family.name == "http_request_duration_seconds" and \
+                    sample.labels.get("route") == "/v1/checkout":
+                found["checkout_in_app"][float(sample.labels["le"])] = sample.value
+    return found
+
+
+def window_figures(name: str, before: dict[float, float],
+                   after: dict[float, float]) -> dict[str, Any]:
+    """A histogram over the load window: its p50 and p99 as bucket bounds (`inf` past the
+    last), and the share of observations over 100 ms."""
+    counts = {le: after[le] - before.get(le, 0.0) for le in sorted(after)}
+    total = counts.get(float("inf"), 0.0)
+
+    def bound(share: float) -> float:
+        return next((le for le, n in counts.items() if total and n >= share * total), 0.0)
+
+    slow = total - counts.get(0.1, total) if total else 0.0
+    return {f"{name}_p50_s": bound(0.5), f"{name}_p99_s": bound(0.99),
+            f"{name}_over_100ms_share": round(slow / total, 3) if total else 0.0}
 
 
 def pct(values: list[float], p: float) -> float:
@@ -121,7 +155,10 @@ async def run(stack: dict[str, Any], rate: float, seconds: float,
             buyer = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
             sku = sku_ids[n % len(sku_ids)]
             try:
-                await raw.request("PUT", f"/v1/cart/lines/{sku}", buyer, cart_body)
+                status, _ = await raw.request("PUT", f"/v1/cart/lines/{sku}", buyer, cart_body)
+                if status != 200:  # turned away at the cart: checking out would find it empty
+                    failures[f"{status} at the cart"] += 1
+                    return
                 began = time.perf_counter()
                 status, payload = await raw.request(
                     "POST", "/v1/checkout", {**buyer, "Idempotency-Key": f"{run_id}-{n}"},
@@ -139,7 +176,11 @@ async def run(stack: dict[str, Any], rate: float, seconds: float,
                 failures[type(exc).__name__] += 1
 
         run_id = secrets.token_hex(3)  # buyers and keys are new on every run
+        seen_before = await histograms(client, orders_url)
         n, begin, offered = await open_loop(rate, seconds, one_buyer)
+        seen_after = await histograms(client, orders_url)
+        inside = {k: v for name in seen_after
+                  for k, v in window_figures(name, seen_before[name], seen_after[name]).items()}
         await raw.close()
         deadline = time.perf_counter() + 120
         while len([o for o in accepted if o in outcomes]) < len(accepted) and \
@@ -163,6 +204,10 @@ async def run(stack: dict[str, Any], rate: float, seconds: float,
     print(f"  checkout -> outcome event: p50 {pct(e2e, 50):.0f} ms, p99 {pct(e2e, 99):.0f} ms; "
           f"outcomes {dict(kinds)}; {len(e2e) / (last - begin):.1f} orders/s decided "
           f"({under_load / offered:.1f}/s while the load was on)")
+    print(f"  inside orders while offered: event loop lag p50 ≤ {inside['loop_lag_p50_s']} s, "
+          f"p99 ≤ {inside['loop_lag_p99_s']} s ({inside['loop_lag_over_100ms_share']:.1%} of "
+          f"probes over 100 ms); checkout in the app (answered and refused) p50 ≤ "
+          f"{inside['checkout_in_app_p50_s']} s, p99 ≤ {inside['checkout_in_app_p99_s']} s")
     reconciled = await reconcile(stack, accepted, sku_ids)
     return {"offered": n, "rate": rate, "seconds": round(offered), "accepted": len(accepted),
             "refused": dict(failures), "decided_per_second": round(len(e2e) / (last - begin), 1),
@@ -171,7 +216,7 @@ async def run(stack: dict[str, Any], rate: float, seconds: float,
             "request_p99_ms": round(pct(checkout_ms, 99)),
             "accepted_request_p99_ms": round(pct(accepted_ms, 99)),
             "outcome_p50_ms": round(pct(e2e, 50)), "outcome_p99_ms": round(pct(e2e, 99)),
-            "outcomes": dict(kinds), **reconciled}
+            "outcomes": dict(kinds), **inside, **reconciled}
 
 
 async def reconcile(stack: dict[str, Any], accepted: list[str],

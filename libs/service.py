@@ -28,7 +28,7 @@ from fastapi.responses import JSONResponse
 from libs import api_docs, metrics, openapi
 from libs.auth.dependencies import ApiKeyResolver, Authenticator
 from libs.auth.tokens import TokenVerifier
-from libs.busy_gate import BusyCheck, BusyGate
+from libs.busy_gate import BusyCheck, BusyGate, InFlightLimit
 from libs.consumer import BatchHandler, EventConsumer, Handler
 from libs.db.housekeeping import Retention, run_periodically
 from libs.db.migrations import upgrade_to_head
@@ -39,6 +39,7 @@ from libs.errors import Problem, install_problem_handlers
 from libs.events.catalogue import TOPICS, all_event_types, dead_letter_topic
 from libs.kafka import create_producer, ensure_topics
 from libs.lean_routes import LeanRoutes
+from libs.loop_lag import probe_loop_lag
 from libs.outbox import OutboxRelay
 from libs.rate_limit import api_key_budget
 from libs.request_guard import RequestGuard
@@ -77,6 +78,9 @@ class ServiceDefinition:
     busy_routes: Sequence[tuple[str, str]] = ()
     """(method, path template) of the routes `busy_check` may refuse (`libs.busy_gate`)."""
     busy_check: BusyCheck | None = None
+    busy_limit: InFlightLimit | None = None
+    """How many of `busy_routes`' requests are served at once, and how long the others wait
+    for a turn before they too are answered busy."""
 
 
 class Runtime:
@@ -186,6 +190,7 @@ class Runtime:
                          self.definition.deadline_kinds is not None)
         self._supervise("metrics", lambda: metrics.sample_periodically(
             sample, s.metrics_sample_seconds))
+        self._supervise("loop-lag", lambda: probe_loop_lag(self.definition.name))
         if s.run_relay:
             self.relay = OutboxRelay(self.worker_pool, self.producer, schema=schema,
                                      poll_interval=s.relay_poll_interval_seconds)
@@ -339,9 +344,9 @@ def create_service_app(definition: ServiceDefinition) -> FastAPI:
     api_docs.install(app)
     install_problem_handlers(app)
     app.add_middleware(LeanRoutes, application=app)  # innermost: the guard and metrics apply
-    if definition.busy_check is not None:
+    if definition.busy_check is not None or definition.busy_limit is not None:
         app.add_middleware(BusyGate, application=app, routes=definition.busy_routes,
-                           check=definition.busy_check)
+                           check=definition.busy_check, limit=definition.busy_limit)
     app.add_middleware(RequestGuard)
     app.add_middleware(metrics.RequestMetrics, service=definition.name)
     openapi.install(app)

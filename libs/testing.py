@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -153,6 +153,19 @@ async def eventually(probe: Any, *, timeout: float = 30, interval: float = 0.1) 
         if value or asyncio.get_running_loop().time() > deadline:
             return value
         await asyncio.sleep(interval)
+
+
+async def retried_while_busy(send: Callable[[], Awaitable[httpx.Response]],
+                             attempts: int = 30) -> httpx.Response:
+    """`send()` again, after its Retry-After, while it is answered 503 with Retry-After (a shop
+    turning a rush away for a moment), as a client app does; the last answer otherwise. The
+    request should carry an Idempotency-Key, so a retry cannot place twice."""
+    for _ in range(attempts - 1):
+        answer = await send()
+        if answer.status_code != 503 or "Retry-After" not in answer.headers:
+            return answer
+        await asyncio.sleep(float(answer.headers["Retry-After"]))
+    return await send()
 
 
 async def read_topic(

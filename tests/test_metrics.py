@@ -112,6 +112,8 @@ async def test_a_service_reports_requests_dead_letters_lag_and_backlogs(
     assert lags, "the consumer reports its lag on the partition it read"
     assert (value(samples, "kafka_consumed_events_total", service="support",
                   group=runtime.consumer_group, outcome="dead_lettered") or 0) >= 1
+    assert grew("event_loop_lag_seconds_count", service="support") > 0, \
+        "the event loop's lag is probed while the service runs"
 
 
 def test_every_dashboard_query_names_a_series_the_services_export() -> None:

@@ -1,9 +1,12 @@
 """The busy gate on a real ASGI app (unit: no servers): while the check says busy, a gated
 route is refused with its problem before any of the route's own work, and reported under its
-route template; other routes, and every route while not busy, are answered as always."""
+route template; other routes, and every route while not busy, are answered as always. With an
+in-flight limit, requests past it wait their turn in order and are refused when none comes."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from types import SimpleNamespace
 from typing import Annotated, Any
 
@@ -11,7 +14,7 @@ import httpx
 import pytest
 from fastapi import Depends, FastAPI
 
-from libs.busy_gate import BusyGate
+from libs.busy_gate import CROWDED_AFTER_SECONDS, BusyGate, InFlightLimit, Turns
 from libs.errors import Problem, install_problem_handlers
 from libs.tests.test_lean_routes import TEMPLATES, TemplateRecorder
 
@@ -80,3 +83,94 @@ async def test_a_gate_naming_a_route_the_service_lacks_fails_loudly() -> None:
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
         with pytest.raises(LookupError, match="POST /v1/missing"):
             await client.get("/anything")
+
+
+async def test_turns_are_handed_out_in_arrival_order_and_a_wait_has_an_end() -> None:
+    turns = Turns(2)
+    assert await turns.take(0) and await turns.take(0)
+    assert not await turns.take(0), "no turn free and no wait: refused at once"
+    assert not await turns.take(0.02), "none came within the wait"
+
+    first = asyncio.create_task(turns.take(5, 5))
+    second = asyncio.create_task(turns.take(5, 5))
+    await asyncio.sleep(0.01)
+    turns.give_back()
+    await asyncio.sleep(0.01)
+    assert first.done() and first.result() is True and not second.done()
+    second.cancel()
+    turns.give_back()  # the cancelled waiter is passed over: the turn is free again
+    assert turns.free == 1
+    assert await turns.take(0)
+
+
+async def test_a_turn_given_to_a_waiter_cancelled_meanwhile_is_passed_on() -> None:
+    turns = Turns(1)
+    assert await turns.take(0)
+    waiter = asyncio.create_task(turns.take(5, 5))
+    await asyncio.sleep(0.01)
+    turns.give_back()  # handed to the waiter ...
+    waiter.cancel()  # ... which is cancelled before it runs again
+    with pytest.raises(asyncio.CancelledError):
+        await waiter
+    assert turns.free == 1, "the turn was given back, not lost"
+
+
+async def test_once_the_queue_stands_an_arrival_waits_only_the_crowded_wait() -> None:
+    turns = Turns(1)
+    assert await turns.take(0)
+    rushed = asyncio.create_task(turns.take(5, 0.01))
+    await asyncio.sleep(0.05)
+    assert not rushed.done(), "a rush queues: a turn was free a moment ago"
+    await asyncio.sleep(CROWDED_AFTER_SECONDS)
+    began = time.monotonic()
+    assert not await turns.take(5, 0.01), "no turn free for a while: crowded"
+    assert time.monotonic() - began < 1
+    turns.give_back()
+    assert await rushed, "the waiter that came during the rush still gets its turn"
+    turns.give_back()
+    assert await turns.take(5, 0.01), "a turn free again: not crowded"
+
+
+def build_limited(release: asyncio.Event, requests: int, wait_seconds: float) -> FastAPI:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.put("/v1/things/{thing_id}")
+    async def put_thing(thing_id: int) -> Any:
+        await release.wait()
+        return {"id": thing_id}
+
+    @app.get("/v1/things/{thing_id}")
+    async def get_thing(thing_id: int) -> Any:
+        return {"id": thing_id}
+
+    app.state.runtime = SimpleNamespace()
+    app.add_middleware(BusyGate, application=app, routes=[("PUT", "/v1/things/{thing_id}")],
+                       limit=InFlightLimit(
+                           requests=requests, wait_seconds=wait_seconds,
+                           crowded_wait_seconds=wait_seconds,
+                           problem=Problem(503, "Shop busy", "Later.",
+                                           headers={"Retry-After": "2"})))
+    app.add_middleware(TemplateRecorder)
+    return app
+
+
+async def test_past_the_in_flight_limit_a_request_waits_its_turn_then_is_turned_away() -> None:
+    release = asyncio.Event()
+    transport = httpx.ASGITransport(app=build_limited(release, requests=2, wait_seconds=0.2))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        TEMPLATES.clear()
+        held = [asyncio.create_task(client.put(f"/v1/things/{n}")) for n in (1, 2)]
+        await asyncio.sleep(0.05)
+        assert (await client.get("/v1/things/3")).status_code == 200, "reads are not limited"
+
+        refused = await client.put("/v1/things/3")
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "2"
+        assert refused.json()["title"] == "Shop busy"
+        assert TEMPLATES[-1] == "/v1/things/{thing_id}"
+
+        waiting = asyncio.create_task(client.put("/v1/things/4"))
+        await asyncio.sleep(0.05)
+        release.set()  # the held requests finish and hand their turns on
+        assert [r.status_code for r in await asyncio.gather(*held, waiting)] == [200, 200, 200]
+        assert (await client.put("/v1/things/5")).status_code == 200

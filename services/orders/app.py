@@ -38,4 +38,5 @@ def create_app(settings: OrdersSettings | None = None) -> FastAPI:
         on_start=_on_start,
         background={"checkout-admission": _watch_saga_backlog},
         busy_routes=admission.ROUTES, busy_check=admission.busy,
+        busy_limit=admission.in_flight_limit(settings),
     ))

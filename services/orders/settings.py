@@ -23,6 +23,15 @@ class OrdersSettings(ServiceSettings):
         description="While this many orders are late, cart writes and checkouts are answered "
                     "503 with Retry-After instead of queueing more behind them (nothing is "
                     "placed or charged).")
+    checkout_in_flight_allowed: int = Field(
+        default=8, ge=1, le=100_000,
+        description="Cart writes and checkouts served at once by one process; later ones wait "
+                    "for a turn (see `checkout_in_flight_wait_seconds`). Keep it at or below "
+                    "`db_pool_max_size`, so they never queue for a database connection.")
+    checkout_in_flight_wait_seconds: float = Field(
+        default=0.5, ge=0, le=60,
+        description="How long a cart write or checkout waits for its turn before it is "
+                    "answered 503 with Retry-After (nothing is placed or charged).")
     reserve_for_seconds: int = Field(default=900, description="How long catalog holds stock.")
     ship_by_seconds: float = Field(default=3 * 86400, description="Paid orders ship by then.")
     deliver_by_seconds: float = Field(default=10 * 86400,

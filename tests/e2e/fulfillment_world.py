@@ -17,7 +17,15 @@ from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
-from libs.testing import RunningService, bearer, credited_source, distinct_title, eventually, run_service
+from libs.testing import (
+    RunningService,
+    bearer,
+    credited_source,
+    distinct_title,
+    eventually,
+    retried_while_busy,
+    run_service,
+)
 from services.catalog.app import create_app as create_catalog
 from services.catalog.settings import CatalogSettings
 from services.fulfillment.app import create_app as create_fulfillment
@@ -173,10 +181,11 @@ async def checked_out(world: World, lines: dict[str, int], *, address: dict[str,
             return response.status_code == 200
 
         assert await eventually(in_cart, timeout=60)
-    response = await world.orders.client.post(
-        "/v1/checkout", headers={**buyer, "Idempotency-Key": secrets.token_hex(8)},
+    key = secrets.token_hex(8)
+    response = await retried_while_busy(lambda: world.orders.client.post(
+        "/v1/checkout", headers={**buyer, "Idempotency-Key": key},
         json={"shipping_address": address, "payment": {"method": "pm_card_visa"},
-              "shipping_speed": speed})
+              "shipping_speed": speed}))
     assert response.status_code == 201, response.text
     [order] = response.json()["orders"]
     return order, buyer

@@ -1,16 +1,19 @@
 """The purchase path under more orders than the saga decides: cart writes and checkout say
 busy instead of queueing, lose nothing, and take orders again once the saga has caught up
-(`domain.admission`)."""
+(`domain.admission`); and more purchase requests at once than a process serves are told the
+same, and placed once when retried (`api.admission`'s in-flight limit)."""
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pytest
 
-from libs.testing import bearer, eventually, run_service
+from libs.testing import bearer, eventually, retried_while_busy, run_service
 from services.catalog.app import create_app as create_catalog
 from services.catalog.settings import CatalogSettings
 from services.orders.app import create_app as create_orders
@@ -88,3 +91,48 @@ async def test_checkout_says_busy_while_the_saga_is_behind_and_takes_orders_once
             order = (await orders.client.get(f"/v1/orders/{answer.json()['orders'][0]['id']}",
                                              headers=buyer)).json()
             assert order["status"] == "cancelled"
+
+
+async def test_more_checkouts_at_once_than_a_process_serves_are_told_busy_and_placed_on_retry(
+        settings_for: Callable[..., Any]) -> None:
+    """One checkout served at a time and no wait for a turn: of twelve buyers checking out
+    together, those who came while another was served get 503 "Shop busy" with Retry-After;
+    each retried with its key is placed exactly once."""
+    async with run_service(create_orders(settings_for(
+            OrdersSettings, checkout_in_flight_allowed=1, checkout_in_flight_wait_seconds=0,
+            checkouts_per_minute=1000))) as orders, \
+            run_service(create_catalog(settings_for(CatalogSettings))) as catalog:
+        subject = f"seller-{secrets.token_hex(3)}"
+        seller = (await catalog.client.post("/v1/sellers", headers=bearer("seller", subject),
+                                            json={"legal_name": "Rush Hour Ltd",
+                                                  "country": "GB", "market": "GB",
+                                                  "business_type": "company"})).json()
+        await catalog.client.post(f"/v1/sellers/{seller['id']}/verification",
+                                  headers=bearer("operator"))
+        category = (await catalog.client.post("/v1/categories", headers=bearer("operator"),
+                                              json={"name": f"Mugs {subject}"})).json()["id"]
+        shop = Shop(catalog, orders, bearer("seller", subject, seller_id=seller["id"]), category)
+        sku = await live_sku(shop, stock=100)
+        buyers = [bearer("buyer", f"rush-{n}-{secrets.token_hex(3)}") for n in range(12)]
+        for buyer in buyers:
+            added = await orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer,
+                                            json={"quantity": 1})
+            assert added.status_code == 200
+        keys = [secrets.token_hex(6) for _ in buyers]
+
+        together = await asyncio.gather(*(checkout(shop, buyer, key=key)
+                                          for buyer, key in zip(buyers, keys, strict=True)))
+        statuses = [answer.status_code for answer in together]
+        assert 201 in statuses and set(statuses) == {201, 503}, statuses
+        for answer in together:
+            if answer.status_code == 503:
+                assert answer.headers["retry-after"] == "2"
+                assert answer.json()["title"] == "Shop busy"
+
+        retried = [await retried_while_busy(partial(checkout, shop, buyer, key=key))
+                   for buyer, key in zip(buyers, keys, strict=True)]
+        assert [answer.status_code for answer in retried] == [201] * 12
+        for buyer, answer in zip(buyers, retried, strict=True):
+            mine = (await orders.client.get("/v1/orders", headers=buyer)).json()["items"]
+            assert [order["id"] for order in mine] == [answer.json()["orders"][0]["id"]], \
+                "placed exactly once"

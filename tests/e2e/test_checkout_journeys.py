@@ -8,12 +8,21 @@ import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
 
 from libs.ids import new_id
-from libs.testing import RunningService, bearer, credited_source, distinct_title, eventually, run_service
+from libs.testing import (
+    RunningService,
+    bearer,
+    credited_source,
+    distinct_title,
+    eventually,
+    retried_while_busy,
+    run_service,
+)
 from services.catalog.app import create_app as create_catalog
 from services.catalog.settings import CatalogSettings
 from services.orders.app import create_app as create_orders
@@ -148,7 +157,8 @@ async def test_a_paid_order_is_confirmed_held_then_ready_to_ship(shop: Shop) -> 
 
 async def test_a_rush_of_checkouts_is_decided_in_runs_exactly_as_one_at_a_time(
         shop: Shop) -> None:
-    """60 buyers check out one SKU of 40 units at once. Catalog's answers reach orders in runs,
+    """60 buyers check out one SKU of 40 units at once (each retried with its key while the shop
+    asks it to come back in a moment, as the app does). Catalog's answers reach orders in runs,
     applied by the batch handler (`saga_batches`): the 40 reserved orders are confirmed, each
     with one `awaiting_payment` step, its stock timeout cancelled and one authorisation fired;
     the other 20 are cancelled as out of stock."""
@@ -158,7 +168,8 @@ async def test_a_rush_of_checkouts_is_decided_in_runs_exactly_as_one_at_a_time(
         await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer,
                                      json={"quantity": 1})
     batched_before = shop.orders.runtime.consumer.stats.batched
-    answers = await asyncio.gather(*(checkout(shop, buyer) for buyer in buyers))
+    answers = await asyncio.gather(*(retried_while_busy(partial(
+        checkout, shop, buyer, key=secrets.token_hex(6))) for buyer in buyers))
     assert [a.status_code for a in answers] == [201] * 60
     order_ids = [a.json()["orders"][0]["id"] for a in answers]
 

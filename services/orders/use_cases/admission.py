@@ -15,10 +15,8 @@ import time
 import asyncpg
 
 from libs.db.notify import DATABASE_ERRORS
-from libs.errors import Problem
 from services.orders.adapters import saga_backlog
 from services.orders.domain.admission import (
-    RETRY_AFTER_SECONDS,
     AdmissionRule,
     SagaBacklog,
     late_order_deadlines,
@@ -57,13 +55,7 @@ class CheckoutAdmission:
                 log.debug("saga backlog not read: %s", exc)
             await asyncio.sleep(READ_EVERY_SECONDS)
 
-    def busy(self) -> Problem | None:
-        """A 503 with Retry-After while the saga is behind, else None (the service's busy
-        gate answers it for cart writes and checkout: `api.admission`)."""
-        if not turns_away(self.rule, self.backlog, time.monotonic()):
-            return None
-        return Problem(
-            503, "Shop busy",
-            f"Orders are being decided more slowly than they arrive, so nothing was changed, "
-            f"placed or charged. Try again in {RETRY_AFTER_SECONDS} s (a checkout with the "
-            f"same Idempotency-Key).", headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    def behind(self) -> bool:
+        """Whether the saga is behind now (the service's busy gate then answers cart writes
+        and checkout 503: `api.admission`)."""
+        return turns_away(self.rule, self.backlog, time.monotonic())
