@@ -14,12 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from prometheus_client import Histogram
-
-EVENT_LOOP_LAG = Histogram(
-    "event_loop_lag_seconds", "How much later than asked the event loop woke a probe that slept "
-    "for a fixed short time: the time every request and event waited for the loop.",
-    ["service"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0))
+from libs.metrics import EVENT_LOOP_LAG
 
 PROBE_EVERY_SECONDS = 0.05
 

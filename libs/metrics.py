@@ -76,6 +76,12 @@ LIVE_VIEWERS = Gauge(
     "live_viewers", "Viewers connected to live sessions, by transport (websocket, sse).",
     ["service", "transport"], multiprocess_mode="livesum")
 
+EVENT_LOOP_LAG = Histogram(
+    "event_loop_lag_seconds", "How much later than asked the event loop woke a probe that slept "
+    "for a fixed short time: the time every request and event waited for the loop "
+    "(`libs.loop_lag`).", ["service"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0))
+
 _UNMATCHED = "unmatched"
 """The route label of requests no route matched (404s of scanners), so a scan cannot mint a
 label per path it tries."""
