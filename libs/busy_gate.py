@@ -16,8 +16,8 @@ Two ways to be busy, either or both:
   database connections inside the app, and the accepted checkouts' p99 was 5 s.
 
 `BusyGate` sits just inside `RequestGuard` and `RequestMetrics`, like `LeanRoutes`, so refused
-requests are counted by route and status like every other. A request that is not for a gated
-route costs one dictionary lookup on its method.
+requests are counted by route and status like every other. A request whose method no gated
+route has costs one dictionary lookup; one whose method some gated route has, a path match.
 """
 
 from __future__ import annotations

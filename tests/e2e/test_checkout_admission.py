@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from libs.testing import bearer, eventually, retried_while_busy, run_service
+from libs.testing import RunningService, bearer, eventually, retried_while_busy, run_service
 from services.catalog.app import create_app as create_catalog
 from services.catalog.settings import CatalogSettings
 from services.orders.app import create_app as create_orders
@@ -21,6 +21,19 @@ from services.orders.settings import OrdersSettings
 from tests.e2e.test_checkout_journeys import Shop, checkout, live_sku
 
 pytestmark = pytest.mark.kafka
+
+
+async def open_shop(catalog: RunningService, orders: RunningService, legal_name: str) -> Shop:
+    """A verified seller with a category of its own, selling through these two services."""
+    subject = f"seller-{secrets.token_hex(3)}"
+    seller = (await catalog.client.post("/v1/sellers", headers=bearer("seller", subject), json={
+        "legal_name": legal_name, "country": "GB", "market": "GB",
+        "business_type": "company"})).json()
+    await catalog.client.post(f"/v1/sellers/{seller['id']}/verification",
+                              headers=bearer("operator"))
+    category = (await catalog.client.post("/v1/categories", headers=bearer("operator"),
+                                          json={"name": f"Mugs {subject}"})).json()["id"]
+    return Shop(catalog, orders, bearer("seller", subject, seller_id=seller["id"]), category)
 
 
 async def test_checkout_says_busy_while_the_saga_is_behind_and_takes_orders_once_it_caught_up(
@@ -33,17 +46,7 @@ async def test_checkout_says_busy_while_the_saga_is_behind_and_takes_orders_once
             OrdersSettings, checkout_late_after_seconds=0.5, checkout_late_orders_allowed=3,
             stock_answer_timeout_seconds=6, checkouts_per_minute=1000))) as orders:
         async with run_service(create_catalog(settings_for(CatalogSettings))) as catalog:
-            subject = f"seller-{secrets.token_hex(3)}"
-            seller = (await catalog.client.post("/v1/sellers", headers=bearer("seller", subject),
-                                                json={"legal_name": "Busy Day Ltd",
-                                                      "country": "GB", "market": "GB",
-                                                      "business_type": "company"})).json()
-            await catalog.client.post(f"/v1/sellers/{seller['id']}/verification",
-                                      headers=bearer("operator"))
-            category = (await catalog.client.post("/v1/categories", headers=bearer("operator"),
-                                                  json={"name": f"Mugs {subject}"})).json()["id"]
-            shop = Shop(catalog, orders, bearer("seller", subject, seller_id=seller["id"]),
-                        category)
+            shop = await open_shop(catalog, orders, "Busy Day Ltd")
             sku = await live_sku(shop, stock=100)
         # Catalog is gone: orders placed now wait for a stock answer that does not come.
         buyers = [bearer("buyer", f"busy-{n}-{secrets.token_hex(3)}") for n in range(4)]
@@ -102,16 +105,7 @@ async def test_more_checkouts_at_once_than_a_process_serves_are_told_busy_and_pl
             OrdersSettings, checkout_in_flight_allowed=1, checkout_in_flight_wait_seconds=0,
             checkouts_per_minute=1000))) as orders, \
             run_service(create_catalog(settings_for(CatalogSettings))) as catalog:
-        subject = f"seller-{secrets.token_hex(3)}"
-        seller = (await catalog.client.post("/v1/sellers", headers=bearer("seller", subject),
-                                            json={"legal_name": "Rush Hour Ltd",
-                                                  "country": "GB", "market": "GB",
-                                                  "business_type": "company"})).json()
-        await catalog.client.post(f"/v1/sellers/{seller['id']}/verification",
-                                  headers=bearer("operator"))
-        category = (await catalog.client.post("/v1/categories", headers=bearer("operator"),
-                                              json={"name": f"Mugs {subject}"})).json()["id"]
-        shop = Shop(catalog, orders, bearer("seller", subject, seller_id=seller["id"]), category)
+        shop = await open_shop(catalog, orders, "Rush Hour Ltd")
         sku = await live_sku(shop, stock=100)
         buyers = [bearer("buyer", f"rush-{n}-{secrets.token_hex(3)}") for n in range(12)]
         for buyer in buyers:
