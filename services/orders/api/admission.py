@@ -8,9 +8,9 @@ decided), and more purchase requests in the service at once than `checkout_in_fl
 own it let a few seconds' worth of requests in at a time, which then queued for the database
 inside the service).
 
-Both routes are refused, not checkout alone: at 150 checkouts/s offered, refusing only the checkout
-left the cart writes of every buyer turned away to fill the orders process. Reading the cart
-and one's orders stays open.
+Both routes are refused, not checkout alone: at 150 checkouts/s offered, refusing only the
+checkout left the cart writes of every buyer turned away to fill the orders process. Reading
+the cart and one's orders stays open.
 """
 
 from __future__ import annotations
