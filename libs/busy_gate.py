@@ -38,6 +38,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from libs.errors import Problem
 from libs.lean_routes import route_path
+from libs.request_guard import MAX_JSON_BYTES, read_body, replay
 
 BusyCheck = Callable[[Any], Problem | None]
 """Given the service's runtime: the problem to answer while it is behind, else None. Called on
@@ -164,7 +165,17 @@ class BusyGate:
 
     async def _in_turn(self, route: APIRoute, scope: Scope, receive: Receive,
                        send: Send) -> None:
+        """The request's body is read before it waits for a turn: a client trickling its body
+        would otherwise hold a turn for as long as it liked, and a handful of them would shut
+        every buyer out. (`RequestGuard` has already read a JSON body; this covers the rest.)"""
         assert self.turns is not None and self.limit is not None
+        body = await read_body(receive, MAX_JSON_BYTES)
+        if body is None:
+            scope["route"] = route
+            await self._refuse(Problem(413, "Payload too large",
+                                       f"At most {MAX_JSON_BYTES} bytes."), scope, receive, send)
+            return
+        receive = replay(body, receive)
         if not await self.turns.take(self.limit.wait_seconds, self.limit.crowded_wait_seconds):
             scope["route"] = route
             await self._refuse(self.limit.problem, scope, receive, send)

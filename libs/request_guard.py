@@ -106,7 +106,7 @@ class RequestGuard:
         if problem is None and self._is_json(scope):
             body, problem = await self._read_json(scope, receive)
             if problem is None:
-                receive = _replay(body, receive)
+                receive = replay(body, receive)
         if problem is not None:
             for message in _refusal(problem, scope):
                 await send(message)
@@ -138,21 +138,10 @@ class RequestGuard:
         return False
 
     async def _read_json(self, scope: Scope, receive: Receive) -> tuple[bytes, Problem | None]:
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                break
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_json_bytes:
-                return b"", Problem(413, "Payload too large",
-                                    f"A JSON body is at most {self.max_json_bytes} bytes.")
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                break
-        body = b"".join(chunks)
+        body = await read_body(receive, self.max_json_bytes)
+        if body is None:
+            return b"", Problem(413, "Payload too large",
+                                f"A JSON body is at most {self.max_json_bytes} bytes.")
         if _SUSPECT_BODY.search(body):
             try:
                 field = _first_bad_field(json.loads(body))
@@ -163,7 +152,26 @@ class RequestGuard:
         return body, None
 
 
-def _replay(body: bytes, original: Receive) -> Receive:
+async def read_body(receive: Receive, max_bytes: int) -> bytes | None:
+    """The whole request body as the client sends it (what came, if it went away first), or
+    None as soon as it passes `max_bytes`: never buffered past the limit."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_bytes:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def replay(body: bytes, original: Receive) -> Receive:
     """The body already read, then whatever the client does next (a disconnect)."""
     sent = False
 

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import httpx
 import pytest
-from fastapi import Depends, FastAPI
+from fastapi import Body, Depends, FastAPI
 
 from libs.busy_gate import CROWDED_AFTER_SECONDS, BusyGate, InFlightLimit, Turns
 from libs.errors import Problem, install_problem_handlers
@@ -136,7 +136,7 @@ def build_limited(release: asyncio.Event, requests: int, wait_seconds: float) ->
     install_problem_handlers(app)
 
     @app.put("/v1/things/{thing_id}")
-    async def put_thing(thing_id: int) -> Any:
+    async def put_thing(thing_id: int, _: Annotated[Any, Body()] = None) -> Any:
         await release.wait()
         return {"id": thing_id}
 
@@ -174,3 +174,24 @@ async def test_past_the_in_flight_limit_a_request_waits_its_turn_then_is_turned_
         release.set()  # the held requests finish and hand their turns on
         assert [r.status_code for r in await asyncio.gather(*held, waiting)] == [200, 200, 200]
         assert (await client.put("/v1/things/5")).status_code == 200
+
+
+async def test_a_client_trickling_its_body_holds_no_turn_while_it_does() -> None:
+    """One turn, no wait: a request whose body has not all arrived is still outside, so the
+    next buyer gets the turn (a handful of slow clients must not shut every buyer out)."""
+    release = asyncio.Event()
+    release.set()
+    transport = httpx.ASGITransport(app=build_limited(release, requests=1, wait_seconds=0))
+    rest_of_body = asyncio.Event()
+
+    async def trickled() -> Any:
+        yield b'{"a": '
+        await rest_of_body.wait()
+        yield b"1}"
+
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        slow = asyncio.create_task(client.put("/v1/things/1", content=trickled()))
+        await asyncio.sleep(0.05)
+        assert (await client.put("/v1/things/2", json={})).status_code == 200
+        rest_of_body.set()
+        assert (await slow).status_code == 200
