@@ -13,27 +13,14 @@ from typing import Any
 
 import pytest
 
-from libs.testing import RunningService, bearer, eventually, retried_while_busy, run_service
+from libs.testing import bearer, eventually, retried_while_busy, run_service
 from services.catalog.app import create_app as create_catalog
 from services.catalog.settings import CatalogSettings
 from services.orders.app import create_app as create_orders
 from services.orders.settings import OrdersSettings
-from tests.e2e.test_checkout_journeys import Shop, checkout, live_sku
+from tests.e2e.test_checkout_journeys import checkout, live_sku, open_shop
 
 pytestmark = pytest.mark.kafka
-
-
-async def open_shop(catalog: RunningService, orders: RunningService, legal_name: str) -> Shop:
-    """A verified seller with a category of its own, selling through these two services."""
-    subject = f"seller-{secrets.token_hex(3)}"
-    seller = (await catalog.client.post("/v1/sellers", headers=bearer("seller", subject), json={
-        "legal_name": legal_name, "country": "GB", "market": "GB",
-        "business_type": "company"})).json()
-    await catalog.client.post(f"/v1/sellers/{seller['id']}/verification",
-                              headers=bearer("operator"))
-    category = (await catalog.client.post("/v1/categories", headers=bearer("operator"),
-                                          json={"name": f"Mugs {subject}"})).json()["id"]
-    return Shop(catalog, orders, bearer("seller", subject, seller_id=seller["id"]), category)
 
 
 async def test_checkout_says_busy_while_the_saga_is_behind_and_takes_orders_once_it_caught_up(

@@ -48,15 +48,20 @@ async def shop(settings_for: Callable[..., Any]) -> AsyncIterator[Shop]:
         run_service(create_catalog(settings_for(CatalogSettings))) as catalog,
         run_service(create_orders(settings_for(OrdersSettings, hold_window_seconds=10))) as orders,
     ):
-        subject = f"seller-{secrets.token_hex(3)}"
-        seller = (await catalog.client.post("/v1/sellers", headers=bearer("seller", subject), json={
-            "legal_name": "Tenby Threads Ltd", "country": "GB", "business_type": "company",
-            "market": "GB"})).json()
-        await catalog.client.post(f"/v1/sellers/{seller['id']}/verification",
-                                  headers=bearer("operator"))
-        category = (await catalog.client.post("/v1/categories", headers=bearer("operator"),
-                                              json={"name": f"Tops {subject}"})).json()["id"]
-        yield Shop(catalog, orders, bearer("seller", subject, seller_id=seller["id"]), category)
+        yield await open_shop(catalog, orders, "Tenby Threads Ltd")
+
+
+async def open_shop(catalog: RunningService, orders: RunningService, legal_name: str) -> Shop:
+    """A verified seller with a category of its own, selling through these two services."""
+    subject = f"seller-{secrets.token_hex(3)}"
+    seller = (await catalog.client.post("/v1/sellers", headers=bearer("seller", subject), json={
+        "legal_name": legal_name, "country": "GB", "business_type": "company",
+        "market": "GB"})).json()
+    await catalog.client.post(f"/v1/sellers/{seller['id']}/verification",
+                              headers=bearer("operator"))
+    category = (await catalog.client.post("/v1/categories", headers=bearer("operator"),
+                                          json={"name": f"Tops {subject}"})).json()["id"]
+    return Shop(catalog, orders, bearer("seller", subject, seller_id=seller["id"]), category)
 
 
 async def live_sku(shop: Shop, stock: int, price: int = 2500, category: str | None = None) -> str:
