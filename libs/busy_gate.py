@@ -38,7 +38,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from libs.errors import Problem
 from libs.lean_routes import route_path
-from libs.request_guard import MAX_JSON_BYTES, read_body, replay
+from libs.request_guard import MAX_JSON_BYTES, payload_too_large, read_body, replay
 
 BusyCheck = Callable[[Any], Problem | None]
 """Given the service's runtime: the problem to answer while it is behind, else None. Called on
@@ -53,12 +53,11 @@ class InFlightLimit:
     """How long a request waits for its turn before it is answered `problem`."""
     problem: Problem
     crowded_wait_seconds: float = 0.05
-    """The wait instead, while the queue stands (see `Turns`)."""
+    """The wait instead, while the queue stands (see `Turns`); never longer than `wait_seconds`."""
 
     def __post_init__(self) -> None:
-        if self.requests < 1 or not 0 <= self.crowded_wait_seconds <= self.wait_seconds <= 60:
-            raise ValueError("an in-flight limit serves at least one request and waits 0-60 s, "
-                             "less when crowded")
+        if self.requests < 1 or not 0 <= self.wait_seconds <= 60 or self.crowded_wait_seconds < 0:
+            raise ValueError("an in-flight limit serves at least one request and waits 0-60 s")
 
 
 CROWDED_AFTER_SECONDS = 0.1
@@ -172,11 +171,12 @@ class BusyGate:
         body = await read_body(receive, MAX_JSON_BYTES)
         if body is None:
             scope["route"] = route
-            await self._refuse(Problem(413, "Payload too large",
-                                       f"At most {MAX_JSON_BYTES} bytes."), scope, receive, send)
+            await self._refuse(payload_too_large(MAX_JSON_BYTES), scope, receive, send)
             return
         receive = replay(body, receive)
-        if not await self.turns.take(self.limit.wait_seconds, self.limit.crowded_wait_seconds):
+        limit = self.limit
+        if not await self.turns.take(limit.wait_seconds,
+                                     min(limit.crowded_wait_seconds, limit.wait_seconds)):
             scope["route"] = route
             await self._refuse(self.limit.problem, scope, receive, send)
             return

@@ -33,12 +33,16 @@ _SUSPECT_BODY = re.compile(rb"\\u0000|\x00|\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
+def payload_too_large(max_bytes: int) -> Problem:
+    return Problem(413, "Payload too large", f"At most {max_bytes} bytes.")
+
+
 async def body_at_most(request: Any, max_bytes: int) -> bytes:
     """A file upload's body, refused with a 413 as soon as it passes `max_bytes`: a declared
     Content-Length over the limit is refused before reading, and a chunked body (which declares
     nothing) is never buffered past the limit."""
     declared = request.headers.get("content-length")
-    too_large = Problem(413, "Payload too large", f"At most {max_bytes} bytes.")
+    too_large = payload_too_large(max_bytes)
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise too_large
     chunks, size = [], 0

@@ -28,10 +28,6 @@ BUSY: dict[int | str, dict[str, Any]] = {503: {
                    "nothing was changed; retry after Retry-After seconds."}}
 
 
-CROWDED_WAIT_SECONDS = 0.05
-"""The wait for a turn once the queue stands (see `libs.busy_gate.Turns`)."""
-
-
 def shop_busy() -> Problem:
     return Problem(
         503, "Shop busy",
@@ -48,7 +44,6 @@ def busy(runtime: Any) -> Problem | None:
 
 
 def in_flight_limit(settings: OrdersSettings) -> InFlightLimit:
-    wait = settings.checkout_in_flight_wait_seconds
-    return InFlightLimit(requests=settings.checkout_in_flight_allowed, wait_seconds=wait,
-                         crowded_wait_seconds=min(wait, CROWDED_WAIT_SECONDS),
+    return InFlightLimit(requests=settings.checkout_in_flight_allowed,
+                         wait_seconds=settings.checkout_in_flight_wait_seconds,
                          problem=shop_busy())
