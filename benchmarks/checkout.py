@@ -21,10 +21,11 @@ from typing import Any
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer
-from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks import conditions
-from benchmarks.load import RawClient, open_loop
+from benchmarks.checkout_stages import print_stages, stage_times
+from benchmarks.load import RawClient, open_loop, pct
+from benchmarks.service_metrics import PHASES, histograms, window_figures
 from libs.auth.dev_token import mint
 from libs.events.envelope import from_kafka
 
@@ -33,44 +34,6 @@ ADDRESS = {"name": "Bench Buyer", "line1": "1 Test Street", "city": "Leeds",
 UNITS = 1_000_000
 SETTLE_SECONDS = 600  # a backlog of a minute's overload drains in a few minutes here
 UNDECIDED = ("awaiting_stock", "awaiting_payment")  # on_hold is confirmed, in its hold window
-
-
-async def histograms(client: httpx.AsyncClient, service_url: str) -> dict[str, dict[float, float]]:
-    """From the service's metrics: its event loop's lag, and its own time to answer a checkout
-    (from the app's first sight of the request to its answer), each as cumulative counts by
-    upper bound."""
-    text = (await client.get(f"{service_url}/metrics")).text
-    found: dict[str, dict[float, float]] = {"loop_lag": {}, "checkout_in_app": {}}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if not sample.name.endswith("_bucket"):
-                continue
-            if family.name == "event_loop_lag_seconds":
-                found["loop_lag"][float(sample.labels["le"])] = sample.value
-            elif family.name == "http_request_duration_seconds" and \
-                    sample.labels.get("route") == "/v1/checkout":
-                found["checkout_in_app"][float(sample.labels["le"])] = sample.value
-    return found
-
-
-def window_figures(name: str, before: dict[float, float],
-                   after: dict[float, float]) -> dict[str, Any]:
-    """A histogram over the load window: its p50 and p99 as bucket bounds (`inf` past the
-    last), and the share of observations over 100 ms."""
-    counts = {le: after[le] - before.get(le, 0.0) for le in sorted(after)}
-    total = counts.get(float("inf"), 0.0)
-
-    def bound(share: float) -> float:
-        return next((le for le, n in counts.items() if total and n >= share * total), 0.0)
-
-    slow = total - counts.get(0.1, total) if total else 0.0
-    return {f"{name}_p50_s": bound(0.5), f"{name}_p99_s": bound(0.99),
-            f"{name}_over_100ms_share": round(slow / total, 3) if total else 0.0}
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] if ordered else 0.0
 
 
 async def setup(client: httpx.AsyncClient, stack: dict[str, Any], skus: int) -> list[str]:
@@ -176,11 +139,16 @@ async def run(stack: dict[str, Any], rate: float, seconds: float,
                 failures[type(exc).__name__] += 1
 
         run_id = secrets.token_hex(3)  # buyers and keys are new on every run
-        seen_before = await histograms(client, orders_url)
+        wall_clock = time.time() - time.perf_counter()  # to compare with the stack's records
+        watched = {"orders": orders_url, "catalog": stack["services"]["catalog"]}
+        seen_before = {s: await histograms(client, url) for s, url in watched.items()}
         n, begin, offered = await open_loop(rate, seconds, one_buyer)
-        seen_after = await histograms(client, orders_url)
-        inside = {k: v for name in seen_after
-                  for k, v in window_figures(name, seen_before[name], seen_after[name]).items()}
+        seen_after = {s: await histograms(client, url) for s, url in watched.items()}
+        inside = {k: v for name in seen_after["orders"] for k, v in window_figures(
+            name, seen_before["orders"][name], seen_after["orders"][name]).items()}
+        turns = {s: {phase: window_figures(phase, seen_before[s][f"consumer_{phase}"],
+                                           seen_after[s][f"consumer_{phase}"])
+                     for phase in PHASES} for s in watched}
         await raw.close()
         deadline = time.perf_counter() + 120
         while len([o for o in accepted if o in outcomes]) < len(accepted) and \
@@ -208,6 +176,15 @@ async def run(stack: dict[str, Any], rate: float, seconds: float,
           f"p99 ≤ {inside['loop_lag_p99_s']} s ({inside['loop_lag_over_100ms_share']:.1%} of "
           f"probes over 100 ms); checkout in the app (answered and refused) p50 ≤ "
           f"{inside['checkout_in_app_p50_s']} s, p99 ≤ {inside['checkout_in_app_p99_s']} s")
+    for service, phases in turns.items():
+        figures = ", ".join(f"{phase} ≤ {f[f'{phase}_p50_s']} / {f[f'{phase}_p99_s']} s"
+                            for phase, f in phases.items())
+        print(f"  the consumer of {service}, its turns while offered (p50 / p99): {figures}")
+    stages = await stage_times(
+        stack["database_url"], {o: started_at[o] + wall_clock for o in accepted},
+        {o: outcomes[o][1] + wall_clock for o in accepted
+         if outcomes.get(o, ("",))[0] == "order.confirmed"})
+    print_stages(stages)
     reconciled = await reconcile(stack, accepted, sku_ids)
     return {"offered": n, "rate": rate, "seconds": round(offered), "accepted": len(accepted),
             "refused": dict(failures), "decided_per_second": round(len(e2e) / (last - begin), 1),
@@ -216,7 +193,8 @@ async def run(stack: dict[str, Any], rate: float, seconds: float,
             "request_p99_ms": round(pct(checkout_ms, 99)),
             "accepted_request_p99_ms": round(pct(accepted_ms, 99)),
             "outcome_p50_ms": round(pct(e2e, 50)), "outcome_p99_ms": round(pct(e2e, 99)),
-            "outcomes": dict(kinds), **inside, **reconciled}
+            "outcomes": dict(kinds), **inside, "consumer_turns": turns, "stages": stages,
+            **reconciled}
 
 
 async def reconcile(stack: dict[str, Any], accepted: list[str],

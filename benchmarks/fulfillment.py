@@ -28,8 +28,8 @@ from aiokafka import AIOKafkaConsumer
 
 from benchmarks import conditions
 from benchmarks.ceilings import commits_per_second
-from benchmarks.checkout import ADDRESS, pct
-from benchmarks.load import RawClient, open_loop
+from benchmarks.checkout import ADDRESS
+from benchmarks.load import RawClient, open_loop, pct
 from libs.auth.dev_token import mint
 from libs.events.envelope import from_kafka
 

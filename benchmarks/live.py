@@ -33,14 +33,9 @@ import httpx
 import redis.asyncio as redis
 
 from benchmarks import conditions
-from benchmarks.load import read_response
+from benchmarks.load import pct, read_response
 from devstack.stack import SERVICE_PORTS, redis_db_url
 from libs.auth.dev_token import mint
-
-
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] if ordered else 0.0
 
 
 def load_stack(path: str) -> dict[str, Any]:

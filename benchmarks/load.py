@@ -15,6 +15,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 
+def pct(values: list[float], p: float) -> float:
+    """The p-th percentile by rank (no interpolation); 0 for no values."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] if ordered else 0.0
+
+
 @dataclass
 class Result:
     latencies_ms: list[float] = field(default_factory=list)
@@ -26,8 +32,7 @@ class Result:
         return len(self.latencies_ms)
 
     def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(len(ordered) * p / 100))] if ordered else 0.0
+        return pct(self.latencies_ms, p)
 
     def summary(self) -> str:
         rate = self.requests / self.elapsed_s if self.elapsed_s else 0

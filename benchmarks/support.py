@@ -30,9 +30,8 @@ import asyncpg
 import httpx
 
 from benchmarks import conditions
-from benchmarks.checkout import pct
 from benchmarks.fulfillment import commit_ceiling
-from benchmarks.load import open_loop
+from benchmarks.load import open_loop, pct
 from libs import deadlines
 from libs.auth.dev_token import mint
 from libs.db.pool import create_pool

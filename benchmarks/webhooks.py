@@ -26,9 +26,8 @@ from fastapi import FastAPI, Request, Response
 from standardwebhooks.webhooks import Webhook
 
 from benchmarks import conditions
-from benchmarks.checkout import pct
 from benchmarks.fulfillment import commit_ceiling
-from benchmarks.load import open_loop
+from benchmarks.load import open_loop, pct
 from libs.auth.dev_token import mint
 from libs.events.envelope import Envelope, to_kafka
 from libs.events.schemas.catalog import InventoryAdjusted, StockLevel

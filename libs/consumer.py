@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ from libs.consumed_record import (
 from libs.consumer_batches import apply_at_once, apply_in_savepoints, apply_one, merge_partitions
 from libs.db.transaction import DATABASE_UNREACHABLE, transaction
 from libs.events.catalogue import all_event_types, dead_letter_topic
-from libs.metrics import CONSUMED, CONSUMER_LAG, DEAD_LETTERS
+from libs.metrics import CONSUMED, CONSUMER_CYCLE, CONSUMER_LAG, DEAD_LETTERS
 from libs.retry import backoff
 
 log = logging.getLogger(__name__)
@@ -128,9 +129,11 @@ class EventConsumer:
         await self._consumer.start()
         try:
             while not self._stopping.is_set():
+                polled_at = time.perf_counter()
                 batches = await self._poll()
                 if self._consumer.assignment():
                     self.assigned.set()
+                applying_at = time.perf_counter()
                 failed: TopicPartition | None = None
                 handled: dict[TopicPartition, int] = {}
                 if self._join_partitions and len(batches) > 1:
@@ -142,10 +145,18 @@ class EventConsumer:
                     for p in partitions))
                 handled.update((p, offset) for p, offset in zip(partitions, reached, strict=True)
                                if offset is not None)
+                committing_at = time.perf_counter()
                 await self._commit_offsets(handled)
+                if partitions:
+                    self._time_turn(applying_at - polled_at, committing_at - applying_at,
+                                    time.perf_counter() - committing_at)
         finally:
             await self._consumer.stop()
             log.info("consumer %s stopped: %s", self.group, self.stats)
+
+    def _time_turn(self, poll: float, apply: float, commit: float) -> None:
+        for phase, seconds in (("poll", poll), ("apply", apply), ("commit", commit)):
+            CONSUMER_CYCLE.labels(self.service, self.group, phase).observe(seconds)
 
     async def _poll(self) -> dict[TopicPartition, list[ConsumerRecord[Any, Any]]]:
         """Next records, or none once stop() is called: a poll can block for seconds while the

@@ -114,6 +114,10 @@ async def test_a_service_reports_requests_dead_letters_lag_and_backlogs(
                   group=runtime.consumer_group, outcome="dead_lettered") or 0) >= 1
     assert grew("event_loop_lag_seconds_count", service="support") > 0, \
         "the event loop's lag is probed while the service runs"
+    for phase in ("poll", "apply", "commit"):
+        assert grew("kafka_consumer_cycle_seconds_count", service="support",
+                    group=runtime.consumer_group, phase=phase) >= 1, \
+            f"the consumer's turn with the poison record is timed ({phase})"
 
 
 def test_every_dashboard_query_names_a_series_the_services_export() -> None:
