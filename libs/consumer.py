@@ -8,15 +8,16 @@ read at all (not a CloudEvent, unknown type, data breaking its schema) go there 
 are committed only after a record was handled or dead-lettered. An unreachable database is not
 the event's fault: it is retried without limit and never dead-letters the event.
 
-A poll's records are applied in batches, so the durable commit (the dominant cost on a
-durable Postgres) is paid once per batch, each partition's batches side by side. With
-`join_partitions`, the records of all the partitions a poll returned are first tried together
-in one transaction (each partition's in its order), so a service's own partitions do not queue
-on each other's locks of a hot row, each waiting for the other's commit to reach the disk; if
-that fails, it is rolled back and each partition is handled on its own. It is a choice per
-service: a consumer whose partitions touch no common rows loses their overlap and gains
-little (measured on checkout: joined view services decided no more orders). Either way, a
-poll's offsets are committed in one request.
+A partition's records are applied in batches, so the durable commit (the dominant cost on a
+durable Postgres) is paid once per batch. By default each partition goes on by itself: while
+its records are applied it is paused and the others are polled, so a slow partition holds up
+no other (`libs.consumer_partitions`). With `join_partitions`, the consumer works in turns: the
+records of all the partitions a poll returned are first tried together in one transaction
+(each partition's in its order), so a service's own partitions do not queue on each other's
+locks of a hot row, each waiting for the other's commit to reach the disk; if that fails, it is
+rolled back and each partition is handled on its own, and the next poll waits for all of
+them. It is a choice per service: a consumer whose partitions touch no common rows loses their
+overlap and gains little (measured on checkout: joined view services decided no more orders).
 
 A batch is first applied at once, with one inbox statement and no savepoint per record
 (`libs.consumer_batches`). If a handler fails, that is rolled back, the records before the
@@ -51,6 +52,7 @@ from libs.consumed_record import (
     decode,
 )
 from libs.consumer_batches import apply_at_once, apply_in_savepoints, apply_one, merge_partitions
+from libs.consumer_partitions import run_partitions_apart
 from libs.db.transaction import DATABASE_UNREACHABLE, transaction
 from libs.events.catalogue import all_event_types, dead_letter_topic
 from libs.metrics import CONSUMED, CONSUMER_CYCLE, CONSUMER_LAG, DEAD_LETTERS
@@ -128,35 +130,60 @@ class EventConsumer:
         )
         await self._consumer.start()
         try:
-            while not self._stopping.is_set():
-                polled_at = time.perf_counter()
-                batches = await self._poll()
-                if self._consumer.assignment():
-                    self.assigned.set()
-                applying_at = time.perf_counter()
-                failed: TopicPartition | None = None
-                handled: dict[TopicPartition, int] = {}
-                if self._join_partitions and len(batches) > 1:
-                    batches, failed, handled = await self._handle_together(batches)
-                # Partitions are independent: handle them side by side, each in order.
-                partitions = [p for p, records in batches.items() if records]
-                reached = await asyncio.gather(*(
-                    self._handle_partition(p, batches[p], tried_once=p == failed)
-                    for p in partitions))
-                handled.update((p, offset) for p, offset in zip(partitions, reached, strict=True)
-                               if offset is not None)
-                committing_at = time.perf_counter()
-                await self._commit_offsets(handled)
-                if partitions:
-                    self._time_turn(applying_at - polled_at, committing_at - applying_at,
-                                    time.perf_counter() - committing_at)
+            if self._join_partitions:
+                await self._run_in_turns()
+            else:
+                await run_partitions_apart(self._consumer, self._stopping, self._timed_partition,
+                                           self._timed_commit, self._polled)
         finally:
             await self._consumer.stop()
             log.info("consumer %s stopped: %s", self.group, self.stats)
 
-    def _time_turn(self, poll: float, apply: float, commit: float) -> None:
-        for phase, seconds in (("poll", poll), ("apply", apply), ("commit", commit)):
-            CONSUMER_CYCLE.labels(self.service, self.group, phase).observe(seconds)
+    async def _run_in_turns(self) -> None:
+        """Joined partitions: a poll's records are tried as one batch, then the rest of each
+        partition side by side, and the next poll waits for all of them."""
+        assert self._consumer is not None
+        while not self._stopping.is_set():
+            polled_at = time.perf_counter()
+            batches = await self._poll()
+            applying_at = time.perf_counter()
+            self._polled(applying_at - polled_at, any(batches.values()))
+            failed: TopicPartition | None = None
+            handled: dict[TopicPartition, int] = {}
+            if len(batches) > 1:
+                batches, failed, handled = await self._handle_together(batches)
+            partitions = [p for p, records in batches.items() if records]
+            reached = await asyncio.gather(*(
+                self._handle_partition(p, batches[p], tried_once=p == failed)
+                for p in partitions))
+            handled.update((p, offset) for p, offset in zip(partitions, reached, strict=True)
+                           if offset is not None)
+            if partitions or handled:
+                self._observe("apply", time.perf_counter() - applying_at)
+            await self._timed_commit(handled)
+
+    async def _timed_partition(self, partition: TopicPartition,
+                               records: list[ConsumerRecord[Any, Any]]) -> int | None:
+        began = time.perf_counter()
+        try:
+            return await self._handle_partition(partition, records)
+        finally:
+            self._observe("apply", time.perf_counter() - began)
+
+    async def _timed_commit(self, offsets: dict[TopicPartition, int]) -> None:
+        began = time.perf_counter()
+        await self._commit_offsets(offsets)
+        if offsets:
+            self._observe("commit", time.perf_counter() - began)
+
+    def _polled(self, seconds: float, brought_records: bool) -> None:
+        if self._consumer is not None and self._consumer.assignment():
+            self.assigned.set()
+        if brought_records:
+            self._observe("poll", seconds)
+
+    def _observe(self, phase: str, seconds: float) -> None:
+        CONSUMER_CYCLE.labels(self.service, self.group, phase).observe(seconds)
 
     async def _poll(self) -> dict[TopicPartition, list[ConsumerRecord[Any, Any]]]:
         """Next records, or none once stop() is called: a poll can block for seconds while the

@@ -83,10 +83,10 @@ EVENT_LOOP_LAG = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0))
 
 CONSUMER_CYCLE = Histogram(
-    "kafka_consumer_cycle_seconds", "Where a consumer's turns with records went, by phase: "
-    "waiting for the poll to return them (poll), applying them in the database (apply), "
-    "committing the offsets to the group (commit). A turn's phases follow one another, so a "
-    "slow one delays every record of the turn.", ["service", "group", "phase"],
+    "kafka_consumer_cycle_seconds", "Where a consumer's time with records went, by phase: "
+    "a poll that brought records (poll), applying a partition's records in the database, or a "
+    "whole turn's with joined partitions (apply), committing offsets to the group (commit).",
+    ["service", "group", "phase"],
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0))
 
 _UNMATCHED = "unmatched"

@@ -349,3 +349,38 @@ async def test_every_partition_a_poll_handled_is_committed_so_a_restart_redelive
         assert await eventually(lambda: handled(41), timeout=60)
     # The topic's earlier records (other tests') were committed too: only the new one comes.
     assert (second.stats.handled, second.stats.duplicates) == (1, 0)
+
+
+async def test_a_slow_partition_holds_up_no_other(scratch: Scratch, kafka_bootstrap: str) -> None:
+    """Records of one partition are applied while another partition's are still in hand (an
+    order's stock answer does not wait for fulfillment's promises)."""
+    slow, quick = registered_record(), registered_record()
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def handler(conn: asyncpg.Connection, envelope: Envelope, event: Any) -> None:
+        if envelope.id == slow[0].id:
+            entered.set()
+            await release.wait()
+        await record_effect(conn, envelope, event)
+
+    async with consuming(scratch, kafka_bootstrap, handler) as (_, producer):
+        key, value, headers = slow[1]
+        await producer.send_and_wait(TOPIC, value=value, key=key, headers=headers, partition=0)
+        await asyncio.wait_for(entered.wait(), 30)
+        key, value, headers = quick[1]
+        await producer.send_and_wait(TOPIC, value=value, key=key, headers=headers, partition=1)
+
+        async def quick_applied() -> bool:
+            return await effects_of(scratch, quick[0].id) == 1
+
+        try:
+            assert await eventually(quick_applied, timeout=15), \
+                "the quick partition waited for the slow one"
+            assert await effects_of(scratch, slow[0].id) == 0
+        finally:
+            release.set()
+
+        async def slow_applied() -> bool:
+            return await effects_of(scratch, slow[0].id) == 1
+
+        assert await eventually(slow_applied, timeout=15)
