@@ -61,9 +61,13 @@ async def authorize_many(provider: PaymentProvider, settings: OrdersSettings,
                if order_id in asked and asked[order_id]["status"] == AWAITING_PAYMENT.value]
     answers = await asyncio.gather(*(_ask(provider, order_id, asked[order_id])
                                      for order_id in waiting))
-    answered = dict(zip(waiting, answers, strict=True))
     async with transaction(pool) as conn:
         orders = await order_batches.lock_orders(conn, waiting)
+        # Another firing of an order's deadline may have settled it meanwhile (this one's
+        # lease ran out while the provider was slow); the provider answered both with the
+        # same payment, so the order is left as that firing left it: confirmed, not voided.
+        answered = {order_id: answer for order_id, answer in zip(waiting, answers, strict=True)
+                    if orders[order_id].status in (AWAITING_PAYMENT, OrderStatus.CANCELLED)}
         retried = await _timed_out(conn, [(orders[order_id], deadline_of[order_id])
                                           for order_id, answer in answered.items()
                                           if answer is None], settings)
@@ -79,7 +83,7 @@ async def authorize_many(provider: PaymentProvider, settings: OrdersSettings,
         await _confirm(conn, [orders[order_id] for order_id in authorized
                               if orders[order_id].status is AWAITING_PAYMENT], notices, settings)
         for order_id in authorized:
-            if orders[order_id].status is not AWAITING_PAYMENT:  # cancelled while answering
+            if orders[order_id].status is OrderStatus.CANCELLED:  # cancelled while answering
                 await enqueue(conn, SOURCE, notices[order_id])
                 await deadlines.schedule(conn, order_id, VOID, now())  # give the money back
         for order_id, answer in answered.items():

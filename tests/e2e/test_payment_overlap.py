@@ -1,0 +1,68 @@
+"""Two orders processes firing one order's authorisation: when the first firing's lease runs out
+while the provider is slow, the second settles the order, and the first, answered late, leaves
+it confirmed: its payment is neither voided nor announced twice."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from libs.testing import bearer, eventually, run_service
+from services.catalog.app import create_app as create_catalog
+from services.catalog.settings import CatalogSettings
+from services.orders.adapters.payment_simulator import SLOW, SLOW_SECONDS
+from services.orders.app import create_app as create_orders
+from services.orders.settings import OrdersSettings
+from tests.e2e.test_checkout_journeys import Shop, checkout, live_sku, open_shop, reaches
+
+pytestmark = pytest.mark.kafka
+LEASE_SECONDS = 0.5  # far shorter than the slow card's answer: the other process fires again
+
+
+@pytest.fixture(scope="module")
+async def two_processes(settings_for: Callable[..., Any]) -> AsyncIterator[Shop]:
+    timing = {"deadline_lease_seconds": LEASE_SECONDS, "deadline_poll_interval_seconds": 0.2,
+              "hold_window_seconds": 600}
+    async with (
+        run_service(create_catalog(settings_for(CatalogSettings))) as catalog,
+        run_service(create_orders(settings_for(OrdersSettings, **timing))) as orders,
+        run_service(create_orders(settings_for(OrdersSettings, run_consumers=False, **timing))),
+    ):
+        yield await open_shop(catalog, orders, "Overlap Outfitters Ltd")
+
+
+async def test_a_late_answer_leaves_the_order_confirmed_by_the_other_firing(
+        two_processes: Shop) -> None:
+    shop = two_processes
+    sku = await live_sku(shop, stock=3)
+    buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
+    await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer, json={"quantity": 1})
+    response = await checkout(shop, buyer, card=SLOW)
+    assert response.status_code == 201, response.text
+    [order] = response.json()["orders"]
+    assert await reaches(shop, buyer, order["id"], "on_hold")
+    db = shop.orders.runtime.db
+
+    async def both_fired() -> bool:  # the authorisation deadline was leased twice and is done
+        row = await db.fetchrow(
+            "SELECT attempts, done_at FROM deadlines WHERE key = $1 AND kind = 'authorize_payment'",
+            order["id"])
+        return bool(row and row["attempts"] >= 2 and row["done_at"] is not None)
+
+    assert await eventually(both_fired, timeout=30), "the second process never fired it again"
+    await asyncio.sleep(SLOW_SECONDS + 1)  # the first firing's late answer has been written
+
+    assert await db.fetchval("SELECT status FROM payments WHERE order_id = $1::uuid",
+                             order["id"]) == "authorized"
+    assert await db.fetchval(
+        "SELECT count(*) FROM deadlines WHERE key = $1 AND kind = 'void_payment'",
+        order["id"]) == 0, "the late answer would give the buyer's payment back"
+    assert await db.fetchval(
+        "SELECT count(*) FROM outbox WHERE event_type = 'payment.authorized' "
+        "AND payload->>'order_id' = $1", order["id"]) == 1
+    held = (await shop.orders.client.get(f"/v1/orders/{order['id']}", headers=buyer)).json()
+    assert held["status"] == "on_hold"
