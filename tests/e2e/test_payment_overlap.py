@@ -1,6 +1,7 @@
-"""Two orders processes firing one order's authorisation: when the first firing's lease runs out
-while the provider is slow, the second settles the order, and the first, answered late, leaves
-it confirmed: its payment is neither voided nor announced twice."""
+"""Two orders processes firing one order's payment deadline: when the first firing's lease runs
+out while the provider is slow, the second settles it, and the first, answered late, changes
+nothing: a confirmed order's payment is neither voided nor announced twice, a capture or a
+refund is recorded once."""
 
 from __future__ import annotations
 
@@ -8,12 +9,16 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator, Callable
 from typing import Any
+from uuid import UUID
 
 import pytest
 
+from libs.db.transaction import transaction
+from libs.ids import new_id
 from libs.testing import bearer, eventually, run_service
 from services.catalog.app import create_app as create_catalog
 from services.catalog.settings import CatalogSettings
+from services.orders.adapters import repository
 from services.orders.adapters.payment_simulator import SLOW, SLOW_SECONDS
 from services.orders.app import create_app as create_orders
 from services.orders.settings import OrdersSettings
@@ -66,3 +71,29 @@ async def test_a_late_answer_leaves_the_order_confirmed_by_the_other_firing(
         "AND payload->>'order_id' = $1", order["id"]) == 1
     held = (await shop.orders.client.get(f"/v1/orders/{order['id']}", headers=buyer)).json()
     assert held["status"] == "on_hold"
+
+
+async def test_a_capture_and_a_refund_are_recorded_once_whichever_firing_comes_second(
+        two_processes: Shop) -> None:
+    """The same overlap for the capture and the refund: the provider's idempotency keeps the
+    money right, and the records keep it right too (not captured twice, not refunded twice)."""
+    shop = two_processes
+    sku = await live_sku(shop, stock=1)
+    buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
+    await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer, json={"quantity": 1})
+    [order] = (await checkout(shop, buyer)).json()["orders"]
+    assert await reaches(shop, buyer, order["id"], "on_hold")
+    order_id, amount = UUID(order["id"]), order["total_minor"]
+    async with transaction(shop.orders.runtime.db) as conn:
+        assert await repository.record_capture(conn, order_id, amount)
+        assert not await repository.record_capture(conn, order_id, amount)
+        refund_id = new_id()
+        assert await repository.add_refund(conn, refund_id, order_id, 500, "damaged",
+                                           "dispute-1", {})
+        assert await repository.complete_refund(conn, refund_id, order_id, 500)
+        assert not await repository.complete_refund(conn, refund_id, order_id, 500)
+    payment = await shop.orders.runtime.db.fetchrow(
+        "SELECT status, captured_minor, refunded_minor FROM payments WHERE order_id = $1",
+        order_id)
+    assert dict(payment) == {"status": "partially_refunded", "captured_minor": amount,
+                             "refunded_minor": 500}

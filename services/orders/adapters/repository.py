@@ -318,10 +318,12 @@ async def set_shipping(conn: asyncpg.Connection, order_id: UUID, carrier: str,
                        order_id, carrier, tracking)
 
 
-async def record_capture(conn: asyncpg.Connection, order_id: UUID, amount: int) -> None:
-    await conn.execute(
+async def record_capture(conn: asyncpg.Connection, order_id: UUID, amount: int) -> bool:
+    """Whether this call recorded it: a second firing of the capture (its lease ran out while
+    the provider answered) finds it captured and records nothing."""
+    return bool(await conn.fetchval(
         """UPDATE payments SET status = 'captured', captured_minor = $2, updated_at = now()
-           WHERE order_id = $1""", order_id, amount)
+           WHERE order_id = $1 AND captured_minor = 0 RETURNING true""", order_id, amount))
 
 
 async def order_lines(conn: asyncpg.Connection | asyncpg.Pool,
@@ -357,13 +359,18 @@ async def pending_refunds_total(conn: asyncpg.Connection, order_id: UUID) -> int
 
 
 async def complete_refund(conn: asyncpg.Connection, refund_id: UUID, order_id: UUID,
-                          amount: int) -> None:
-    await conn.execute("UPDATE refunds SET status = 'done' WHERE id = $1", refund_id)
+                          amount: int) -> bool:
+    """Whether this call completed it: a refund is added to the payment once, even when two
+    firings of its deadline both heard the provider."""
+    if not await conn.fetchval("UPDATE refunds SET status = 'done' "
+                               "WHERE id = $1 AND status = 'pending' RETURNING true", refund_id):
+        return False
     await conn.execute(
         """UPDATE payments SET refunded_minor = refunded_minor + $2,
                status = CASE WHEN refunded_minor + $2 >= captured_minor THEN 'refunded'
                              ELSE 'partially_refunded' END, updated_at = now()
            WHERE order_id = $1""", order_id, amount)
+    return True
 
 
 # Commissions --------------------------------------------------------------------------------

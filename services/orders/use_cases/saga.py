@@ -200,7 +200,9 @@ async def _capture(provider: PaymentProvider, pool: asyncpg.Pool,
         async with transaction(pool) as conn:
             order = await repository.get_order(conn, order_id, for_update=True)
             assert order is not None
-            await repository.record_capture(conn, order_id, amount)
+            if not await repository.record_capture(conn, order_id, amount):
+                await deadlines.complete(conn, deadline)  # another firing recorded it
+                return
             await enqueue(conn, SOURCE, events.PaymentCaptured(
                 order_id=order_id, payment_id=payment["payment_id"],
                 amount_minor=amount, captured_at=now()))
@@ -226,8 +228,10 @@ async def _refund(provider: PaymentProvider, pool: asyncpg.Pool,
                               payment_id=payment["payment_id"],
                               amount_minor=refund["amount_minor"])
         async with transaction(pool) as conn:
-            await repository.complete_refund(conn, refund_id, order_id,
-                                             refund["amount_minor"])
+            if not await repository.complete_refund(conn, refund_id, order_id,
+                                                    refund["amount_minor"]):
+                await deadlines.complete(conn, deadline)  # another firing completed it
+                return
             await enqueue(conn, SOURCE, events.PaymentRefunded(
                 order_id=order_id, payment_id=payment["payment_id"],
                 refund_id=refund_id, amount_minor=refund["amount_minor"],
