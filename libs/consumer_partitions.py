@@ -76,6 +76,8 @@ async def run_partitions_apart(
 
 def _start(consumer: AIOKafkaConsumer, working: dict[TopicPartition, asyncio.Task[int | None]],
            partition: TopicPartition, records: Records, handle: PartitionHandler) -> None:
+    if partition not in consumer.assignment():  # taken away since the poll: not ours to apply
+        return
     consumer.pause(partition)
     if partition in working:  # given back by a rebalance mid-task: these wait their turn
         consumer.seek(partition, records[0].offset)
