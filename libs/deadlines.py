@@ -11,7 +11,10 @@ whose cause has moved on, in the transaction that moved it.
 Handlers come in two shapes. Most are *transactional*: the worker opens a transaction, runs the
 handler in it and marks the deadline fired in the same transaction. Some must call the outside
 world first (a payment provider); those run outside any transaction and end with
-`complete()` or `retry()` on the connection of their final transaction.
+`complete()` or `retry()` on the connection of their final transaction. While such a handler
+runs, the worker renews its lease, so a slow provider does not let another instance fire the
+same deadline meanwhile; it stops renewing after `max_hold_seconds`, so a handler stuck for
+good does not hold its deadline for ever (the handlers stay safe to fire twice all the same).
 
 The deadline's time is data of the object it belongs to (an order's `ship_by`, a reservation's
 `expires_at`): owners keep it on their own rows too, for their APIs to show.
@@ -23,7 +26,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -200,6 +203,15 @@ RETURNING d.id, d.key, d.kind, d.due_at, d.warn_at, d.warned_at, d.next_at, d.pa
 """
 
 
+_RENEW = """
+UPDATE deadlines d SET leased_until = now() + make_interval(secs => $3)
+FROM unnest($1::bigint[], $2::int[]) AS held(id, attempts)
+WHERE d.id = held.id AND d.attempts = held.attempts AND d.done_at IS NULL AND d.next_at <= now()
+"""
+"""Still this worker's lease (`attempts` counts leases), not done, and not put off by `retry()`
+(whose `next_at` lies ahead and whose lease must end with it)."""
+
+
 @dataclass
 class WorkerStats:
     fired: int = 0
@@ -224,6 +236,9 @@ class DeadlineWorker:
     """Keys fired at once; each firing waits mostly on Postgres or a provider."""
     lease_seconds: float = 30.0
     """A deadline leased by a worker that died is fired again after this."""
+    max_hold_seconds: float = 600.0
+    """The longest a handler that calls out keeps its lease renewed; after it, the lease runs
+    out and another instance may fire the deadline again."""
     poll_interval: float = 1.0
     max_backoff: float = 60.0
     stats: WorkerStats = field(default_factory=WorkerStats)
@@ -295,7 +310,8 @@ class DeadlineWorker:
         due = [_deadline(row) for row in rows]
         assert kind.fire_many_outside_transaction is not None
         try:
-            await kind.fire_many_outside_transaction(self.pool, due)
+            async with self._renewing(due):
+                await kind.fire_many_outside_transaction(self.pool, due)
             self.stats.fired += len(due)
             return True
         except Exception as exc:
@@ -329,11 +345,13 @@ class DeadlineWorker:
                         await complete(conn, deadline)
                 self.stats.fired += 1
             elif kind.fire_outside_transaction is not None:
-                await kind.fire_outside_transaction(self.pool, deadline)
+                async with self._renewing([deadline]):
+                    await kind.fire_outside_transaction(self.pool, deadline)
                 self.stats.fired += 1
             else:  # a kind fired in runs, due after an earlier deadline of its key
                 assert kind.fire_many_outside_transaction is not None
-                await kind.fire_many_outside_transaction(self.pool, [deadline])
+                async with self._renewing([deadline]):
+                    await kind.fire_many_outside_transaction(self.pool, [deadline])
                 self.stats.fired += 1
             return True
         except Retry as again:
@@ -348,6 +366,30 @@ class DeadlineWorker:
             with contextlib.suppress(*DATABASE_ERRORS):
                 await self.pool.execute(_RETRY, deadline.id, delay, repr(exc)[:1000])
             return False
+
+    @contextlib.asynccontextmanager
+    async def _renewing(self, held: list[Deadline]) -> AsyncIterator[None]:
+        """Renews the leases of `held` every third of a lease while the block runs (a handler
+        waiting on the outside world), for at most `max_hold_seconds`."""
+        renewal = asyncio.create_task(self._renew(held))
+        try:
+            yield
+        finally:
+            renewal.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renewal
+
+    async def _renew(self, held: list[Deadline]) -> None:
+        loop = asyncio.get_running_loop()
+        give_up_at = loop.time() + self.max_hold_seconds
+        every = self.lease_seconds / 3
+        while loop.time() + every < give_up_at:
+            await asyncio.sleep(every)
+            try:
+                await self.pool.execute(_RENEW, [d.id for d in held], [d.attempts for d in held],
+                                        self.lease_seconds)
+            except DATABASE_ERRORS:  # the lease may run out; the handlers bear a second firing
+                log.warning("could not renew the lease of %d deadlines", len(held), exc_info=True)
 
     async def _release(self, ids: list[int]) -> None:
         """Gives back leases not used because an earlier deadline of the key failed."""

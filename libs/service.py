@@ -199,6 +199,7 @@ class Runtime:
             self.deadline_worker = DeadlineWorker(
                 self.worker_pool, self.definition.deadline_kinds(self), schema=schema,
                 concurrency=s.deadline_concurrency, lease_seconds=s.deadline_lease_seconds,
+                max_hold_seconds=s.deadline_max_hold_seconds,
                 poll_interval=s.deadline_poll_interval_seconds)
             self._supervise("deadlines", self.deadline_worker.run, graceful=True)
         if s.run_consumers and self.handlers:

@@ -85,6 +85,10 @@ class ServiceSettings(BaseSettings):
         default=8, ge=1, le=256, description="Deadlines of different keys fired at once.")
     deadline_lease_seconds: float = Field(
         default=30, gt=0, description="A deadline held by an instance that died fires again after this.")
+    deadline_max_hold_seconds: float = Field(
+        default=600, gt=0, le=86_400,
+        description="The longest a deadline whose handler calls out (a payment provider) keeps "
+                    "its lease renewed; after it another instance may fire it again.")
     deadline_poll_interval_seconds: float = Field(
         default=1.0, gt=0, description="The longest a due deadline waits when no notification came.")
     retention_published_outbox_hours: float = 24 * 7

@@ -231,3 +231,40 @@ async def test_a_kind_fired_in_runs_gets_its_due_deadlines_together_keys_still_i
     assert w.stats.failed == runs[0]
     with pytest.raises(ValueError):
         DeadlineKind("both", fire=record, fire_many_outside_transaction=fire_run)
+
+
+async def test_a_handler_that_calls_out_keeps_its_lease_while_it_waits(scratch: Scratch) -> None:
+    """A provider slower than the lease: the worker renews the lease while its handler waits, so
+    a second instance does not fire the same deadline meanwhile; past `max_hold_seconds` the
+    lease is left to run out, and the other instance fires it again."""
+    calls: Counter[str] = Counter()
+
+    async def call_slow_provider(pool: asyncpg.Pool, deadline: Deadline) -> None:
+        calls[deadline.key] += 1
+        await asyncio.sleep(1.5)  # five leases
+        async with pool.acquire() as conn:
+            await deadlines.complete(conn, deadline)
+
+    kinds = [DeadlineKind("call", fire_outside_transaction=call_slow_provider)]
+
+    async def fire_with_two_instances(key: str, max_hold_seconds: float) -> None:
+        async with scratch.pool.acquire() as conn, conn.transaction():
+            await deadlines.schedule(conn, key, "call", datetime.now(UTC))
+        instances = [DeadlineWorker(scratch.pool, kinds, schema=scratch.schema,
+                                    poll_interval=0.05, lease_seconds=0.3,
+                                    max_hold_seconds=max_hold_seconds) for _ in range(2)]
+        tasks = await _run(*instances)
+        try:
+            await eventually(lambda: scratch.pool.fetchval(
+                "SELECT done_at IS NOT NULL FROM deadlines WHERE key = $1", key), timeout=10)
+            await asyncio.sleep(1.6)  # a second firing, had there been one, has ended too
+        finally:
+            await _stop(instances, tasks)
+
+    await fire_with_two_instances("renewed", max_hold_seconds=600)
+    assert calls["renewed"] == 1, "the lease ran out while the provider answered"
+    assert await scratch.pool.fetchval(
+        "SELECT attempts FROM deadlines WHERE key = 'renewed'") == 1
+
+    await fire_with_two_instances("held-too-long", max_hold_seconds=0.3)
+    assert calls["held-too-long"] >= 2, "a handler held past the limit kept its lease"

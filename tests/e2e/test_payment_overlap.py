@@ -1,5 +1,6 @@
 """Two orders processes firing one order's payment deadline: when the first firing's lease runs
-out while the provider is slow, the second settles it, and the first, answered late, changes
+out while the provider is slow (its renewal stopped at the hold limit, set here far below the
+provider's answer), the second settles it, and the first, answered late, changes
 nothing: a confirmed order's payment is neither voided nor announced twice, a capture or a
 refund is recorded once."""
 
@@ -26,11 +27,13 @@ from tests.e2e.test_checkout_journeys import Shop, checkout, live_sku, open_shop
 
 pytestmark = pytest.mark.kafka
 LEASE_SECONDS = 0.5  # far shorter than the slow card's answer: the other process fires again
+MAX_HOLD_SECONDS = 0.5  # the lease is renewed this long only, so it does run out
 
 
 @pytest.fixture(scope="module")
 async def two_processes(settings_for: Callable[..., Any]) -> AsyncIterator[Shop]:
-    timing = {"deadline_lease_seconds": LEASE_SECONDS, "deadline_poll_interval_seconds": 0.2,
+    timing = {"deadline_lease_seconds": LEASE_SECONDS,
+              "deadline_max_hold_seconds": MAX_HOLD_SECONDS, "deadline_poll_interval_seconds": 0.2,
               "hold_window_seconds": 600}
     async with (
         run_service(create_catalog(settings_for(CatalogSettings))) as catalog,
