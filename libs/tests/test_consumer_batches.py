@@ -104,6 +104,48 @@ async def test_a_polls_partitions_are_applied_together_each_in_its_order(
         assert offsets == sorted(offsets), "each partition in its order"
 
 
+async def test_joined_partitions_never_apply_two_batches_side_by_side(
+    scratch: Scratch, kafka_bootstrap: str,
+) -> None:
+    """Sixty records over the topic's partitions and batches of eight: a poll holds more than a
+    batch, and what is left of it is taken together again, one transaction after another, never
+    two at once (two at once locked a bestseller's rows in two passes each, and deadlocked)."""
+    records = [registered_record() for _ in range(60)]
+    in_flight, most_at_once, runs = 0, 0, 0
+
+    async def many(conn: asyncpg.Connection, events: list[tuple[Envelope, Any]]) -> None:
+        nonlocal in_flight, most_at_once, runs
+        in_flight += 1
+        most_at_once, runs = max(most_at_once, in_flight), runs + 1
+        try:
+            await asyncio.sleep(0.02)  # long enough for a batch beside it to show
+            for envelope, event in events:
+                await record_effect(conn, envelope, event)
+        finally:
+            in_flight -= 1
+
+    producer = create_producer(kafka_bootstrap, "test-producer", idempotent=False)
+    await producer.start()
+    group = f"test-{secrets.token_hex(4)}"
+    try:
+        await ensure_topics(kafka_bootstrap, [TOPIC])
+        await start_group_at_the_end(kafka_bootstrap, group)
+        for _, (_, value, headers) in records:
+            await producer.send_and_wait(TOPIC, value=value, key=secrets.token_hex(6).encode(),
+                                         headers=headers)
+        consumer = EventConsumer(pool=scratch.pool, bootstrap_servers=kafka_bootstrap,
+                                 group=group, handlers={"seller.registered": record_effect},
+                                 batch_handlers={"seller.registered": many}, producer=producer,
+                                 join_partitions=True, batch_size=8)
+        expected = [envelope.id for envelope, _ in records]
+        await run_until_applied(consumer, scratch, expected)
+    finally:
+        await producer.stop()
+    assert await effects_of(scratch, *expected) == len(expected), "each once"
+    assert runs >= 60 // 8, "the records went in batches of eight"
+    assert most_at_once == 1, "two of the service's batches held its rows side by side"
+
+
 async def start_group_at_the_end(bootstrap: str, group: str) -> None:
     """Commits the group's offsets at the topic's end, so its first poll holds only what is
     sent next."""
