@@ -85,7 +85,8 @@ async def run(stack: dict[str, Any], rate: float, seconds: float,
         outcomes: dict[str, tuple[str, float]] = {}
         watcher = AIOKafkaConsumer("orders.order.v1", bootstrap_servers=stack["kafka_bootstrap"],
                                    group_id=f"bench-{secrets.token_hex(3)}",
-                                   auto_offset_reset="latest", enable_auto_commit=False)
+                                   auto_offset_reset="latest", enable_auto_commit=False,
+                                   fetch_max_wait_ms=conditions.fetch_max_wait_ms())
         await watcher.start()
         while not watcher.assignment():
             await watcher.getmany(timeout_ms=200)

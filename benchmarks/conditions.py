@@ -35,11 +35,17 @@ async def describe(stack: dict[str, Any], note: str = "") -> str:
         f"{settings['synchronous_commit']}, full_page_writes={settings['full_page_writes']}"
         + ("" if durable else "  <- NOT DURABLE: writes look faster than in production; "
                               "start the stack with DURABLE=1 make run"),
-        f"kafka: {stack.get('kafka_flavour')}",
+        f"kafka: {stack.get('kafka_flavour')}, consumers' fetch wait {fetch_max_wait_ms()} ms",
     ]
     if note:
         lines.append(note)
     return "\n".join(lines)
+
+
+def fetch_max_wait_ms() -> int:
+    """The services' `KAFKA_FETCH_MAX_WAIT_MS` (they read the same environment); a benchmark's
+    own watcher waits on its fetches as long as they do."""
+    return int(os.environ.get("KAFKA_FETCH_MAX_WAIT_MS", "500"))
 
 
 def service_pid(port: int) -> int | None:

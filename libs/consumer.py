@@ -86,7 +86,7 @@ class EventConsumer:
         retry_base_seconds: float = 0.2, retry_max_seconds: float = 10.0,
         service: str | None = None, batch_size: int = 100, batch_seconds: float = 0.1,
         batch_handlers: Mapping[str, BatchHandler] | None = None,
-        join_partitions: bool = False,
+        join_partitions: bool = False, fetch_max_wait_ms: int = 500,
     ) -> None:
         known = all_event_types()
         unknown = [t for t in handlers if t not in known]
@@ -115,6 +115,7 @@ class EventConsumer:
         """A partition's records share one transaction up to this many, or this long: a durable
         commit per batch instead of per record, and row locks held no longer than this."""
         self._join_partitions = join_partitions
+        self._fetch_max_wait_ms = fetch_max_wait_ms
         self._stopping = asyncio.Event()
         self._consumer: AIOKafkaConsumer | None = None
         self.stats = ConsumerStats()
@@ -128,6 +129,7 @@ class EventConsumer:
             *self.topics, bootstrap_servers=self._bootstrap, group_id=self.group,
             client_id=f"{self.group}-consumer", enable_auto_commit=False,
             auto_offset_reset="earliest", max_poll_records=200,
+            fetch_max_wait_ms=self._fetch_max_wait_ms,
         )
         await self._consumer.start()
         try:

@@ -210,6 +210,7 @@ class Runtime:
                 join_partitions=self.definition.join_partitions,
                 max_attempts=s.consumer_max_attempts,
                 retry_base_seconds=s.consumer_retry_base_seconds,
+                fetch_max_wait_ms=s.kafka_fetch_max_wait_ms,
                 service=self.definition.name,
             )
             self._supervise("consumer", self.consumer.run, graceful=True)

@@ -38,6 +38,11 @@ class ServiceSettings(BaseSettings):
     kafka_idempotent_producer: bool = Field(
         default=True, description="Idempotent producing (Apache Kafka); off only for brokers "
                                   "without it, such as the quick local one.")
+    kafka_fetch_max_wait_ms: int = Field(
+        default=500, ge=1, le=10_000,
+        description="The longest a consumer's fetch waits for records. Apache Kafka answers as "
+                    "soon as one arrives; the quick local broker holds every fetch this long, "
+                    "so each hop through it costs up to this much.")
 
     jwt_secret: SecretStr | None = Field(
         default=None, description="HS256 shared secret (dev issuer). Either this or jwt_jwks_url."
