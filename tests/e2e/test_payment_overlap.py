@@ -1,8 +1,8 @@
 """Two orders processes firing one order's payment deadline: when the first firing's lease runs
 out while the provider is slow (its renewal stopped at the hold limit, set here far below the
 provider's answer), the second settles it, and the first, answered late, changes
-nothing: a confirmed order's payment is neither voided nor announced twice, a capture or a
-refund is recorded once."""
+nothing: a confirmed order's payment is neither voided nor announced twice; a capture, a
+refund or a void is recorded once."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from uuid import UUID
 import pytest
 
 from libs.db.transaction import transaction
+from libs.deadlines import Deadline
 from libs.ids import new_id
 from libs.testing import bearer, eventually, run_service
 from services.catalog.app import create_app as create_catalog
@@ -23,6 +24,7 @@ from services.orders.adapters import repository
 from services.orders.adapters.payment_simulator import SLOW, SLOW_SECONDS
 from services.orders.app import create_app as create_orders
 from services.orders.settings import OrdersSettings
+from services.orders.timers import kinds as deadline_kinds
 from tests.e2e.test_checkout_journeys import Shop, checkout, live_sku, open_shop, reaches
 
 pytestmark = pytest.mark.kafka
@@ -100,3 +102,37 @@ async def test_a_capture_and_a_refund_are_recorded_once_whichever_firing_comes_s
         order_id)
     assert dict(payment) == {"status": "partially_refunded", "captured_minor": amount,
                              "refunded_minor": 500}
+
+
+async def test_a_void_fired_twice_is_recorded_and_announced_once(two_processes: Shop) -> None:
+    """A cancelled order's payment is voided; the same deadline fired again afterwards (an
+    overlap as above) finds it voided and announces nothing more."""
+    shop = two_processes
+    sku = await live_sku(shop, stock=1)
+    buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
+    await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer, json={"quantity": 1})
+    [order] = (await checkout(shop, buyer)).json()["orders"]
+    assert await reaches(shop, buyer, order["id"], "on_hold")
+    cancelled = await shop.orders.client.post(f"/v1/orders/{order['id']}/cancellation",
+                                              headers=buyer)
+    assert cancelled.status_code == 200, cancelled.text
+    db = shop.orders.runtime.db
+    voided = ("SELECT count(*) FROM outbox WHERE event_type = 'payment.voided' "
+              "AND payload->>'order_id' = $1")
+
+    async def announced() -> bool:
+        return bool(await db.fetchval(voided, order["id"]) == 1)
+
+    assert await eventually(announced, timeout=30), "the void never fired"
+    row = await db.fetchrow(
+        "SELECT * FROM deadlines WHERE key = $1 AND kind = 'void_payment'", order["id"])
+    assert row["done_at"] is not None
+    [void] = [kind for kind in deadline_kinds(shop.orders.runtime) if kind.name == "void_payment"]
+    assert void.fire_outside_transaction is not None
+    await void.fire_outside_transaction(db, Deadline(
+        id=row["id"], key=row["key"], kind=row["kind"], due_at=row["due_at"], warn_at=None,
+        payload={}, attempts=row["attempts"] + 1))
+
+    assert await db.fetchval(voided, order["id"]) == 1, "the second firing announced it again"
+    assert await db.fetchval("SELECT status FROM payments WHERE order_id = $1::uuid",
+                             order["id"]) == "voided"

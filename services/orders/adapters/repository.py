@@ -326,6 +326,14 @@ async def record_capture(conn: asyncpg.Connection, order_id: UUID, amount: int) 
            WHERE order_id = $1 AND captured_minor = 0 RETURNING true""", order_id, amount))
 
 
+async def record_void(conn: asyncpg.Connection, order_id: UUID) -> bool:
+    """Whether this call recorded it: a second firing of the void (its lease ran out while the
+    provider answered) finds the payment voided and records nothing."""
+    return bool(await conn.fetchval(
+        """UPDATE payments SET status = 'voided', attempts = attempts + 1, updated_at = now()
+           WHERE order_id = $1 AND status = 'authorized' RETURNING true""", order_id))
+
+
 async def order_lines(conn: asyncpg.Connection | asyncpg.Pool,
                       order_id: UUID) -> list[asyncpg.Record]:
     return list(await conn.fetch("SELECT * FROM order_lines WHERE order_id = $1", order_id))

@@ -152,9 +152,9 @@ async def _void(provider: PaymentProvider, pool: asyncpg.Pool,
         return
     await provider.void(idempotency_key=f"void-{order_id}", payment_id=payment["payment_id"])
     async with transaction(pool) as conn:
-        await repository.set_payment(conn, order_id, "voided")
-        await enqueue(conn, SOURCE, events.PaymentVoided(
-            order_id=order_id, payment_id=payment["payment_id"], voided_at=now()))
+        if await repository.record_void(conn, order_id):  # not by another firing already
+            await enqueue(conn, SOURCE, events.PaymentVoided(
+                order_id=order_id, payment_id=payment["payment_id"], voided_at=now()))
         await deadlines.complete(conn, deadline)
 
 
