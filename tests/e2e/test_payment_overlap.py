@@ -78,16 +78,22 @@ async def test_a_late_answer_leaves_the_order_confirmed_by_the_other_firing(
     assert held["status"] == "on_hold"
 
 
-async def test_a_capture_and_a_refund_are_recorded_once_whichever_firing_comes_second(
-        two_processes: Shop) -> None:
-    """The same overlap for the capture and the refund: the provider's idempotency keeps the
-    money right, and the records keep it right too (not captured twice, not refunded twice)."""
-    shop = two_processes
+async def an_order_on_hold(shop: Shop) -> tuple[dict[str, Any], dict[str, str]]:
+    """A one-unit order, paid and in its hold window; and its buyer's headers."""
     sku = await live_sku(shop, stock=1)
     buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
     await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer, json={"quantity": 1})
     [order] = (await checkout(shop, buyer)).json()["orders"]
     assert await reaches(shop, buyer, order["id"], "on_hold")
+    return order, buyer
+
+
+async def test_a_capture_and_a_refund_are_recorded_once_whichever_firing_comes_second(
+        two_processes: Shop) -> None:
+    """The same overlap for the capture and the refund: the provider's idempotency keeps the
+    money right, and the records keep it right too (not captured twice, not refunded twice)."""
+    shop = two_processes
+    order, _ = await an_order_on_hold(shop)
     order_id, amount = UUID(order["id"]), order["total_minor"]
     async with transaction(shop.orders.runtime.db) as conn:
         assert await repository.record_capture(conn, order_id, amount)
@@ -108,11 +114,7 @@ async def test_a_void_fired_twice_is_recorded_and_announced_once(two_processes: 
     """A cancelled order's payment is voided; the same deadline fired again afterwards (an
     overlap as above) finds it voided and announces nothing more."""
     shop = two_processes
-    sku = await live_sku(shop, stock=1)
-    buyer = bearer("buyer", f"buyer-{secrets.token_hex(3)}")
-    await shop.orders.client.put(f"/v1/cart/lines/{sku}", headers=buyer, json={"quantity": 1})
-    [order] = (await checkout(shop, buyer)).json()["orders"]
-    assert await reaches(shop, buyer, order["id"], "on_hold")
+    order, buyer = await an_order_on_hold(shop)
     cancelled = await shop.orders.client.post(f"/v1/orders/{order['id']}/cancellation",
                                               headers=buyer)
     assert cancelled.status_code == 200, cancelled.text
