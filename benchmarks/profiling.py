@@ -65,12 +65,17 @@ class Profiler:
                 self.top[f"{path} (CPU by process, % of one core)"] = {"processes": cpu}
             if statements is not None:
                 top, commits = await _top_statements(self.stack["database_url"])
-                (self.folder / f"{path}-postgres.json").write_text(json.dumps(top, indent=1))
+                by_service = await _statements_by_service(self.stack["database_url"])
+                (self.folder / f"{path}-postgres.json").write_text(
+                    json.dumps({"statements": top, "by_service": by_service}, indent=1))
                 self.top[f"{path} (postgres)"] = {
                     "transactions committed": [("commits", int(commits - statements))],
                     "statements, share of execution time": [
                         (f"{s['calls']} calls, {s['mean_ms']} ms: {s['query'][:110]}", s["share"])
-                        for s in top[:8]]}
+                        for s in top[:8]],
+                    "by service: explicit commits (statements, their ms)": [
+                        (f"{row['service']} ({row['statements']}, {row['ms']} ms)",
+                         row["commits"]) for row in by_service]}
             for _, process in processes:
                 process.send_signal(2)  # SIGINT: py-spy writes what it sampled
             for out, process in processes:
@@ -198,3 +203,25 @@ async def _top_statements(database_url: str,
              "total_ms": round(r["total_exec_time"]), "share": round(float(r["share"] or 0), 1),
              "mean_ms": round(r["total_exec_time"] / max(r["calls"], 1), 2)}
             for r in rows], commits
+
+
+async def _statements_by_service(database_url: str) -> list[dict[str, Any]]:
+    """Per service (each connects as its own role): its explicit transactions committed (the
+    `COMMIT`s pg_stat_statements counted; single statements outside a transaction commit too
+    and are not among them), its statements and their execution time, since the reset. Where a
+    path's commits per order come from."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            """SELECT r.rolname AS role,
+                      sum(s.calls) FILTER (WHERE s.query ILIKE 'commit%') AS commits,
+                      sum(s.calls) FILTER (WHERE s.query NOT ILIKE 'commit%'
+                                             AND s.query NOT ILIKE 'begin%') AS statements,
+                      sum(s.total_exec_time) AS ms
+               FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
+               GROUP BY r.rolname ORDER BY commits DESC NULLS LAST""")
+    finally:
+        await conn.close()
+    return [{"service": row["role"].removeprefix("svc_"), "commits": int(row["commits"] or 0),
+             "statements": int(row["statements"] or 0), "ms": round(float(row["ms"] or 0))}
+            for row in rows]
