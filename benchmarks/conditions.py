@@ -12,6 +12,8 @@ from typing import Any
 
 import asyncpg
 
+from libs.settings import ServiceSettings
+
 
 async def describe(stack: dict[str, Any], note: str = "") -> str:
     """Machine, cores, Python, each service's process count, the Postgres durability settings
@@ -43,9 +45,10 @@ async def describe(stack: dict[str, Any], note: str = "") -> str:
 
 
 def fetch_max_wait_ms() -> int:
-    """The services' `KAFKA_FETCH_MAX_WAIT_MS` (they read the same environment); a benchmark's
-    own watcher waits on its fetches as long as they do."""
-    return int(os.environ.get("KAFKA_FETCH_MAX_WAIT_MS", "500"))
+    """The services' `KAFKA_FETCH_MAX_WAIT_MS` (they read the same environment, and the same
+    default); a benchmark's own watcher waits on its fetches as long as they do."""
+    default = ServiceSettings.model_fields["kafka_fetch_max_wait_ms"].default
+    return int(os.environ.get("KAFKA_FETCH_MAX_WAIT_MS", default))
 
 
 def service_pid(port: int) -> int | None:

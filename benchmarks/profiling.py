@@ -64,8 +64,7 @@ class Profiler:
             if cpu:
                 self.top[f"{path} (CPU by process, % of one core)"] = {"processes": cpu}
             if statements is not None:
-                top, commits = await _top_statements(self.stack["database_url"])
-                by_service = await _statements_by_service(self.stack["database_url"])
+                top, commits, by_service = await _top_statements(self.stack["database_url"])
                 (self.folder / f"{path}-postgres.json").write_text(
                     json.dumps({"statements": top, "by_service": by_service}, indent=1))
                 self.top[f"{path} (postgres)"] = {
@@ -186,10 +185,11 @@ async def _reset_statements(database_url: str) -> int | None:
         await conn.close()
 
 
-async def _top_statements(database_url: str,
-                          count: int = 25) -> tuple[list[dict[str, Any]], int]:
-    """The statements with the most execution time since the reset, and the server's
-    transactions committed so far."""
+async def _top_statements(
+        database_url: str, count: int = 25,
+) -> tuple[list[dict[str, Any]], int, list[dict[str, Any]]]:
+    """The statements with the most execution time since the reset, the server's transactions
+    committed so far, and each service's share (`_BY_SERVICE`)."""
     conn = await asyncpg.connect(database_url)
     try:
         commits = int(await conn.fetchval(_COMMITS))
@@ -197,31 +197,28 @@ async def _top_statements(database_url: str,
             """SELECT query, calls, total_exec_time, rows,
                       100 * total_exec_time / nullif(sum(total_exec_time) OVER (), 0) AS share
                FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT $1""", count)
+        by_service = await conn.fetch(_BY_SERVICE)
     finally:
         await conn.close()
-    return [{"query": " ".join(r["query"].split()), "calls": r["calls"], "rows": r["rows"],
-             "total_ms": round(r["total_exec_time"]), "share": round(float(r["share"] or 0), 1),
-             "mean_ms": round(r["total_exec_time"] / max(r["calls"], 1), 2)}
-            for r in rows], commits
+    top = [{"query": " ".join(r["query"].split()), "calls": r["calls"], "rows": r["rows"],
+            "total_ms": round(r["total_exec_time"]), "share": round(float(r["share"] or 0), 1),
+            "mean_ms": round(r["total_exec_time"] / max(r["calls"], 1), 2)} for r in rows]
+    services = [{"service": r["role"].removeprefix("svc_"), "commits": int(r["commits"] or 0),
+                 "statements": int(r["statements"] or 0), "ms": round(float(r["ms"] or 0))}
+                for r in by_service]
+    return top, commits, services
 
 
-async def _statements_by_service(database_url: str) -> list[dict[str, Any]]:
-    """Per service (each connects as its own role): its explicit transactions committed (the
-    `COMMIT`s pg_stat_statements counted; single statements outside a transaction commit too
-    and are not among them), its statements and their execution time, since the reset. Where a
-    path's commits per order come from."""
-    conn = await asyncpg.connect(database_url)
-    try:
-        rows = await conn.fetch(
-            """SELECT r.rolname AS role,
-                      sum(s.calls) FILTER (WHERE s.query ILIKE 'commit%') AS commits,
-                      sum(s.calls) FILTER (WHERE s.query NOT ILIKE 'commit%'
-                                             AND s.query NOT ILIKE 'begin%') AS statements,
-                      sum(s.total_exec_time) AS ms
-               FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
-               GROUP BY r.rolname ORDER BY commits DESC NULLS LAST""")
-    finally:
-        await conn.close()
-    return [{"service": row["role"].removeprefix("svc_"), "commits": int(row["commits"] or 0),
-             "statements": int(row["statements"] or 0), "ms": round(float(row["ms"] or 0))}
-            for row in rows]
+_BY_SERVICE = """
+SELECT r.rolname AS role,
+       sum(s.calls) FILTER (WHERE s.query ILIKE 'commit%') AS commits,
+       sum(s.calls) FILTER (WHERE s.query NOT ILIKE 'commit%'
+                              AND s.query NOT ILIKE 'begin%') AS statements,
+       sum(s.total_exec_time) AS ms
+FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
+GROUP BY r.rolname ORDER BY commits DESC NULLS LAST
+"""
+"""Per service (each connects as its own role): its explicit transactions committed (the
+`COMMIT`s counted; single statements outside a transaction commit too and are not among them),
+its statements and their execution time, since the reset. Where a path's commits per order
+come from."""
