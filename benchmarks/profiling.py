@@ -198,13 +198,20 @@ async def _top_statements(
                       100 * total_exec_time / nullif(sum(total_exec_time) OVER (), 0) AS share
                FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT $1""", count)
         by_service = await conn.fetch(_BY_SERVICE)
+        most_called = await conn.fetch(_MOST_CALLED_BY_SERVICE, 15)
     finally:
         await conn.close()
     top = [{"query": " ".join(r["query"].split()), "calls": r["calls"], "rows": r["rows"],
             "total_ms": round(r["total_exec_time"]), "share": round(float(r["share"] or 0), 1),
             "mean_ms": round(r["total_exec_time"] / max(r["calls"], 1), 2)} for r in rows]
+    called: dict[str, list[dict[str, Any]]] = {}
+    for r in most_called:
+        called.setdefault(r["role"], []).append(
+            {"calls": r["calls"], "ms": round(r["total_exec_time"]),
+             "query": " ".join(r["query"].split())[:240]})
     services = [{"service": r["role"].removeprefix("svc_"), "commits": int(r["commits"] or 0),
-                 "statements": int(r["statements"] or 0), "ms": round(float(r["ms"] or 0))}
+                 "statements": int(r["statements"] or 0), "ms": round(float(r["ms"] or 0)),
+                 "most_called": called.get(r["role"], [])}
                 for r in by_service]
     return top, commits, services
 
@@ -222,3 +229,12 @@ GROUP BY r.rolname ORDER BY commits DESC NULLS LAST
 `COMMIT`s counted; single statements outside a transaction commit too and are not among them),
 its statements and their execution time, since the reset. Where a path's commits per order
 come from."""
+
+_MOST_CALLED_BY_SERVICE = """
+SELECT role, query, calls, total_exec_time FROM (
+    SELECT r.rolname AS role, s.query, s.calls, s.total_exec_time,
+           row_number() OVER (PARTITION BY r.rolname ORDER BY s.calls DESC) AS place
+    FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid) ranked
+WHERE place <= $1 ORDER BY role, calls DESC
+"""
+"""Each service's most frequently run statements: which of them a path runs per order."""

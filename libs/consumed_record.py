@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -63,19 +63,25 @@ def decode(record: ConsumerRecord[Any, Any], handlers: Mapping[str, Handler]) ->
     return Decoded(record, envelope, event, handler)
 
 
-def run_from(batch: list[ConsumerRecord[Any, Any]], position: int, first: Decoded,
-             handlers: Mapping[str, Handler],
-             batch_handlers: Mapping[str, BatchHandler]) -> list[Decoded]:
-    """`first` (the record at `position`) and the readable records right after it whose types
-    share its batch handler: what that batch handler gets at once."""
-    run = [first]
-    for record in batch[position + 1:]:
-        decoded = decode(record, handlers)
-        if not isinstance(decoded, Decoded) or not same_batch_handler(
-                batch_handlers, decoded.envelope.type, first.envelope.type):
+def run_end(decoded: Sequence[Decoded | str | None], position: int,
+            batch_handlers: Mapping[str, BatchHandler]) -> int:
+    """Where the run that starts at `position` (a record with a batch handler) ends: after the
+    last of the records right after it whose types share its batch handler. Events these
+    handlers ignore do not cut a run, they are passed over and taken with it: they change
+    nothing, so nothing depends on their place. A topic that carries several event types per
+    order (fulfillment's `created` before each `allocated`) would otherwise give runs of one."""
+    first = decoded[position]
+    assert isinstance(first, Decoded)
+    end = look = position + 1
+    while look < len(decoded):
+        item = decoded[look]
+        if isinstance(item, Decoded) and same_batch_handler(
+                batch_handlers, item.envelope.type, first.envelope.type):
+            end = look + 1
+        elif item is not None:
             break
-        run.append(decoded)
-    return run
+        look += 1
+    return end
 
 
 def same_batch_handler(batch_handlers: Mapping[str, BatchHandler], kind: str, other: str) -> bool:

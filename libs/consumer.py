@@ -224,7 +224,7 @@ class EventConsumer:
         popularity) are then locked once per poll instead of once per partition, and one commit
         is paid instead of one each. A record that keeps failing is retried in its own
         partition's turn, so it holds up no other partition."""
-        merged = merge_partitions(list(batches.values()), self._batch_handlers)
+        merged = merge_partitions(list(batches.values()), self._batch_handlers, self._handlers)
         taken, next_failed = await self._handle_batch(merged)
         handled = Counter((r.topic, r.partition) for r in merged[:taken])
         left, reached = {}, {}

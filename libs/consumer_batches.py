@@ -25,7 +25,7 @@ import asyncio
 import logging
 import time
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,8 +41,7 @@ from libs.consumed_record import (
     NonRetryable,
     consume_span,
     decode,
-    run_from,
-    same_batch_handler,
+    run_end,
 )
 from libs.db.transaction import savepoint, transaction
 
@@ -67,29 +66,38 @@ class AtOnce:
 
 
 def merge_partitions(partitions: Sequence[list[ConsumerRecord[Any, Any]]],
-                     batch_handlers: Mapping[str, BatchHandler]) -> list[ConsumerRecord[Any, Any]]:
+                     batch_handlers: Mapping[str, BatchHandler],
+                     handled: Container[str] | None = None) -> list[ConsumerRecord[Any, Any]]:
     """All the records in one list that keeps each partition's order (partitions are
     independent, so any interleaving is as valid as another) and, of those, the one with the
     longest runs: it takes from every partition the records at its head that share the current
-    batch handler before moving on. Any prefix of the list is a prefix of each partition."""
+    batch handler before moving on, and with them the events the consumer ignores (types not
+    in `handled`), which do not cut a run (`run_end`). Any prefix of the list is a prefix of
+    each partition."""
     queues = [deque(records) for records in partitions if records]
     merged: list[ConsumerRecord[Any, Any]] = []
     while queues:
         kind = _batch_handler_of(queues[0][0], batch_handlers)
         for queue in queues:
-            while queue and _batch_handler_of(queue[0], batch_handlers) is kind:
+            while queue and (_batch_handler_of(queue[0], batch_handlers) is kind
+                             or (handled is not None and _type_of(queue[0]) not in handled)):
                 merged.append(queue.popleft())
         queues = [queue for queue in queues if queue]
     return merged
 
 
-def _batch_handler_of(record: ConsumerRecord[Any, Any],
-                      batch_handlers: Mapping[str, BatchHandler]) -> BatchHandler | None:
-    """From the CloudEvents type header, without decoding the record: only an ordering hint."""
+def _type_of(record: ConsumerRecord[Any, Any]) -> str | None:
+    """The CloudEvents type header, without decoding the record: only an ordering hint."""
     for name, value in record.headers or ():
         if name == "ce_type":
-            return batch_handlers.get(value.decode(errors="replace"))
+            return str(value.decode(errors="replace"))
     return None
+
+
+def _batch_handler_of(record: ConsumerRecord[Any, Any],
+                      batch_handlers: Mapping[str, BatchHandler]) -> BatchHandler | None:
+    kind = _type_of(record)
+    return None if kind is None else batch_handlers.get(kind)
 
 
 class _HandlerFailed(Exception):
@@ -160,12 +168,9 @@ async def _apply_from(conn: asyncpg.Connection, position: int, decoded: list[Dec
         return position + 1
     kind = item.envelope.type
     if kind in batch_handlers:
-        end = position + 1
-        while end < len(decoded) and isinstance(later := decoded[end], Decoded) \
-                and same_batch_handler(batch_handlers, later.envelope.type, kind):
-            end += 1
+        end = run_end(decoded, position, batch_handlers)
         todo = [(d.envelope, d.event) for i in range(position, end)
-                if outcome_at[i] == "handled" and isinstance(d := decoded[i], Decoded)]
+                if isinstance(d := decoded[i], Decoded) and outcome_at[i] == "handled"]
         if todo:
             try:
                 with _run_span(kind, len(todo), group):
@@ -173,7 +178,7 @@ async def _apply_from(conn: asyncpg.Connection, position: int, decoded: list[Dec
             except Exception as exc:
                 raise _HandlerFailed(position, exc, in_run=True) from exc
         done.batched += len(todo)
-        done.outcomes += [outcome_at[i] for i in range(position, end)]
+        done.outcomes += [outcome_at.get(i, "ignored") for i in range(position, end)]
         return end
     if outcome_at[position] == "handled":
         try:
@@ -227,22 +232,24 @@ async def apply_in_savepoints(pool: asyncpg.Pool, group: str,
     try:
         async with transaction(pool) as conn:
             position, alone_until = 0, 0
+            readings = [decode(record, handlers) for record in batch]
             while position < len(batch):
                 over_budget = time.monotonic() - started > budget_seconds
                 if stopping.is_set() or (over_budget and done.taken):
                     break
-                record = batch[position]
-                decoded = decode(record, handlers)
+                record, decoded = batch[position], readings[position]
                 if isinstance(decoded, str):
                     done.dead.append((record, decoded))
                 elif decoded is None:
                     done.outcomes.append("ignored")
                 elif position >= alone_until and decoded.envelope.type in batch_handlers:
-                    run = run_from(batch, position, decoded, handlers, batch_handlers)
+                    end = run_end(readings, position, batch_handlers)
+                    run = [d for d in readings[position:end] if isinstance(d, Decoded)]
                     if not await _apply_run(conn, group, run, batch_handlers, done):
-                        alone_until = position + len(run)  # one at a time, to find the culprit
+                        alone_until = end  # one at a time, to find the culprit
                         continue
-                    position += len(run)
+                    done.outcomes += ["ignored"] * (end - position - len(run))
+                    position = end
                     continue
                 else:
                     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -11,7 +12,9 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from libs.consumer import EventConsumer
-from libs.events.envelope import Envelope
+from libs.events.envelope import Envelope, to_kafka
+from libs.events.schemas.catalog import SellerVerified
+from libs.ids import new_id
 from libs.kafka import create_producer, ensure_topics
 from libs.testing import Scratch, eventually
 from libs.tests.test_consumer import TOPIC, effects_of, record_effect, registered_record
@@ -102,6 +105,56 @@ async def test_a_polls_partitions_are_applied_together_each_in_its_order(
     for partition in {partition for partition, _ in applied}:
         offsets = [offset for p, offset in applied if p == partition]
         assert offsets == sorted(offsets), "each partition in its order"
+
+
+@pytest.mark.parametrize("run_fails_once", [False, True], ids=["at once", "in savepoints"])
+async def test_events_the_consumer_ignores_do_not_cut_a_batch_handlers_run(
+    scratch: Scratch, kafka_bootstrap: str, run_fails_once: bool,
+) -> None:
+    """Twenty registrations on one key, each after an event of a type this consumer has no
+    handler for (as fulfillment's `created` comes before each `allocated`): the batch handler
+    gets them in long runs, not twenty runs of one, and each takes effect once, in order. When
+    the first run fails, the careful pass (a savepoint per run) passes over them the same way."""
+    pairs = [(ignored_record(), registered_record()) for _ in range(20)]
+    runs: list[list[str]] = []
+
+    async def many(conn: asyncpg.Connection, events: list[tuple[Envelope, Any]]) -> None:
+        if run_fails_once and not runs:
+            runs.append([])
+            raise RuntimeError("the first run fails once")
+        for envelope, event in events:
+            await record_effect(conn, envelope, event)
+        runs.append([envelope.id for envelope, _ in events])
+
+    key = secrets.token_hex(6).encode()
+    producer = create_producer(kafka_bootstrap, "test-producer", idempotent=False)
+    await producer.start()
+    group = f"test-{secrets.token_hex(4)}"
+    try:
+        await ensure_topics(kafka_bootstrap, [TOPIC])
+        await start_group_at_the_end(kafka_bootstrap, group)
+        for ignored, registered in pairs:
+            for _, (_, value, headers) in (ignored, registered):
+                await producer.send_and_wait(TOPIC, value=value, key=key, headers=headers)
+        consumer = EventConsumer(pool=scratch.pool, bootstrap_servers=kafka_bootstrap,
+                                 group=group, handlers={"seller.registered": record_effect},
+                                 batch_handlers={"seller.registered": many}, producer=producer)
+        expected = [envelope.id for _, (envelope, _) in pairs]
+        await run_until_applied(consumer, scratch, expected)
+    finally:
+        await producer.stop()
+    assert await effects_of(scratch, *expected) == len(expected), "none twice"
+    applied = [event_id for run in runs for event_id in run]
+    assert applied == expected, "in order, each once"
+    assert len([run for run in runs if run]) <= 3, [len(run) for run in runs]
+    assert consumer.stats.ignored == len(pairs)
+
+
+def ignored_record() -> tuple[Envelope, tuple[bytes, bytes, list[tuple[str, bytes]]]]:
+    """A catalogued event the consumers here have no handler for."""
+    envelope = Envelope.wrap(SellerVerified(seller_id=new_id(), verified_at=datetime.now(UTC)),
+                             source="tests")
+    return envelope, to_kafka(envelope)
 
 
 async def test_joined_partitions_never_apply_two_batches_side_by_side(

@@ -77,3 +77,18 @@ def test_records_without_a_batch_handler_or_type_header_are_kept() -> None:
     partitions = [[record(0, 0, "shipment.shipped")], [bare, record(1, 1, "order.placed")]]
     merged = merge_partitions(partitions, BATCH_HANDLERS)
     assert merged == [partitions[0][0], bare, partitions[1][1]]
+
+
+def test_events_the_consumer_ignores_are_taken_along_and_do_not_cut_a_run() -> None:
+    # Fulfillment's topic: each order's `created` (which this consumer ignores) just before
+    # its `allocated`. Without passing over the ignored ones, each run would be one record.
+    handled = {"order.placed", "order.confirmed", "order.cancelled", "shipment.shipped"}
+    partitions = partitions_of(
+        ["payment.authorized", "order.placed", "payment.authorized", "order.placed"],
+        ["order.confirmed", "payment.authorized", "order.cancelled"],
+    )
+    merged = merge_partitions(partitions, BATCH_HANDLERS, handled)
+    assert kinds(merged) == ["payment.authorized", "order.placed", "payment.authorized",
+                             "order.placed", "order.confirmed", "payment.authorized",
+                             "order.cancelled"]
+    assert [r.partition for r in merged] == [0, 0, 0, 0, 1, 1, 1]
