@@ -107,11 +107,15 @@ async def schedule(conn: asyncpg.Connection, key: object, kind: str, due_at: dat
         raise RuntimeError("schedule() must run inside the transaction of the state that sets it")
     if replace:
         await cancel(conn, key, kind)
-    if warn_at is not None and warn_at >= due_at:
-        warn_at = None  # a warning at or after the due time says nothing the deadline won't
-    deadline_id: int = await conn.fetchval(_SCHEDULE, str(key), kind, due_at, warn_at,
+    deadline_id: int = await conn.fetchval(_SCHEDULE, str(key), kind, due_at,
+                                           _warning(warn_at, due_at),
                                            json.dumps(payload or {}), NOTIFY_HORIZON_SECONDS)
     return deadline_id
+
+
+def _warning(warn_at: datetime | None, due_at: datetime) -> datetime | None:
+    """A warning at or after the due time says nothing the deadline won't: none then."""
+    return None if warn_at is None or warn_at >= due_at else warn_at
 
 
 _SCHEDULE = """
@@ -420,24 +424,29 @@ async def schedule_many(conn: asyncpg.Connection, kind: str,
 
 
 async def schedule_each(conn: asyncpg.Connection,
-                        due: list[tuple[object, str, datetime]]) -> None:
-    """Deadlines `(key, kind, due_at)`, without warnings or payloads, in one round trip: the
-    several time limits one decision sets, or one for each of many decisions."""
+                        due: list[tuple[object, str, datetime]], *,
+                        warn_at: Sequence[datetime | None] | None = None) -> None:
+    """Deadlines `(key, kind, due_at)`, without payloads, in one round trip: the several time
+    limits one decision sets, or one for each of many decisions. `warn_at`, when given, has
+    each one's warning time (None for none), as `schedule()`'s."""
     if not conn.is_in_transaction():
         raise RuntimeError("schedule_each() must run inside the transaction that sets them")
+    warnings = [_warning(warn, due_at)
+                for (_, _, due_at), warn in zip(due, warn_at or [None] * len(due), strict=True)]
     await conn.execute(_SCHEDULE_EACH, [str(key) for key, _, _ in due],
                        [kind for _, kind, _ in due], [due_at for _, _, due_at in due],
-                       NOTIFY_HORIZON_SECONDS)
+                       warnings, NOTIFY_HORIZON_SECONDS)
 
 
 _SCHEDULE_EACH = """
 WITH added AS (
     INSERT INTO deadlines (key, kind, due_at, warn_at, next_at, payload)
-    SELECT key, kind, due_at, NULL, due_at, '{}'::jsonb
-    FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS d(key, kind, due_at)
+    SELECT key, kind, due_at, warn_at, coalesce(warn_at, due_at), '{}'::jsonb
+    FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[])
+        AS d(key, kind, due_at, warn_at)
     RETURNING next_at
 )
-SELECT CASE WHEN min(next_at) <= now() + make_interval(secs => $4)
+SELECT CASE WHEN min(next_at) <= now() + make_interval(secs => $5)
             THEN pg_notify('deadlines_' || current_schema(), '') END
 FROM added
 """

@@ -146,15 +146,20 @@ async def test_cancelled_deadlines_never_fire(scratch: Scratch) -> None:
     assert outcomes == {"fired": 2, "cancelled": 1}
 
 
-async def test_a_warning_fires_before_the_deadline_and_a_stale_one_is_skipped(scratch: Scratch) -> None:
+@pytest.mark.parametrize("together", [False, True], ids=["schedule", "schedule_each"])
+async def test_a_warning_fires_before_the_deadline_and_a_stale_one_is_skipped(
+        scratch: Scratch, together: bool) -> None:
     await _fired_table(scratch.pool)
     now = datetime.now(UTC)
+    # Both of "late"'s times already passed (the service was down): the breach alone says it.
+    due = [("sla", now + timedelta(milliseconds=600), now + timedelta(milliseconds=100)),
+           ("late", now - timedelta(seconds=1), now - timedelta(seconds=2))]
     async with scratch.pool.acquire() as conn, conn.transaction():
-        await deadlines.schedule(conn, "sla", "step", now + timedelta(milliseconds=600),
-                                 warn_at=now + timedelta(milliseconds=100))
-        # Both times already passed (the service was down): the breach alone says it.
-        await deadlines.schedule(conn, "late", "step", now - timedelta(seconds=1),
-                                 warn_at=now - timedelta(seconds=2))
+        if together:
+            await deadlines.schedule_each(conn, [(key, "step", at) for key, at, _ in due],
+                                          warn_at=[warn for _, _, warn in due])
+        for key, at, warn in [] if together else due:
+            await deadlines.schedule(conn, key, "step", at, warn_at=warn)
     w = worker(scratch)
     tasks = await _run(w)
     try:

@@ -112,10 +112,9 @@ async def on_requested(conn: asyncpg.Connection, envelope: Envelope,
                                                    ship_by=ship_by, deliver_by=deliver_by,
                                                    allocated_at=at))
     warning = settings.promise_warning_fraction
-    await deadlines.schedule(conn, event.order_id, SHIP_BY, ship_by,
-                             warn_at=ship_by - (ship_by - at) * warning)
-    await deadlines.schedule(conn, event.order_id, DELIVER_BY, deliver_by,
-                             warn_at=deliver_by - (deliver_by - at) * warning)
+    await deadlines.schedule_each(
+        conn, [(event.order_id, SHIP_BY, ship_by), (event.order_id, DELIVER_BY, deliver_by)],
+        warn_at=[ship_by - (ship_by - at) * warning, deliver_by - (deliver_by - at) * warning])
 
 
 def _fulfilled(lines: dict[UUID, int]) -> list[events.FulfilledLine]:
