@@ -66,7 +66,7 @@ async def place_orders(conn: Any, command: Checkout, settings: OrdersSettings,
     if card is None:
         raise field_problem("payment.method", "The payment provider does not know this "
                             "payment method.", "unknown_payment_method")
-    lines = await repository.cart(conn, command.buyer_id, for_update=True)
+    lines = await repository.take_cart(conn, command.buyer_id)
     if not lines:
         raise StateConflict("cart", "The cart is empty.", "cart_empty")
     skus = await repository.skus(conn, [line.sku_id for line in lines])
@@ -133,7 +133,6 @@ async def place_orders(conn: Any, command: Checkout, settings: OrdersSettings,
                 _order_line(line, grant_of_sku.get(line.sku_id), tax.of(line.sku_id))
                 for line in draft.lines]))
         orders.append(order)
-    await repository.clear_cart(conn, command.buyer_id)
     return checkout_id, orders
 
 
