@@ -174,14 +174,15 @@ def _stack(args: argparse.Namespace) -> Any:
 
 async def measure(args: argparse.Namespace, stack: dict[str, Any], seeded: bool,
                   folder: Path) -> dict[str, Any]:
-    if seeded:
-        from seeds.load import approve_review_queue, load_seed_marketplace
+    from seeds.load import approve_review_queue, load_seed_marketplace, refresh_statistics
 
+    if seeded:
         print(f"seeding ({args.per_seller} products per seller) ...", flush=True)
         await load_seed_marketplace(stack, per_seller=args.per_seller)
         if args.per_seller > DEFAULT_PER_SELLER:
             print(f"  approved {await approve_review_queue(stack)} listings waiting for review "
                   "(near-duplicate titles of a large seed)", flush=True)
+    await refresh_statistics(stack)  # a long-running shop's planner has them
     conn = await asyncpg.connect(stack["database_url"])
     live_products = await conn.fetchval(
         "SELECT count(*) FROM catalog.products WHERE status = 'live'")
