@@ -20,7 +20,7 @@ from services.fulfillment.api import (
     warehouse_floor,
     warehouses,
 )
-from services.fulfillment.handlers import handlers
+from services.fulfillment.handlers import batch_handlers, handlers
 from services.fulfillment.settings import FulfillmentSettings
 from services.fulfillment.use_cases import tracking
 
@@ -40,6 +40,7 @@ def create_app(settings: FulfillmentSettings | None = None) -> FastAPI:
         routers=[warehouses.router, inbound.router, stock.router, warehouse_floor.router,
                  fulfillment_orders.router, returns.router, carriers.router],
         handlers=handlers(settings),
+        batch_handlers=batch_handlers(settings),
         deadline_kinds=deadline_kinds,
         api_key_resolver=lambda runtime: api_key_replica.resolver(
             runtime, views_repository.seller_status),

@@ -8,18 +8,23 @@ from __future__ import annotations
 import asyncio
 import secrets
 from collections.abc import AsyncIterator, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
 
 from libs.db.transaction import transaction
 from libs.events.envelope import Envelope
 from libs.events.schemas.fulfillment import FulfillmentOrderAllocated
+from libs.events.schemas.orders import LineToFulfil, OrderFulfillmentRequested, ShipTo
+from libs.ids import new_id
 from libs.testing import bearer, eventually
 from services.fulfillment.reconcile import compare
+from services.fulfillment.use_cases import fulfillment_orders
 from services.orders.use_cases import saga_batches
 from tests.e2e.fulfillment_world import (
+    LONDON,
     OPERATOR,
     World,
     available,
@@ -255,6 +260,64 @@ async def test_a_return_refunds_exactly_the_accepted_units(world: World) -> None
     [balance] = (await world.fulfillment.client.get(
         "/v1/warehouse-stock", params={"sku_id": sku}, headers=world.seller)).json()["items"]
     assert (balance["fulfillable"], balance["unfulfillable"], balance["reserved"]) == (4, 1, 0)
+
+
+async def test_a_run_of_requests_is_allocated_as_one_at_a_time(world: World) -> None:
+    """Fulfillment's batch handler against its one-at-a-time path, on the real schema: two SKUs
+    of 5 units each; for each, four orders of 2 units and the first order's request again
+    (redelivered). One SKU's requests are applied as one run, the other's one by one. Each order
+    ends the same either way, in its turn: the first two allocated, the third 1 unit allocated
+    and 1 short, the fourth all short; 5 units reserved and none left; the redelivered request
+    adds nothing. All in one transaction, rolled back, so no other journey sees these orders."""
+    skus = [(await listed(world))["sku"] for _ in range(2)]
+    for sku in skus:
+        await stocked(world, sku, 5, ship_from="SE1 9AA")
+    requests = {sku: [_request(world, sku, 2) for _ in range(4)] for sku in skus}
+    settings = world.fulfillment.runtime.settings
+    async with world.fulfillment.runtime.db.acquire() as conn:
+        rollback = conn.transaction()
+        await rollback.start()
+        try:
+            in_run, alone = skus
+            await fulfillment_orders.on_requested_many(
+                conn, [(Envelope.wrap(e, source="test"), e)
+                       for e in [*requests[in_run], requests[in_run][0]]], settings=settings)
+            for event in [*requests[alone], requests[alone][0]]:
+                await fulfillment_orders.on_requested(conn, Envelope.wrap(event, source="test"),
+                                                      event, settings=settings)
+            outcomes = {}
+            for sku in skus:
+                rows = await conn.fetch(
+                    """SELECT o.order_id, o.method, o.short, count(p.id) AS parcels,
+                              coalesce(sum((p.lines ->> $2)::int), 0) AS allocated
+                       FROM fulfillment_orders o LEFT JOIN parcels p ON p.order_id = o.order_id
+                       WHERE o.order_id = ANY($1::uuid[])
+                       GROUP BY o.order_id, o.method, o.short""",
+                    [e.order_id for e in requests[sku]], sku)
+                by_order = {r["order_id"]: r for r in rows}
+                outcomes[sku] = [(by_order[e.order_id]["method"],
+                                  by_order[e.order_id]["allocated"],
+                                  by_order[e.order_id]["short"].get(sku, 0))
+                                 for e in requests[sku]]
+                held = await conn.fetchrow(
+                    "SELECT sum(fulfillable) AS left, sum(reserved) AS reserved FROM stock "
+                    "WHERE sku_id = $1", UUID(sku))
+                assert (held["left"], held["reserved"]) == (0, 5), sku
+            events = await conn.fetchval(
+                "SELECT count(*) FROM outbox WHERE event_key = ANY($1::text[])",
+                [str(e.order_id) for sku in skus for e in requests[sku]])
+        finally:
+            await rollback.rollback()
+    assert outcomes[in_run] == [("fbt", 2, 0), ("fbt", 2, 0), ("fbt", 1, 1), ("fbt", 0, 2)]
+    assert outcomes[alone] == outcomes[in_run], "the run decides as one at a time"
+    assert events == 16, "created and allocated once for each order, none for the redelivery"
+
+
+def _request(world: World, sku: str, units: int) -> OrderFulfillmentRequested:
+    return OrderFulfillmentRequested(
+        order_id=new_id(), seller_id=UUID(world.seller_id), buyer_id="buyer-in-a-run",
+        market="GB", lines=[LineToFulfil(sku_id=UUID(sku), quantity=units)],
+        ship_to=ShipTo(**LONDON), zone="GB-LON", requested_at=datetime.now(UTC))
 
 
 async def test_a_rush_of_fbt_orders_keeps_each_orders_promise_applied_in_runs(

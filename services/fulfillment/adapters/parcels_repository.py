@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -35,6 +36,97 @@ async def add_order(conn: asyncpg.Connection, *, order_id: UUID, seller_id: UUID
         order_id, seller_id, buyer_id, market, method, ship_to, zone, speed,
         lines_json(lines), lines_json(short), ship_by, deliver_by, now)
     return row is not None
+
+
+@dataclass(frozen=True)
+class NewOrder:
+    order_id: UUID
+    seller_id: UUID
+    buyer_id: str
+    market: str
+    method: str
+    ship_to: dict[str, Any]
+    zone: str
+    speed: str
+    lines: dict[UUID, int]
+    short: dict[UUID, int]
+    ship_by: datetime
+    deliver_by: datetime
+
+
+@dataclass(frozen=True)
+class NewParcel:
+    parcel_id: UUID
+    order_id: UUID
+    seller_id: UUID
+    origin: str
+    warehouse_id: UUID | None
+    status: str
+    lines: dict[UUID, int]
+
+
+@dataclass(frozen=True)
+class Tracking:
+    """A platform entry of an order's tracking history."""
+
+    order_id: UUID
+    parcel_id: UUID | None
+    status: str
+    note: str
+
+
+async def known_orders(conn: asyncpg.Connection, order_ids: list[UUID]) -> set[UUID]:
+    """Which of these orders fulfillment already has (their requests were redelivered)."""
+    rows = await conn.fetch("SELECT order_id FROM fulfillment_orders "
+                            "WHERE order_id = ANY($1::uuid[])", order_ids)
+    return {r["order_id"] for r in rows}
+
+
+async def add_orders(conn: asyncpg.Connection, orders: list[NewOrder], now: datetime) -> None:
+    """Many orders in one round trip (`add_order`'s rows)."""
+    await conn.execute(
+        """INSERT INTO fulfillment_orders (order_id, seller_id, buyer_id, market, method, status,
+                                           ship_to, zone, speed, lines, short, ship_by,
+                                           deliver_by, created_at, updated_at)
+           SELECT o, s, b, m, h, 'open', t, z, p, l, x, sb, db, $13, $13
+           FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
+                       $7::text[], $8::text[], $9::jsonb[], $10::jsonb[], $11::timestamptz[],
+                       $12::timestamptz[]) AS n(o, s, b, m, h, t, z, p, l, x, sb, db)
+           ON CONFLICT (order_id) DO NOTHING""",
+        [o.order_id for o in orders], [o.seller_id for o in orders],
+        [o.buyer_id for o in orders], [o.market for o in orders], [o.method for o in orders],
+        [o.ship_to for o in orders], [o.zone for o in orders], [o.speed for o in orders],
+        [lines_json(o.lines) for o in orders], [lines_json(o.short) for o in orders],
+        [o.ship_by for o in orders], [o.deliver_by for o in orders], now)
+
+
+async def add_parcels(conn: asyncpg.Connection, parcels: list[NewParcel], now: datetime) -> None:
+    """Many parcels in one round trip (`add_parcel`'s rows)."""
+    if not parcels:
+        return
+    await conn.execute(
+        """INSERT INTO parcels (id, order_id, seller_id, origin, warehouse_id, status, lines,
+                                created_at, updated_at)
+           SELECT *, $8, $8 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[],
+                                        $5::uuid[], $6::text[], $7::jsonb[])""",
+        [p.parcel_id for p in parcels], [p.order_id for p in parcels],
+        [p.seller_id for p in parcels], [p.origin for p in parcels],
+        [p.warehouse_id for p in parcels], [p.status for p in parcels],
+        [lines_json(p.lines) for p in parcels], now)
+
+
+async def track_many(conn: asyncpg.Connection, entries: list[Tracking], at: datetime) -> None:
+    """Platform entries of tracking histories in one round trip, in the order given."""
+    if not entries:
+        return
+    await conn.execute(
+        """INSERT INTO tracking_events (order_id, parcel_id, status, note, source, at)
+           SELECT o, p, s, n, 'platform', $5
+           FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[]) WITH ORDINALITY
+                AS e(o, p, s, n, place)
+           ORDER BY place""",
+        [e.order_id for e in entries], [e.parcel_id for e in entries],
+        [e.status for e in entries], [e.note for e in entries], at)
 
 
 async def get_order(conn: asyncpg.Connection | asyncpg.Pool, order_id: UUID, *,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from libs.auth import api_key_replica
-from libs.consumer import Handler
+from libs.consumer import BatchHandler, Handler
 from libs.privacy_answers import handlers as privacy_handlers
 from services.fulfillment.adapters.privacy_map import PRIVACY_MAP
 from services.fulfillment.handlers import catalog_view
@@ -27,3 +27,9 @@ def handlers(settings: FulfillmentSettings) -> dict[str, Handler]:
         **api_key_replica.HANDLERS,
         **privacy_handlers(PRIVACY_MAP),
     }
+
+
+def batch_handlers(settings: FulfillmentSettings) -> dict[str, BatchHandler]:
+    """A sale's confirmed orders arrive in runs: each run is allocated and written at once."""
+    return {"order.fulfillment_requested": partial(fulfillment_orders.on_requested_many,
+                                                   settings=settings)}

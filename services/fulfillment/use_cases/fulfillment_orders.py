@@ -5,6 +5,7 @@ does not stock. The promises follow, and their deadlines watch them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 from uuid import UUID
@@ -12,6 +13,7 @@ from uuid import UUID
 import asyncpg
 
 from libs import deadlines, zones
+from libs.events.base import Event
 from libs.events.envelope import Envelope
 from libs.events.schemas import fulfillment as events
 from libs.events.schemas.orders import OrderCancelled, OrderFulfillmentRequested
@@ -23,6 +25,7 @@ from services.fulfillment.domain import promises, stock
 from services.fulfillment.domain.allocation import Candidate, allocate
 from services.fulfillment.domain.shipments import ParcelStatus
 from services.fulfillment.domain.stock import MovementKind
+from services.fulfillment.domain.warehouses import Warehouse
 from services.fulfillment.settings import FulfillmentSettings
 
 SOURCE = "fulfillment"
@@ -36,23 +39,95 @@ def now() -> datetime:
 async def on_requested(conn: asyncpg.Connection, envelope: Envelope,
                        event: OrderFulfillmentRequested, *,
                        settings: FulfillmentSettings) -> None:
+    """One request alone (or while the consumer looks for a failing run's culprit): a run of
+    one, so there is one definition of the rules."""
+    await on_requested_many(conn, [(envelope, event)], settings=settings)
+
+
+async def on_requested_many(
+        conn: asyncpg.Connection,
+        requested: list[tuple[Envelope, OrderFulfillmentRequested]], *,
+        settings: FulfillmentSettings) -> None:
+    """Confirmed orders become fulfillment orders, parcels, stock allocations, tracking,
+    events and promise deadlines. A run is read once (which orders are already known, which
+    SKUs the platform stocks, each market's warehouses and their locked stock) and written in
+    a statement per table, whatever its length: one at a time, each order cost about eight
+    round trips. The orders are allocated in their order, each from what the ones before it
+    left, as they would be one at a time. A redelivered request changes nothing."""
     at = now()
+    known = await parcels.known_orders(conn, [event.order_id for _, event in requested])
+    fresh: list[OrderFulfillmentRequested] = []
+    for _, event in requested:  # the first request of each order not yet known, in order
+        if event.order_id not in known:
+            known.add(event.order_id)
+            fresh.append(event)
+    if not fresh:
+        return
+    stocked = await stock_repository.stocked_skus(
+        conn, list({line.sku_id for event in fresh for line in event.lines}))
+    warehouses: dict[str, dict[UUID, Warehouse]] = {}
+    available: dict[str, dict[UUID, dict[UUID, int]]] = {}
+    for market in sorted({event.market for event in fresh}):  # stock locked market by market
+        warehouses[market] = {w.id: w for w in await warehouses_repository.all_active(conn,
+                                                                                      market)}
+        wanted = list({line.sku_id for event in fresh if event.market == market
+                       for line in event.lines if line.sku_id in stocked})
+        available[market] = (await stock_repository.fulfillable_by_warehouse(conn, wanted, market)
+                             if wanted else {})
+    plans = [_plan(event, at, stocked, warehouses[event.market], available[event.market],
+                   settings) for event in fresh]
+    await parcels.add_orders(conn, [plan.order for plan in plans], at)
+    await parcels.add_parcels(conn, [box for plan in plans for box in plan.boxes], at)
+    for plan in plans:
+        for warehouse_id, sku, qty in plan.allocated:
+            await stock_repository.move(conn, warehouse_id, sku, plan.event.seller_id,
+                                        MovementKind.ALLOCATION, stock.allocation(qty),
+                                        f"order:{plan.event.order_id}")
+    await parcels.track_many(conn, [entry for plan in plans for entry in plan.tracking], at)
+    await enqueue(conn, SOURCE, *[notice for plan in plans for notice in plan.notices])
+    warning = settings.promise_warning_fraction
+    await deadlines.schedule_each(
+        conn, [(plan.event.order_id, kind, due) for plan in plans
+               for kind, due in ((SHIP_BY, plan.ship_by), (DELIVER_BY, plan.deliver_by))],
+        warn_at=[due - (due - at) * warning for plan in plans
+                 for due in (plan.ship_by, plan.deliver_by)])
+
+
+@dataclass
+class _Plan:
+    """What one request makes, before anything is written."""
+
+    event: OrderFulfillmentRequested
+    order: parcels.NewOrder
+    ship_by: datetime
+    deliver_by: datetime
+    boxes: list[parcels.NewParcel] = field(default_factory=list)
+    allocated: list[tuple[UUID, UUID, int]] = field(default_factory=list)
+    tracking: list[parcels.Tracking] = field(default_factory=list)
+    notices: list[Event] = field(default_factory=list)
+
+
+def _plan(event: OrderFulfillmentRequested, at: datetime, stocked: set[UUID],
+          warehouses: dict[UUID, Warehouse], available: dict[UUID, dict[UUID, int]],
+          settings: FulfillmentSettings) -> _Plan:
+    """Allocates the order's platform-stocked lines to the warehouses nearest the buyer that
+    have them (split when needed; what none has is short), hands the rest to the seller, and
+    promises dates from both. Takes the allocated units out of `available`, so the next order
+    of the run sees what this one left."""
     lines = {line.sku_id: line.quantity for line in event.lines}
-    fbt_skus = await stock_repository.stocked_skus(conn, list(lines))
-    fbt_lines = {sku: qty for sku, qty in lines.items() if sku in fbt_skus}
-    seller_lines = {sku: qty for sku, qty in lines.items() if sku not in fbt_skus}
+    fbt_lines = {sku: qty for sku, qty in lines.items() if sku in stocked}
+    seller_lines = {sku: qty for sku, qty in lines.items() if sku not in stocked}
     destination = zones.zone(event.zone) or zones.zone_of(event.ship_to.country,
                                                           event.ship_to.postcode)
-    warehouses = {w.id: w for w in await warehouses_repository.all_active(conn, event.market)}
     allocation = None
     if fbt_lines:
-        available = await stock_repository.fulfillable_by_warehouse(conn, list(fbt_lines),
-                                                                    event.market)
+        has = {wid: {sku: units for sku, units in held.items() if sku in fbt_lines and units > 0}
+               for wid, held in available.items() if wid in warehouses}
         allocation = allocate(fbt_lines, [
             Candidate(wid, zones.distance_km(
                 (warehouses[wid].zone.latitude, warehouses[wid].zone.longitude),
                 (destination.latitude, destination.longitude)), units)
-            for wid, units in available.items() if wid in warehouses])
+            for wid, units in has.items() if units])
     used = [warehouses[wid] for wid, _ in (allocation.parcels if allocation else [])]
     scale = promises.TimeScale(settings.seconds_per_day)
     promised = [promises.from_warehouses(at, used, destination, event.speed, scale)] if used else []
@@ -65,56 +140,45 @@ async def on_requested(conn: asyncpg.Connection, envelope: Envelope,
     method: Literal["fbt", "seller", "mixed"] = (
         "mixed" if fbt_lines and seller_lines else ("fbt" if fbt_lines else "seller"))
     short = allocation.short if allocation else {}
-    if not await parcels.add_order(
-            conn, order_id=event.order_id, seller_id=event.seller_id, buyer_id=event.buyer_id,
-            market=event.market, method=method, ship_to=event.ship_to.model_dump(),
-            zone=destination.code, speed=event.speed, lines=lines, short=short,
-            ship_by=ship_by, deliver_by=deliver_by, now=at):
-        return
+    plan = _Plan(event, parcels.NewOrder(
+        order_id=event.order_id, seller_id=event.seller_id, buyer_id=event.buyer_id,
+        market=event.market, method=method, ship_to=event.ship_to.model_dump(),
+        zone=destination.code, speed=event.speed, lines=lines, short=short, ship_by=ship_by,
+        deliver_by=deliver_by), ship_by, deliver_by)
     made: list[events.Parcel] = []
     for warehouse_id, parcel_lines in (allocation.parcels if allocation else []):
         parcel_id = new_id()
-        await parcels.add_parcel(conn, parcel_id=parcel_id, order_id=event.order_id,
-                                 seller_id=event.seller_id, origin="warehouse",
-                                 warehouse_id=warehouse_id, status=ParcelStatus.ALLOCATED,
-                                 lines=parcel_lines, now=at)
+        plan.boxes.append(parcels.NewParcel(parcel_id, event.order_id, event.seller_id,
+                                            "warehouse", warehouse_id, ParcelStatus.ALLOCATED,
+                                            parcel_lines))
         for sku, qty in sorted(parcel_lines.items()):
-            await stock_repository.move(conn, warehouse_id, sku, event.seller_id,
-                                        MovementKind.ALLOCATION, stock.allocation(qty),
-                                        f"order:{event.order_id}")
+            plan.allocated.append((warehouse_id, sku, qty))
+            available[warehouse_id][sku] -= qty
         made.append(events.Parcel(shipment_id=parcel_id, origin="warehouse",
                                   warehouse_id=warehouse_id, lines=_fulfilled(parcel_lines)))
-        await parcels.track(conn, event.order_id, "allocated",
-                            f"allocated to {warehouses[warehouse_id].name}",
-                            source="platform", parcel_id=parcel_id)
+        plan.tracking.append(parcels.Tracking(event.order_id, parcel_id, "allocated",
+                                              f"allocated to {warehouses[warehouse_id].name}"))
     if seller_lines:
         parcel_id = new_id()
-        await parcels.add_parcel(conn, parcel_id=parcel_id, order_id=event.order_id,
-                                 seller_id=event.seller_id, origin="seller", warehouse_id=None,
-                                 status=ParcelStatus.AWAITING_SELLER, lines=seller_lines, now=at)
+        plan.boxes.append(parcels.NewParcel(parcel_id, event.order_id, event.seller_id,
+                                            "seller", None, ParcelStatus.AWAITING_SELLER,
+                                            seller_lines))
         made.append(events.Parcel(shipment_id=parcel_id, origin="seller",
                                   lines=_fulfilled(seller_lines)))
-        await parcels.track(conn, event.order_id, "awaiting_seller",
-                            "the seller ships these items", source="platform",
-                            parcel_id=parcel_id)
+        plan.tracking.append(parcels.Tracking(event.order_id, parcel_id, "awaiting_seller",
+                                              "the seller ships these items"))
     if short:
-        await parcels.track(conn, event.order_id, "short",
-                            f"{sum(short.values())} unit(s) are in no warehouse",
-                            source="platform")
-    await enqueue(conn, SOURCE,
-                  events.FulfillmentOrderCreated(order_id=event.order_id,
-                                                 seller_id=event.seller_id, method=method,
-                                                 ship_by=ship_by, deliver_by=deliver_by,
-                                                 created_at=at),
-                  events.FulfillmentOrderAllocated(order_id=event.order_id,
-                                                   seller_id=event.seller_id, parcels=made,
-                                                   split=len(made) > 1, short=_fulfilled(short),
-                                                   ship_by=ship_by, deliver_by=deliver_by,
-                                                   allocated_at=at))
-    warning = settings.promise_warning_fraction
-    await deadlines.schedule_each(
-        conn, [(event.order_id, SHIP_BY, ship_by), (event.order_id, DELIVER_BY, deliver_by)],
-        warn_at=[ship_by - (ship_by - at) * warning, deliver_by - (deliver_by - at) * warning])
+        plan.tracking.append(parcels.Tracking(
+            event.order_id, None, "short", f"{sum(short.values())} unit(s) are in no warehouse"))
+    plan.notices = [
+        events.FulfillmentOrderCreated(order_id=event.order_id, seller_id=event.seller_id,
+                                       method=method, ship_by=ship_by, deliver_by=deliver_by,
+                                       created_at=at),
+        events.FulfillmentOrderAllocated(order_id=event.order_id, seller_id=event.seller_id,
+                                         parcels=made, split=len(made) > 1,
+                                         short=_fulfilled(short), ship_by=ship_by,
+                                         deliver_by=deliver_by, allocated_at=at)]
+    return plan
 
 
 def _fulfilled(lines: dict[UUID, int]) -> list[events.FulfilledLine]:
