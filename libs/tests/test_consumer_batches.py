@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from libs.consumer import EventConsumer
 from libs.events.envelope import Envelope, to_kafka
@@ -39,21 +41,13 @@ async def test_a_batch_cut_short_by_its_budget_applies_every_record_once_in_orde
         applied.append(envelope.id)
         transactions.add(await conn.fetchval("SELECT txid_current()"))
 
-    key = secrets.token_hex(6).encode()
-    producer = create_producer(kafka_bootstrap, "test-producer", idempotent=False)
-    await producer.start()
-    group = f"test-{secrets.token_hex(4)}"
-    try:
-        await ensure_topics(kafka_bootstrap, [TOPIC])
-        for _, (_, value, headers) in [*records[:20], records[7], *records[20:]]:
-            await producer.send_and_wait(TOPIC, value=value, key=key, headers=headers)
+    async with a_producer(kafka_bootstrap) as (producer, group):
+        await send_on_one_key(producer, [*records[:20], records[7], *records[20:]])
         consumer = EventConsumer(pool=scratch.pool, bootstrap_servers=kafka_bootstrap,
                                  group=group, handlers={"seller.registered": slow},
                                  producer=producer, batch_seconds=0.02)
         expected = [envelope.id for envelope, _ in records]
         await run_until_applied(consumer, scratch, expected)
-    finally:
-        await producer.stop()
     mine = set(expected)  # the topic holds other tests' records too
     assert await effects_of(scratch, *expected) == len(expected), "none twice"
     assert [i for i in applied if i in mine] == expected, "in order, each once"
@@ -126,23 +120,14 @@ async def test_events_the_consumer_ignores_do_not_cut_a_batch_handlers_run(
             await record_effect(conn, envelope, event)
         runs.append([envelope.id for envelope, _ in events])
 
-    key = secrets.token_hex(6).encode()
-    producer = create_producer(kafka_bootstrap, "test-producer", idempotent=False)
-    await producer.start()
-    group = f"test-{secrets.token_hex(4)}"
-    try:
-        await ensure_topics(kafka_bootstrap, [TOPIC])
+    async with a_producer(kafka_bootstrap) as (producer, group):
         await start_group_at_the_end(kafka_bootstrap, group)
-        for ignored, registered in pairs:
-            for _, (_, value, headers) in (ignored, registered):
-                await producer.send_and_wait(TOPIC, value=value, key=key, headers=headers)
+        await send_on_one_key(producer, [record for pair in pairs for record in pair])
         consumer = EventConsumer(pool=scratch.pool, bootstrap_servers=kafka_bootstrap,
                                  group=group, handlers={"seller.registered": record_effect},
                                  batch_handlers={"seller.registered": many}, producer=producer)
         expected = [envelope.id for _, (envelope, _) in pairs]
         await run_until_applied(consumer, scratch, expected)
-    finally:
-        await producer.stop()
     assert await effects_of(scratch, *expected) == len(expected), "none twice"
     applied = [event_id for run in runs for event_id in run]
     assert applied == expected, "in order, each once"
@@ -197,6 +182,25 @@ async def test_joined_partitions_never_apply_two_batches_side_by_side(
     assert await effects_of(scratch, *expected) == len(expected), "each once"
     assert runs >= 60 // 8, "the records went in batches of eight"
     assert most_at_once == 1, "two of the service's batches held its rows side by side"
+
+
+@asynccontextmanager
+async def a_producer(bootstrap: str) -> AsyncIterator[tuple[AIOKafkaProducer, str]]:
+    """A started producer on the test topic, and a fresh consumer group's name."""
+    producer = create_producer(bootstrap, "test-producer", idempotent=False)
+    await producer.start()
+    try:
+        await ensure_topics(bootstrap, [TOPIC])
+        yield producer, f"test-{secrets.token_hex(4)}"
+    finally:
+        await producer.stop()
+
+
+async def send_on_one_key(producer: AIOKafkaProducer, records: list[tuple[Envelope, Any]]) -> None:
+    """The records in this order on one new key, so on one partition."""
+    key = secrets.token_hex(6).encode()
+    for _, (_, value, headers) in records:
+        await producer.send_and_wait(TOPIC, value=value, key=key, headers=headers)
 
 
 async def start_group_at_the_end(bootstrap: str, group: str) -> None:
