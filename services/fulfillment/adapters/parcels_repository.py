@@ -21,23 +21,6 @@ def lines_json(lines: dict[UUID, int]) -> dict[str, int]:
     return {str(k): v for k, v in lines.items()}
 
 
-async def add_order(conn: asyncpg.Connection, *, order_id: UUID, seller_id: UUID, buyer_id: str,
-                    market: str, method: str, ship_to: dict[str, Any], zone: str, speed: str,
-                    lines: dict[UUID, int], short: dict[UUID, int], ship_by: datetime,
-                    deliver_by: datetime, now: datetime) -> bool:
-    """False when the order is already known (a redelivered request)."""
-    row = await conn.fetchrow(
-        """INSERT INTO fulfillment_orders (order_id, seller_id, buyer_id, market, method, status,
-                                           ship_to, zone, speed, lines, short, ship_by,
-                                           deliver_by, created_at, updated_at)
-           VALUES ($1, $2, $3, $4, $5, 'open', $6::jsonb, $7, $8, $9::jsonb, $10::jsonb, $11,
-                   $12, $13, $13)
-           ON CONFLICT (order_id) DO NOTHING RETURNING order_id""",
-        order_id, seller_id, buyer_id, market, method, ship_to, zone, speed,
-        lines_json(lines), lines_json(short), ship_by, deliver_by, now)
-    return row is not None
-
-
 @dataclass(frozen=True)
 class NewOrder:
     order_id: UUID
@@ -83,7 +66,7 @@ async def known_orders(conn: asyncpg.Connection, order_ids: list[UUID]) -> set[U
 
 
 async def add_orders(conn: asyncpg.Connection, orders: list[NewOrder], now: datetime) -> None:
-    """Many orders in one round trip (`add_order`'s rows)."""
+    """Orders in one round trip; one already known (a redelivered request) is left as it is."""
     await conn.execute(
         """INSERT INTO fulfillment_orders (order_id, seller_id, buyer_id, market, method, status,
                                            ship_to, zone, speed, lines, short, ship_by,
@@ -101,7 +84,7 @@ async def add_orders(conn: asyncpg.Connection, orders: list[NewOrder], now: date
 
 
 async def add_parcels(conn: asyncpg.Connection, parcels: list[NewParcel], now: datetime) -> None:
-    """Many parcels in one round trip (`add_parcel`'s rows)."""
+    """Parcels in one round trip (`add_parcel`'s rows)."""
     if not parcels:
         return
     await conn.execute(
