@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -25,9 +26,36 @@ if "XDG_RUNTIME_DIR" not in os.environ:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
+    """A port to listen on, below the kernel's ephemeral range. A port the kernel hands out
+    for `bind(0)` comes from that range, and before the server binds it, a busy stack's
+    outgoing connection may take it as its local end ("address already in use"; the fault
+    suite's third instances met it under load). Ports below the range are only ever taken by
+    listeners, which the bind here checks for."""
+    lowest_ephemeral = _ephemeral_range()[0]
+    for _ in range(200):
+        port = _random.randrange(_LOWEST_PORT, max(lowest_ephemeral, _LOWEST_PORT + 1))
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as sock:  # every try was taken: the kernel's choice, as before
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+_LOWEST_PORT = 15000
+_random = random.SystemRandom()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    """The kernel's range for outgoing connections' local ports (Linux; its default else)."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
