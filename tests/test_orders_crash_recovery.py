@@ -10,9 +10,12 @@ import secrets
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -26,16 +29,26 @@ pytestmark = pytest.mark.kafka
 SLOW_CARD = "pm_card_slow"  # the simulator charges at once and answers after 2 s
 
 
-def start_orders(infra: Infra, database_url: str, port: int, group: str,
+def start_orders(infra: Infra, database_url: str, port: int, group: str, log: Path,
                  **extra_env: str) -> subprocess.Popen[bytes]:
+    """An orders process of its own, logging warnings to `log`, which a failure shows."""
     env = {**os.environ, **extra_env, "DATABASE_URL": database_url, "REDIS_URL": infra.redis_url,
            "KAFKA_BOOTSTRAP_SERVERS": infra.kafka_bootstrap_servers,
            "KAFKA_IDEMPOTENT_PRODUCER": str(infra.kafka_idempotence).lower(),
            "JWT_SECRET": TEST_JWT_SECRET, "CLAIM_TOKEN_SECRET": TEST_CLAIM_SECRET,
            "HTTP_PORT": str(port), "CONSUMER_GROUP": group,
            "DEADLINE_LEASE_SECONDS": "1", "LOG_LEVEL": "WARNING"}
-    return subprocess.Popen([sys.executable, "-m", "services.orders"], env=env, cwd=REPO_ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with log.open("ab") as output:
+        return subprocess.Popen([sys.executable, "-m", "services.orders"], env=env,
+                                cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT)
+
+
+async def diagnosis(database: asyncpg.Connection, order_id: str, log: Path) -> str:
+    """What a failure message needs: where the order got to, and what its process logged."""
+    status = await database.fetchval("SELECT status FROM orders WHERE id = $1",
+                                     uuid.UUID(order_id))
+    logged = log.read_text(errors="replace")[-4000:] if log.exists() else "(no log)"
+    return f"order {order_id} is {status!r}; the orders process logged:\n{logged}"
 
 
 async def ready(client: httpx.AsyncClient) -> bool:
@@ -47,9 +60,13 @@ async def ready(client: httpx.AsyncClient) -> bool:
 
 async def test_a_killed_orders_process_resumes_the_saga_and_charges_once(
     infra: Infra, service_db_urls: dict[str, str], settings_for: Callable[..., Any],
+    tmp_path: Path,
 ) -> None:
     port, group = free_port(), f"orders-{secrets.token_hex(3)}"
-    first = start_orders(infra, service_db_urls["orders"], port, group)
+    first_log, second_log = tmp_path / "first.log", tmp_path / "second.log"
+    database = await asyncpg.connect(service_db_urls["orders"],
+                                     server_settings={"search_path": "orders"})
+    first = start_orders(infra, service_db_urls["orders"], port, group, first_log)
     second = None
     try:
         async with (
@@ -88,35 +105,36 @@ async def test_a_killed_orders_process_resumes_the_saga_and_charges_once(
                                            "payment": {"method": SLOW_CARD}})
             order_id = placed.json()["orders"][0]["id"]
 
-            async def authorizing() -> bool:
-                order = (await orders.get(f"/v1/orders/{order_id}", headers=buyer)).json()
-                return bool(order.get("status") == "awaiting_payment")
+            async def charged() -> bool:  # the provider answers 2 s after this
+                return bool(await database.fetchval(
+                    "SELECT count(*) FROM simulated_provider_calls WHERE idempotency_key = $1",
+                    f"authorize-{order_id}"))
 
-            assert await eventually(authorizing, timeout=60, interval=0.05)
-            await asyncio.sleep(0.5)  # inside the provider's 2 s answer
+            # Watched in the database, not through the process about to die: a status poll
+            # answered late by a busy process could miss the 2 s window.
+            charged_in_time = await eventually(charged, timeout=60, interval=0.02)
+            assert charged_in_time, await diagnosis(database, order_id, first_log)
             first.send_signal(signal.SIGKILL)
             first.wait(10)
+            status = await database.fetchval("SELECT status FROM orders WHERE id = $1",
+                                             uuid.UUID(order_id))
+            assert status == "awaiting_payment", "killed after the answer, not inside it"
 
-            second = start_orders(infra, service_db_urls["orders"], port, group)
+            second = start_orders(infra, service_db_urls["orders"], port, group, second_log)
             assert await eventually(lambda: ready(orders), timeout=60)
 
             async def held() -> bool:
                 order = (await orders.get(f"/v1/orders/{order_id}", headers=buyer)).json()
                 return bool(order.get("status") == "on_hold")
 
-            assert await eventually(held, timeout=60), "the saga did not resume"
-            import asyncpg
-
-            conn = await asyncpg.connect(service_db_urls["orders"],
-                                         server_settings={"search_path": "orders"})
-            try:
-                charges = await conn.fetchval(
-                    "SELECT count(*) FROM simulated_provider_calls WHERE idempotency_key = $1",
-                    f"authorize-{order_id}")
-            finally:
-                await conn.close()
+            assert await eventually(held, timeout=60), await diagnosis(database, order_id,
+                                                                       second_log)
+            charges = await database.fetchval(
+                "SELECT count(*) FROM simulated_provider_calls WHERE idempotency_key = $1",
+                f"authorize-{order_id}")
             assert charges == 1
     finally:
+        await database.close()
         for process in (first, second):
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
@@ -124,16 +142,14 @@ async def test_a_killed_orders_process_resumes_the_saga_and_charges_once(
 
 
 async def test_a_top_up_killed_between_the_charge_and_the_commit_is_credited_once(
-    infra: Infra, service_db_urls: dict[str, str],
+    infra: Infra, service_db_urls: dict[str, str], tmp_path: Path,
 ) -> None:
     """The provider has charged (the simulator records the authorization, then answers 2 s
     late) when the process dies: the intent's deadline settles it on the next process, with
     the same provider keys, so the top-up is neither lost nor charged twice, and a retry of
     the request with the same Idempotency-Key answers with that one top-up."""
-    import asyncpg
-
     port, group = free_port(), f"orders-{secrets.token_hex(3)}"
-    first = start_orders(infra, service_db_urls["orders"], port, group,
+    first = start_orders(infra, service_db_urls["orders"], port, group, tmp_path / "first.log",
                          TOP_UP_RECOVERY_SECONDS="1")
     second = None
     fan = f"fan-{secrets.token_hex(3)}"
@@ -163,7 +179,7 @@ async def test_a_top_up_killed_between_the_charge_and_the_commit_is_credited_onc
             assert intent["status"] == "open"  # charged, not recorded: the crash window
 
             second = start_orders(infra, service_db_urls["orders"], port, group,
-                                  TOP_UP_RECOVERY_SECONDS="1")
+                                  tmp_path / "second.log", TOP_UP_RECOVERY_SECONDS="1")
             assert await eventually(lambda: ready(orders), timeout=60)
 
             async def credited() -> bool:

@@ -32,15 +32,16 @@ def free_port() -> int:
     suite's third instances met it under load). Ports below the range are only ever taken by
     listeners, which the bind here checks for."""
     lowest_ephemeral = _ephemeral_range()[0]
-    for _ in range(200):
-        port = _random.randrange(_LOWEST_PORT, max(lowest_ephemeral, _LOWEST_PORT + 1))
+    # A machine whose range starts low leaves too few ports below it: the kernel chooses.
+    for _ in range(200 if lowest_ephemeral - _LOWEST_PORT >= 1000 else 0):
+        port = _random.randrange(_LOWEST_PORT, lowest_ephemeral)
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
             except OSError:
                 continue
             return port
-    with socket.socket() as sock:  # every try was taken: the kernel's choice, as before
+    with socket.socket() as sock:  # every try was taken: the kernel's choice
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
