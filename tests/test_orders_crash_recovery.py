@@ -37,7 +37,10 @@ def start_orders(infra: Infra, database_url: str, port: int, group: str, log: Pa
            "KAFKA_IDEMPOTENT_PRODUCER": str(infra.kafka_idempotence).lower(),
            "JWT_SECRET": TEST_JWT_SECRET, "CLAIM_TOKEN_SECRET": TEST_CLAIM_SECRET,
            "HTTP_PORT": str(port), "CONSUMER_GROUP": group,
-           "DEADLINE_LEASE_SECONDS": "1", "LOG_LEVEL": "WARNING"}
+           "DEADLINE_LEASE_SECONDS": "1", "LOG_LEVEL": "WARNING",
+           # As every in-process service of the tests (`settings_for`): a new group replays
+           # the topics' history, and a record that fails there is retried quickly.
+           "CONSUMER_RETRY_BASE_SECONDS": "0.05", "RELAY_POLL_INTERVAL_SECONDS": "0.2"}
     with log.open("ab") as output:
         return subprocess.Popen([sys.executable, "-m", "services.orders"], env=env,
                                 cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT)
