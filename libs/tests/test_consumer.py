@@ -6,6 +6,7 @@ import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +38,21 @@ def registered_record() -> tuple[Envelope, tuple[bytes, bytes, list[tuple[str, b
 async def record_effect(conn: asyncpg.Connection, envelope: Envelope, event: Any) -> None:
     await conn.execute("INSERT INTO effects (event_id, seller_id) VALUES ($1, $2)",
                        envelope.id, event.seller_id)
+
+
+@dataclass
+class HeldBack:
+    """A handler that keeps one record's transaction open until `release` is set."""
+
+    record_id: str
+    entered: asyncio.Event = field(default_factory=asyncio.Event)
+    release: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def __call__(self, conn: asyncpg.Connection, envelope: Envelope, event: Any) -> None:
+        if envelope.id == self.record_id:
+            self.entered.set()
+            await self.release.wait()
+        await record_effect(conn, envelope, event)
 
 
 @asynccontextmanager
@@ -357,13 +373,8 @@ async def test_a_slow_partition_holds_up_no_other(scratch: Scratch, kafka_bootst
     """Records of one partition are applied while another partition's are still in hand (an
     order's stock answer does not wait for fulfillment's promises)."""
     slow, quick = registered_record(), registered_record()
-    entered, release = asyncio.Event(), asyncio.Event()
-
-    async def handler(conn: asyncpg.Connection, envelope: Envelope, event: Any) -> None:
-        if envelope.id == slow[0].id:
-            entered.set()
-            await release.wait()
-        await record_effect(conn, envelope, event)
+    handler = HeldBack(slow[0].id)
+    entered, release = handler.entered, handler.release
 
     async with consuming(scratch, kafka_bootstrap, handler) as (_, producer):
         key, value, headers = slow[1]
@@ -397,13 +408,8 @@ async def test_what_comes_for_a_busy_partition_is_fetched_meanwhile_and_applied_
     applied 2.6 s after the slow record was done on Apache Kafka (a 3 s wait here), 1.0 s on
     the quick local broker; 0.04-0.07 s now."""
     slow, next_one = registered_record(), registered_record()
-    entered, release = asyncio.Event(), asyncio.Event()
-
-    async def handler(conn: asyncpg.Connection, envelope: Envelope, event: Any) -> None:
-        if envelope.id == slow[0].id:
-            entered.set()
-            await release.wait()
-        await record_effect(conn, envelope, event)
+    handler = HeldBack(slow[0].id)
+    entered, release = handler.entered, handler.release
 
     async with consuming(scratch, kafka_bootstrap, handler,
                          fetch_max_wait_ms=3000) as (_, producer):
