@@ -11,14 +11,14 @@ the event's fault: it is retried without limit and never dead-letters the event.
 A partition's records are applied in batches, so the durable commit (the dominant cost on a
 durable Postgres) is paid once per batch. By default each partition goes on by itself: its
 records are applied in a task of its own while polling goes on (what comes for it meanwhile is
-held for its next batch), so a slow partition holds up no other (`libs.consumer_partitions`). With `join_partitions`, the consumer works in turns: the
-records of all the partitions a poll returned are tried together, one transaction after another
-(each partition's in its order), so a service's own partitions do not queue on each other's
-locks of a hot row, each waiting for the other's commit to reach the disk, nor deadlock on
-them; if one fails, it is rolled back and each partition is handled on its own, and the next
-poll waits for all of them. It is a choice per service: a consumer whose partitions touch no
-common rows loses their overlap and gains little (measured on checkout: joined view services
-decided no more orders).
+held for its next batch), so a slow partition holds up no other (`libs.consumer_partitions`).
+With `join_partitions`, the consumer works in turns: the records of all the partitions a poll
+returned are tried together, one transaction after another (each partition's in its order), so
+a service's own partitions do not queue on each other's locks of a hot row, each waiting for
+the other's commit to reach the disk, nor deadlock on them; if one fails, it is rolled back and
+each partition is handled on its own, and the next poll waits for all of them. It is a choice
+per service: a consumer whose partitions touch no common rows loses their overlap and gains
+little (measured on checkout: joined view services decided no more orders).
 
 A batch is first applied at once, with one inbox statement and no savepoint per record
 (`libs.consumer_batches`). If a handler fails, that is rolled back, the records before the
