@@ -23,7 +23,7 @@ from libs.db.provision import SERVICES, provision, role_name
 from libs.devstack.infra import Infra, service_database_url, start_infra
 from libs.settings import ServiceSettings
 from libs.telemetry import configure_tracing
-from libs.testing import SPANS, TEST_CLAIM_SECRET, TEST_JWT_SECRET, Scratch
+from libs.testing import QUICK_TIMINGS, SPANS, TEST_CLAIM_SECRET, TEST_JWT_SECRET, Scratch
 
 configure_tracing("tests", ServiceSettings(service_name="tests", dev_mode=True),
                   extra_exporter=SPANS)
@@ -67,8 +67,7 @@ def settings_for(infra: Infra, service_db_urls: dict[str, str]) -> Callable[...,
             # Webhooks seals endpoint secrets with it (required outside dev mode); the other
             # services ignore it.
             "endpoint_secret_key": "dGVzdC1vbmx5LXdlYmhvb2stc2VjcmV0cy1rZXktMzI=",
-            "relay_poll_interval_seconds": 0.2,
-            "consumer_retry_base_seconds": 0.05,
+            **QUICK_TIMINGS,
             "log_level": os.environ.get("TEST_LOG_LEVEL", "WARNING"),
             # A group per instance: the quick local broker mishandles a group whose members
             # come and go in sequence (Apache Kafka does not; production uses the service name).

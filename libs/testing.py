@@ -20,6 +20,10 @@ from libs.auth.dev_token import mint
 
 TEST_JWT_SECRET = "test-secret-" + secrets.token_hex(16)
 TEST_CLAIM_SECRET = "test-claims-" + secrets.token_hex(16)
+QUICK_TIMINGS: dict[str, float] = {"relay_poll_interval_seconds": 0.2,
+                                   "consumer_retry_base_seconds": 0.05}
+"""The services' settings every test instance runs with: a new consumer group replays the
+topics' history, and a record that fails there is retried quickly."""
 SPANS = InMemorySpanExporter()
 
 

@@ -21,7 +21,7 @@ import pytest
 
 from libs.devstack.infra import Infra
 from libs.devstack.servers import REPO_ROOT, free_port
-from libs.testing import TEST_CLAIM_SECRET, TEST_JWT_SECRET, bearer, eventually, run_service
+from libs.testing import QUICK_TIMINGS, TEST_CLAIM_SECRET, TEST_JWT_SECRET, bearer, eventually, run_service
 from services.catalog.app import create_app as create_catalog
 from services.catalog.settings import CatalogSettings
 
@@ -38,18 +38,28 @@ def start_orders(infra: Infra, database_url: str, port: int, group: str, log: Pa
            "JWT_SECRET": TEST_JWT_SECRET, "CLAIM_TOKEN_SECRET": TEST_CLAIM_SECRET,
            "HTTP_PORT": str(port), "CONSUMER_GROUP": group,
            "DEADLINE_LEASE_SECONDS": "1", "LOG_LEVEL": "WARNING",
-           # As every in-process service of the tests (`settings_for`): a new group replays
-           # the topics' history, and a record that fails there is retried quickly.
-           "CONSUMER_RETRY_BASE_SECONDS": "0.05", "RELAY_POLL_INTERVAL_SECONDS": "0.2"}
+           **{name.upper(): str(value) for name, value in QUICK_TIMINGS.items()}}
     with log.open("ab") as output:
         return subprocess.Popen([sys.executable, "-m", "services.orders"], env=env,
                                 cwd=REPO_ROOT, stdout=output, stderr=subprocess.STDOUT)
 
 
+async def status_of(database: asyncpg.Connection, order_id: str) -> str | None:
+    status: str | None = await database.fetchval("SELECT status FROM orders WHERE id = $1",
+                                                 uuid.UUID(order_id))
+    return status
+
+
+async def charges_of(database: asyncpg.Connection, order_id: str) -> int:
+    """The simulated provider's authorisations of the order (it records one before it answers)."""
+    return int(await database.fetchval(
+        "SELECT count(*) FROM simulated_provider_calls WHERE idempotency_key = $1",
+        f"authorize-{order_id}"))
+
+
 async def diagnosis(database: asyncpg.Connection, order_id: str, log: Path) -> str:
     """What a failure message needs: where the order got to, and what its process logged."""
-    status = await database.fetchval("SELECT status FROM orders WHERE id = $1",
-                                     uuid.UUID(order_id))
+    status = await status_of(database, order_id)
     logged = log.read_text(errors="replace")[-4000:] if log.exists() else "(no log)"
     return f"order {order_id} is {status!r}; the orders process logged:\n{logged}"
 
@@ -109,9 +119,7 @@ async def test_a_killed_orders_process_resumes_the_saga_and_charges_once(
             order_id = placed.json()["orders"][0]["id"]
 
             async def charged() -> bool:  # the provider answers 2 s after this
-                return bool(await database.fetchval(
-                    "SELECT count(*) FROM simulated_provider_calls WHERE idempotency_key = $1",
-                    f"authorize-{order_id}"))
+                return await charges_of(database, order_id) > 0
 
             # Watched in the database, not through the process about to die: a status poll
             # answered late by a busy process could miss the 2 s window.
@@ -119,8 +127,7 @@ async def test_a_killed_orders_process_resumes_the_saga_and_charges_once(
             assert charged_in_time, await diagnosis(database, order_id, first_log)
             first.send_signal(signal.SIGKILL)
             first.wait(10)
-            status = await database.fetchval("SELECT status FROM orders WHERE id = $1",
-                                             uuid.UUID(order_id))
+            status = await status_of(database, order_id)
             assert status == "awaiting_payment", "killed after the answer, not inside it"
 
             second = start_orders(infra, service_db_urls["orders"], port, group, second_log)
@@ -132,9 +139,7 @@ async def test_a_killed_orders_process_resumes_the_saga_and_charges_once(
 
             assert await eventually(held, timeout=60), await diagnosis(database, order_id,
                                                                        second_log)
-            charges = await database.fetchval(
-                "SELECT count(*) FROM simulated_provider_calls WHERE idempotency_key = $1",
-                f"authorize-{order_id}")
+            charges = await charges_of(database, order_id)
             assert charges == 1
     finally:
         await database.close()

@@ -31,17 +31,17 @@ def free_port() -> int:
     outgoing connection may take it as its local end ("address already in use"; the fault
     suite's third instances met it under load). Ports below the range are only ever taken by
     listeners, which the bind here checks for."""
-    lowest_ephemeral = _ephemeral_range()[0]
-    # A machine whose range starts low leaves too few ports below it: the kernel chooses.
-    for _ in range(200 if lowest_ephemeral - _LOWEST_PORT >= 1000 else 0):
-        port = _random.randrange(_LOWEST_PORT, lowest_ephemeral)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    with socket.socket() as sock:  # every try was taken: the kernel's choice
+    lowest_ephemeral = _lowest_ephemeral_port()
+    if lowest_ephemeral - _LOWEST_PORT >= 1000:  # else too few below it: the kernel chooses
+        for _ in range(200):
+            port = _random.randrange(_LOWEST_PORT, lowest_ephemeral)
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+    with socket.socket() as sock:  # the kernel's choice
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
@@ -50,13 +50,13 @@ _LOWEST_PORT = 15000
 _random = random.SystemRandom()
 
 
-def _ephemeral_range() -> tuple[int, int]:
-    """The kernel's range for outgoing connections' local ports (Linux; its default else)."""
+def _lowest_ephemeral_port() -> int:
+    """Where the kernel's range for outgoing connections' local ports starts (Linux; its
+    default else)."""
     try:
-        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
-        return int(low), int(high)
-    except (OSError, ValueError):
-        return 32768, 60999
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:

@@ -11,7 +11,7 @@ from libs.devstack import servers
 
 
 def test_a_port_is_chosen_below_the_ephemeral_range_and_is_free() -> None:
-    lowest = servers._ephemeral_range()[0]
+    lowest = servers._lowest_ephemeral_port()
     ports = {servers.free_port() for _ in range(20)}
     assert all(port < lowest for port in ports)
     assert len(ports) > 1, "the same port every time"
@@ -26,12 +26,12 @@ def test_a_port_in_use_is_not_chosen(monkeypatch: pytest.MonkeyPatch) -> None:
         busy = taken.getsockname()[1]
         choices = iter([busy, busy, busy + 1 if busy + 1 < 65536 else busy - 1])
         monkeypatch.setattr(servers._random, "randrange", lambda low, high: next(choices))
-        monkeypatch.setattr(servers, "_ephemeral_range", lambda: (65000, 65535))
+        monkeypatch.setattr(servers, "_lowest_ephemeral_port", lambda: 65000)
         assert servers.free_port() != busy
 
 
 def test_a_range_that_starts_low_leaves_the_choice_to_the_kernel(
         monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(servers, "_ephemeral_range", lambda: (1024, 65535))
+    monkeypatch.setattr(servers, "_lowest_ephemeral_port", lambda: 1024)
     ports = {servers.free_port() for _ in range(20)}
     assert len(ports) > 1, "the same port every time"
