@@ -17,12 +17,14 @@ from libs.settings import ServiceSettings
 
 async def describe(stack: dict[str, Any], note: str = "") -> str:
     """Machine, cores, Python, each service's process count, the Postgres durability settings
-    as the server reports them, and the broker. A fast (non-durable) Postgres is flagged: its
-    figures flatter every path that writes."""
+    and autovacuum's naptime as the server reports them, and the broker. A fast (non-durable)
+    Postgres is flagged: its figures flatter every path that writes. The naptime says how long
+    a fresh stack's queue tables go without statistics (`libs.devstack.servers`)."""
     conn = await asyncpg.connect(stack["database_url"])
     try:
         settings = {name: await conn.fetchval(f"SHOW {name}")
-                    for name in ("fsync", "synchronous_commit", "full_page_writes")}
+                    for name in ("fsync", "synchronous_commit", "full_page_writes",
+                                 "autovacuum_naptime")}
         version = await conn.fetchval("SHOW server_version")
     finally:
         await conn.close()
@@ -34,7 +36,8 @@ async def describe(stack: dict[str, Any], note: str = "") -> str:
         f"{platform.python_version()}; load generator on the same machine",
         f"processes per service: {processes}",
         f"postgres {version}: fsync={settings['fsync']}, synchronous_commit="
-        f"{settings['synchronous_commit']}, full_page_writes={settings['full_page_writes']}"
+        f"{settings['synchronous_commit']}, full_page_writes={settings['full_page_writes']}, "
+        f"autovacuum_naptime={settings['autovacuum_naptime']}"
         + ("" if durable else "  <- NOT DURABLE: writes look faster than in production; "
                               "start the stack with DURABLE=1 make run"),
         f"kafka: {stack.get('kafka_flavour')}, consumers' fetch wait {fetch_max_wait_ms()} ms",

@@ -138,12 +138,17 @@ async def cancel(conn: asyncpg.Connection, key: object, *kinds: str) -> int:
 
 async def cancel_many(conn: asyncpg.Connection, keys: Sequence[object], *kinds: str) -> int:
     """`cancel` for many keys in one round trip (a batch of decisions)."""
-    result = await conn.execute(
-        """UPDATE deadlines SET done_at = now(), outcome = 'cancelled', leased_until = NULL
-           WHERE key = ANY($1::text[]) AND done_at IS NULL
-             AND (cardinality($2::text[]) = 0 OR kind = ANY($2::text[]))""",
-        [str(key) for key in keys], list(kinds))
+    result = await conn.execute(CANCEL, [str(key) for key in keys], list(kinds))
     return int(result.split()[-1])
+
+
+CANCEL = """
+UPDATE deadlines SET done_at = now(), outcome = 'cancelled', leased_until = NULL
+WHERE key = ANY($1::text[]) AND done_at IS NULL
+  AND (cardinality($2::text[]) = 0 OR kind = ANY($2::text[]))
+"""
+"""Meant to find the keys' pending rows through `deadlines_pending_by_key`; without statistics
+the planner walked every pending deadline instead (`libs.devstack.servers.AUTOVACUUM_NAPTIME`)."""
 
 
 _RETRY = """

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks import conditions
-from libs.devstack.servers import PostgresServer
+from libs.devstack.servers import AUTOVACUUM_NAPTIME, PostgresServer
 
 
 async def test_conditions_name_durability_processes_and_broker(tmp_path: Path) -> None:
@@ -19,6 +19,7 @@ async def test_conditions_name_durability_processes_and_broker(tmp_path: Path) -
     finally:
         durable.stop()
     assert "fsync=on, synchronous_commit=on, full_page_writes=on" in said
+    assert f"autovacuum_naptime={AUTOVACUUM_NAPTIME}" in said  # queue tables analysed early
     assert "NOT DURABLE" not in said
     assert "processes per service: orders 2, live 1" in said and "kafka: apache" in said
     assert said.endswith("one support process") and "cores" in said
@@ -29,3 +30,4 @@ async def test_conditions_name_durability_processes_and_broker(tmp_path: Path) -
     finally:
         quick.stop()
     assert "fsync=off" in fast and "NOT DURABLE" in fast
+    assert f"autovacuum_naptime={AUTOVACUUM_NAPTIME}" in fast

@@ -10,6 +10,8 @@ from pathlib import Path
 import compose
 import pytest
 
+from libs.devstack.servers import AUTOVACUUM_NAPTIME
+
 ROOT = Path(__file__).resolve().parents[1]
 # The package's console wrapper exits 0 even on errors; the binary inside tells the truth.
 COMPOSE = Path(compose.__file__).parent / "docker-compose"
@@ -74,6 +76,8 @@ def test_infrastructure_is_real_apache_kafka_postgres_redis_and_a_proxy(resolved
     assert resolved["kafka"]["image"].startswith("apache/kafka:4")
     assert resolved["kafka"]["environment"]["KAFKA_PROCESS_ROLES"] == "broker,controller"
     assert resolved["postgres"]["image"].startswith("postgres:")
+    assert f"autovacuum_naptime={AUTOVACUUM_NAPTIME}" in resolved["postgres"]["command"], (
+        "the queue tables are analysed as soon as the dev stack's are")
     assert resolved["redis"]["image"].startswith("redis:")
     assert resolved["gateway"]["image"].startswith("nginx:")
     assert {p["target"] for p in resolved["gateway"]["ports"]} == {8080}

@@ -273,3 +273,26 @@ async def test_a_handler_that_calls_out_keeps_its_lease_while_it_waits(scratch: 
 
     await fire_with_two_instances("held-too-long", max_hold_seconds=0.3)
     assert calls["held-too-long"] >= 2, "a handler held past the limit kept its lease"
+
+
+async def test_a_deadline_table_grown_from_empty_has_statistics_within_seconds(
+        scratch: Scratch) -> None:
+    """A fresh stack's deadline table is analysed while empty (the seed analyses everything),
+    then fills at checkout's pace. Until autovacuum analyses it again, the planner has no
+    statistics: it cancelled an order's deadlines by walking every pending one. The stack's
+    Postgres looks every `AUTOVACUUM_NAPTIME`, so that lasts seconds, not a minute."""
+    await scratch.pool.execute("ANALYZE deadlines")
+    due = datetime.now(UTC) + timedelta(days=2)
+    async with scratch.pool.acquire() as conn, conn.transaction():
+        await deadlines.schedule_each(conn, [(f"order-{n}", kind, due) for n in range(3000)
+                                             for kind in ("pay_by", "ship_by")])
+
+    async def analysed() -> bool:
+        return bool(await scratch.pool.fetchval(
+            """SELECT last_autoanalyze IS NOT NULL FROM pg_stat_user_tables
+               WHERE schemaname = $1 AND relname = 'deadlines'""", scratch.schema))
+
+    assert await eventually(analysed, timeout=45, interval=0.5)
+    plan = "\n".join(row[0] for row in await scratch.pool.fetch(
+        "EXPLAIN " + deadlines.CANCEL, [f"order-{n}" for n in range(20)], ["pay_by"]))
+    assert "deadlines_pending_by_key" in plan, plan
