@@ -131,7 +131,9 @@ def table(report: dict[str, Any]) -> str:
          f"{h['decisions_per_second']:,} decisions/s, reserved {h['reserved']}",
          f"{hot:,} tx/s", ratio(h["decisions_per_second"], hot), TARGETS["hot_sku"]),
         (f"flash claims, {workers} live processes, c{f['connections']}",
-         f"{f['claims_per_second']:,} claims/s, p99 {f['p99_ms']} ms, oversold {f['oversold']}",
+         f"{f['claims_per_second']:,} claims/s, p99 {f['p99_ms']} ms (granted "
+         f"{f.get('granted_p99_ms', '?')}, refused {f.get('refused_p99_ms', '?')}), "
+         f"oversold {f['oversold']}",
          f"{bare_live['requests_per_second']:,} req/s",
          ratio(f["claims_per_second"], bare_live["requests_per_second"]),
          TARGETS["flash_claims"]),
