@@ -4,6 +4,7 @@ appeals (a ticket the desk decides)."""
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -15,7 +16,7 @@ from libs import idempotency
 from libs.api import runtime
 from libs.auth.dependencies import require
 from libs.auth.principal import Principal, Role
-from libs.db.transaction import transaction
+from libs.db.transaction import retry_on_conflict, transaction
 from libs.errors import Problem
 from libs.idempotency import IdempotencyKey
 from libs.request_guard import NOT_BLANK
@@ -120,6 +121,16 @@ async def appeal(request: Request, seller_id: UUID, body: AppealRequest,
                      "so far and reinstates the seller; either way the ticket is solved.")
 async def decide_appeal(request: Request, seller_id: UUID, ticket_id: UUID,
                         body: AppealDecision, principal: Caller) -> TicketView:
+    # Deciding locks the ticket, then the seller's account and the ticket's deadlines; support's
+    # consumer and deadline worker may hold them in the other order (a CI run met one such
+    # deadlock). Postgres then aborts one of the two, and this one runs again: all its effects
+    # are in its transaction.
+    return await retry_on_conflict(
+        partial(_decide_appeal_once, request, seller_id, ticket_id, body, principal))
+
+
+async def _decide_appeal_once(request: Request, seller_id: UUID, ticket_id: UUID,
+                              body: AppealDecision, principal: Principal) -> TicketView:
     rt = runtime(request)
     async with transaction(rt.db) as conn:
         ticket, on_desk = await ticket_for(conn, principal, ticket_id, for_update=True)
