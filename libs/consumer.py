@@ -279,7 +279,12 @@ class EventConsumer:
 
     async def _handle_batch(self, records: list[ConsumerRecord[Any, Any]]) -> tuple[int, bool]:
         """Handles records from the front of `records` in one transaction: how many were taken
-        (committed or dead-lettered) and whether the next one was tried and failed."""
+        (committed or dead-lettered) and whether the next one was tried and failed.
+
+        When a handler fails, the records before it are applied again before anything else,
+        even if that takes more than one budgeted batch, so the failed record is retried alone
+        next. Had the rest of the prefix gone into the next batch with it, a later record's
+        failure there would roll back its retry and run it once more."""
         done = await apply_at_once(self._pool, self.group, records[:self._batch_size],
                                    self._handlers, self._batch_handlers, self._batch_seconds)
         if done.error is None:
@@ -300,10 +305,12 @@ class EventConsumer:
             await self._settle(careful.outcomes, careful.dead)
             return careful.taken, careful.next_failed
         failed_at = done.failed_at
-        if failed_at:
-            taken, next_failed = await self._handle_batch(records[:failed_at])
-            if taken < failed_at:
-                return taken, next_failed
+        applied = 0
+        while applied < failed_at:  # the prefix again, in as many batches as its budget needs
+            taken, next_failed = await self._handle_batch(records[applied:failed_at])
+            applied += taken
+            if next_failed or taken == 0:
+                return applied, next_failed
         if isinstance(done.error, NonRetryable):
             await self._settle([], [(records[failed_at], f"rejected by handler: {done.error}")])
             return failed_at + 1, False
