@@ -9,7 +9,10 @@ first (its handler emits the warning event), then the deadline itself. `cancel()
 whose cause has moved on, in the transaction that moved it.
 
 Handlers come in two shapes. Most are *transactional*: the worker opens a transaction, runs the
-handler in it and marks the deadline fired in the same transaction. Some must call the outside
+handler in it and marks the deadline fired in the same transaction. It does not lock the
+deadline before the handler runs: the handler locks its subject (the ticket, the order) first,
+in the order every route takes when it changes the subject and cancels its deadlines, and a
+deadline cancelled meanwhile rolls the handler's work back. Some must call the outside
 world first (a payment provider); those run outside any transaction and end with
 `complete()` or `retry()` on the connection of their final transaction. While such a handler
 runs, the worker renews its lease, so a slow provider does not let another instance fire the
@@ -146,9 +149,37 @@ CANCEL = """
 UPDATE deadlines SET done_at = now(), outcome = 'cancelled', leased_until = NULL
 WHERE key = ANY($1::text[]) AND done_at IS NULL
   AND (cardinality($2::text[]) = 0 OR kind = ANY($2::text[]))
+  AND id <> coalesce(nullif(current_setting('deadlines.firing', true), '')::bigint, 0)
 """
 """Meant to find the keys' pending rows through `deadlines_pending_by_key`; without statistics
-the planner walked every pending deadline instead (`libs.devstack.servers.AUTOVACUUM_NAPTIME`)."""
+the planner walked every pending deadline instead (`libs.devstack.servers.AUTOVACUUM_NAPTIME`).
+It spares the deadline whose handler runs in this transaction (`_CHECK_AND_MARK`): a handler
+that closes its ticket drops the ticket's other deadlines, and the one firing ends as fired."""
+
+_CHECK_AND_MARK = """
+SELECT done_at IS NULL, set_config('deadlines.firing', id::text, true) FROM deadlines WHERE id = $1
+"""
+"""Before a transactional handler: still pending? Marks the transaction as firing it. No row
+lock: the handler locks its subject first, as every route does before it cancels the subject's
+deadlines, so the two take their locks in one order. (Locked here, the deadline was held while
+the handler waited for the subject, and a route holding the subject and cancelling deadlines
+deadlocked with it; support's CI met that.)"""
+
+_FIRED = """
+UPDATE deadlines SET done_at = now(), outcome = 'fired', leased_until = NULL
+WHERE id = $1 AND done_at IS NULL
+"""
+"""After a transactional handler, in its transaction: no row means a route cancelled the
+deadline while the handler ran, and the handler's work is rolled back."""
+
+_WARNED = """
+UPDATE deadlines SET warned_at = now(), next_at = due_at, leased_until = NULL
+WHERE id = $1 AND done_at IS NULL
+"""
+
+
+class _CancelledMeanwhile(Exception):
+    """Rolls back a firing whose deadline was cancelled while its handler ran."""
 
 
 _RETRY = """
@@ -227,6 +258,8 @@ class WorkerStats:
     warned: int = 0
     failed: int = 0
     retried: int = 0
+    cancelled_meanwhile: int = 0
+    """Cancelled while their handler ran: its work was rolled back."""
 
 
 @dataclass
@@ -342,16 +375,13 @@ class DeadlineWorker:
                 async with transaction(self.pool) as conn:
                     if kind.warn is not None:
                         await kind.warn(conn, deadline)
-                    await conn.execute(
-                        """UPDATE deadlines SET warned_at = now(), next_at = due_at,
-                                  leased_until = NULL WHERE id = $1""", deadline.id)
+                    await _still_pending(conn.execute(_WARNED, deadline.id))
                 self.stats.warned += 1
             elif kind.fire is not None:
                 async with transaction(self.pool) as conn:
-                    if await conn.fetchval("SELECT done_at IS NULL FROM deadlines WHERE id = $1 "
-                                           "FOR UPDATE", deadline.id):  # not cancelled meanwhile
+                    if await conn.fetchval(_CHECK_AND_MARK, deadline.id):
                         await kind.fire(conn, deadline)
-                        await complete(conn, deadline)
+                        await _still_pending(conn.execute(_FIRED, deadline.id))
                 self.stats.fired += 1
             elif kind.fire_outside_transaction is not None:
                 async with self._renewing([deadline]):
@@ -362,6 +392,9 @@ class DeadlineWorker:
                 async with self._renewing([deadline]):
                     await kind.fire_many_outside_transaction(self.pool, [deadline])
                 self.stats.fired += 1
+            return True
+        except _CancelledMeanwhile:
+            self.stats.cancelled_meanwhile += 1
             return True
         except Retry as again:
             self.stats.retried += 1
@@ -407,6 +440,12 @@ class DeadlineWorker:
                 await self.pool.execute(
                     """UPDATE deadlines SET leased_until = NULL, attempts = attempts - 1
                        WHERE id = ANY($1::bigint[])""", ids)
+
+
+async def _still_pending(update: Awaitable[str]) -> None:
+    """Raises `_CancelledMeanwhile` when the deadline's closing update found it done."""
+    if await update == "UPDATE 0":
+        raise _CancelledMeanwhile
 
 
 def _deadline(row: asyncpg.Record) -> Deadline:

@@ -146,6 +146,70 @@ async def test_cancelled_deadlines_never_fire(scratch: Scratch) -> None:
     assert outcomes == {"fired": 2, "cancelled": 1}
 
 
+async def _subject(pool: asyncpg.Pool, key: str) -> None:
+    await pool.execute("CREATE TABLE IF NOT EXISTS subjects (key text PRIMARY KEY)")
+    await pool.execute("INSERT INTO subjects VALUES ($1)", key)
+
+
+async def lock_subject_then_record(conn: asyncpg.Connection, deadline: Deadline) -> None:
+    """A handler the shape of support's breaches or orders' pay-by: it locks its subject."""
+    await conn.execute("SELECT 1 FROM subjects WHERE key = $1 FOR UPDATE", deadline.key)
+    await record(conn, deadline)
+
+
+async def test_a_route_holding_the_subject_cancels_a_deadline_being_fired_without_a_deadlock(
+        scratch: Scratch) -> None:
+    """A route locks its subject and then cancels the subject's deadlines (a ticket's reply, an
+    order's payment) while the worker is firing one of them, whose handler waits for that
+    subject. Both take their locks in one order, so neither is a deadlock's victim: the route's
+    cancel goes through at once, and the handler's work is rolled back once it gets the
+    subject. (The worker used to lock the deadline first; Postgres then aborted one of them
+    after a second, and support's desk answered 503.)"""
+    await _fired_table(scratch.pool)
+    await _subject(scratch.pool, "t-1")
+    async with scratch.pool.acquire() as conn, conn.transaction():
+        await deadlines.schedule(conn, "t-1", "breach", datetime.now(UTC))
+    w = worker(scratch, [DeadlineKind("breach", fire=lock_subject_then_record)])
+
+    async def handler_waits_for_the_subject() -> bool:
+        return bool(await scratch.pool.fetchval(
+            """SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+               AND query LIKE '%FROM subjects WHERE key%'"""))
+
+    async with scratch.pool.acquire() as route, route.transaction():
+        await route.execute("SELECT 1 FROM subjects WHERE key = 't-1' FOR UPDATE")
+        firing = asyncio.create_task(w.fire_due())
+        assert await eventually(handler_waits_for_the_subject, timeout=10, interval=0.02)
+        cancelled = await asyncio.wait_for(deadlines.cancel(route, "t-1"), timeout=0.5)
+    assert cancelled == 1
+    assert await asyncio.wait_for(firing, timeout=10) == 1
+    assert await scratch.pool.fetchval("SELECT count(*) FROM fired") == 0, "rolled back"
+    assert await scratch.pool.fetchval("SELECT outcome FROM deadlines") == "cancelled"
+    assert (w.stats.cancelled_meanwhile, w.stats.failed, w.stats.fired) == (1, 0, 0)
+
+
+async def test_a_handler_that_cancels_its_keys_deadlines_still_ends_as_fired(
+        scratch: Scratch) -> None:
+    """Closing a solved ticket drops every deadline the ticket still has; the closing deadline
+    itself is the one firing, so it ends as fired, with its work, and the others as cancelled."""
+    await _fired_table(scratch.pool)
+
+    async def close(conn: asyncpg.Connection, deadline: Deadline) -> None:
+        await record(conn, deadline)
+        assert await deadlines.cancel(conn, deadline.key) == 1  # the reminder, not itself
+
+    now = datetime.now(UTC)
+    async with scratch.pool.acquire() as conn, conn.transaction():
+        await deadlines.schedule(conn, "t-2", "close", now)
+        await deadlines.schedule(conn, "t-2", "remind", now + timedelta(hours=1))
+    w = worker(scratch, [DeadlineKind("close", fire=close), DeadlineKind("remind", fire=record)])
+    assert await w.fire_due() == 1
+    outcomes = dict(await scratch.pool.fetch("SELECT kind, outcome FROM deadlines"))
+    assert outcomes == {"close": "fired", "remind": "cancelled"}
+    assert [r["kind"] for r in await scratch.pool.fetch("SELECT kind FROM fired")] == ["close"]
+    assert (w.stats.fired, w.stats.failed) == (1, 0)
+
+
 @pytest.mark.parametrize("together", [False, True], ids=["schedule", "schedule_each"])
 async def test_a_warning_fires_before_the_deadline_and_a_stale_one_is_skipped(
         scratch: Scratch, together: bool) -> None:
