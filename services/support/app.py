@@ -52,6 +52,10 @@ def create_app(settings: SupportSettings | None = None) -> FastAPI:
                  seller_accounts.router, reports.router, privacy.router],
         handlers=handlers(settings),
         batch_handlers=BATCH_HANDLERS,
+        # A privacy request's answers (one per service) and a seller's orders come on
+        # different partitions and lock the same rows: side by side, two partitions' batches
+        # locked two requests in opposite orders and deadlocked (every CI's contract stage).
+        join_partitions=True,
         deadline_kinds=deadline_kinds,
         on_start=_start,
         api_key_resolver=lambda runtime: api_key_replica.resolver(runtime, _appeals_stay_open),
