@@ -11,10 +11,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
 from uuid import UUID
 
 from libs.domain_errors import FieldError, InvalidTransition
+from libs.web_urls import split_url
 
 MAX_SKUS = 100
 MAX_IMAGES = 20
@@ -154,8 +154,8 @@ def check_images(images: list[str]) -> None:
     if len(images) > MAX_IMAGES:
         raise ProductError("images", f"at most {MAX_IMAGES} images")
     for index, url in enumerate(images):
-        parts = urlsplit(url)
-        if parts.scheme != "https" or not parts.netloc:
+        parts = split_url(url)
+        if parts is None or parts.scheme != "https" or not parts.netloc:
             raise ProductError(f"images.{index}", "images are https URLs")
 
 

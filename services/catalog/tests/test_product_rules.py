@@ -53,9 +53,11 @@ def test_bad_skus_are_refused_naming_the_field(skus: list[Sku], field: str, code
     assert (err.value.field, err.value.code) == (field, code)
 
 
-def test_images_must_be_https_urls() -> None:
+@pytest.mark.parametrize("bad", ["http://plain.example/b.jpg", "https://cdn[.example/b.jpg",
+                                 "https://cdn.example/b c.jpg", "https://cdn.example/\x00b.jpg"])
+def test_images_must_be_well_formed_https_urls(bad: str) -> None:
     with pytest.raises(ProductError) as err:
-        product(images=["https://ok.example/a.jpg", "http://plain.example/b.jpg"])
+        product(images=["https://ok.example/a.jpg", bad])
     assert err.value.field == "images.1"
 
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from urllib.parse import urlsplit
 from uuid import UUID
 
 from libs.domain_errors import FieldError, StateConflict
+from libs.web_urls import split_url
 
 MAX_DURATION_SECONDS = 600
 MAX_TAGS = 20
@@ -70,8 +70,8 @@ class Video:
 def check_media_url(field: str, url: str) -> str:
     """Media lives on a host the client names; only https URLs with a host are taken (no
     `javascript:`, no `data:`, nothing a player would run or fetch from the platform)."""
-    parts = urlsplit(url)
-    if parts.scheme != "https" or not parts.hostname:
+    parts = split_url(url)
+    if parts is None or parts.scheme != "https" or not parts.hostname:
         raise VideoRuleError(field, "must be an https URL", "not_https")
     return url
 

@@ -159,6 +159,8 @@ async def test_bad_input_is_refused_naming_the_field_and_suspension_unpublishes(
     for body, field in ((
             {"market": "XX"}, "market"), ({"duration_seconds": 601}, "duration_seconds"),
             ({"media_url": "javascript:alert(1)//x"}, "media_url"),
+            ({"media_url": "https://media[.example.com/v.mp4"}, "media_url"),  # was a 500
+            ({"thumbnail_url": "https://media.example.com/t.jpg\n"}, "thumbnail_url"),
             ({"thumbnail_url": "http://plain.example.com/t.jpg"}, "thumbnail_url"),
             ({"surprise": 1}, "surprise")):
         answer = await live.client.post("/v1/live/videos", headers=shop.headers, json={

@@ -8,9 +8,9 @@ differently). Dev mode allows loopback for local receivers, explicitly.
 from __future__ import annotations
 
 import ipaddress
-from urllib.parse import urlsplit
 
 from libs.domain_errors import FieldError
+from libs.web_urls import split_url
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
@@ -23,7 +23,9 @@ class ForbiddenAddress(FieldError):
 
 def check_url(url: str, *, dev_mode: bool, field: str = "url") -> tuple[str, str, int]:
     """(scheme, host, port) of a well-formed endpoint URL; raises naming `field`."""
-    parts = urlsplit(url)
+    parts = split_url(url)
+    if parts is None:
+        raise ForbiddenAddress(field, "this is not a well-formed URL", "invalid_url")
     allowed = ("https", "http") if dev_mode else ("https",)
     if parts.scheme not in allowed:
         raise ForbiddenAddress(field, "endpoints must use https", "https_required")

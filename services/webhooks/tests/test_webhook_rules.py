@@ -45,7 +45,9 @@ def test_urls_must_be_https_with_a_host_and_no_credentials() -> None:
                       ("https:///nohost", "invalid_url"),
                       ("https://user:pw@hooks.example.com/", "invalid_url"),
                       ("ftp://hooks.example.com/", "https_required"),
-                      ("https://hooks.example.com:99999/", "invalid_url")]:
+                      ("https://hooks.example.com:99999/", "invalid_url"),
+                      ("https://hooks[.example.com/x", "invalid_url"),  # schemathesis: a 500
+                      ("https://hooks.example.com/\x12x", "invalid_url")]:
         with pytest.raises(addresses.ForbiddenAddress) as refused:
             addresses.check_url(url, dev_mode=False)
         assert refused.value.code == code, url
