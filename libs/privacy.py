@@ -177,14 +177,20 @@ def _rewrite(value: Any, column: _Column, pattern: re.Pattern[str],
 async def pseudonymise(conn: asyncpg.Connection, subject: str, pseudonym: str,
                        skip: frozenset[str] = frozenset()) -> int:
     """Replaces the subject by the pseudonym in every column of the schema (and blanks the
-    personal fields of JSON objects about the subject); returns how many values changed."""
+    personal fields of JSON objects about the subject); returns how many values changed.
+
+    The rows found are locked as they are read. Each is rewritten by its `ctid`, and a row
+    another transaction updates meanwhile gets a new one: the rewrite then matched nothing and
+    the subject stayed. The outbox relay does exactly that to the erasure request's own row
+    (it marks it published while the services already hear it), and an erasure on Apache Kafka
+    left the subject in support's outbox."""
     pattern = word_pattern(subject)
     changed = 0
     for column in await _columns(conn, skip):
         cast = "::jsonb" if column.kind == "json" else ""
         rows = await conn.fetch(
             f'SELECT ctid, "{column.name}" AS value FROM "{column.table}" '  # noqa: S608
-            f"WHERE strpos({column.as_text}, $1) > 0", subject)
+            f"WHERE strpos({column.as_text}, $1) > 0 FOR UPDATE", subject)
         for row in rows:
             new, count = _rewrite(row["value"], column, pattern, pseudonym)
             if count:
