@@ -19,6 +19,7 @@ from opentelemetry import propagate, trace
 from libs.events.base import Event
 from libs.events.catalogue import event_class
 from libs.events.envelope import Envelope, MalformedMessage, from_kafka
+from libs.kafka import PRODUCER_STUCK_ERRORS
 from libs.retry import backoff
 
 log = logging.getLogger(__name__)
@@ -116,20 +117,26 @@ def dead_letter_headers(record: ConsumerRecord[Any, Any], group: str,
     ]
 
 
-async def dead_letter(producer: AIOKafkaProducer, topic: str, record: ConsumerRecord[Any, Any],
-                      headers: list[tuple[str, bytes]], stopping: asyncio.Event, *,
-                      retry_base: float, retry_max: float) -> None:
+async def dead_letter(producer: Callable[[], AIOKafkaProducer], topic: str,
+                      record: ConsumerRecord[Any, Any], headers: list[tuple[str, bytes]],
+                      stopping: asyncio.Event, *, retry_base: float, retry_max: float,
+                      renew_producer: Callable[[AIOKafkaProducer], Awaitable[AIOKafkaProducer]]
+                      | None = None) -> None:
     """Publishes the record's original bytes to `topic`, retrying until the broker accepts:
     the consumer never commits past a record that is neither handled nor dead-lettered (a
-    stop meanwhile raises CancelledError, and the record is redelivered)."""
+    stop meanwhile raises CancelledError, and the record is redelivered). `producer` is asked
+    at every attempt, and a stuck one (`PRODUCER_STUCK_ERRORS`) is replaced first."""
     failures = 0
     while True:
+        sending = producer()
         try:
-            await producer.send_and_wait(topic, value=record.value, key=record.key,
-                                         headers=headers)
+            await sending.send_and_wait(topic, value=record.value, key=record.key,
+                                        headers=headers)
             return
         except KafkaError as exc:
             log.warning("DLQ publish to %s failed, retrying: %r", topic, exc)
+            if renew_producer is not None and isinstance(exc, PRODUCER_STUCK_ERRORS):
+                await renew_producer(sending)
             failures += 1
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stopping.wait(),

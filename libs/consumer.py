@@ -33,7 +33,7 @@ import contextlib
 import logging
 import time
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,6 +87,7 @@ class EventConsumer:
         service: str | None = None, batch_size: int = 100, batch_seconds: float = 0.1,
         batch_handlers: Mapping[str, BatchHandler] | None = None,
         join_partitions: bool = False, fetch_max_wait_ms: int = 500,
+        renew_producer: Callable[[AIOKafkaProducer], Awaitable[AIOKafkaProducer]] | None = None,
     ) -> None:
         known = all_event_types()
         unknown = [t for t in handlers if t not in known]
@@ -107,6 +108,9 @@ class EventConsumer:
         if not set(self._batch_handlers) <= set(self._handlers):
             raise ValueError("every batch handler needs an ordinary handler to fall back on")
         self._producer = producer
+        self._renew_producer = renew_producer
+        """Replaces a stuck producer (`libs.kafka.PRODUCER_STUCK_ERRORS`); the service then
+        hands the new one over with `use_producer`."""
         self._max_attempts = max_attempts
         self._retry_base = retry_base_seconds
         self._retry_max = retry_max_seconds
@@ -123,6 +127,10 @@ class EventConsumer:
 
     def stop(self) -> None:
         self._stopping.set()
+
+    def use_producer(self, producer: AIOKafkaProducer) -> None:
+        """Dead-letters go through `producer` from now on (the service replaced a stuck one)."""
+        self._producer = producer
 
     async def run(self) -> None:
         self._consumer = AIOKafkaConsumer(
@@ -376,9 +384,10 @@ class EventConsumer:
     async def _dead_letter(self, record: ConsumerRecord[Any, Any], reason: str) -> None:
         log.error("consumer %s: dead-lettering %s[%d]@%d: %s", self.group, record.topic,
                   record.partition, record.offset, reason)
-        await dead_letter(self._producer, self.dead_letter_topic, record,
+        await dead_letter(lambda: self._producer, self.dead_letter_topic, record,
                           dead_letter_headers(record, self.group, reason), self._stopping,
-                          retry_base=self._retry_base, retry_max=self._retry_max)
+                          retry_base=self._retry_base, retry_max=self._retry_max,
+                          renew_producer=self._renew_producer)
         self.stats.dead_lettered += 1
         CONSUMED.labels(self.service, self.group, "dead_lettered").inc()
         DEAD_LETTERS.labels(self.service, self.group, record.topic).inc()

@@ -8,9 +8,15 @@ from collections.abc import Iterable
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.errors import OutOfOrderSequenceNumber, ProducerFenced, TopicAlreadyExistsError
 
 log = logging.getLogger(__name__)
+
+PRODUCER_STUCK_ERRORS: tuple[type[Exception], ...] = (OutOfOrderSequenceNumber, ProducerFenced)
+"""Send failures after which an idempotent aiokafka producer (0.12) never sends to that
+partition again: it keeps its producer id and sequence numbers, which the broker refuses from
+then on (aio-libs/aiokafka#1017). The producer must be replaced; a new one gets a new id. Seen
+on Apache Kafka in CI: a service's relay failed every later publish, 370 events at a time."""
 
 
 def create_producer(bootstrap_servers: str, client_id: str, *,

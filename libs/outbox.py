@@ -14,6 +14,7 @@ import asyncio
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import asyncpg
@@ -23,6 +24,7 @@ from opentelemetry import propagate, trace
 from libs.db.notify import WakeableLoop
 from libs.events.base import Event
 from libs.events.envelope import Envelope, to_kafka
+from libs.kafka import PRODUCER_STUCK_ERRORS
 from libs.retry import backoff
 
 log = logging.getLogger(__name__)
@@ -136,9 +138,14 @@ class OutboxRelay:
     def __init__(
         self, pool: asyncpg.Pool, producer: AIOKafkaProducer, *, schema: str,
         batch_size: int = 500, poll_interval: float = 1.0, max_backoff: float = 60.0,
+        renew_producer: Callable[[AIOKafkaProducer], Awaitable[AIOKafkaProducer]] | None = None,
     ) -> None:
         self._pool = pool
         self._producer = producer
+        self._renew_producer = renew_producer
+        """Called when a publish fails in a way the producer never recovers from
+        (`libs.kafka.PRODUCER_STUCK_ERRORS`), with the stuck one: the relay goes on with the
+        producer it returns."""
         self._schema = schema
         self._batch_size = batch_size
         self._poll_interval = poll_interval
@@ -206,6 +213,11 @@ class OutboxRelay:
                        next_attempt_at = now() + make_interval(secs => $3) WHERE seq = $1""",
                     row["seq"], repr(error)[:1000], delay,
                 )
+        stuck = next((error for _, error in failed if isinstance(error, PRODUCER_STUCK_ERRORS)),
+                     None)
+        if stuck is not None and self._renew_producer is not None:
+            log.warning("outbox relay: the producer is stuck (%r); replacing it", stuck)
+            self._producer = await self._renew_producer(self._producer)
         self.published += len(done)
         return len(done)
 

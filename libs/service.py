@@ -101,6 +101,7 @@ class Runtime:
             self.settings.redis_url, max_connections=self.settings.redis_max_connections,
             timeout=2, socket_connect_timeout=2, socket_timeout=2))
         self.producer: AIOKafkaProducer | None = None
+        self._renewing = asyncio.Lock()
         self.relay: OutboxRelay | None = None
         self.consumer: EventConsumer | None = None
         self.handlers: Mapping[str, Handler] = {}
@@ -193,7 +194,8 @@ class Runtime:
         self._supervise("loop-lag", lambda: probe_loop_lag(self.definition.name))
         if s.run_relay:
             self.relay = OutboxRelay(self.worker_pool, self.producer, schema=schema,
-                                     poll_interval=s.relay_poll_interval_seconds)
+                                     poll_interval=s.relay_poll_interval_seconds,
+                                     renew_producer=self.renew_producer)
             self._supervise("outbox-relay", self.relay.run, graceful=True)
         if self.definition.deadline_kinds is not None:
             self.deadline_worker = DeadlineWorker(
@@ -211,9 +213,29 @@ class Runtime:
                 max_attempts=s.consumer_max_attempts,
                 retry_base_seconds=s.consumer_retry_base_seconds,
                 fetch_max_wait_ms=s.kafka_fetch_max_wait_ms,
-                service=self.definition.name,
+                service=self.definition.name, renew_producer=self.renew_producer,
             )
             self._supervise("consumer", self.consumer.run, graceful=True)
+
+    async def renew_producer(self, stuck: AIOKafkaProducer) -> AIOKafkaProducer:
+        """A new Kafka producer in place of `stuck`, which can no longer send (see
+        `libs.kafka.PRODUCER_STUCK_ERRORS`), for the relay and the consumer's dead letters
+        alike; if one of them already replaced it, the replacement. The stuck one is stopped
+        without waiting long: what it still holds fails and is retried."""
+        async with self._renewing:
+            if self.producer is not stuck and self.producer is not None:
+                return self.producer
+            s = self.settings
+            renewed = create_producer(s.kafka_bootstrap_servers, self.definition.name,
+                                      idempotent=s.kafka_idempotent_producer)
+            await renewed.start()
+            self.producer = renewed
+            log.warning("%s: replaced its stuck Kafka producer", self.definition.name)
+        if self.consumer is not None:
+            self.consumer.use_producer(renewed)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(stuck.stop(), timeout=5)
+        return renewed
 
     def _topics(self) -> list[str]:
         produced = [t.name for t in TOPICS.values() if t.produced_by(self.definition.name)]
