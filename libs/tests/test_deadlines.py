@@ -305,12 +305,14 @@ async def test_a_kind_fired_in_runs_gets_its_due_deadlines_together_keys_still_i
 async def test_a_handler_that_calls_out_keeps_its_lease_while_it_waits(scratch: Scratch) -> None:
     """A provider slower than the lease: the worker renews the lease while its handler waits, so
     a second instance does not fire the same deadline meanwhile; past `max_hold_seconds` the
-    lease is left to run out, and the other instance fires it again."""
+    lease is left to run out, and the other instance fires it again. (A lease of 0.3 s, renewed
+    every 0.1 s, ran out once on a CI machine busy with the whole suite: a renewal may be late
+    by a few hundred milliseconds there. One second, renewed every third, leaves it 0.67 s.)"""
     calls: Counter[str] = Counter()
 
     async def call_slow_provider(pool: asyncpg.Pool, deadline: Deadline) -> None:
         calls[deadline.key] += 1
-        await asyncio.sleep(1.5)  # five leases
+        await asyncio.sleep(3.0)  # three leases
         async with pool.acquire() as conn:
             await deadlines.complete(conn, deadline)
 
@@ -320,13 +322,13 @@ async def test_a_handler_that_calls_out_keeps_its_lease_while_it_waits(scratch: 
         async with scratch.pool.acquire() as conn, conn.transaction():
             await deadlines.schedule(conn, key, "call", datetime.now(UTC))
         instances = [DeadlineWorker(scratch.pool, kinds, schema=scratch.schema,
-                                    poll_interval=0.05, lease_seconds=0.3,
+                                    poll_interval=0.05, lease_seconds=1.0,
                                     max_hold_seconds=max_hold_seconds) for _ in range(2)]
         tasks = await _run(*instances)
         try:
             await eventually(lambda: scratch.pool.fetchval(
                 "SELECT done_at IS NOT NULL FROM deadlines WHERE key = $1", key), timeout=10)
-            await asyncio.sleep(1.6)  # a second firing, had there been one, has ended too
+            await asyncio.sleep(3.1)  # a second firing, had there been one, has ended too
         finally:
             await _stop(instances, tasks)
 
